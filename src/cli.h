@@ -1,0 +1,14 @@
+/* cli.h — subcommands: `call`, `servers`. Each returns the exit code. */
+#ifndef MCPDECK_CLI_H
+#define MCPDECK_CLI_H
+
+struct cli_opts {
+    const char *config_path;
+    const char *data_dir;
+    int json;                    /* --json */
+};
+
+int cli_call(const struct cli_opts *o, int argc, char **argv);
+int cli_servers(const struct cli_opts *o, int argc, char **argv);
+
+#endif

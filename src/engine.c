@@ -1,0 +1,762 @@
+/* engine.c — owns the subsystems and runs tasks (see engine.h).
+ *
+ * A task's way: engine_submit() inserts the job (on disk before anything
+ * runs it) → the scheduler, a before-sleep hook, claims ready jobs while
+ * fewer than queue.concurrency run → the job's server is started if needed
+ * (the job waits, "parked", until it is ready) → mcp_client_call_tool() →
+ * the answer completes or fails the job; transport failures and timeouts
+ * are retried with backoff up to the job's max attempts. */
+#include "engine.h"
+#include "builtin.h"
+#include "config.h"
+#include "db.h"
+#include "jobq.h"
+#include "loop.h"
+#include "mcp_client.h"
+#include "mcp_transport.h"
+#include "pathjail.h"
+#include "proc.h"
+#include "util.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct run;
+
+struct server {
+    struct engine *e;
+    char *name;
+    const char *kind;
+    const struct config_server *cfg;     /* NULL for built-ins */
+    const struct builtin_server *builtin;
+    struct mcp_client *client;
+    enum server_state state;
+    char *last_error;
+    int64_t calls, errors;
+    int restarts;
+    int started;                         /* start was requested at least once */
+    struct run *parked;                  /* jobs waiting for the server */
+};
+
+struct run {                             /* a job being worked on */
+    struct engine *e;
+    int64_t job_id;
+    struct server *srv;
+    char *tool;
+    cJSON *args;
+    int timeout_ms;
+    int64_t reqid;
+    int cancelled;
+    struct run *next;                    /* in e->runs or srv->parked */
+};
+
+struct sub {
+    engine_event_cb cb;
+    void *payload;
+};
+
+struct direct_call {
+    struct server *srv;
+    engine_call_cb cb;
+    void *payload;
+};
+
+struct engine {
+    struct loop *loop;
+    struct config *cfg;
+    struct db *db;
+    struct jobq *q;
+    char *db_path;
+    char *root;
+    const char *roots[2];
+    struct server *servers;
+    size_t nservers;
+    struct sub *subs;
+    size_t nsubs;
+    struct run *runs;                    /* dispatched or parked, for cancel */
+    int running;
+    int concurrency;
+    int scheduling;
+    int64_t calls, errors;
+    uint64_t wake_timer;
+    int64_t wake_at;
+};
+
+/* === events === */
+
+static void emit(struct engine *e, const struct engine_event *ev)
+{
+    /* Subscribers may unsubscribe from their callback: iterate a copy. */
+    size_t n = e->nsubs;
+    struct sub *copy = xmalloc(n * sizeof *copy);
+    memcpy(copy, e->subs, n * sizeof *copy);
+    for (size_t i = 0; i < n; i++)
+        copy[i].cb(copy[i].payload, ev);
+    free(copy);
+}
+
+static void emit_job(struct engine *e, enum engine_event_kind k, int64_t id,
+                     enum job_status st, const char *text)
+{
+    struct engine_event ev = {k, id, st, NULL, text};
+    emit(e, &ev);
+}
+
+static void emit_server(struct engine *e, struct server *s)
+{
+    struct engine_event ev = {ENGINE_EV_SERVER_STATE, 0, 0, s->name, s->last_error};
+    emit(e, &ev);
+}
+
+void engine_subscribe(struct engine *e, engine_event_cb cb, void *payload)
+{
+    e->subs = xrealloc(e->subs, (e->nsubs + 1) * sizeof *e->subs);
+    e->subs[e->nsubs].cb = cb;
+    e->subs[e->nsubs].payload = payload;
+    e->nsubs++;
+}
+
+void engine_unsubscribe(struct engine *e, engine_event_cb cb, void *payload)
+{
+    for (size_t i = 0; i < e->nsubs; i++)
+        if (e->subs[i].cb == cb && e->subs[i].payload == payload) {
+            memmove(&e->subs[i], &e->subs[i + 1], (e->nsubs - i - 1) * sizeof *e->subs);
+            e->nsubs--;
+            return;
+        }
+}
+
+/* === runs === */
+
+static void run_free(struct run *r)
+{
+    free(r->tool);
+    cJSON_Delete(r->args);
+    free(r);
+}
+
+static void run_unlink(struct run **list, struct run *r)
+{
+    for (struct run **pp = list; *pp; pp = &(*pp)->next)
+        if (*pp == r) {
+            *pp = r->next;
+            return;
+        }
+}
+
+static void wake_cb(struct loop *l, uint64_t id, void *payload)
+{
+    struct engine *e = payload;
+    e->wake_timer = 0;
+    e->wake_at = 0;
+}
+
+/* Make sure the loop wakes when the earliest delayed (retrying) job is due. */
+static void arm_wake(struct engine *e)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db_handle(e->db),
+                           "SELECT MIN(run_at_ms) FROM jobs WHERE status='queued'", -1, &st,
+                           NULL) != SQLITE_OK)
+        return;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+        int64_t at = sqlite3_column_int64(st, 0);
+        int64_t delay = at - util_wall_ms();
+        if (delay > 0 && (!e->wake_timer || at < e->wake_at)) {
+            if (e->wake_timer)
+                loop_timer_del(e->loop, e->wake_timer);
+            e->wake_at = at;
+            e->wake_timer = loop_timer_add(e->loop, delay + 1, wake_cb, e);
+        }
+    }
+    sqlite3_finalize(st);
+}
+
+/* The attempt is over: record it and tell subscribers. */
+static void run_finish(struct run *r, const char *result_text, int is_error,
+                       const char *error, int retry)
+{
+    struct engine *e = r->e;
+    run_unlink(&e->runs, r);
+    e->running--;
+    if (!r->cancelled) {
+        if (error) {
+            int requeued = 0;
+            jobq_fail(e->q, r->job_id, error, retry, NULL, 0, NULL, &requeued);
+            if (requeued) {
+                emit_job(e, ENGINE_EV_JOB_RETRY, r->job_id, JOB_QUEUED, error);
+                arm_wake(e);
+            } else {
+                emit_job(e, ENGINE_EV_JOB_DONE, r->job_id, JOB_FAILED, error);
+            }
+        } else if (is_error) {
+            const char *msg = result_text && *result_text ? result_text : "tool reported an error";
+            jobq_fail(e->q, r->job_id, msg, 0, result_text, strlen(result_text), "text/plain",
+                      NULL);
+            emit_job(e, ENGINE_EV_JOB_DONE, r->job_id, JOB_FAILED, msg);
+        } else {
+            jobq_complete(e->q, r->job_id, result_text, strlen(result_text), "text/plain", 0);
+            emit_job(e, ENGINE_EV_JOB_DONE, r->job_id, JOB_SUCCEEDED, NULL);
+        }
+    }
+    run_free(r);
+}
+
+static void run_answer(void *payload, const cJSON *result, const char *error)
+{
+    struct run *r = payload;
+    struct engine *e = r->e;
+    r->srv->calls++;
+    e->calls++;
+    if (error || mcp_result_is_error(result)) {
+        r->srv->errors++;
+        e->errors++;
+    }
+    if (error) {
+        /* A JSON-RPC error from the server is its final word; transport
+         * failures and timeouts are worth another attempt. */
+        int retry = strstr(error, "answered error") == NULL;
+        run_finish(r, NULL, 0, error, retry);
+        return;
+    }
+    char *text = mcp_result_text(result);
+    run_finish(r, text, mcp_result_is_error(result), NULL, 0);
+    free(text);
+}
+
+static void run_dispatch(struct run *r)
+{
+    struct server *s = r->srv;
+    char *err = NULL;
+    int64_t id = mcp_client_call_tool(s->client, r->tool, r->args, r->timeout_ms, run_answer,
+                                      r, &err);
+    if (id < 0) {
+        run_finish(r, NULL, 0, err, 1);
+        free(err);
+        return;
+    }
+    r->reqid = id;
+}
+
+/* === servers === */
+
+static void server_set(struct server *s, enum server_state st, const char *error)
+{
+    if (error) {
+        free(s->last_error);
+        s->last_error = xstrdup(error);
+    }
+    s->state = st;
+    emit_server(s->e, s);
+}
+
+static void server_release_parked(struct server *s)
+{
+    while (s->parked) {
+        struct run *r = s->parked;
+        s->parked = r->next;
+        r->next = s->e->runs;
+        s->e->runs = r;
+        if (s->state == SERVER_READY) {
+            run_dispatch(r);
+        } else {
+            char *m = xasprintf("server %s is not available: %s", s->name,
+                                s->last_error ? s->last_error : server_state_name(s->state));
+            run_finish(r, NULL, 0, m, 1);
+            free(m);
+        }
+    }
+}
+
+static void client_state(void *payload, struct mcp_client *c, enum mcp_client_state st,
+                         const char *error)
+{
+    struct server *s = payload;
+    if (st == MCP_CLIENT_READY) {
+        server_set(s, SERVER_READY, NULL);
+        server_release_parked(s);
+    } else if (st == MCP_CLIENT_CLOSED) {
+        server_set(s, SERVER_FAILED, error);
+        server_release_parked(s);
+    }
+}
+
+static void client_tools(void *payload, struct mcp_client *c)
+{
+    struct server *s = payload;
+    emit_server(s->e, s);
+}
+
+static const struct mcp_client_events client_events = {client_state, client_tools};
+
+static void server_reset_client(struct server *s)
+{
+    if (!s->client)
+        return;
+    mcp_client_free(s->client);
+    s->client = NULL;
+}
+
+/* Start (or restart) a server's session; the outcome comes via events. */
+static int server_start(struct server *s, char **errmsg)
+{
+    struct engine *e = s->e;
+    if (s->state == SERVER_STARTING || s->state == SERVER_READY)
+        return 0;
+    if (s->state == SERVER_DISABLED) {
+        *errmsg = xasprintf("server %s is disabled in the config", s->name);
+        return -1;
+    }
+    if (s->started)
+        s->restarts++;
+    s->started = 1;
+    server_reset_client(s);
+    struct mcp_transport *t;
+    int timeout = 30000;
+    if (s->builtin) {
+        t = mcp_inproc_new(e->loop, s->builtin, e->root);
+    } else if (s->cfg->kind == CONFIG_SERVER_STDIO) {
+        t = mcp_stdio_new(e->loop, s->cfg);
+        timeout = s->cfg->startup_timeout_ms;
+    } else {
+        *errmsg = xasprintf("server %s: Streamable HTTP servers (%s) are not supported by "
+                            "this version yet", s->name, s->cfg->url);
+        server_set(s, SERVER_FAILED, *errmsg);
+        return -1;
+    }
+    s->client = mcp_client_new(e->loop, s->name, t, e->roots, &client_events, s);
+    server_set(s, SERVER_STARTING, NULL);
+    if (mcp_client_connect(s->client, timeout, errmsg) < 0) {
+        server_set(s, SERVER_FAILED, *errmsg);
+        return -1;
+    }
+    return 0;
+}
+
+static struct server *server_find(struct engine *e, const char *name)
+{
+    for (size_t i = 0; i < e->nservers; i++)
+        if (strcmp(e->servers[i].name, name) == 0)
+            return &e->servers[i];
+    return NULL;
+}
+
+int engine_start_server(struct engine *e, const char *name, char **errmsg)
+{
+    struct server *s = server_find(e, name);
+    if (!s) {
+        *errmsg = xasprintf("unknown server '%s'", name);
+        return -1;
+    }
+    return server_start(s, errmsg);
+}
+
+/* === scheduler === */
+
+static void start_job(struct engine *e, struct job *j)
+{
+    struct run *r = xcalloc(1, sizeof *r);
+    r->e = e;
+    r->job_id = j->id;
+    r->tool = xstrdup(j->tool);
+    r->args = cJSON_Parse(j->args_json ? j->args_json : "{}");
+    r->timeout_ms = j->timeout_ms;
+    e->running++;
+    r->next = e->runs;
+    e->runs = r;
+    emit_job(e, ENGINE_EV_JOB_STARTED, j->id, JOB_RUNNING, NULL);
+
+    struct server *s = server_find(e, j->server);
+    if (!s) {
+        char *m = xasprintf("unknown server '%s'", j->server);
+        run_finish(r, NULL, 0, m, 0);
+        free(m);
+        return;
+    }
+    r->srv = s;
+    if (!s->builtin && s->cfg->timeout_ms > 0 && s->cfg->timeout_ms < r->timeout_ms)
+        r->timeout_ms = s->cfg->timeout_ms;
+    if (s->state == SERVER_READY) {
+        run_dispatch(r);
+        return;
+    }
+    run_unlink(&e->runs, r);
+    r->next = s->parked;
+    s->parked = r;
+    if (s->state != SERVER_STARTING) {
+        char *err = NULL;
+        if (server_start(s, &err) < 0) {
+            /* server_set already released nothing: do it now */
+            server_release_parked(s);
+            free(err);
+        }
+    }
+}
+
+static void schedule(struct loop *l, void *payload)
+{
+    struct engine *e = payload;
+    if (!e->scheduling)
+        return;
+    while (e->running < e->concurrency) {
+        struct job j;
+        memset(&j, 0, sizeof j);
+        int rc = jobq_claim(e->q, &j);
+        if (rc <= 0) {
+            if (rc == 0 && !e->wake_timer)
+                arm_wake(e);
+            return;
+        }
+        start_job(e, &j);
+        job_fini(&j);
+    }
+}
+
+void engine_set_scheduling(struct engine *e, int on)
+{
+    e->scheduling = on;
+}
+
+/* === lifecycle === */
+
+static void on_sigchld(struct loop *l, int signo, void *payload)
+{
+    proc_reap_all();
+}
+
+static void add_server(struct engine *e, const char *name, const char *kind,
+                       const struct config_server *cfg, const struct builtin_server *b)
+{
+    e->servers = xrealloc(e->servers, (e->nservers + 1) * sizeof *e->servers);
+    struct server *s = &e->servers[e->nservers++];
+    memset(s, 0, sizeof *s);
+    s->e = e;
+    s->name = xstrdup(name);
+    s->kind = kind;
+    s->cfg = cfg;
+    s->builtin = b;
+    s->state = cfg && !cfg->enabled ? SERVER_DISABLED : SERVER_STOPPED;
+}
+
+static char *default_data_dir(void)
+{
+    const char *x = getenv("XDG_DATA_HOME");
+    if (x && *x)
+        return xasprintf("%s/mcpdeck", x);
+    const char *h = getenv("HOME");
+    return xasprintf("%s/.local/share/mcpdeck", h ? h : ".");
+}
+
+int engine_new(const struct engine_opts *opts, struct engine **out, char **errmsg)
+{
+    struct engine *e = xcalloc(1, sizeof *e);
+    e->loop = loop_new();
+    if (!e->loop) {
+        *errmsg = xasprintf("cannot create the event loop");
+        free(e);
+        return -1;
+    }
+    if (config_load(opts ? opts->config_path : NULL, &e->cfg, errmsg) < 0)
+        goto fail;
+    char *dir = opts && opts->data_dir ? xstrdup(opts->data_dir)
+                : e->cfg->data_dir ? xstrdup(e->cfg->data_dir) : default_data_dir();
+    e->db_path = xasprintf("%s/mcpdeck.db", dir);
+    free(dir);
+    if (db_open(e->db_path, &e->db, errmsg) < 0)
+        goto fail;
+    if (jobq_open(e->db, e->cfg->queue_timeout_ms, e->cfg->queue_retries, &e->q) < 0) {
+        *errmsg = xasprintf("cannot prepare the job queue in %s", e->db_path);
+        goto fail;
+    }
+    int requeued = 0;
+    jobq_recover(e->q, &requeued);
+    e->concurrency = opts && opts->concurrency > 0 ? opts->concurrency
+                                                   : e->cfg->queue_concurrency;
+    e->root = pathjail_workspace_root(NULL);
+    e->roots[0] = e->root;
+    e->roots[1] = NULL;
+    add_server(e, builtin_fs.name, "builtin", NULL, &builtin_fs);
+    for (size_t i = 0; i < e->cfg->nservers; i++) {
+        const struct config_server *c = &e->cfg->servers[i];
+        add_server(e, c->name, c->kind == CONFIG_SERVER_HTTP ? "http" : "stdio", c, NULL);
+    }
+    loop_signal(e->loop, SIGCHLD, on_sigchld, e);
+    loop_hook_add(e->loop, schedule, e);
+    *out = e;
+    return 0;
+fail:
+    engine_free(e);
+    return -1;
+}
+
+void engine_start(struct engine *e)
+{
+    for (size_t i = 0; i < e->nservers; i++) {
+        char *err = NULL;
+        if (e->servers[i].state != SERVER_DISABLED)
+            server_start(&e->servers[i], &err);
+        free(err);
+    }
+    e->scheduling = 1;
+}
+
+int engine_wait_servers(struct engine *e, int timeout_ms)
+{
+    int64_t end = util_now_ms() + timeout_ms;
+    for (;;) {
+        int starting = 0;
+        for (size_t i = 0; i < e->nservers; i++)
+            if (e->servers[i].state == SERVER_STARTING)
+                starting++;
+        int64_t left = end - util_now_ms();
+        if (!starting || left <= 0)
+            return starting;
+        loop_run_once(e->loop, left);
+    }
+}
+
+void engine_free(struct engine *e)
+{
+    if (!e)
+        return;
+    /* Jobs still running go back to the queue: they were not finished. */
+    for (struct run *r = e->runs; r; r = r->next)
+        r->cancelled = 1;
+    /* Stop every child at once (stdin closed, grace, TERM, KILL). */
+    struct proc **procs = xcalloc(e->nservers + 1, sizeof *procs);
+    int n = 0;
+    for (size_t i = 0; i < e->nservers; i++) {
+        struct server *s = &e->servers[i];
+        struct proc *p = s->client ? mcp_stdio_proc(mcp_client_transport(s->client)) : NULL;
+        if (p && p->pid > 0)
+            procs[n++] = p;
+    }
+    if (n)
+        proc_stop_all(procs, n, 2000);
+    free(procs);
+    for (size_t i = 0; i < e->nservers; i++) {
+        struct server *s = &e->servers[i];
+        mcp_client_free(s->client);   /* fails calls in flight: runs are cancelled */
+        s->client = NULL;
+        while (s->parked) {
+            struct run *r = s->parked;
+            s->parked = r->next;
+            run_free(r);
+        }
+        free(s->name);
+        free(s->last_error);
+    }
+    while (e->runs) {
+        struct run *r = e->runs;
+        e->runs = r->next;
+        run_free(r);
+    }
+    if (e->q && e->db) {
+        int requeued;
+        jobq_recover(e->q, &requeued);   /* running → queued: nothing is lost */
+    }
+    free(e->servers);
+    free(e->subs);
+    jobq_close(e->q);
+    db_close(e->db);
+    config_free(e->cfg);
+    loop_free(e->loop);
+    free(e->db_path);
+    free(e->root);
+    free(e);
+}
+
+/* === commands === */
+
+int engine_submit(struct engine *e, const struct jobq_spec *spec, int64_t *id, char **errmsg)
+{
+    struct server *s = server_find(e, spec->server ? spec->server : "");
+    if (!s) {
+        *errmsg = xasprintf("unknown server '%s'", spec->server ? spec->server : "");
+        return -1;
+    }
+    if (s->state == SERVER_READY && !mcp_client_find_tool(s->client, spec->tool)) {
+        *errmsg = xasprintf("server %s has no tool '%s'", s->name, spec->tool);
+        return -1;
+    }
+    if (jobq_submit(e->q, spec, id, errmsg) < 0)
+        return -1;
+    emit_job(e, ENGINE_EV_JOB_QUEUED, *id, JOB_QUEUED, NULL);
+    return 0;
+}
+
+int engine_submit_text(struct engine *e, const char *target, const char *args_json,
+                       int64_t *id, char **errmsg)
+{
+    const char *dot = target ? strchr(target, '.') : NULL;
+    if (!dot || dot == target || !dot[1]) {
+        *errmsg = xasprintf("expected server.tool, got '%s'", target ? target : "");
+        return -1;
+    }
+    const char *args = args_json && *args_json ? args_json : "{}";
+    cJSON *parsed = cJSON_Parse(args);
+    if (!cJSON_IsObject(parsed)) {
+        cJSON_Delete(parsed);
+        *errmsg = xasprintf("arguments must be a JSON object, got: %s", args);
+        return -1;
+    }
+    cJSON_Delete(parsed);
+    char *server = xstrndup(target, (size_t)(dot - target));
+    struct jobq_spec spec = {0};
+    spec.server = server;
+    spec.tool = dot + 1;
+    spec.args_json = args;
+    int rc = engine_submit(e, &spec, id, errmsg);
+    free(server);
+    return rc;
+}
+
+int engine_cancel(struct engine *e, int64_t id, char **errmsg)
+{
+    if (jobq_cancel(e->q, id) < 0) {
+        *errmsg = xasprintf("job %lld is not queued or running", (long long)id);
+        return -1;
+    }
+    for (size_t i = 0; i < e->nservers; i++)
+        for (struct run *r = e->servers[i].parked; r; r = r->next)
+            if (r->job_id == id) {
+                run_unlink(&e->servers[i].parked, r);
+                e->running--;
+                run_free(r);
+                goto done;
+            }
+    for (struct run *r = e->runs; r; r = r->next)
+        if (r->job_id == id) {
+            r->cancelled = 1;
+            if (r->reqid > 0 && r->srv && r->srv->client)
+                mcp_client_cancel(r->srv->client, r->reqid, "cancelled by the user");
+            break;
+        }
+done:
+    emit_job(e, ENGINE_EV_JOB_DONE, id, JOB_CANCELLED, "cancelled");
+    return 0;
+}
+
+static void direct_answer(void *payload, const cJSON *result, const char *error)
+{
+    struct direct_call *d = payload;
+    d->srv->calls++;
+    d->srv->e->calls++;
+    if (error || mcp_result_is_error(result)) {
+        d->srv->errors++;
+        d->srv->e->errors++;
+    }
+    d->cb(d->payload, result, error);
+    free(d);
+}
+
+int engine_call(struct engine *e, const char *server, const char *tool, const cJSON *args,
+                engine_call_cb cb, void *payload, char **errmsg)
+{
+    struct server *s = server_find(e, server);
+    if (!s) {
+        *errmsg = xasprintf("unknown server '%s'", server);
+        return -1;
+    }
+    if (s->state != SERVER_READY) {
+        *errmsg = xasprintf("server %s is not ready: %s", server,
+                            s->last_error ? s->last_error : server_state_name(s->state));
+        return -1;
+    }
+    if (!mcp_client_find_tool(s->client, tool)) {
+        *errmsg = xasprintf("server %s has no tool '%s'", server, tool);
+        return -1;
+    }
+    struct direct_call *d = xcalloc(1, sizeof *d);
+    d->srv = s;
+    d->cb = cb;
+    d->payload = payload;
+    int timeout = s->cfg ? s->cfg->timeout_ms : e->cfg->queue_timeout_ms;
+    if (mcp_client_call_tool(s->client, tool, args, timeout, direct_answer, d, errmsg) < 0) {
+        free(d);
+        return -1;
+    }
+    return 0;
+}
+
+/* === snapshots === */
+
+const char *server_state_name(enum server_state s)
+{
+    static const char *const names[] = {"stopped", "starting", "ready", "failed", "disabled"};
+    return (unsigned)s < ARRAY_LEN(names) ? names[s] : "?";
+}
+
+size_t engine_servers(struct engine *e, struct engine_server_info *out, size_t max)
+{
+    for (size_t i = 0; i < e->nservers && i < max; i++) {
+        struct server *s = &e->servers[i];
+        const struct mcp_tool *tools;
+        out[i].name = s->name;
+        out[i].kind = s->kind;
+        out[i].state = s->state;
+        out[i].ntools = s->client ? (int)mcp_client_tools(s->client, &tools) : 0;
+        out[i].calls = s->calls;
+        out[i].errors = s->errors;
+        out[i].inflight = s->client ? mcp_client_inflight(s->client) : 0;
+        out[i].restarts = s->restarts;
+        out[i].last_error = s->last_error;
+    }
+    return e->nservers;
+}
+
+size_t engine_server_tools(struct engine *e, const char *server,
+                           struct engine_tool_info *out, size_t max)
+{
+    struct server *s = server_find(e, server);
+    if (!s || !s->client)
+        return 0;
+    const struct mcp_tool *tools;
+    size_t n = mcp_client_tools(s->client, &tools);
+    for (size_t i = 0; i < n && i < max; i++) {
+        out[i].name = tools[i].name;
+        out[i].description = tools[i].description;
+        out[i].input_schema = tools[i].input_schema;
+    }
+    return n;
+}
+
+void engine_stats(struct engine *e, struct engine_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    jobq_counts(e->q, &out->jobs);
+    out->running = e->running;
+    out->calls = e->calls;
+    out->errors = e->errors;
+}
+
+int engine_jobs(struct engine *e, int limit, struct job **out, size_t *n)
+{
+    return jobq_list(e->q, limit, out, n);
+}
+
+int engine_job(struct engine *e, int64_t id, struct job *out)
+{
+    return jobq_get(e->q, id, out);
+}
+
+struct loop *engine_loop(struct engine *e)
+{
+    return e->loop;
+}
+
+const struct config *engine_config(struct engine *e)
+{
+    return e->cfg;
+}
+
+const char *engine_workspace_root(struct engine *e)
+{
+    return e->root;
+}
+
+const char *engine_db_path(struct engine *e)
+{
+    return e->db_path;
+}

@@ -1,0 +1,131 @@
+/* engine.h — the one interface the front ends (ui/, batch.c, cli.c, later
+ * serve.c) use. The engine owns the loop, the config, the store, the job
+ * queue and the servers. Front ends call commands, read snapshots and
+ * subscribe to events; they never reach into the subsystems' state.
+ * Loop thread only. */
+#ifndef MCPDECK_ENGINE_H
+#define MCPDECK_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jobq.h"
+
+struct engine;
+struct loop;
+struct config;
+struct cJSON;
+
+struct engine_opts {
+    const char *config_path;     /* --config, or NULL to discover */
+    const char *data_dir;        /* overrides config data_dir when set */
+    int concurrency;             /* overrides queue.concurrency when > 0 */
+    const char *only_servers;    /* comma list: start only these (NULL = all) */
+};
+
+/* Load config, open the store (recovering interrupted jobs), register the
+ * built-in and configured servers. Nothing is started yet. */
+int engine_new(const struct engine_opts *opts, struct engine **out, char **errmsg);
+/* Stop servers (stdin closed, brief wait, process group signalled) and free. */
+void engine_free(struct engine *e);           /* NULL-safe */
+
+struct loop *engine_loop(struct engine *e);
+const struct config *engine_config(struct engine *e);
+const char *engine_workspace_root(struct engine *e);
+const char *engine_db_path(struct engine *e);
+
+/* Start every enabled server (asynchronously) and the scheduler. */
+void engine_start(struct engine *e);
+/* Start one server now if it is not running; used by `call`. */
+int engine_start_server(struct engine *e, const char *name, char **errmsg);
+/* Run the loop until every started server is ready or failed, or
+ * timeout_ms passes. Returns the number still starting. */
+int engine_wait_servers(struct engine *e, int timeout_ms);
+/* Whether the scheduler may claim queued jobs (default 1 after start). */
+void engine_set_scheduling(struct engine *e, int on);
+
+/* === events === */
+
+enum engine_event_kind {
+    ENGINE_EV_JOB_QUEUED,
+    ENGINE_EV_JOB_STARTED,
+    ENGINE_EV_JOB_DONE,          /* succeeded, failed or cancelled (see job) */
+    ENGINE_EV_JOB_RETRY,         /* an attempt failed, requeued */
+    ENGINE_EV_SERVER_STATE,      /* a server changed state or its tools */
+    ENGINE_EV_LOG,               /* a message for the user (text) */
+};
+
+struct engine_event {
+    enum engine_event_kind kind;
+    int64_t job_id;              /* job events */
+    enum job_status status;      /* JOB_DONE: final status */
+    const char *server;          /* server events */
+    const char *text;            /* LOG; JOB_DONE/RETRY: error if any */
+};
+
+typedef void (*engine_event_cb)(void *payload, const struct engine_event *ev);
+void engine_subscribe(struct engine *e, engine_event_cb cb, void *payload);
+void engine_unsubscribe(struct engine *e, engine_event_cb cb, void *payload);
+
+/* === commands === */
+
+/* Queue a tool task (server + tool + JSON args). The job is on disk when
+ * this returns. Unknown server is an error. */
+int engine_submit(struct engine *e, const struct jobq_spec *spec, int64_t *id, char **errmsg);
+/* Parse "server.tool" and JSON args text, then engine_submit. */
+int engine_submit_text(struct engine *e, const char *target, const char *args_json,
+                       int64_t *id, char **errmsg);
+int engine_cancel(struct engine *e, int64_t id, char **errmsg);
+
+/* A direct tool call outside the queue (CLI `call`). cb gets the MCP
+ * CallToolResult (borrowed) or an error text. */
+typedef void (*engine_call_cb)(void *payload, const struct cJSON *result, const char *error);
+int engine_call(struct engine *e, const char *server, const char *tool,
+                const struct cJSON *args, engine_call_cb cb, void *payload, char **errmsg);
+
+/* === snapshots (valid until the next loop turn) === */
+
+enum server_state {
+    SERVER_STOPPED,
+    SERVER_STARTING,
+    SERVER_READY,
+    SERVER_FAILED,
+    SERVER_DISABLED,
+};
+const char *server_state_name(enum server_state s);
+
+struct engine_server_info {
+    const char *name;
+    const char *kind;            /* "stdio", "http", "builtin" */
+    enum server_state state;
+    int ntools;
+    int64_t calls, errors;
+    int inflight;
+    int restarts;
+    const char *last_error;      /* or NULL */
+};
+
+/* Number of servers; fills up to max entries of out. */
+size_t engine_servers(struct engine *e, struct engine_server_info *out, size_t max);
+
+struct engine_tool_info {
+    const char *name;
+    const char *description;
+    const struct cJSON *input_schema;
+};
+/* Tools of a server; returns count, fills up to max. */
+size_t engine_server_tools(struct engine *e, const char *server,
+                           struct engine_tool_info *out, size_t max);
+
+struct engine_stats {
+    struct jobq_counts jobs;     /* by status, from the store */
+    int running;                 /* in this process */
+    int64_t calls, errors;       /* tool calls since start, all servers */
+};
+void engine_stats(struct engine *e, struct engine_stats *out);
+
+/* Newest jobs first (see jobq_list) and one job with its result. */
+int engine_jobs(struct engine *e, int limit, struct job **out, size_t *n);
+int engine_job(struct engine *e, int64_t id, struct job *out);
+
+#endif

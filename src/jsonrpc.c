@@ -1,0 +1,359 @@
+/* jsonrpc.c — JSON-RPC 2.0 framing and peer (see jsonrpc.h). */
+#include "jsonrpc.h"
+#include "loop.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* === framing === */
+
+void jsonrpc_lines_init(struct jsonrpc_lines *f, size_t max)
+{
+    buf_init(&f->in);
+    f->max = max;
+    f->discarding = 0;
+    f->discarded = 0;
+}
+
+void jsonrpc_lines_fini(struct jsonrpc_lines *f)
+{
+    buf_fini(&f->in);
+}
+
+int jsonrpc_lines_feed(struct jsonrpc_lines *f, const char *data, size_t len,
+                       jsonrpc_line_cb cb, void *payload)
+{
+    while (len > 0) {
+        const char *nl = memchr(data, '\n', len);
+        size_t chunk = nl ? (size_t)(nl - data) : len;
+        if (f->discarding) {
+            f->discarded += chunk;
+        } else if (f->in.len + chunk > f->max) {
+            /* Over the limit: drop what we hold and the rest of the line. */
+            f->discarded = f->in.len + chunk;
+            f->discarding = 1;
+            buf_consume(&f->in, f->in.len);
+            int rc = cb(payload, NULL, f->discarded);
+            if (rc)
+                return rc;
+        } else {
+            buf_append(&f->in, data, chunk);
+        }
+        if (!nl)
+            return 0;
+        data += chunk + 1;
+        len -= chunk + 1;
+        if (f->discarding) {
+            f->discarding = 0;
+            f->discarded = 0;
+            continue;
+        }
+        size_t n = f->in.len;
+        if (n && f->in.data[n - 1] == '\r')
+            f->in.data[--n] = '\0';
+        int rc = 0;
+        size_t i = 0;
+        while (i < n && (f->in.data[i] == ' ' || f->in.data[i] == '\t'))
+            i++;
+        if (i < n)
+            rc = cb(payload, f->in.data, n);
+        buf_consume(&f->in, f->in.len);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* === peer === */
+
+struct pending {
+    int64_t id;
+    jsonrpc_response_cb cb;
+    void *payload;
+    uint64_t timer;
+    int timeout_ms;
+    struct jsonrpc_peer *peer;
+};
+
+struct jsonrpc_peer {
+    struct loop *loop;
+    const struct jsonrpc_peer_ops *ops;
+    void *ctx;
+    int64_t next_id;
+    struct pending **pend;
+    size_t npend, cappend;
+};
+
+struct jsonrpc_peer *jsonrpc_peer_new(struct loop *l, const struct jsonrpc_peer_ops *ops,
+                                      void *ctx)
+{
+    struct jsonrpc_peer *p = xcalloc(1, sizeof *p);
+    p->loop = l;
+    p->ops = ops;
+    p->ctx = ctx;
+    p->next_id = 1;
+    return p;
+}
+
+void jsonrpc_peer_free(struct jsonrpc_peer *p)
+{
+    if (!p)
+        return;
+    jsonrpc_fail_all(p, JSONRPC_ERR_CLOSED, "connection closed");
+    free(p->pend);
+    free(p);
+}
+
+static size_t pending_find(struct jsonrpc_peer *p, int64_t id)
+{
+    for (size_t i = 0; i < p->npend; i++)
+        if (p->pend[i]->id == id)
+            return i;
+    return (size_t)-1;
+}
+
+/* Remove entry i and return it (caller frees). */
+static struct pending *pending_take(struct jsonrpc_peer *p, size_t i)
+{
+    struct pending *pe = p->pend[i];
+    p->pend[i] = p->pend[--p->npend];
+    if (pe->timer)
+        loop_timer_del(p->loop, pe->timer);
+    return pe;
+}
+
+static void finish(struct pending *pe, const cJSON *result, const struct jsonrpc_error *err)
+{
+    if (pe->cb)
+        pe->cb(pe->payload, result, err);
+    free(pe);
+}
+
+static void on_timeout(struct loop *l, uint64_t tid, void *payload)
+{
+    struct pending *pe = payload;
+    struct jsonrpc_peer *p = pe->peer;
+    size_t i = pending_find(p, pe->id);
+    if (i == (size_t)-1)
+        return;
+    pe->timer = 0;
+    pending_take(p, i);
+    char msg[96];
+    snprintf(msg, sizeof msg, "no answer within %d ms", pe->timeout_ms);
+    struct jsonrpc_error err = {JSONRPC_ERR_TIMEOUT, msg, NULL};
+    finish(pe, NULL, &err);
+}
+
+static int send_json(struct jsonrpc_peer *p, cJSON *msg)
+{
+    char *text = cJSON_PrintUnformatted(msg);
+    if (!text)
+        return -1;
+    int rc = p->ops->send(p->ctx, text, strlen(text));
+    cJSON_free(text);
+    return rc;
+}
+
+int64_t jsonrpc_call(struct jsonrpc_peer *p, const char *method, cJSON *params,
+                     int timeout_ms, jsonrpc_response_cb cb, void *payload)
+{
+    int64_t id = p->next_id++;
+    cJSON *msg = cJSON_CreateObject();
+    cJSON_AddStringToObject(msg, "jsonrpc", "2.0");
+    cJSON_AddNumberToObject(msg, "id", (double)id);
+    cJSON_AddStringToObject(msg, "method", method);
+    if (params)
+        cJSON_AddItemToObject(msg, "params", params);
+    /* Register before sending: an in-process peer may answer at once. */
+    struct pending *pe = xcalloc(1, sizeof *pe);
+    pe->id = id;
+    pe->cb = cb;
+    pe->payload = payload;
+    pe->peer = p;
+    pe->timeout_ms = timeout_ms;
+    if (p->npend == p->cappend) {
+        p->cappend = p->cappend ? p->cappend * 2 : 8;
+        p->pend = xrealloc(p->pend, p->cappend * sizeof *p->pend);
+    }
+    p->pend[p->npend++] = pe;
+    if (timeout_ms > 0)
+        pe->timer = loop_timer_add(p->loop, timeout_ms, on_timeout, pe);
+    int rc = send_json(p, msg);
+    cJSON_Delete(msg);
+    if (rc < 0) {
+        size_t i = pending_find(p, id);
+        if (i != (size_t)-1)
+            free(pending_take(p, i));
+        return -1;
+    }
+    return id;
+}
+
+void jsonrpc_call_extend(struct jsonrpc_peer *p, int64_t id, int timeout_ms)
+{
+    size_t i = pending_find(p, id);
+    if (i == (size_t)-1)
+        return;
+    struct pending *pe = p->pend[i];
+    if (pe->timer)
+        loop_timer_del(p->loop, pe->timer);
+    pe->timer = 0;
+    pe->timeout_ms = timeout_ms;
+    if (timeout_ms > 0)
+        pe->timer = loop_timer_add(p->loop, timeout_ms, on_timeout, pe);
+}
+
+void jsonrpc_call_abandon(struct jsonrpc_peer *p, int64_t id, const char *why)
+{
+    size_t i = pending_find(p, id);
+    if (i == (size_t)-1)
+        return;
+    struct pending *pe = pending_take(p, i);
+    struct jsonrpc_error err = {JSONRPC_ERR_CANCELLED, why ? why : "cancelled", NULL};
+    finish(pe, NULL, &err);
+}
+
+int jsonrpc_notify(struct jsonrpc_peer *p, const char *method, cJSON *params)
+{
+    cJSON *msg = cJSON_CreateObject();
+    cJSON_AddStringToObject(msg, "jsonrpc", "2.0");
+    cJSON_AddStringToObject(msg, "method", method);
+    if (params)
+        cJSON_AddItemToObject(msg, "params", params);
+    int rc = send_json(p, msg);
+    cJSON_Delete(msg);
+    return rc;
+}
+
+int jsonrpc_respond(struct jsonrpc_peer *p, const cJSON *id, cJSON *result)
+{
+    cJSON *msg = cJSON_CreateObject();
+    cJSON_AddStringToObject(msg, "jsonrpc", "2.0");
+    cJSON_AddItemToObject(msg, "id", id ? cJSON_Duplicate(id, 1) : cJSON_CreateNull());
+    cJSON_AddItemToObject(msg, "result", result ? result : cJSON_CreateObject());
+    int rc = send_json(p, msg);
+    cJSON_Delete(msg);
+    return rc;
+}
+
+int jsonrpc_respond_error(struct jsonrpc_peer *p, const cJSON *id, int code,
+                          const char *message)
+{
+    cJSON *msg = cJSON_CreateObject();
+    cJSON_AddStringToObject(msg, "jsonrpc", "2.0");
+    cJSON_AddItemToObject(msg, "id", id ? cJSON_Duplicate(id, 1) : cJSON_CreateNull());
+    cJSON *e = cJSON_AddObjectToObject(msg, "error");
+    cJSON_AddNumberToObject(e, "code", code);
+    cJSON_AddStringToObject(e, "message", message);
+    int rc = send_json(p, msg);
+    cJSON_Delete(msg);
+    return rc;
+}
+
+static void garbage(struct jsonrpc_peer *p, const char *why, const char *detail)
+{
+    if (!p->ops->on_garbage)
+        return;
+    char *msg = xasprintf("%s%s", why, detail);
+    p->ops->on_garbage(p->ctx, msg);
+    free(msg);
+}
+
+static void handle_response(struct jsonrpc_peer *p, const cJSON *msg, const cJSON *id)
+{
+    if (!cJSON_IsNumber(id)) {
+        garbage(p, "response with a non-numeric id we never sent", "");
+        return;
+    }
+    size_t i = pending_find(p, (int64_t)id->valuedouble);
+    if (i == (size_t)-1) {
+        char *t = cJSON_PrintUnformatted(id);
+        garbage(p, "response for unknown id ", t ? t : "?");
+        cJSON_free(t);
+        return;
+    }
+    struct pending *pe = pending_take(p, i);
+    const cJSON *err = cJSON_GetObjectItemCaseSensitive(msg, "error");
+    if (err) {
+        const cJSON *code = cJSON_GetObjectItemCaseSensitive(err, "code");
+        const cJSON *m = cJSON_GetObjectItemCaseSensitive(err, "message");
+        struct jsonrpc_error e = {
+            cJSON_IsNumber(code) ? code->valueint : JSONRPC_INTERNAL_ERROR,
+            cJSON_IsString(m) ? m->valuestring : "error without a message",
+            cJSON_GetObjectItemCaseSensitive(err, "data"),
+        };
+        finish(pe, NULL, &e);
+        return;
+    }
+    const cJSON *result = cJSON_GetObjectItemCaseSensitive(msg, "result");
+    if (!result) {
+        struct jsonrpc_error e = {JSONRPC_INVALID_REQUEST,
+                                  "response has neither result nor error", NULL};
+        finish(pe, NULL, &e);
+        return;
+    }
+    finish(pe, result, NULL);
+}
+
+static void handle_one(struct jsonrpc_peer *p, const cJSON *msg)
+{
+    if (!cJSON_IsObject(msg)) {
+        garbage(p, "message is not a JSON object", "");
+        return;
+    }
+    const cJSON *method = cJSON_GetObjectItemCaseSensitive(msg, "method");
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(msg, "id");
+    const cJSON *params = cJSON_GetObjectItemCaseSensitive(msg, "params");
+    if (cJSON_IsString(method)) {
+        if (id && !cJSON_IsNull(id)) {
+            if (p->ops->on_request)
+                p->ops->on_request(p->ctx, method->valuestring, params, id);
+            else
+                jsonrpc_respond_error(p, id, JSONRPC_METHOD_NOT_FOUND, "method not found");
+        } else if (p->ops->on_notification) {
+            p->ops->on_notification(p->ctx, method->valuestring, params);
+        }
+        return;
+    }
+    if (id)
+        handle_response(p, msg, id);
+    else
+        garbage(p, "message has neither method nor id", "");
+}
+
+void jsonrpc_receive(struct jsonrpc_peer *p, const char *json, size_t len)
+{
+    const char *end = NULL;
+    cJSON *msg = cJSON_ParseWithLengthOpts(json, len, &end, 0);
+    if (!msg) {
+        char snippet[64];
+        size_t n = len < sizeof snippet - 1 ? len : sizeof snippet - 1;
+        memcpy(snippet, json, n);
+        snippet[n] = '\0';
+        garbage(p, "not JSON: ", snippet);
+        return;
+    }
+    if (cJSON_IsArray(msg)) {
+        const cJSON *it;
+        cJSON_ArrayForEach(it, msg)
+            handle_one(p, it);
+    } else {
+        handle_one(p, msg);
+    }
+    cJSON_Delete(msg);
+}
+
+void jsonrpc_fail_all(struct jsonrpc_peer *p, int code, const char *message)
+{
+    struct jsonrpc_error err = {code, message, NULL};
+    while (p->npend > 0) {
+        struct pending *pe = pending_take(p, p->npend - 1);
+        finish(pe, NULL, &err);
+    }
+}
+
+int jsonrpc_pending(const struct jsonrpc_peer *p)
+{
+    return (int)p->npend;
+}

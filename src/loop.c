@@ -1,0 +1,446 @@
+/* loop.c — the poll() event loop (see loop.h). In the spirit of Redis' ae:
+ * small, one thread, no locks except the post queue shared with workers. */
+#include "loop.h"
+#include "util.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct watcher {
+    int mask;              /* 0 = unused */
+    unsigned gen;
+    loop_fd_cb cb;
+    void *payload;
+};
+
+struct timer {
+    uint64_t id;
+    int64_t when_ms;
+    loop_timer_cb cb;
+    void *payload;
+};
+
+struct hook {
+    loop_hook_cb cb;
+    void *payload;
+};
+
+struct post {
+    loop_fn fn;
+    void *arg;
+    struct post *next;
+};
+
+struct job {
+    loop_fn work, done;
+    void *arg;
+    struct job *next;
+};
+
+#define LOOP_WORKERS 2
+
+struct loop {
+    struct watcher *w;
+    int nw;
+    unsigned gen;
+    struct timer *timers;
+    size_t ntimers, captimers;
+    uint64_t next_timer_id;
+    struct hook *hooks;
+    size_t nhooks;
+    int stop;
+    int wake[2];                         /* wakeup pipe */
+    pthread_mutex_t mu;                  /* guards posts and jobs */
+    pthread_cond_t cv;
+    struct post *posts, **posts_tail;
+    struct job *jobs, **jobs_tail;
+    pthread_t workers[LOOP_WORKERS];
+    int nworkers, quitting;
+    struct pollfd *pfd;
+    int npfd_cap;
+};
+
+/* === signals: one process-wide self-pipe === */
+
+static int sig_pipe[2] = {-1, -1};
+static struct {
+    loop_signal_cb cb;
+    void *payload;
+    struct loop *l;
+} sig_tab[65];
+
+static void sig_handler(int signo)
+{
+    int e = errno;
+    unsigned char c = (unsigned char)signo;
+    if (write(sig_pipe[1], &c, 1) < 0) {
+        /* pipe full: the signal is already pending in it */
+    }
+    errno = e;
+}
+
+static void sig_readable(struct loop *l, int fd, int mask, void *payload)
+{
+    unsigned char cs[64];
+    ssize_t n;
+    while ((n = read(fd, cs, sizeof cs)) > 0)
+        for (ssize_t i = 0; i < n; i++)
+            if (cs[i] < 65 && sig_tab[cs[i]].cb)
+                sig_tab[cs[i]].cb(sig_tab[cs[i]].l, cs[i], sig_tab[cs[i]].payload);
+}
+
+int loop_signal(struct loop *l, int signo, loop_signal_cb cb, void *payload)
+{
+    if (signo <= 0 || signo >= 65)
+        return -EINVAL;
+    if (sig_pipe[0] < 0) {
+        if (pipe(sig_pipe) < 0)
+            return -errno;
+        util_set_nonblock(sig_pipe[0]);
+        util_set_nonblock(sig_pipe[1]);
+    }
+    loop_fd_add(l, sig_pipe[0], LOOP_READ, sig_readable, NULL);
+    sig_tab[signo].cb = cb;
+    sig_tab[signo].payload = payload;
+    sig_tab[signo].l = l;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = cb ? sig_handler : SIG_DFL;
+    sa.sa_flags = SA_RESTART | (signo == SIGCHLD ? SA_NOCLDSTOP : 0);
+    return sigaction(signo, &sa, NULL) < 0 ? -errno : 0;
+}
+
+static void run_posts(struct loop *l);
+
+/* === lifecycle === */
+
+static void wake_readable(struct loop *l, int fd, int mask, void *payload)
+{
+    char tmp[256];
+    while (read(fd, tmp, sizeof tmp) > 0)
+        ;
+}
+
+struct loop *loop_new(void)
+{
+    struct loop *l = xcalloc(1, sizeof *l);
+    if (pipe(l->wake) < 0) {
+        free(l);
+        return NULL;
+    }
+    util_set_nonblock(l->wake[0]);
+    util_set_nonblock(l->wake[1]);
+    pthread_mutex_init(&l->mu, NULL);
+    pthread_cond_init(&l->cv, NULL);
+    l->posts_tail = &l->posts;
+    l->jobs_tail = &l->jobs;
+    l->next_timer_id = 1;
+    loop_fd_add(l, l->wake[0], LOOP_READ, wake_readable, NULL);
+    return l;
+}
+
+void loop_free(struct loop *l)
+{
+    if (!l)
+        return;
+    pthread_mutex_lock(&l->mu);
+    l->quitting = 1;
+    pthread_cond_broadcast(&l->cv);
+    pthread_mutex_unlock(&l->mu);
+    for (int i = 0; i < l->nworkers; i++)
+        pthread_join(l->workers[i], NULL);
+    /* Workers finished every queued job; let their completions run so
+     * nothing they allocated is lost. */
+    while (l->posts)
+        run_posts(l);
+    for (int s = 1; s < 65; s++)
+        if (sig_tab[s].l == l) {
+            signal(s, SIG_DFL);
+            sig_tab[s].cb = NULL;
+            sig_tab[s].l = NULL;
+        }
+    for (struct post *p = l->posts, *n; p; p = n) {
+        n = p->next;
+        free(p);
+    }
+    for (struct job *j = l->jobs, *n; j; j = n) {
+        n = j->next;
+        free(j);
+    }
+    close(l->wake[0]);
+    close(l->wake[1]);
+    pthread_mutex_destroy(&l->mu);
+    pthread_cond_destroy(&l->cv);
+    free(l->w);
+    free(l->timers);
+    free(l->hooks);
+    free(l->pfd);
+    free(l);
+}
+
+/* === fds === */
+
+void loop_fd_add(struct loop *l, int fd, int mask, loop_fd_cb cb, void *payload)
+{
+    if (fd < 0)
+        return;
+    if (fd >= l->nw) {
+        int n = l->nw ? l->nw : 16;
+        while (n <= fd)
+            n *= 2;
+        l->w = xrealloc(l->w, (size_t)n * sizeof *l->w);
+        memset(l->w + l->nw, 0, (size_t)(n - l->nw) * sizeof *l->w);
+        l->nw = n;
+    }
+    l->w[fd].mask = mask ? mask : -1;   /* -1: registered, nothing wanted */
+    l->w[fd].cb = cb;
+    l->w[fd].payload = payload;
+    l->w[fd].gen = ++l->gen;
+}
+
+void loop_fd_mask(struct loop *l, int fd, int mask)
+{
+    if (fd >= 0 && fd < l->nw && l->w[fd].mask)
+        l->w[fd].mask = mask ? mask : -1;
+}
+
+void loop_fd_del(struct loop *l, int fd)
+{
+    if (fd >= 0 && fd < l->nw)
+        memset(&l->w[fd], 0, sizeof l->w[fd]);
+}
+
+/* === timers === */
+
+uint64_t loop_timer_add(struct loop *l, int64_t delay_ms, loop_timer_cb cb, void *payload)
+{
+    if (l->ntimers == l->captimers) {
+        l->captimers = l->captimers ? l->captimers * 2 : 16;
+        l->timers = xrealloc(l->timers, l->captimers * sizeof *l->timers);
+    }
+    struct timer *t = &l->timers[l->ntimers++];
+    t->id = l->next_timer_id++;
+    t->when_ms = util_now_ms() + (delay_ms > 0 ? delay_ms : 0);
+    t->cb = cb;
+    t->payload = payload;
+    return t->id;
+}
+
+void loop_timer_del(struct loop *l, uint64_t id)
+{
+    for (size_t i = 0; i < l->ntimers; i++)
+        if (l->timers[i].id == id) {
+            l->timers[i] = l->timers[--l->ntimers];
+            return;
+        }
+}
+
+static int64_t next_timer_ms(struct loop *l)
+{
+    int64_t best = -1;
+    for (size_t i = 0; i < l->ntimers; i++)
+        if (best < 0 || l->timers[i].when_ms < best)
+            best = l->timers[i].when_ms;
+    return best;
+}
+
+static void run_timers(struct loop *l)
+{
+    int64_t now = util_now_ms();
+    /* Fire due timers one at a time: callbacks may add or delete timers. */
+    for (;;) {
+        size_t due = (size_t)-1;
+        for (size_t i = 0; i < l->ntimers; i++)
+            if (l->timers[i].when_ms <= now &&
+                (due == (size_t)-1 || l->timers[i].when_ms < l->timers[due].when_ms))
+                due = i;
+        if (due == (size_t)-1)
+            return;
+        struct timer t = l->timers[due];
+        l->timers[due] = l->timers[--l->ntimers];
+        t.cb(l, t.id, t.payload);
+    }
+}
+
+/* === hooks === */
+
+void loop_hook_add(struct loop *l, loop_hook_cb cb, void *payload)
+{
+    l->hooks = xrealloc(l->hooks, (l->nhooks + 1) * sizeof *l->hooks);
+    l->hooks[l->nhooks].cb = cb;
+    l->hooks[l->nhooks].payload = payload;
+    l->nhooks++;
+}
+
+void loop_hook_del(struct loop *l, loop_hook_cb cb, void *payload)
+{
+    for (size_t i = 0; i < l->nhooks; i++)
+        if (l->hooks[i].cb == cb && l->hooks[i].payload == payload) {
+            memmove(&l->hooks[i], &l->hooks[i + 1], (l->nhooks - i - 1) * sizeof *l->hooks);
+            l->nhooks--;
+            return;
+        }
+}
+
+/* === cross-thread === */
+
+void loop_wakeup(struct loop *l)
+{
+    char c = 1;
+    if (write(l->wake[1], &c, 1) < 0) {
+        /* full pipe: a wakeup is already pending */
+    }
+}
+
+void loop_post(struct loop *l, loop_fn fn, void *arg)
+{
+    struct post *p = xmalloc(sizeof *p);
+    p->fn = fn;
+    p->arg = arg;
+    p->next = NULL;
+    pthread_mutex_lock(&l->mu);
+    *l->posts_tail = p;
+    l->posts_tail = &p->next;
+    pthread_mutex_unlock(&l->mu);
+    loop_wakeup(l);
+}
+
+static void run_posts(struct loop *l)
+{
+    pthread_mutex_lock(&l->mu);
+    struct post *p = l->posts;
+    l->posts = NULL;
+    l->posts_tail = &l->posts;
+    pthread_mutex_unlock(&l->mu);
+    while (p) {
+        struct post *n = p->next;
+        p->fn(p->arg);
+        free(p);
+        p = n;
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    struct loop *l = arg;
+    pthread_mutex_lock(&l->mu);
+    for (;;) {
+        while (!l->jobs && !l->quitting)
+            pthread_cond_wait(&l->cv, &l->mu);
+        if (!l->jobs)
+            break;     /* quitting, and every queued job is done */
+        struct job *j = l->jobs;
+        l->jobs = j->next;
+        if (!l->jobs)
+            l->jobs_tail = &l->jobs;
+        pthread_mutex_unlock(&l->mu);
+        j->work(j->arg);
+        loop_post(l, j->done, j->arg);
+        free(j);
+        pthread_mutex_lock(&l->mu);
+    }
+    pthread_mutex_unlock(&l->mu);
+    return NULL;
+}
+
+void loop_work(struct loop *l, loop_fn work, loop_fn done, void *arg)
+{
+    struct job *j = xmalloc(sizeof *j);
+    j->work = work;
+    j->done = done;
+    j->arg = arg;
+    j->next = NULL;
+    pthread_mutex_lock(&l->mu);
+    if (l->nworkers < LOOP_WORKERS &&
+        pthread_create(&l->workers[l->nworkers], NULL, worker_main, l) == 0)
+        l->nworkers++;
+    *l->jobs_tail = j;
+    l->jobs_tail = &j->next;
+    pthread_cond_signal(&l->cv);
+    pthread_mutex_unlock(&l->mu);
+}
+
+/* === the loop === */
+
+void loop_run_once(struct loop *l, int64_t max_wait_ms)
+{
+    for (size_t i = 0; i < l->nhooks; i++)
+        l->hooks[i].cb(l, l->hooks[i].payload);
+
+    int64_t timeout = max_wait_ms;
+    int64_t nt = next_timer_ms(l);
+    if (nt >= 0) {
+        int64_t d = nt - util_now_ms();
+        if (d < 0)
+            d = 0;
+        if (timeout < 0 || d < timeout)
+            timeout = d;
+    }
+    if (l->stop)
+        timeout = 0;
+
+    int n = 0;
+    if (l->npfd_cap < l->nw) {
+        l->npfd_cap = l->nw;
+        l->pfd = xrealloc(l->pfd, (size_t)l->npfd_cap * sizeof *l->pfd);
+    }
+    for (int fd = 0; fd < l->nw; fd++) {
+        if (!l->w[fd].mask)
+            continue;
+        int m = l->w[fd].mask > 0 ? l->w[fd].mask : 0;
+        l->pfd[n].fd = fd;
+        l->pfd[n].events = (short)(((m & LOOP_READ) ? POLLIN : 0) |
+                                   ((m & LOOP_WRITE) ? POLLOUT : 0));
+        l->pfd[n].revents = 0;
+        n++;
+    }
+    unsigned gen_before = l->gen;
+    int rc = poll(l->pfd, (nfds_t)n, timeout > INT32_MAX ? INT32_MAX : (int)timeout);
+    if (rc > 0) {
+        for (int i = 0; i < n; i++) {
+            struct pollfd *p = &l->pfd[i];
+            if (!p->revents || p->fd >= l->nw)
+                continue;
+            struct watcher *w = &l->w[p->fd];
+            /* skipped if deleted or replaced by an earlier callback */
+            if (!w->mask || w->gen > gen_before)
+                continue;
+            int mask = 0;
+            if (p->revents & (POLLIN | POLLHUP | POLLERR))
+                mask |= LOOP_READ;
+            if (p->revents & (POLLHUP | POLLERR | POLLNVAL))
+                mask |= LOOP_HUP;
+            if (p->revents & POLLOUT)
+                mask |= LOOP_WRITE;
+            if (p->revents & POLLNVAL) {
+                w->mask = 0;   /* closed behind our back: stop watching */
+                continue;
+            }
+            w->cb(l, p->fd, mask, w->payload);
+        }
+    }
+    run_posts(l);
+    run_timers(l);
+}
+
+void loop_run(struct loop *l)
+{
+    while (!l->stop)
+        loop_run_once(l, -1);
+}
+
+void loop_stop(struct loop *l)
+{
+    l->stop = 1;
+}
+
+int loop_stopped(const struct loop *l)
+{
+    return l->stop;
+}

@@ -1,0 +1,113 @@
+/* main.c — argv → the TUI, --batch, or a subcommand. The only place that
+ * calls exit. */
+#include "batch.h"
+#include "cli.h"
+#include "engine.h"
+#include "util.h"
+#include "version.h"
+#include "tui.h"          /* ui/: the one front end main.c picks */
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] =
+    "usage: mcpdeck [OPTIONS]                     open the terminal UI\n"
+    "       mcpdeck [OPTIONS] --batch FILE        run a task file headless (FILE - = stdin)\n"
+    "       mcpdeck [OPTIONS] call SERVER TOOL [JSON]   call one tool, print its text\n"
+    "       mcpdeck [OPTIONS] servers [list]      list servers with state and tool count\n"
+    "\n"
+    "options:\n"
+    "  -c, --config PATH     config file (YAML, or .mcp.json / VS Code mcp.json)\n"
+    "      --data-dir DIR    where the database lives (default $XDG_DATA_HOME/mcpdeck)\n"
+    "      --format FMT      batch report on stdout: text (default) or json\n"
+    "      --json            call/servers: print JSON\n"
+    "      --concurrency N   jobs run at once (default from config, 10)\n"
+    "  -V, --version         print the version\n"
+    "  -h, --help            this help\n"
+    "\n"
+    "exit codes: 0 success; 1 a task or tool call failed; 2 invalid input or config;\n"
+    "            3 a required server never became ready; 130 interrupted\n";
+
+static const char *need_arg(int *i, int argc, char **argv)
+{
+    if (*i + 1 >= argc) {
+        fprintf(stderr, "mcpdeck: %s needs a value\n%s", argv[*i], usage);
+        exit(2);
+    }
+    return argv[++*i];
+}
+
+int main(int argc, char **argv)
+{
+    signal(SIGPIPE, SIG_IGN);
+    const char *config = NULL, *data_dir = NULL, *batch = NULL, *format = "text";
+    int json = 0, concurrency = 0;
+    char **rest = xcalloc((size_t)argc + 1, sizeof *rest);
+    int nrest = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            fputs(usage, stdout);
+            free(rest);
+            return 0;
+        } else if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
+            printf("mcpdeck %s\n", MCPDECK_VERSION);
+            free(rest);
+            return 0;
+        } else if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) {
+            config = need_arg(&i, argc, argv);
+        } else if (strcmp(a, "--data-dir") == 0) {
+            data_dir = need_arg(&i, argc, argv);
+        } else if (strcmp(a, "--batch") == 0) {
+            batch = need_arg(&i, argc, argv);
+        } else if (strcmp(a, "--format") == 0) {
+            format = need_arg(&i, argc, argv);
+        } else if (strcmp(a, "--concurrency") == 0) {
+            concurrency = atoi(need_arg(&i, argc, argv));
+            if (concurrency < 1) {
+                fprintf(stderr, "mcpdeck: --concurrency must be a positive integer\n");
+                free(rest);
+                return 2;
+            }
+        } else if (strcmp(a, "--json") == 0) {
+            json = 1;
+        } else if (a[0] == '-' && a[1] && nrest == 0) {
+            fprintf(stderr, "mcpdeck: unknown option %s\n%s", a, usage);
+            free(rest);
+            return 2;
+        } else {
+            rest[nrest++] = argv[i];
+        }
+    }
+    int rc;
+    struct cli_opts co = {config, data_dir, json};
+    if (batch) {
+        struct batch_opts bo = {batch, config, data_dir, format, concurrency};
+        rc = nrest ? (fprintf(stderr, "mcpdeck: --batch takes no subcommand\n"), 2)
+                   : batch_run(&bo);
+    } else if (nrest > 0 && strcmp(rest[0], "call") == 0) {
+        rc = cli_call(&co, nrest - 1, rest + 1);
+    } else if (nrest > 0 && strcmp(rest[0], "servers") == 0) {
+        rc = cli_servers(&co, nrest - 1, rest + 1);
+    } else if (nrest > 0) {
+        fprintf(stderr, "mcpdeck: unknown command '%s'\n%s", rest[0], usage);
+        rc = 2;
+    } else {
+        struct engine *e = NULL;
+        char *err = NULL;
+        struct engine_opts eo = {config, data_dir, concurrency, NULL};
+        if (engine_new(&eo, &e, &err) < 0) {
+            fprintf(stderr, "mcpdeck: %s\n", err);
+            free(err);
+            rc = 2;
+        } else {
+            engine_start(e);
+            rc = tui_run(e);
+            engine_free(e);
+        }
+    }
+    free(rest);
+    return rc;
+}

@@ -1,0 +1,521 @@
+/* mcp_client.c — an MCP session over a transport (see mcp_client.h). */
+#include "mcp_client.h"
+#include "jsonrpc.h"
+#include "loop.h"
+#include "mcp_transport.h"
+#include "util.h"
+#include "version.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const known_versions[] = {
+    "2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05",
+};
+
+struct call {
+    struct mcp_client *c;
+    int64_t id;
+    mcp_call_cb cb;
+    void *payload;
+    struct call *next;
+};
+
+struct mcp_client {
+    struct loop *loop;
+    char *name;
+    struct mcp_transport *t;
+    struct jsonrpc_peer *peer;
+    const char *const *roots;
+    const struct mcp_client_events *ev;
+    void *payload;
+    enum mcp_client_state state;
+    char *error;
+    char *protocol;
+    cJSON *server_info;
+    cJSON *capabilities;
+    struct mcp_tool *tools;
+    size_t ntools;
+    struct mcp_tool *next_tools;      /* list being fetched (pagination) */
+    size_t nnext;
+    int listing;                      /* a tools/list is under way */
+    int relist;                       /* list_changed arrived meanwhile */
+    int timeout_ms;
+    uint64_t connect_timer;
+    struct call *calls;               /* tool calls in flight */
+};
+
+static void tools_free(struct mcp_tool *t, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(t[i].name);
+        free(t[i].description);
+        cJSON_Delete(t[i].input_schema);
+        cJSON_Delete(t[i].annotations);
+    }
+    free(t);
+}
+
+static void set_state(struct mcp_client *c, enum mcp_client_state s, const char *error)
+{
+    if (error) {
+        free(c->error);
+        c->error = xstrdup(error);
+    }
+    if (c->state == s && !error)
+        return;
+    c->state = s;
+    if (c->connect_timer && s != MCP_CLIENT_CONNECTING) {
+        loop_timer_del(c->loop, c->connect_timer);
+        c->connect_timer = 0;
+    }
+    if (c->ev && c->ev->on_state)
+        c->ev->on_state(c->payload, c, s, error);
+}
+
+static void fail_closed(struct mcp_client *c, const char *why)
+{
+    if (c->state == MCP_CLIENT_CLOSED)
+        return;
+    char *msg = xasprintf("server %s: %s", c->name, why);
+    c->state = MCP_CLIENT_CLOSED;   /* before failing calls: no new sends */
+    jsonrpc_fail_all(c->peer, JSONRPC_ERR_CLOSED, msg);
+    c->state = MCP_CLIENT_CONNECTING;  /* let set_state report the change */
+    set_state(c, MCP_CLIENT_CLOSED, msg);
+    free(msg);
+}
+
+/* === transport upcalls === */
+
+static void up_message(void *owner, const char *json, size_t len)
+{
+    struct mcp_client *c = owner;
+    jsonrpc_receive(c->peer, json, len);
+}
+
+static void up_oversize(void *owner, size_t size)
+{
+    struct mcp_client *c = owner;
+    /* We cannot tell which call it answered: fail the calls in flight. */
+    char *msg = xasprintf("server %s sent a message of over %zu bytes (limit %zu); dropped",
+                          c->name, size, c->t->max_message);
+    jsonrpc_fail_all(c->peer, JSONRPC_ERR_TOO_BIG, msg);
+    free(msg);
+}
+
+static void up_closed(void *owner, const char *reason)
+{
+    fail_closed(owner, reason);
+}
+
+static const struct mcp_transport_upcalls upcalls = {up_message, up_oversize, up_closed};
+
+/* === JSON-RPC peer callbacks === */
+
+static int peer_send(void *ctx, const char *json, size_t len)
+{
+    struct mcp_client *c = ctx;
+    return c->t->ops->send(c->t, json, len);
+}
+
+static void peer_request(void *ctx, const char *method, const cJSON *params, const cJSON *id)
+{
+    struct mcp_client *c = ctx;
+    if (strcmp(method, "ping") == 0) {
+        jsonrpc_respond(c->peer, id, cJSON_CreateObject());
+    } else if (strcmp(method, "roots/list") == 0) {
+        cJSON *r = cJSON_CreateObject();
+        cJSON *arr = cJSON_AddArrayToObject(r, "roots");
+        for (size_t i = 0; c->roots && c->roots[i]; i++) {
+            cJSON *o = cJSON_CreateObject();
+            char *uri = xasprintf("file://%s", c->roots[i]);
+            cJSON_AddStringToObject(o, "uri", uri);
+            const char *base = strrchr(c->roots[i], '/');
+            cJSON_AddStringToObject(o, "name", base && base[1] ? base + 1 : c->roots[i]);
+            free(uri);
+            cJSON_AddItemToArray(arr, o);
+        }
+        jsonrpc_respond(c->peer, id, r);
+    } else {
+        char *m = xasprintf("mcpdeck does not support %s yet", method);
+        jsonrpc_respond_error(c->peer, id, JSONRPC_METHOD_NOT_FOUND, m);
+        free(m);
+    }
+}
+
+static void list_tools(struct mcp_client *c, const char *cursor);
+
+static void peer_notification(void *ctx, const char *method, const cJSON *params)
+{
+    struct mcp_client *c = ctx;
+    if (strcmp(method, "notifications/tools/list_changed") == 0) {
+        if (c->state != MCP_CLIENT_READY)
+            return;   /* the initial list is fetched anyway */
+        if (c->listing)
+            c->relist = 1;
+        else
+            list_tools(c, NULL);
+    }
+    /* progress, logging and resource notifications: later issues */
+}
+
+static void peer_garbage(void *ctx, const char *why)
+{
+    (void)ctx;
+    (void)why;   /* a stray line is ignored, as the spec's stdio rules allow */
+}
+
+static const struct jsonrpc_peer_ops peer_ops = {
+    peer_send, peer_request, peer_notification, peer_garbage,
+};
+
+/* === handshake and lists === */
+
+static void tools_page(void *payload, const cJSON *result, const struct jsonrpc_error *err)
+{
+    struct mcp_client *c = payload;
+    if (err) {
+        c->listing = 0;
+        tools_free(c->next_tools, c->nnext);
+        c->next_tools = NULL;
+        c->nnext = 0;
+        char *m = xasprintf("tools/list failed: %s", err->message);
+        if (c->state == MCP_CLIENT_CONNECTING)
+            set_state(c, MCP_CLIENT_CLOSED, m);
+        free(m);
+        return;
+    }
+    const cJSON *tools = cJSON_GetObjectItemCaseSensitive(result, "tools");
+    const cJSON *t;
+    cJSON_ArrayForEach(t, tools) {
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(t, "name");
+        if (!cJSON_IsString(name))
+            continue;
+        c->next_tools = xrealloc(c->next_tools, (c->nnext + 1) * sizeof *c->next_tools);
+        struct mcp_tool *mt = &c->next_tools[c->nnext++];
+        mt->name = xstrdup(name->valuestring);
+        const cJSON *d = cJSON_GetObjectItemCaseSensitive(t, "description");
+        mt->description = cJSON_IsString(d) ? xstrdup(d->valuestring) : NULL;
+        const cJSON *s = cJSON_GetObjectItemCaseSensitive(t, "inputSchema");
+        mt->input_schema = s ? cJSON_Duplicate(s, 1) : NULL;
+        const cJSON *a = cJSON_GetObjectItemCaseSensitive(t, "annotations");
+        mt->annotations = a ? cJSON_Duplicate(a, 1) : NULL;
+    }
+    const cJSON *next = cJSON_GetObjectItemCaseSensitive(result, "nextCursor");
+    if (cJSON_IsString(next) && next->valuestring[0]) {
+        list_tools(c, next->valuestring);
+        return;
+    }
+    tools_free(c->tools, c->ntools);
+    c->tools = c->next_tools;
+    c->ntools = c->nnext;
+    c->next_tools = NULL;
+    c->nnext = 0;
+    c->listing = 0;
+    if (c->state == MCP_CLIENT_CONNECTING)
+        set_state(c, MCP_CLIENT_READY, NULL);
+    if (c->ev && c->ev->on_tools)
+        c->ev->on_tools(c->payload, c);
+    if (c->relist) {
+        c->relist = 0;
+        list_tools(c, NULL);
+    }
+}
+
+static void list_tools(struct mcp_client *c, const char *cursor)
+{
+    cJSON *params = NULL;
+    if (cursor) {
+        params = cJSON_CreateObject();
+        cJSON_AddStringToObject(params, "cursor", cursor);
+    }
+    c->listing = 1;
+    if (jsonrpc_call(c->peer, "tools/list", params, c->timeout_ms, tools_page, c) < 0) {
+        c->listing = 0;
+        fail_closed(c, "cannot send tools/list");
+    }
+}
+
+static void initialized(void *payload, const cJSON *result, const struct jsonrpc_error *err)
+{
+    struct mcp_client *c = payload;
+    if (err) {
+        char *m = xasprintf("initialize failed: %s", err->message);
+        set_state(c, MCP_CLIENT_CLOSED, m);
+        free(m);
+        return;
+    }
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(result, "protocolVersion");
+    int known = 0;
+    for (size_t i = 0; cJSON_IsString(v) && i < ARRAY_LEN(known_versions); i++)
+        if (strcmp(v->valuestring, known_versions[i]) == 0)
+            known = 1;
+    if (!known) {
+        char *m = xasprintf("server answered protocol version %s; mcpdeck speaks %s "
+                            "(and 2025-06-18, 2025-03-26, 2024-11-05)",
+                            cJSON_IsString(v) ? v->valuestring : "(none)",
+                            MCP_PROTOCOL_VERSION);
+        set_state(c, MCP_CLIENT_CLOSED, m);
+        free(m);
+        return;
+    }
+    free(c->protocol);
+    c->protocol = xstrdup(v->valuestring);
+    cJSON_Delete(c->server_info);
+    const cJSON *si = cJSON_GetObjectItemCaseSensitive(result, "serverInfo");
+    c->server_info = si ? cJSON_Duplicate(si, 1) : NULL;
+    cJSON_Delete(c->capabilities);
+    const cJSON *caps = cJSON_GetObjectItemCaseSensitive(result, "capabilities");
+    c->capabilities = caps ? cJSON_Duplicate(caps, 1) : cJSON_CreateObject();
+    jsonrpc_notify(c->peer, "notifications/initialized", NULL);
+    if (cJSON_GetObjectItemCaseSensitive(c->capabilities, "tools"))
+        list_tools(c, NULL);
+    else
+        set_state(c, MCP_CLIENT_READY, NULL);   /* a server without tools */
+}
+
+static void connect_timeout(struct loop *l, uint64_t id, void *payload)
+{
+    struct mcp_client *c = payload;
+    c->connect_timer = 0;
+    if (c->state != MCP_CLIENT_CONNECTING)
+        return;
+    char *m = xasprintf("did not become ready within %d ms", c->timeout_ms);
+    fail_closed(c, m);
+    free(m);
+}
+
+int mcp_client_connect(struct mcp_client *c, int timeout_ms, char **errmsg)
+{
+    c->timeout_ms = timeout_ms;
+    if (c->t->ops->start(c->t, errmsg) < 0) {
+        set_state(c, MCP_CLIENT_CLOSED, *errmsg);
+        return -1;
+    }
+    set_state(c, MCP_CLIENT_CONNECTING, NULL);
+    c->connect_timer = loop_timer_add(c->loop, timeout_ms, connect_timeout, c);
+    cJSON *params = cJSON_CreateObject();
+    cJSON_AddStringToObject(params, "protocolVersion", MCP_PROTOCOL_VERSION);
+    cJSON *caps = cJSON_AddObjectToObject(params, "capabilities");
+    cJSON *roots = cJSON_AddObjectToObject(caps, "roots");
+    cJSON_AddFalseToObject(roots, "listChanged");
+    cJSON *info = cJSON_AddObjectToObject(params, "clientInfo");
+    cJSON_AddStringToObject(info, "name", "mcpdeck");
+    cJSON_AddStringToObject(info, "version", MCPDECK_VERSION);
+    if (jsonrpc_call(c->peer, "initialize", params, timeout_ms, initialized, c) < 0) {
+        *errmsg = xasprintf("server %s: cannot send initialize", c->name);
+        fail_closed(c, "cannot send initialize");
+        return -1;
+    }
+    return 0;
+}
+
+/* === calls === */
+
+static void call_answer(void *payload, const cJSON *result, const struct jsonrpc_error *err)
+{
+    struct call *k = payload;
+    struct mcp_client *c = k->c;
+    for (struct call **pp = &c->calls; *pp; pp = &(*pp)->next)
+        if (*pp == k) {
+            *pp = k->next;
+            break;
+        }
+    if (err) {
+        char *m;
+        if (err->code == JSONRPC_ERR_TIMEOUT || err->code == JSONRPC_ERR_CLOSED ||
+            err->code == JSONRPC_ERR_TOO_BIG || err->code == JSONRPC_ERR_CANCELLED)
+            m = xasprintf("%s", err->message);
+        else
+            m = xasprintf("server %s answered error %d: %s", c->name, err->code, err->message);
+        k->cb(k->payload, NULL, m);
+        free(m);
+    } else if (!cJSON_IsObject(result) ||
+               !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(result, "content"))) {
+        char *m = xasprintf("server %s sent a tools/call result without a content array",
+                            c->name);
+        k->cb(k->payload, NULL, m);
+        free(m);
+    } else {
+        k->cb(k->payload, result, NULL);
+    }
+    free(k);
+}
+
+int64_t mcp_client_call_tool(struct mcp_client *c, const char *tool, const cJSON *args,
+                             int timeout_ms, mcp_call_cb cb, void *payload, char **errmsg)
+{
+    if (c->state != MCP_CLIENT_READY) {
+        *errmsg = xasprintf("server %s is not ready (%s)", c->name,
+                            c->error ? c->error : "not connected");
+        return -1;
+    }
+    cJSON *params = cJSON_CreateObject();
+    cJSON_AddStringToObject(params, "name", tool);
+    cJSON_AddItemToObject(params, "arguments",
+                          args ? cJSON_Duplicate(args, 1) : cJSON_CreateObject());
+    struct call *k = xcalloc(1, sizeof *k);
+    k->c = c;
+    k->cb = cb;
+    k->payload = payload;
+    k->next = c->calls;
+    c->calls = k;
+    int64_t id = jsonrpc_call(c->peer, "tools/call", params, timeout_ms, call_answer, k);
+    if (id < 0) {
+        c->calls = k->next;
+        free(k);
+        *errmsg = xasprintf("server %s: cannot send the request", c->name);
+        return -1;
+    }
+    k->id = id;
+    return id;
+}
+
+void mcp_client_cancel(struct mcp_client *c, int64_t id, const char *reason)
+{
+    for (struct call *k = c->calls; k; k = k->next)
+        if (k->id == id) {
+            cJSON *params = cJSON_CreateObject();
+            cJSON_AddNumberToObject(params, "requestId", (double)id);
+            if (reason)
+                cJSON_AddStringToObject(params, "reason", reason);
+            jsonrpc_notify(c->peer, "notifications/cancelled", params);
+            jsonrpc_call_abandon(c->peer, id, reason);
+            return;
+        }
+}
+
+int mcp_client_inflight(const struct mcp_client *c)
+{
+    int n = 0;
+    for (const struct call *k = c->calls; k; k = k->next)
+        n++;
+    return n;
+}
+
+/* === lifecycle and accessors === */
+
+struct mcp_client *mcp_client_new(struct loop *l, const char *name, struct mcp_transport *t,
+                                  const char *const *roots,
+                                  const struct mcp_client_events *ev, void *payload)
+{
+    struct mcp_client *c = xcalloc(1, sizeof *c);
+    c->loop = l;
+    c->name = xstrdup(name);
+    c->t = t;
+    c->roots = roots;
+    c->ev = ev;
+    c->payload = payload;
+    c->timeout_ms = 30000;
+    t->up = &upcalls;
+    t->owner = c;
+    c->peer = jsonrpc_peer_new(l, &peer_ops, c);
+    return c;
+}
+
+void mcp_client_free(struct mcp_client *c)
+{
+    if (!c)
+        return;
+    c->ev = NULL;                       /* no upcalls while tearing down */
+    c->state = MCP_CLIENT_CLOSED;
+    if (c->connect_timer)
+        loop_timer_del(c->loop, c->connect_timer);
+    jsonrpc_peer_free(c->peer);         /* fails calls still in flight */
+    c->peer = NULL;
+    c->t->up = NULL;
+    c->t->ops->free(c->t);
+    tools_free(c->tools, c->ntools);
+    tools_free(c->next_tools, c->nnext);
+    cJSON_Delete(c->server_info);
+    cJSON_Delete(c->capabilities);
+    free(c->protocol);
+    free(c->error);
+    free(c->name);
+    free(c);
+}
+
+enum mcp_client_state mcp_client_state(const struct mcp_client *c)
+{
+    return c->state;
+}
+
+const char *mcp_client_error(const struct mcp_client *c)
+{
+    return c->error;
+}
+
+const char *mcp_client_protocol(const struct mcp_client *c)
+{
+    return c->protocol;
+}
+
+const cJSON *mcp_client_server_info(const struct mcp_client *c)
+{
+    return c->server_info;
+}
+
+struct mcp_transport *mcp_client_transport(struct mcp_client *c)
+{
+    return c->t;
+}
+
+size_t mcp_client_tools(const struct mcp_client *c, const struct mcp_tool **out)
+{
+    *out = c->tools;
+    return c->ntools;
+}
+
+const struct mcp_tool *mcp_client_find_tool(const struct mcp_client *c, const char *name)
+{
+    for (size_t i = 0; i < c->ntools; i++)
+        if (strcmp(c->tools[i].name, name) == 0)
+            return &c->tools[i];
+    return NULL;
+}
+
+/* === results === */
+
+char *mcp_result_text(const cJSON *result)
+{
+    struct buf b;
+    buf_init(&b);
+    const cJSON *content = cJSON_GetObjectItemCaseSensitive(result, "content");
+    const cJSON *item;
+    cJSON_ArrayForEach(item, content) {
+        const cJSON *type = cJSON_GetObjectItemCaseSensitive(item, "type");
+        const char *ty = cJSON_IsString(type) ? type->valuestring : "?";
+        if (b.len)
+            buf_putc(&b, '\n');
+        if (strcmp(ty, "text") == 0) {
+            const cJSON *t = cJSON_GetObjectItemCaseSensitive(item, "text");
+            if (cJSON_IsString(t))
+                buf_puts(&b, t->valuestring);
+        } else if (strcmp(ty, "image") == 0 || strcmp(ty, "audio") == 0) {
+            const cJSON *m = cJSON_GetObjectItemCaseSensitive(item, "mimeType");
+            const cJSON *d = cJSON_GetObjectItemCaseSensitive(item, "data");
+            size_t n = cJSON_IsString(d) ? strlen(d->valuestring) / 4 * 3 : 0;
+            buf_printf(&b, "[%s %s, ~%zu bytes]", ty, cJSON_IsString(m) ? m->valuestring : "?",
+                       n);
+        } else if (strcmp(ty, "resource_link") == 0) {
+            const cJSON *u = cJSON_GetObjectItemCaseSensitive(item, "uri");
+            buf_printf(&b, "[resource link %s]", cJSON_IsString(u) ? u->valuestring : "?");
+        } else if (strcmp(ty, "resource") == 0) {
+            const cJSON *r = cJSON_GetObjectItemCaseSensitive(item, "resource");
+            const cJSON *u = cJSON_GetObjectItemCaseSensitive(r, "uri");
+            const cJSON *t = cJSON_GetObjectItemCaseSensitive(r, "text");
+            if (cJSON_IsString(t))
+                buf_puts(&b, t->valuestring);
+            else
+                buf_printf(&b, "[resource %s]", cJSON_IsString(u) ? u->valuestring : "?");
+        } else {
+            buf_printf(&b, "[%s content]", ty);
+        }
+    }
+    return buf_detach(&b);
+}
+
+int mcp_result_is_error(const cJSON *result)
+{
+    return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(result, "isError"));
+}

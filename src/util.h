@@ -1,0 +1,54 @@
+/* util.h — allocation that aborts on OOM, a growable byte buffer, clocks.
+ * Everything here is thread-safe (no shared state). */
+#ifndef MCPDECK_UTIL_H
+#define MCPDECK_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);             /* NULL in, NULL out */
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) PRINTF_LIKE(1, 2);
+char *xvasprintf(const char *fmt, va_list ap);
+
+/* A growable buffer. data is NUL-terminated whenever it is non-NULL. */
+struct buf {
+    char *data;
+    size_t len;
+    size_t cap;
+};
+
+void buf_init(struct buf *b);
+void buf_fini(struct buf *b);
+void buf_reserve(struct buf *b, size_t extra);
+void buf_append(struct buf *b, const void *p, size_t n);
+void buf_puts(struct buf *b, const char *s);
+void buf_putc(struct buf *b, char c);
+void buf_printf(struct buf *b, const char *fmt, ...) PRINTF_LIKE(2, 3);
+void buf_consume(struct buf *b, size_t n);   /* drop n bytes from the front */
+char *buf_detach(struct buf *b);             /* caller owns; b is reset */
+
+int64_t util_now_ms(void);   /* monotonic milliseconds */
+int64_t util_now_us(void);   /* monotonic microseconds */
+int64_t util_wall_ms(void);  /* Unix time in milliseconds */
+
+/* Read a whole file into *out (NUL-terminated). Returns 0 or -errno. */
+int util_read_file(const char *path, char **out, size_t *len);
+
+/* mkdir -p. Returns 0 or -errno. */
+int util_mkdirs(const char *path, int mode);
+
+/* Set O_NONBLOCK and FD_CLOEXEC. */
+int util_set_nonblock(int fd);
+
+/* Parse a duration: a number of seconds ("30", "1.5") or a number with a
+ * unit: ms, s, m, h ("1500ms", "300s", "5m"). Returns 0 and *ms, or -1. */
+int util_parse_duration_ms(const char *s, int64_t *ms);
+#endif
