@@ -48,6 +48,7 @@ enum {
     JSONRPC_ERR_CLOSED = -32802,     /* transport closed / peer died */
     JSONRPC_ERR_TOO_BIG = -32803,    /* answer above the size limit */
     JSONRPC_ERR_CANCELLED = -32804,  /* we cancelled it */
+    JSONRPC_ERR_TRANSPORT = -32805,  /* the transport refused it (HTTP status) */
     JSONRPC_PARSE_ERROR = -32700,
     JSONRPC_INVALID_REQUEST = -32600,
     JSONRPC_METHOD_NOT_FOUND = -32601,

@@ -324,7 +324,8 @@ static void call_answer(void *payload, const cJSON *result, const struct jsonrpc
     if (err) {
         char *m;
         if (err->code == JSONRPC_ERR_TIMEOUT || err->code == JSONRPC_ERR_CLOSED ||
-            err->code == JSONRPC_ERR_TOO_BIG || err->code == JSONRPC_ERR_CANCELLED)
+            err->code == JSONRPC_ERR_TOO_BIG || err->code == JSONRPC_ERR_CANCELLED ||
+            err->code == JSONRPC_ERR_TRANSPORT)
             m = xasprintf("%s", err->message);
         else
             m = xasprintf("server %s answered error %d: %s", c->name, err->code, err->message);

@@ -41,6 +41,7 @@ struct mcp_transport {
 
 /* Constructors; the config/server tables are borrowed and must outlive t. */
 struct mcp_transport *mcp_stdio_new(struct loop *l, const struct config_server *cfg);
+struct mcp_transport *mcp_http_new(struct loop *l, const struct config_server *cfg);
 struct mcp_transport *mcp_inproc_new(struct loop *l, const struct builtin_server *srv,
                                      const char *root);
 

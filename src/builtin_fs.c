@@ -1,0 +1,745 @@
+/* builtin_fs.c — the built-in "fs" MCP server: read, list and search files
+ * inside the workspace root.
+ *
+ * Every path argument goes through pathjail_resolve() against ctx->root,
+ * so a tool can never read outside the workspace. The tree walk of
+ * `search` opens each directory and file relative to its parent's
+ * descriptor with O_NOFOLLOW, never descends into symlinked directories,
+ * and sends every symlinked file through the jail before opening it.
+ * Tools run on worker threads: no static mutable state, one regex and one
+ * set of descriptors per call. */
+#include "builtin.h"
+#include "pathjail.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <limits.h>
+#include <math.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define FS_READ_CAP        (4u * 1024 * 1024)   /* bytes of text one read returns */
+#define FS_BINARY_PROBE    8192                 /* bytes checked for NUL */
+#define FS_SEARCH_DEFAULT  200
+#define FS_SEARCH_MAX      10000
+#define FS_SEARCH_LINE_MAX 500                  /* bytes of a matching line shown */
+#define FS_SEARCH_DEPTH    128                  /* directory levels walked */
+
+/* === Arguments === */
+
+/* Refuse arguments the schema does not list. allowed is NULL-terminated.
+ * Returns an error result or NULL. */
+static cJSON *args_check(const cJSON *args, const char *const *allowed)
+{
+    if (args && !cJSON_IsObject(args))
+        return builtin_result_text(1, "arguments must be a JSON object");
+    const cJSON *it;
+    cJSON_ArrayForEach(it, args) {
+        int ok = 0;
+        for (size_t i = 0; allowed[i]; i++)
+            if (strcmp(it->string, allowed[i]) == 0)
+                ok = 1;
+        if (!ok) {
+            struct buf b;
+            buf_init(&b);
+            for (size_t i = 0; allowed[i]; i++)
+                buf_printf(&b, "%s%s", i ? ", " : "", allowed[i]);
+            cJSON *r = builtin_result_text(1, "unknown argument '%s' (expected: %s)",
+                                           it->string, b.data);
+            buf_fini(&b);
+            return r;
+        }
+    }
+    return NULL;
+}
+
+/* A string argument. Returns 0 with *out (borrowed; NULL when absent and
+ * optional) or -1 with an error result in *err. */
+static int arg_string(const cJSON *args, const char *name, int required, const char **out,
+                      cJSON **err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(args, name);
+    *out = NULL;
+    if (!v || cJSON_IsNull(v)) {
+        if (!required)
+            return 0;
+        *err = builtin_result_text(1, "argument '%s' is required (string)", name);
+        return -1;
+    }
+    if (!cJSON_IsString(v) || !v->valuestring) {
+        *err = builtin_result_text(1, required ? "argument '%s' is required (string)"
+                                               : "argument '%s' must be a string", name);
+        return -1;
+    }
+    *out = v->valuestring;
+    return 0;
+}
+
+/* An optional integer argument in [min, max]. *out keeps its value when
+ * the argument is absent. Returns 0 or -1 with an error result in *err. */
+static int arg_int(const cJSON *args, const char *name, long min, long max, long *out,
+                   cJSON **err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(args, name);
+    if (!v || cJSON_IsNull(v))
+        return 0;
+    double d = cJSON_IsNumber(v) ? v->valuedouble : NAN;
+    if (!cJSON_IsNumber(v) || d != floor(d) || d < (double)min || d > (double)max) {
+        *err = builtin_result_text(1, "argument '%s' must be an integer from %ld to %ld",
+                                   name, min, max);
+        return -1;
+    }
+    *out = (long)d;
+    return 0;
+}
+
+/* An optional boolean argument. */
+static int arg_bool(const cJSON *args, const char *name, int *out, cJSON **err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(args, name);
+    if (!v || cJSON_IsNull(v))
+        return 0;
+    if (!cJSON_IsBool(v)) {
+        *err = builtin_result_text(1, "argument '%s' must be a boolean", name);
+        return -1;
+    }
+    *out = cJSON_IsTrue(v);
+    return 0;
+}
+
+/* Resolve a path argument through the jail; a refusal becomes *err. */
+static int arg_path(const struct builtin_ctx *ctx, const char *path, char **out, cJSON **err)
+{
+    char *msg = NULL;
+    if (pathjail_resolve(ctx->root, path, 1, out, &msg) < 0) {
+        *err = builtin_result_take_text(1, msg);
+        return -1;
+    }
+    return 0;
+}
+
+static const char *err_str(int e, char *buf, size_t n)
+{
+    return strerror_r(e, buf, n);
+}
+
+/* 1 when the first FS_BINARY_PROBE bytes of fd hold a NUL byte. */
+static int fd_looks_binary(int fd)
+{
+    char probe[FS_BINARY_PROBE];
+    ssize_t n = pread(fd, probe, sizeof probe, 0);
+    return n > 0 && memchr(probe, '\0', (size_t)n) != NULL;
+}
+
+/* === read_text_file === */
+
+static const char read_schema[] =
+    "{\"type\":\"object\",\"properties\":{"
+    "\"path\":{\"type\":\"string\",\"description\":"
+    "\"File to read, relative to the workspace root or absolute inside it\"},"
+    "\"head\":{\"type\":\"integer\",\"minimum\":1,"
+    "\"description\":\"Return only the first N lines\"},"
+    "\"tail\":{\"type\":\"integer\",\"minimum\":1,"
+    "\"description\":\"Return only the last N lines\"},"
+    "\"start_line\":{\"type\":\"integer\",\"minimum\":1,"
+    "\"description\":\"First line to return (1-based)\"},"
+    "\"end_line\":{\"type\":\"integer\",\"minimum\":1,"
+    "\"description\":\"Last line to return (1-based, inclusive)\"}},"
+    "\"required\":[\"path\"],\"additionalProperties\":false}";
+
+/* Read all of fd (a regular file of at most FS_READ_CAP bytes) as text. */
+static cJSON *read_whole(int fd, const char *path, off_t size)
+{
+    struct buf b;
+    buf_init(&b);
+    buf_reserve(&b, (size_t)size);
+    char chunk[65536];
+    for (;;) {
+        ssize_t n = read(fd, chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            char ebuf[128];
+            cJSON *r = builtin_result_text(1, "cannot read '%s': %s", path,
+                                           err_str(errno, ebuf, sizeof ebuf));
+            buf_fini(&b);
+            return r;
+        }
+        if (n == 0)
+            break;
+        buf_append(&b, chunk, (size_t)n);
+        if (b.len > FS_READ_CAP) {
+            buf_fini(&b);
+            return builtin_result_text(1, "file '%s' grew past the %u-byte (4 MiB) cap while "
+                                       "being read; read part of it with head, tail or "
+                                       "start_line/end_line", path, FS_READ_CAP);
+        }
+    }
+    char *nul = b.len ? memchr(b.data, '\0', b.len) : NULL;
+    if (nul) {
+        long off = (long)(nul - b.data);
+        buf_fini(&b);
+        return builtin_result_text(1, "file '%s' looks binary (NUL byte at offset %ld); "
+                                   "read_text_file only returns text", path, off);
+    }
+    if (!b.data)
+        buf_puts(&b, "");
+    return builtin_result_take_text(0, buf_detach(&b));
+}
+
+/* Lines first..last (1-based, inclusive; last 0 = to the end) of f. */
+static cJSON *read_lines(FILE *f, const char *path, long first, long last)
+{
+    struct buf b;
+    buf_init(&b);
+    buf_puts(&b, "");
+    char *line = NULL;
+    size_t cap = 0;
+    long no = 0;
+    ssize_t n;
+    while ((n = getline(&line, &cap, f)) >= 0) {
+        no++;
+        if (no < first)
+            continue;
+        if (last && no > last)
+            break;
+        buf_append(&b, line, (size_t)n);
+        if (b.len > FS_READ_CAP) {
+            free(line);
+            buf_fini(&b);
+            return builtin_result_text(1, "the selected lines of '%s' are more than %u bytes "
+                                       "(4 MiB); select fewer lines", path, FS_READ_CAP);
+        }
+    }
+    int rerr = ferror(f) ? errno : 0;
+    free(line);
+    if (rerr) {
+        char ebuf[128];
+        buf_fini(&b);
+        return builtin_result_text(1, "cannot read '%s': %s", path,
+                                   err_str(rerr, ebuf, sizeof ebuf));
+    }
+    if (first > 1 && no < first) {
+        buf_fini(&b);
+        return builtin_result_text(1, "start_line %ld is past the end of '%s' (%ld lines)",
+                                   first, path, no);
+    }
+    return builtin_result_take_text(0, buf_detach(&b));
+}
+
+/* Number of lines in f (a last line without newline counts); rewinds f. */
+static long count_lines(FILE *f)
+{
+    char chunk[65536];
+    long lines = 0;
+    size_t n;
+    char lastc = '\n';
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        for (const char *p = chunk; (p = memchr(p, '\n', n - (size_t)(p - chunk))); p++)
+            lines++;
+        lastc = chunk[n - 1];
+    }
+    if (lastc != '\n')
+        lines++;
+    rewind(f);
+    return lines;
+}
+
+static cJSON *fs_read_text_file(const struct builtin_ctx *ctx, const cJSON *args)
+{
+    static const char *const allowed[] = {"path", "head", "tail", "start_line", "end_line",
+                                          NULL};
+    const char *path;
+    long head = 0, tail = 0, start = 0, end = 0;
+    char *real = NULL;
+    cJSON *r = args_check(args, allowed);
+    int fd = -1;
+    if (r)
+        return r;
+    if (arg_string(args, "path", 1, &path, &r) < 0 ||
+        arg_int(args, "head", 1, INT_MAX, &head, &r) < 0 ||
+        arg_int(args, "tail", 1, INT_MAX, &tail, &r) < 0 ||
+        arg_int(args, "start_line", 1, INT_MAX, &start, &r) < 0 ||
+        arg_int(args, "end_line", 1, INT_MAX, &end, &r) < 0)
+        return r;
+    int ranged = start || end;
+    if ((head && tail) || ((head || tail) && ranged))
+        return builtin_result_text(1, "give at most one of head, tail or "
+                                   "start_line/end_line");
+    if (start && end && end < start)
+        return builtin_result_text(1, "end_line %ld is before start_line %ld", end, start);
+    if (arg_path(ctx, path, &real, &r) < 0)
+        return r;
+
+    fd = open(real, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        char ebuf[128];
+        r = builtin_result_text(1, "cannot open '%s': %s", path,
+                                err_str(errno, ebuf, sizeof ebuf));
+        goto done;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        r = builtin_result_text(1, "path '%s' is a directory; use list_directory", path);
+        goto done;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        r = builtin_result_text(1, "path '%s' is not a regular file", path);
+        goto done;
+    }
+    if (fd_looks_binary(fd)) {
+        r = builtin_result_text(1, "file '%s' looks binary (NUL byte in the first 8 KiB); "
+                                "read_text_file only returns text", path);
+        goto done;
+    }
+    if (!head && !tail && !ranged) {
+        if (st.st_size > (off_t)FS_READ_CAP) {
+            r = builtin_result_text(1, "file '%s' is %lld bytes, over the %u-byte (4 MiB) "
+                                    "cap; read part of it with head, tail or "
+                                    "start_line/end_line", path, (long long)st.st_size,
+                                    FS_READ_CAP);
+            goto done;
+        }
+        r = read_whole(fd, path, st.st_size);
+        goto done;
+    }
+    FILE *f = fdopen(fd, "r");
+    if (!f) {
+        r = builtin_result_text(1, "cannot read '%s'", path);
+        goto done;
+    }
+    fd = -1;
+    if (head) {
+        r = read_lines(f, path, 1, head);
+    } else if (tail) {
+        long total = count_lines(f);
+        r = read_lines(f, path, total > tail ? total - tail + 1 : 1, 0);
+    } else {
+        r = read_lines(f, path, start ? start : 1, end);
+    }
+    fclose(f);
+
+done:
+    if (fd >= 0)
+        close(fd);
+    free(real);
+    return r;
+}
+
+/* === list_directory === */
+
+static const char list_schema[] =
+    "{\"type\":\"object\",\"properties\":{"
+    "\"path\":{\"type\":\"string\",\"description\":"
+    "\"Directory to list, relative to the workspace root or absolute inside it\"}},"
+    "\"required\":[\"path\"],\"additionalProperties\":false}";
+
+struct fs_entry {
+    char *name;
+    const char *type;
+    long long size;
+};
+
+static int entry_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct fs_entry *)a)->name, ((const struct fs_entry *)b)->name);
+}
+
+static cJSON *fs_list_directory(const struct builtin_ctx *ctx, const cJSON *args)
+{
+    static const char *const allowed[] = {"path", NULL};
+    const char *path;
+    char *real = NULL;
+    struct fs_entry *ents = NULL;
+    size_t n = 0, cap = 0;
+    cJSON *r = args_check(args, allowed);
+    if (r)
+        return r;
+    if (arg_string(args, "path", 1, &path, &r) < 0 || arg_path(ctx, path, &real, &r) < 0)
+        return r;
+
+    int dfd = open(real, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+    if (!d) {
+        int e = errno;
+        char ebuf[128];
+        if (dfd >= 0)
+            close(dfd);
+        if (e == ENOTDIR)
+            r = builtin_result_text(1, "path '%s' is not a directory; use read_text_file",
+                                    path);
+        else
+            r = builtin_result_text(1, "cannot list '%s': %s", path,
+                                    err_str(e, ebuf, sizeof ebuf));
+        goto done;
+    }
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        struct stat st;
+        const char *type = "other";
+        long long size = 0;
+        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+            if (S_ISREG(st.st_mode)) {
+                type = "file";
+                size = (long long)st.st_size;
+            } else if (S_ISDIR(st.st_mode)) {
+                type = "directory";
+            } else if (S_ISLNK(st.st_mode)) {
+                type = "symlink";
+            }
+        }
+        if (n == cap) {
+            cap = cap ? cap * 2 : 32;
+            ents = xrealloc(ents, cap * sizeof *ents);
+        }
+        ents[n++] = (struct fs_entry){xstrdup(de->d_name), type, size};
+    }
+    closedir(d);
+    if (n)
+        qsort(ents, n, sizeof *ents, entry_cmp);
+
+    struct buf text;
+    buf_init(&text);
+    cJSON *sc = cJSON_CreateObject();
+    cJSON *arr = cJSON_AddArrayToObject(sc, "entries");
+    for (size_t i = 0; i < n; i++) {
+        int isdir = strcmp(ents[i].type, "directory") == 0;
+        buf_printf(&text, "%s%s\n", isdir ? "[DIR] " : "[FILE] ", ents[i].name);
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "name", ents[i].name);
+        cJSON_AddStringToObject(o, "type", ents[i].type);
+        cJSON_AddNumberToObject(o, "size", (double)ents[i].size);
+        cJSON_AddItemToArray(arr, o);
+    }
+    if (n == 0)
+        buf_puts(&text, "(empty directory)\n");
+    r = builtin_result_take_text(0, buf_detach(&text));
+    cJSON_AddItemToObject(r, "structuredContent", sc);
+
+done:
+    for (size_t i = 0; i < n; i++)
+        free(ents[i].name);
+    free(ents);
+    free(real);
+    return r;
+}
+
+/* === search === */
+
+static const char search_schema[] =
+    "{\"type\":\"object\",\"properties\":{"
+    "\"pattern\":{\"type\":\"string\",\"description\":"
+    "\"POSIX extended regular expression matched against each line\"},"
+    "\"path\":{\"type\":\"string\",\"default\":\".\",\"description\":"
+    "\"Directory (or file) to search, relative to the workspace root\"},"
+    "\"glob\":{\"type\":\"string\",\"description\":"
+    "\"Only search files whose name matches this shell glob, e.g. *.c\"},"
+    "\"ignore_case\":{\"type\":\"boolean\",\"default\":false,"
+    "\"description\":\"Match without regard to case\"},"
+    "\"max_results\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":10000,"
+    "\"default\":200,\"description\":\"Stop after this many matching lines\"}},"
+    "\"required\":[\"pattern\"],\"additionalProperties\":false}";
+
+struct fs_search {
+    const struct builtin_ctx *ctx;
+    regex_t re;
+    const char *glob;
+    long max;
+    long count;
+    int truncated;
+    int unreadable;
+    struct buf out;
+};
+
+struct fs_dirent {
+    char *name;
+    unsigned char type;       /* DT_* */
+};
+
+static int dirent_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct fs_dirent *)a)->name, ((const struct fs_dirent *)b)->name);
+}
+
+static int search_skip_dir(const char *name)
+{
+    return strcmp(name, ".git") == 0 || strcmp(name, "node_modules") == 0 ||
+           strcmp(name, "build") == 0;
+}
+
+/* Append "rel:no:line" with line cut to FS_SEARCH_LINE_MAX bytes on a
+ * UTF-8 character boundary. */
+static void search_emit(struct fs_search *s, const char *rel, long no, const char *line,
+                        size_t len)
+{
+    buf_printf(&s->out, "%s:%ld:", rel, no);
+    if (len <= FS_SEARCH_LINE_MAX) {
+        buf_append(&s->out, line, len);
+    } else {
+        size_t cut = FS_SEARCH_LINE_MAX;
+        while (cut > 0 && ((unsigned char)line[cut] & 0xC0) == 0x80)
+            cut--;
+        buf_append(&s->out, line, cut);
+        buf_puts(&s->out, "\xE2\x80\xA6");
+    }
+    buf_putc(&s->out, '\n');
+}
+
+/* Search the open regular file fd (taken) shown as rel. Returns 1 when
+ * max_results was passed and the walk must stop. */
+static int search_file(struct fs_search *s, int fd, const char *rel)
+{
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || fd_looks_binary(fd)) {
+        close(fd);
+        return 0;
+    }
+    FILE *f = fdopen(fd, "r");
+    if (!f) {
+        close(fd);
+        s->unreadable++;
+        return 0;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    long no = 0;
+    while ((n = getline(&line, &cap, f)) >= 0) {
+        no++;
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+            line[--n] = '\0';
+        if (regexec(&s->re, line, 0, NULL, 0) != 0)
+            continue;
+        if (s->count == s->max) {
+            s->truncated = 1;
+            break;
+        }
+        search_emit(s, rel, no, line, (size_t)n);
+        s->count++;
+    }
+    if (ferror(f))
+        s->unreadable++;
+    free(line);
+    fclose(f);
+    return s->truncated;
+}
+
+static char *rel_child(const char *rel, const char *name)
+{
+    return rel[0] ? xasprintf("%s/%s", rel, name) : xstrdup(name);
+}
+
+/* A symlink met in the walk: search its target when it is a regular file
+ * that passes the jail; symlinked directories are not followed. */
+static int search_symlink(struct fs_search *s, const char *rel)
+{
+    char *real = NULL, *msg = NULL;
+    if (pathjail_resolve(s->ctx->root, rel, 1, &real, &msg) < 0) {
+        free(msg);
+        return 0;
+    }
+    int stop = 0;
+    int fd = open(real, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd >= 0)
+        stop = search_file(s, fd, rel);
+    free(real);
+    return stop;
+}
+
+/* Walk the directory dfd (taken), shown as rel ("" for the root). Returns
+ * 1 when the walk must stop. */
+static int search_dir(struct fs_search *s, int dfd, const char *rel, int depth)
+{
+    DIR *d = fdopendir(dfd);
+    if (!d) {
+        close(dfd);
+        s->unreadable++;
+        return 0;
+    }
+    struct fs_dirent *ents = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        unsigned char type = de->d_type;
+        if (type == DT_UNKNOWN) {
+            struct stat st;
+            if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                continue;
+            type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG
+                 : S_ISLNK(st.st_mode) ? DT_LNK : DT_UNKNOWN;
+        }
+        if (type != DT_DIR && type != DT_REG && type != DT_LNK)
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 32;
+            ents = xrealloc(ents, cap * sizeof *ents);
+        }
+        ents[n++] = (struct fs_dirent){xstrdup(de->d_name), type};
+    }
+    if (n)
+        qsort(ents, n, sizeof *ents, dirent_cmp);
+
+    int stop = 0;
+    for (size_t i = 0; i < n && !stop; i++) {
+        const char *name = ents[i].name;
+        if (ents[i].type == DT_DIR) {
+            if (search_skip_dir(name) || depth >= FS_SEARCH_DEPTH)
+                continue;
+            int cfd = openat(dirfd(d), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (cfd < 0) {
+                s->unreadable++;
+                continue;
+            }
+            char *crel = rel_child(rel, name);
+            stop = search_dir(s, cfd, crel, depth + 1);
+            free(crel);
+            continue;
+        }
+        if (s->glob && fnmatch(s->glob, name, 0) != 0)
+            continue;
+        char *crel = rel_child(rel, name);
+        if (ents[i].type == DT_LNK) {
+            stop = search_symlink(s, crel);
+        } else {
+            int fd = openat(dirfd(d), name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+            if (fd >= 0)
+                stop = search_file(s, fd, crel);
+            else
+                s->unreadable++;
+        }
+        free(crel);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(ents[i].name);
+    free(ents);
+    closedir(d);
+    return stop;
+}
+
+/* real (resolved, inside root) relative to root; "" for root itself. */
+static const char *rel_to_root(const char *root, const char *real)
+{
+    if (strcmp(root, "/") == 0)
+        return real + 1;
+    size_t n = strlen(root);
+    while (n > 1 && root[n - 1] == '/')
+        n--;
+    return real[n] == '/' ? real + n + 1 : real + n;
+}
+
+static cJSON *fs_search(const struct builtin_ctx *ctx, const cJSON *args)
+{
+    static const char *const allowed[] = {"pattern", "path", "glob", "ignore_case",
+                                          "max_results", NULL};
+    const char *pattern, *path, *glob;
+    int icase = 0;
+    long max = FS_SEARCH_DEFAULT;
+    char *real = NULL;
+    cJSON *r = args_check(args, allowed);
+    if (r)
+        return r;
+    if (arg_string(args, "pattern", 1, &pattern, &r) < 0 ||
+        arg_string(args, "path", 0, &path, &r) < 0 ||
+        arg_string(args, "glob", 0, &glob, &r) < 0 ||
+        arg_bool(args, "ignore_case", &icase, &r) < 0 ||
+        arg_int(args, "max_results", 1, FS_SEARCH_MAX, &max, &r) < 0)
+        return r;
+    if (!path)
+        path = ".";
+
+    struct fs_search s = {.ctx = ctx, .glob = glob, .max = max};
+    buf_init(&s.out);
+    int rc = regcomp(&s.re, pattern, REG_EXTENDED | REG_NEWLINE | REG_NOSUB |
+                     (icase ? REG_ICASE : 0));
+    if (rc != 0) {
+        char ebuf[256];
+        regerror(rc, &s.re, ebuf, sizeof ebuf);
+        return builtin_result_text(1, "invalid regular expression '%s': %s", pattern, ebuf);
+    }
+    if (arg_path(ctx, path, &real, &r) < 0)
+        goto done;
+
+    int fd = open(real, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        char ebuf[128];
+        r = builtin_result_text(1, "cannot open '%s': %s", path,
+                                err_str(errno, ebuf, sizeof ebuf));
+        if (fd >= 0)
+            close(fd);
+        goto done;
+    }
+    const char *rel = rel_to_root(ctx->root, real);
+    if (S_ISDIR(st.st_mode)) {
+        search_dir(&s, fd, rel, 0);
+    } else if (S_ISREG(st.st_mode)) {
+        if (fd_looks_binary(fd)) {
+            close(fd);
+            r = builtin_result_text(1, "file '%s' looks binary (NUL byte in the first 8 KiB)",
+                                    path);
+            goto done;
+        }
+        search_file(&s, fd, rel);
+    } else {
+        close(fd);
+        r = builtin_result_text(1, "path '%s' is neither a file nor a directory", path);
+        goto done;
+    }
+
+    if (s.count == 0)
+        buf_printf(&s.out, "No matches for /%s/ in '%s'%s%s\n", pattern, path,
+                   glob ? " among files named " : "", glob ? glob : "");
+    if (s.truncated)
+        buf_printf(&s.out, "[output truncated at %ld matches; narrow the pattern, path or "
+                   "glob%s]\n", s.max, s.max < FS_SEARCH_MAX ? ", or raise max_results" : "");
+    if (s.unreadable)
+        buf_printf(&s.out, "[%d files or directories could not be read]\n", s.unreadable);
+    r = builtin_result_take_text(0, buf_detach(&s.out));
+
+done:
+    regfree(&s.re);
+    buf_fini(&s.out);
+    free(real);
+    return r;
+}
+
+/* === Server table === */
+
+static const struct builtin_tool fs_tools[] = {
+    {"read_text_file",
+     "Read a text file inside the workspace root. Returns the whole file (up to 4 MiB), "
+     "or only the lines selected by head, tail or start_line/end_line (1-based, "
+     "inclusive). Binary files are refused.",
+     read_schema, fs_read_text_file},
+    {"list_directory",
+     "List a directory inside the workspace root: one entry per line, sorted by name, "
+     "prefixed [DIR] or [FILE]. structuredContent.entries gives each entry's name, type "
+     "(file, directory, symlink, other) and size in bytes.",
+     list_schema, fs_list_directory},
+    {"search",
+     "Search file contents below a directory of the workspace root with a POSIX extended "
+     "regular expression. Prints one 'path:line:text' per matching line (paths relative "
+     "to the workspace root). Skips .git, node_modules and build directories and binary "
+     "files; symlinked directories are not followed.",
+     search_schema, fs_search},
+};
+
+const struct builtin_server builtin_fs = {
+    "fs",
+    "1.0.0",
+    "Read-only access to the files of the workspace. Paths are relative to the "
+    "workspace root; paths outside it are refused.",
+    fs_tools,
+    ARRAY_LEN(fs_tools),
+};

@@ -1,0 +1,422 @@
+/* mcp_http.c — MCP over Streamable HTTP (protocol 2025-11-25 §transports).
+ *
+ * Every outgoing message is a POST to the server's URL with
+ * `Accept: application/json, text/event-stream`. The answer is either one
+ * JSON message, an SSE stream of messages (ending with the response), or
+ * 202 for notifications and responses. The session id the server gives
+ * in `Mcp-Session-Id` and the negotiated `MCP-Protocol-Version` go on every
+ * later request. After initialization a GET stream is opened for messages
+ * the server starts on its own (405 means it has none). A stream that ends
+ * before its response arrived is resumed with GET and `Last-Event-ID`
+ * after the server's `retry:` delay. HTTP failures of a request become a
+ * JSON-RPC error for that request id, so the caller sees which call failed
+ * and why. DELETE ends the session on close. */
+#include "config.h"
+#include "http.h"
+#include "jsonrpc.h"
+#include "loop.h"
+#include "mcp_transport.h"
+#include "sse.h"
+#include "util.h"
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct stream;
+
+struct http_t {
+    struct mcp_transport base;
+    const struct config_server *cfg;
+    struct http *http;
+    char *session;
+    char *protocol;
+    int alive;
+    int get_unsupported;          /* GET answered 405 */
+    int get_failures;
+    struct stream *streams;       /* POSTs and GETs under way */
+    uint64_t resume_timer;
+    char *resume_id;              /* Last-Event-ID to resume with */
+    long retry_ms;                /* server's last retry: value */
+    int closing;
+};
+
+struct stream {
+    struct http_t *t;
+    struct http_req *req;
+    int is_get;
+    double id;                    /* request id the POST carried; -1 none */
+    int has_id;
+    int is_initialize;
+    int answered;                 /* the response to id was seen */
+    int sse;
+    long status;
+    struct buf body;              /* JSON body, or error text */
+    struct sse_parser parser;
+    char *last_id;                /* last SSE event id on this stream */
+    struct stream *next;
+};
+
+/* === delivering === */
+
+static void deliver(struct http_t *t, struct stream *s, const char *json, size_t len)
+{
+    if (!t->alive || !t->base.up)
+        return;
+    if (s && s->has_id && !s->answered) {
+        cJSON *m = cJSON_ParseWithLength(json, len);
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(m, "id");
+        if (cJSON_IsNumber(id) && id->valuedouble == s->id &&
+            !cJSON_GetObjectItemCaseSensitive(m, "method")) {
+            s->answered = 1;
+            const cJSON *pv = cJSON_GetObjectItemCaseSensitive(
+                cJSON_GetObjectItemCaseSensitive(m, "result"), "protocolVersion");
+            if (s->is_initialize && cJSON_IsString(pv)) {
+                free(t->protocol);
+                t->protocol = xstrdup(pv->valuestring);
+            }
+        }
+        cJSON_Delete(m);
+    }
+    t->base.up->on_message(t->base.owner, json, len);
+}
+
+/* Tell the caller its request failed (a JSON-RPC error for its id). */
+static void fail_request(struct http_t *t, struct stream *s, int code, const char *msg)
+{
+    if (!s->has_id || s->answered)
+        return;
+    s->answered = 1;
+    cJSON *m = cJSON_CreateObject();
+    cJSON_AddStringToObject(m, "jsonrpc", "2.0");
+    cJSON_AddNumberToObject(m, "id", s->id);
+    cJSON *e = cJSON_AddObjectToObject(m, "error");
+    cJSON_AddNumberToObject(e, "code", code);
+    cJSON_AddStringToObject(e, "message", msg);
+    char *txt = cJSON_PrintUnformatted(m);
+    cJSON_Delete(m);
+    if (t->alive && t->base.up)
+        t->base.up->on_message(t->base.owner, txt, strlen(txt));
+    cJSON_free(txt);
+}
+
+static void stream_free(struct stream *s)
+{
+    buf_fini(&s->body);
+    sse_fini(&s->parser);
+    free(s->last_id);
+    free(s);
+}
+
+static void stream_unlink(struct http_t *t, struct stream *s)
+{
+    for (struct stream **pp = &t->streams; *pp; pp = &(*pp)->next)
+        if (*pp == s) {
+            *pp = s->next;
+            return;
+        }
+}
+
+/* === requests === */
+
+static struct stream *start(struct http_t *t, const char *method, const char *body,
+                            size_t len, const char *last_event_id);
+
+static void resume_cb(struct loop *l, uint64_t id, void *payload)
+{
+    struct http_t *t = payload;
+    t->resume_timer = 0;
+    if (!t->alive || t->get_unsupported)
+        return;
+    char *lei = t->resume_id;
+    t->resume_id = NULL;
+    start(t, "GET", NULL, 0, lei);
+    free(lei);
+}
+
+/* Open (or reopen) the GET stream after delay_ms. */
+static void schedule_get(struct http_t *t, long delay_ms, const char *last_event_id)
+{
+    if (!t->alive || t->get_unsupported || t->closing)
+        return;
+    if (last_event_id) {
+        free(t->resume_id);
+        t->resume_id = xstrdup(last_event_id);
+    }
+    if (t->resume_timer)
+        loop_timer_del(t->base.loop, t->resume_timer);
+    t->resume_timer = loop_timer_add(t->base.loop, delay_ms, resume_cb, t);
+}
+
+static int on_event(void *payload, const struct sse_event *ev)
+{
+    struct stream *s = payload;
+    if (ev->id[0]) {
+        free(s->last_id);
+        s->last_id = xstrdup(ev->id);
+    }
+    if (ev->data_len == 0 || strcmp(ev->type, "message") != 0)
+        return 0;   /* a priming event, or an event type that is not ours */
+    deliver(s->t, s, ev->data, ev->data_len);
+    return 0;
+}
+
+static void on_header(void *payload, long status, const char *name, const char *value)
+{
+    struct stream *s = payload;
+    struct http_t *t = s->t;
+    s->status = status;
+    if (strcmp(name, "content-type") == 0)
+        s->sse = strncmp(value, "text/event-stream", 17) == 0;
+    else if (strcmp(name, "mcp-session-id") == 0 && status >= 200 && status < 300 &&
+             (!t->session || strcmp(t->session, value) != 0)) {
+        free(t->session);
+        t->session = xstrdup(value);
+    }
+}
+
+static int on_data(void *payload, long status, const char *data, size_t n)
+{
+    struct stream *s = payload;
+    struct http_t *t = s->t;
+    s->status = status;
+    if (status >= 200 && status < 300 && s->sse) {
+        sse_feed(&s->parser, data, n, on_event, s);
+        if (s->parser.retry_ms >= 0)
+            t->retry_ms = s->parser.retry_ms;
+        return 0;
+    }
+    if (s->body.len + n > t->base.max_message) {
+        if (t->base.up && t->base.up->on_oversize)
+            t->base.up->on_oversize(t->base.owner, s->body.len + n);
+        return 1;   /* abort */
+    }
+    buf_append(&s->body, data, n);
+    return 0;
+}
+
+static void on_done(void *payload, long status, const char *error)
+{
+    struct stream *s = payload;
+    struct http_t *t = s->t;
+    stream_unlink(t, s);
+    if (!t->alive)
+        goto out;
+    if (s->is_get) {
+        if (status == 405) {
+            t->get_unsupported = 1;
+        } else if (error || status >= 400) {
+            /* keep trying, slower each time, while the session lives */
+            long delay = 1000L << (t->get_failures < 5 ? t->get_failures : 5);
+            t->get_failures++;
+            if (status == 404)
+                t->get_unsupported = 1;   /* session gone: no stream to keep */
+            else
+                schedule_get(t, delay, s->last_id);
+        } else {
+            t->get_failures = 0;
+            /* a stream closed by the server is resumed after retry: */
+            if (!t->resume_timer)
+                schedule_get(t, t->retry_ms >= 0 ? t->retry_ms : 1000, s->last_id);
+        }
+        goto out;
+    }
+    if (error) {
+        char *m = xasprintf("cannot reach %s: %s", t->cfg->url, error);
+        fail_request(t, s, JSONRPC_ERR_CLOSED, m);
+        free(m);
+        goto out;
+    }
+    if (status == 202 || status == 204)
+        goto out;
+    if (status >= 200 && status < 300) {
+        if (!s->sse && s->body.len)
+            deliver(t, s, s->body.data, s->body.len);
+        else if (s->sse && s->has_id && !s->answered) {
+            if (s->last_id && !t->get_unsupported) {
+                /* the stream ended early: resume it where it stopped */
+                schedule_get(t, t->retry_ms >= 0 ? t->retry_ms : 1000, s->last_id);
+            } else {
+                fail_request(t, s, JSONRPC_ERR_CLOSED,
+                             "the server closed the response stream without answering");
+            }
+        }
+        goto out;
+    }
+    char *m;
+    if (status == 401 || status == 403)
+        m = xasprintf("HTTP %ld from %s: the server requires authorization; OAuth is not "
+                      "supported yet, so set an Authorization header under the server's "
+                      "headers: in the config (e.g. \"Bearer ${TOKEN}\")", status, t->cfg->url);
+    else if (status == 404 && t->session)
+        m = xasprintf("HTTP 404 from %s: the MCP session expired", t->cfg->url);
+    else
+        m = xasprintf("HTTP %ld from %s: %.200s", status, t->cfg->url,
+                      s->body.data ? s->body.data : "");
+    fail_request(t, s, JSONRPC_ERR_TRANSPORT, m);
+    free(m);
+    if (status == 404 && t->session && t->base.up && t->base.up->on_closed) {
+        t->alive = 0;
+        t->base.up->on_closed(t->base.owner, "the MCP session expired (HTTP 404)");
+    }
+out:
+    stream_free(s);
+}
+
+static struct stream *start(struct http_t *t, const char *method, const char *body,
+                            size_t len, const char *last_event_id)
+{
+    struct stream *s = xcalloc(1, sizeof *s);
+    s->t = t;
+    s->is_get = strcmp(method, "GET") == 0;
+    s->id = -1;
+    buf_init(&s->body);
+    sse_init(&s->parser, t->base.max_message);
+    if (body) {
+        cJSON *m = cJSON_ParseWithLength(body, len);
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(m, "id");
+        const cJSON *meth = cJSON_GetObjectItemCaseSensitive(m, "method");
+        if (cJSON_IsNumber(id) && cJSON_IsString(meth)) {
+            s->has_id = 1;
+            s->id = id->valuedouble;
+            s->is_initialize = strcmp(meth->valuestring, "initialize") == 0;
+        }
+        cJSON_Delete(m);
+    }
+    const char *hdr[64];
+    char *own[8];
+    int n = 0, no = 0;
+    if (s->is_get) {
+        hdr[n++] = "Accept: text/event-stream";
+    } else {
+        hdr[n++] = "Content-Type: application/json";
+        hdr[n++] = "Accept: application/json, text/event-stream";
+    }
+    if (t->session)
+        hdr[n++] = own[no++] = xasprintf("Mcp-Session-Id: %s", t->session);
+    if (t->protocol)
+        hdr[n++] = own[no++] = xasprintf("MCP-Protocol-Version: %s", t->protocol);
+    if (last_event_id)
+        hdr[n++] = own[no++] = xasprintf("Last-Event-ID: %s", last_event_id);
+    for (size_t i = 0; i < t->cfg->nheaders && n < 63; i++)
+        hdr[n++] = t->cfg->headers[i];
+    hdr[n] = NULL;
+    struct http_req_opts o = {
+        .method = method,
+        .url = t->cfg->url,
+        .headers = hdr,
+        .body = body,
+        .body_len = len,
+        .connect_timeout_ms = 10000,
+        .on_header = on_header,
+        .on_data = on_data,
+        .on_done = on_done,
+        .payload = s,
+    };
+    s->next = t->streams;
+    t->streams = s;
+    s->req = http_start(t->http, &o);
+    for (int i = 0; i < no; i++)
+        free(own[i]);
+    return s;
+}
+
+/* === transport ops === */
+
+static int http_t_start(struct mcp_transport *base, char **errmsg)
+{
+    struct http_t *t = (struct http_t *)base;
+    if (!t->cfg->url || (strncmp(t->cfg->url, "http://", 7) != 0 &&
+                         strncmp(t->cfg->url, "https://", 8) != 0)) {
+        *errmsg = xasprintf("server %s: url must start with http:// or https://, got '%s'",
+                            t->cfg->name, t->cfg->url ? t->cfg->url : "");
+        return -1;
+    }
+    t->alive = 1;
+    return 0;
+}
+
+static int http_t_send(struct mcp_transport *base, const char *json, size_t len)
+{
+    struct http_t *t = (struct http_t *)base;
+    if (!t->alive)
+        return -1;
+    start(t, "POST", json, len, NULL);
+    /* once initialized, listen for what the server starts on its own */
+    if (len > 20 && memmem(json, len, "\"notifications/initialized\"", 27))
+        schedule_get(t, 0, NULL);
+    return 0;
+}
+
+static const char *http_t_log(struct mcp_transport *base)
+{
+    return "";
+}
+
+static void send_delete(struct http_t *t)
+{
+    CURL *e = curl_easy_init();
+    if (!e)
+        return;
+    struct curl_slist *h = NULL;
+    char *sid = xasprintf("Mcp-Session-Id: %s", t->session);
+    h = curl_slist_append(h, sid);
+    if (t->protocol) {
+        char *pv = xasprintf("MCP-Protocol-Version: %s", t->protocol);
+        h = curl_slist_append(h, pv);
+        free(pv);
+    }
+    for (size_t i = 0; i < t->cfg->nheaders; i++)
+        h = curl_slist_append(h, t->cfg->headers[i]);
+    curl_easy_setopt(e, CURLOPT_URL, t->cfg->url);
+    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "DELETE");
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 1000L);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+    curl_easy_perform(e);   /* best effort: the session ends either way */
+    curl_slist_free_all(h);
+    curl_easy_cleanup(e);
+    free(sid);
+}
+
+static void http_t_free(struct mcp_transport *base)
+{
+    struct http_t *t = (struct http_t *)base;
+    if (!t)
+        return;
+    t->alive = 0;
+    t->closing = 1;
+    if (t->resume_timer)
+        loop_timer_del(base->loop, t->resume_timer);
+    http_free(t->http);   /* cancels every request without callbacks */
+    while (t->streams) {
+        struct stream *s = t->streams;
+        t->streams = s->next;
+        stream_free(s);
+    }
+    if (t->session)
+        send_delete(t);
+    free(t->session);
+    free(t->protocol);
+    free(t->resume_id);
+    free(t);
+}
+
+static const struct mcp_transport_ops http_ops = {
+    "http", http_t_start, http_t_send, http_t_log, http_t_free,
+};
+
+struct mcp_transport *mcp_http_new(struct loop *l, const struct config_server *cfg)
+{
+    struct http_t *t = xcalloc(1, sizeof *t);
+    t->base.ops = &http_ops;
+    t->base.loop = l;
+    t->base.max_message = 16u << 20;
+    t->cfg = cfg;
+    t->http = http_new(l);
+    t->retry_ms = -1;
+    return &t->base;
+}

@@ -1,0 +1,68 @@
+#!/bin/sh
+# Misbehaving servers (tests/fixtures/badserver.c) are contained: the call
+# gets a clear error, other servers and calls are unaffected, the program
+# exits cleanly and leaves no child process behind.
+. "$(dirname "$0")/lib.sh"
+BAD="$TOP/$BUILD/fixtures/badserver"
+[ -x "$BAD" ] || BAD="$TOP/build/fixtures/badserver"
+cd "$T" || exit 1
+
+cat > mcpdeck.yaml <<YAML
+servers:
+  good:        {command: "$BAD", args: [good]}
+  garbage:     {command: "$BAD", args: [garbage]}
+  crashcall:   {command: "$BAD", args: [crash-call]}
+  hang:        {command: "$BAD", args: [hang], timeout: 1s}
+  unknownid:   {command: "$BAD", args: [unknown-id]}
+  huge:        {command: "$BAD", args: [huge]}
+  slowstart:   {command: "$BAD", args: [slow-start]}
+  crashinit:   {command: "$BAD", args: [crash-init]}
+  closeout:    {command: "$BAD", args: [close-stdout], startup_timeout: 2s}
+  badversion:  {command: "$BAD", args: [bad-version]}
+  missing:     {command: /nonexistent/server}
+YAML
+
+cat > mixed.yaml <<YAML
+- {id: good,      tool: good.echo}
+- {id: garbage,   tool: garbage.echo}
+- {id: crashcall, tool: crashcall.echo, retries: 2}
+- {id: hang,      tool: hang.echo, retries: 1}
+- {id: unknownid, tool: unknownid.echo}
+- {id: huge,      tool: huge.echo, retries: 1}
+- {id: slowstart, tool: slowstart.echo}
+- {id: good2,     tool: good.slow}
+YAML
+"$MCPDECK" --batch mixed.yaml --format json >mixed.json 2>mixed.err
+expect_exit "a batch with failing servers exits 1, not a crash" 1 $?
+check "each fault is contained with a clear error; the rest succeed" node -e '
+const r = JSON.parse(require("fs").readFileSync("mixed.json", "utf8"));
+const by = Object.fromEntries(r.tasks.map(t => [t.id, t]));
+const want = (id, st, re) => {
+  const t = by[id];
+  if (t.status !== st || (re && !re.test(t.error || t.result || ""))) {
+    console.error(id, JSON.stringify(t)); process.exit(1); }
+};
+want("good", "succeeded", /echo from badserver/);
+want("garbage", "succeeded", /echo from badserver/);
+want("crashcall", "failed", /signal 6|exited|closed/);
+want("hang", "failed", /no answer within 1000 ms/);
+want("unknownid", "succeeded", /right id/);
+want("huge", "failed", /over \d+ bytes/);
+want("slowstart", "succeeded", /echo from badserver/);
+want("good2", "succeeded", /slow done/);
+if (by.crashcall.attempts !== 2) { console.error("crashcall attempts", by.crashcall.attempts); process.exit(1); }
+'
+
+for s in crashinit closeout badversion missing; do
+    printf -- "- tool: %s.echo\n" "$s" > one.yaml
+    "$MCPDECK" --batch one.yaml >/dev/null 2>"$s.err"
+    expect_exit "server $s never ready: exit 3" 3 $?
+done
+contains "crash after initialize is explained" crashinit.err "exited with status 3"
+contains "closed stdout is explained" closeout.err "server closed its stdout"
+contains "unknown protocol version names both versions" badversion.err "1999-01-01; mcpdeck speaks 2025-11-25"
+contains "missing command is explained" missing.err "cannot run /nonexistent/server"
+
+sleep 0.3
+check "no badserver process is left behind" sh -c "! pgrep -f '$BAD' >/dev/null"
+e2e_done

@@ -1,0 +1,174 @@
+#!/bin/sh
+# End to end: the TUI under tmux. Start mcpdeck with no arguments in a
+# 120x40 window, wait for the four panes and the built-in fs server, submit
+# fs.list_directory through the new-task form, check the result, shrink the
+# window to 80x24 (and below), quit with q and check the exit status. Then
+# once more with NO_COLOR set, checking that no colours are sent.
+. "$(dirname "$0")/lib.sh"
+
+SOCK="mcpdeck-test-$$"
+tm() { tmux -L "$SOCK" -f /dev/null "$@"; }
+cleanup() { tm kill-server >/dev/null 2>&1; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+if ! command -v tmux >/dev/null 2>&1; then
+    fail "tmux is needed for the TUI test (scripts/deps.sh test installs it)"
+    e2e_done
+fi
+
+mkdir -p "$T/work"
+echo "hello notes" >"$T/work/notes.txt"
+export LC_ALL=C.UTF-8     # UTF-8 glyphs in the app; display widths for wc -L
+
+# start NAME [VAR=VALUE...]: a detached 120x40 session running mcpdeck in
+# $T/work; the pane stays after the program exits so its status can be read.
+start() {
+    name=$1
+    shift
+    envs=""
+    for kv in "$@"; do envs="$envs -e $kv"; done
+    # shellcheck disable=SC2086
+    tm start-server \; set-option -g remain-on-exit on \; \
+        new-session -d -s "$name" -x 120 -y 40 -c "$T/work" \
+        -e "XDG_DATA_HOME=$XDG_DATA_HOME" -e "XDG_CONFIG_HOME=$XDG_CONFIG_HOME" \
+        -e "LC_ALL=$LC_ALL" -e "TERM=screen-256color" $envs \
+        sh -c 'exec "$0" 2>"$1"' "$MCPDECK" "$T/$name.stderr"
+}
+
+screen() { tm capture-pane -p -t "$1"; }
+
+# wait_for SESSION SECONDS CMD...: poll the screen (in $T/screen) until
+# CMD succeeds on it.
+wait_for() {
+    s=$1 secs=$2
+    shift 2
+    i=0
+    while [ "$i" -lt $((secs * 10)) ]; do
+        screen "$s" >"$T/screen" 2>/dev/null
+        if "$@" <"$T/screen"; then return 0; fi
+        sleep 0.1
+        i=$((i + 1))
+    done
+    return 1
+}
+
+has() { grep -qF -- "$1"; }
+all_titles() { awk '/Tasks/{a=1} /Results/{b=1} /Registry/{c=1} /Metrics/{d=1}
+                   END{exit !(a && b && c && d)}'; }
+fs_ready() { grep -qE ' fs +(builtin +)?ready'; }
+# (the task column may be cut short at 80 columns)
+task_done() { grep -qE 'succeeded +fs\.list_d'; }
+listed() { task_done && grep -qF notes.txt "$T/screen"; }
+dead() { [ "$(tm display-message -p -t "$1" '#{pane_dead}' 2>/dev/null)" = 1 ]; }
+widest() { LC_ALL=C.UTF-8 wc -L <"$T/screen"; }
+# laid_out ROWS: the panes were redrawn for ROWS lines (the bottom row of
+# panes starts halfway down the screen above the status bar)
+laid_out() {
+    sed -n "$((($1 - 1) / 2 + 1))p" "$T/screen" | grep -q Registry &&
+        sed -n "${1}p" "$T/screen" | grep -q 'q quit'
+}
+
+why() {   # lines explaining a failure: the screen and the program's stderr
+    echo "screen:"
+    sed 's/^/|/' "$T/screen"
+    [ -s "$T/$1.stderr" ] && { echo "stderr:"; head -c 2000 "$T/$1.stderr"; }
+}
+
+# --- 1. four panes and the registry -------------------------------------
+start main
+if wait_for main 10 all_titles; then :; fi
+for title in Tasks Results Registry Metrics; do
+    if has "$title" <"$T/screen"; then ok "pane titled $title is shown"
+    else fail "pane titled $title is shown" "$(why main)"; fi
+done
+if wait_for main 10 fs_ready; then ok "registry shows the built-in fs server as ready"
+else fail "registry shows the built-in fs server as ready" "$(why main)"; fi
+if tm capture-pane -e -p -t main | grep -q "$(printf '\033')\\[[0-9;]*3[0-7]m"; then
+    ok "colours are used when NO_COLOR is not set"
+else fail "colours are used when NO_COLOR is not set" "$(why main)"; fi
+
+# --- 2. the form: an error stays in the form, then a real task ----------
+tm send-keys -t main n
+if wait_for main 5 has "Tool (server.tool)"; then form_seen=1; else form_seen=0; fi
+tm send-keys -t main -l "nosuch.tool"
+tm send-keys -t main Enter Enter
+if wait_for main 5 has "unknown server 'nosuch'" && has "Args (JSON)" <"$T/screen"; then
+    ok "a task for an unknown server is refused inside the open form"
+else fail "a task for an unknown server is refused inside the open form" "$(why main)"; fi
+tm send-keys -t main Escape
+if [ "$form_seen" = 1 ] && wait_for main 5 sh -c '! grep -qF "Tool (server.tool)"' &&
+    all_titles <"$T/screen"; then
+    ok "n opens the form and Esc closes it"
+else fail "n opens the form and Esc closes it" "$(why main)"; fi
+
+tm send-keys -t main n
+wait_for main 5 has "Tool (server.tool)" || true
+tm send-keys -t main -l "fs.list_directory"
+tm send-keys -t main Tab
+tm send-keys -t main -l '{"path":"."}'
+tm send-keys -t main Enter
+if wait_for main 10 listed; then
+    ok "fs.list_directory submitted from the form succeeds and its listing is in Results"
+else
+    fail "fs.list_directory submitted from the form succeeds and its listing is in Results" \
+        "$(why main)"
+fi
+
+# --- 3. resizing --------------------------------------------------------
+tm resize-window -t main -x 80 -y 24
+if wait_for main 5 laid_out 24 && all_titles <"$T/screen" &&
+    [ "$(wc -l <"$T/screen")" -le 24 ] && [ "$(widest)" -le 80 ]; then
+    ok "at 80x24 all four panes are shown and nothing is wider than 80 columns"
+else fail "at 80x24 all four panes are shown and nothing is wider than 80 columns" \
+    "widest line: $(widest)" "$(why main)"; fi
+if task_done <"$T/screen" && fs_ready <"$T/screen"; then
+    ok "at 80x24 the task and the fs server are still listed"
+else fail "at 80x24 the task and the fs server are still listed" "$(why main)"; fi
+
+tm resize-window -t main -x 60 -y 20
+if wait_for main 5 has "terminal too small (need 80x24)"; then
+    ok "below 80x24 the UI says the terminal is too small"
+else fail "below 80x24 the UI says the terminal is too small" "$(why main)"; fi
+tm resize-window -t main -x 100 -y 30
+if wait_for main 5 laid_out 30 && all_titles <"$T/screen" && [ "$(widest)" -le 100 ]; then
+    ok "growing again to 100x30 brings the panes back"
+else fail "growing again to 100x30 brings the panes back" "$(why main)"; fi
+
+# --- 4. quit ------------------------------------------------------------
+if dead main; then
+    fail "q quits the TUI with status 0" "mcpdeck ended before q was pressed" "$(why main)"
+else
+    tm send-keys -t main q
+    if wait_for main 10 dead main &&
+        [ "$(tm display-message -p -t main '#{pane_dead_status}')" = 0 ]; then
+        ok "q quits the TUI with status 0"
+    else
+        fail "q quits the TUI with status 0" \
+            "dead=$(tm display-message -p -t main '#{pane_dead} #{pane_dead_status}')" \
+            "$(why main)"
+    fi
+fi
+
+# --- 5. NO_COLOR --------------------------------------------------------
+start plain NO_COLOR=1
+if wait_for plain 10 all_titles &&
+    ! tm capture-pane -e -p -t plain | grep -q "$(printf '\033')\\[[0-9;]*[34][0-7]m"; then
+    ok "with NO_COLOR the panes are drawn without colours"
+else fail "with NO_COLOR the panes are drawn without colours" "$(why plain)"; fi
+if dead plain; then
+    fail "Ctrl-C quits the TUI with status 0" "mcpdeck ended before Ctrl-C" "$(why plain)"
+else
+    tm send-keys -t plain C-c
+    if wait_for plain 10 dead plain &&
+        [ "$(tm display-message -p -t plain '#{pane_dead_status}')" = 0 ]; then
+        ok "Ctrl-C quits the TUI with status 0"
+    else
+        fail "Ctrl-C quits the TUI with status 0" \
+            "dead=$(tm display-message -p -t plain '#{pane_dead} #{pane_dead_status}')" \
+            "$(why plain)"
+    fi
+fi
+
+cleanup
+e2e_done
