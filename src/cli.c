@@ -2,8 +2,12 @@
  *   mcpdeck call SERVER TOOL [JSON]   prints the text content (or the whole
  *                                      result with --json); exit 1 when the
  *                                      tool result isError, 2 on bad input
- *   mcpdeck servers [list]             name, kind, state, tool count */
+ *   mcpdeck servers [list]             name, kind, state, tool count
+ *   mcpdeck servers tools NAME         the server's tools and their schemas
+ *   mcpdeck servers log NAME           the server's captured stderr
+ *   mcpdeck conformance URL            client mode for the conformance suite */
 #include "cli.h"
+#include "config.h"
 #include "engine.h"
 #include "loop.h"
 #include "mcp_client.h"
@@ -81,10 +85,79 @@ out:
     return rc;
 }
 
+static const char servers_usage[] = "usage: mcpdeck servers [list | tools NAME | log NAME]\n";
+
+/* `servers tools NAME` and `servers log NAME`: start that one server. */
+static int server_detail(const struct cli_opts *o, const char *what, const char *name)
+{
+    struct engine *e = NULL;
+    char *err = NULL;
+    struct engine_opts eo = {o->config_path, o->data_dir, 0, NULL};
+    int rc = 2;
+    if (engine_new(&eo, &e, &err) < 0)
+        goto out;
+    if (engine_start_server(e, name, &err) < 0) {
+        rc = strncmp(err, "unknown server", 14) == 0 ? 2 : 3;
+        if (strcmp(what, "log") != 0)
+            goto out;
+        free(err);
+        err = NULL;
+    }
+    engine_wait_servers(e, 60000);
+    if (strcmp(what, "log") == 0) {
+        const char *log = engine_server_log(e, name);
+        fputs(log ? log : "", stdout);
+        rc = 0;
+        goto out;
+    }
+    struct engine_tool_info tools[1024];
+    size_t n = engine_server_tools(e, name, tools, ARRAY_LEN(tools));
+    struct engine_server_info info[256];
+    size_t ns = engine_servers(e, info, ARRAY_LEN(info));
+    for (size_t i = 0; i < ns && i < ARRAY_LEN(info); i++)
+        if (strcmp(info[i].name, name) == 0 && info[i].state != SERVER_READY) {
+            err = xasprintf("server %s is %s: %s", name, server_state_name(info[i].state),
+                            info[i].last_error ? info[i].last_error : "");
+            rc = 3;
+            goto out;
+        }
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; i < n && i < ARRAY_LEN(tools); i++) {
+        if (o->json) {
+            cJSON *t = cJSON_CreateObject();
+            cJSON_AddStringToObject(t, "name", tools[i].name);
+            if (tools[i].description)
+                cJSON_AddStringToObject(t, "description", tools[i].description);
+            if (tools[i].input_schema)
+                cJSON_AddItemToObject(t, "inputSchema", cJSON_Duplicate(tools[i].input_schema, 1));
+            cJSON_AddItemToArray(arr, t);
+        } else {
+            const char *d = tools[i].description ? tools[i].description : "";
+            const char *nl = strchr(d, '\n');
+            printf("%-32s %.*s\n", tools[i].name, nl ? (int)(nl - d) : (int)strlen(d), d);
+        }
+    }
+    if (o->json) {
+        char *t = cJSON_Print(arr);
+        printf("%s\n", t);
+        cJSON_free(t);
+    }
+    cJSON_Delete(arr);
+    rc = 0;
+out:
+    if (err)
+        fprintf(stderr, "mcpdeck: %s\n", err);
+    free(err);
+    engine_free(e);
+    return rc;
+}
+
 int cli_servers(const struct cli_opts *o, int argc, char **argv)
 {
+    if (argc == 2 && (strcmp(argv[0], "tools") == 0 || strcmp(argv[0], "log") == 0))
+        return server_detail(o, argv[0], argv[1]);
     if (argc > 1 || (argc == 1 && strcmp(argv[0], "list") != 0)) {
-        fprintf(stderr, "usage: mcpdeck servers [list]\n");
+        fputs(servers_usage, stderr);
         return 2;
     }
     struct engine *e = NULL;
@@ -130,4 +203,123 @@ int cli_servers(const struct cli_opts *o, int argc, char **argv)
     }
     engine_free(e);
     return bad ? 1 : 0;
+}
+
+/* === conformance client === */
+
+/* Arguments for a tool from its input schema: every required property
+ * and every property with a default, with a value of the right type. */
+static cJSON *sample_args(const cJSON *schema)
+{
+    cJSON *args = cJSON_CreateObject();
+    const cJSON *props = cJSON_GetObjectItemCaseSensitive(schema, "properties");
+    const cJSON *req = cJSON_GetObjectItemCaseSensitive(schema, "required");
+    const cJSON *p;
+    cJSON_ArrayForEach(p, props) {
+        const cJSON *def = cJSON_GetObjectItemCaseSensitive(p, "default");
+        int required = 0;
+        const cJSON *r;
+        cJSON_ArrayForEach(r, req)
+            required |= cJSON_IsString(r) && strcmp(r->valuestring, p->string) == 0;
+        if (def) {
+            cJSON_AddItemToObject(args, p->string, cJSON_Duplicate(def, 1));
+            continue;
+        }
+        if (!required)
+            continue;
+        const cJSON *en = cJSON_GetObjectItemCaseSensitive(p, "enum");
+        const cJSON *ty = cJSON_GetObjectItemCaseSensitive(p, "type");
+        const char *t = cJSON_IsString(ty) ? ty->valuestring : "string";
+        if (cJSON_IsArray(en) && cJSON_GetArraySize(en) > 0)
+            cJSON_AddItemToObject(args, p->string, cJSON_Duplicate(en->child, 1));
+        else if (strcmp(t, "number") == 0 || strcmp(t, "integer") == 0)
+            cJSON_AddNumberToObject(args, p->string, 1);
+        else if (strcmp(t, "boolean") == 0)
+            cJSON_AddTrueToObject(args, p->string);
+        else if (strcmp(t, "object") == 0)
+            cJSON_AddObjectToObject(args, p->string);
+        else if (strcmp(t, "array") == 0)
+            cJSON_AddArrayToObject(args, p->string);
+        else
+            cJSON_AddStringToObject(args, p->string, "test");
+    }
+    return args;
+}
+
+struct conf_state {
+    int pending;
+    int failed;
+};
+
+static void conf_done(void *payload, const cJSON *result, const char *error)
+{
+    struct conf_state *cs = payload;
+    cs->pending--;
+    if (error) {
+        fprintf(stderr, "mcpdeck conformance: %s\n", error);
+        cs->failed = 1;
+    } else {
+        char *t = mcp_result_text(result);
+        printf("%s\n", t);
+        free(t);
+    }
+}
+
+int cli_conformance(const struct cli_opts *o, int argc, char **argv)
+{
+    if (argc < 1) {
+        fprintf(stderr, "usage: mcpdeck conformance URL   (scenario in MCP_CONFORMANCE_SCENARIO)\n");
+        return 2;
+    }
+    const char *scenario = getenv("MCP_CONFORMANCE_SCENARIO");
+    fprintf(stderr, "mcpdeck conformance: scenario %s, server %s\n",
+            scenario ? scenario : "(none)", argv[argc - 1]);
+    struct config_server cs_cfg;
+    memset(&cs_cfg, 0, sizeof cs_cfg);
+    cs_cfg.name = "conformance";
+    cs_cfg.kind = CONFIG_SERVER_HTTP;
+    cs_cfg.url = argv[argc - 1];
+    cs_cfg.enabled = 1;
+    cs_cfg.timeout_ms = 20000;
+    cs_cfg.startup_timeout_ms = 20000;
+    struct engine *e = NULL;
+    char *err = NULL;
+    struct engine_opts eo = {o->config_path, o->data_dir, 0, NULL};
+    int rc = 1;
+    if (engine_new(&eo, &e, &err) < 0 || engine_add_server(e, &cs_cfg, &err) < 0 ||
+        engine_start_server(e, "conformance", &err) < 0)
+        goto out;
+    engine_wait_servers(e, 20000);
+    struct engine_tool_info tools[256];
+    size_t n = engine_server_tools(e, "conformance", tools, ARRAY_LEN(tools));
+    struct engine_server_info info[64];
+    size_t ns = engine_servers(e, info, ARRAY_LEN(info));
+    for (size_t i = 0; i < ns && i < ARRAY_LEN(info); i++)
+        if (strcmp(info[i].name, "conformance") == 0 && info[i].state != SERVER_READY) {
+            err = xasprintf("server not ready: %s",
+                            info[i].last_error ? info[i].last_error : "?");
+            goto out;
+        }
+    struct conf_state st = {0, 0};
+    for (size_t i = 0; i < n && i < ARRAY_LEN(tools); i++) {
+        cJSON *args = sample_args(tools[i].input_schema);
+        if (engine_call(e, "conformance", tools[i].name, args, conf_done, &st, &err) == 0)
+            st.pending++;
+        else {
+            fprintf(stderr, "mcpdeck conformance: %s\n", err);
+            free(err);
+            err = NULL;
+            st.failed = 1;
+        }
+        cJSON_Delete(args);
+    }
+    while (st.pending > 0)
+        loop_run_once(engine_loop(e), -1);
+    rc = st.failed;
+out:
+    if (err)
+        fprintf(stderr, "mcpdeck conformance: %s\n", err);
+    free(err);
+    engine_free(e);
+    return rc;
 }

@@ -10,5 +10,10 @@ struct cli_opts {
 
 int cli_call(const struct cli_opts *o, int argc, char **argv);
 int cli_servers(const struct cli_opts *o, int argc, char **argv);
+/* `mcpdeck conformance URL`: the client side of the MCP conformance suite
+ * (it runs a command with the server URL last and the scenario name in
+ * MCP_CONFORMANCE_SCENARIO): connect over Streamable HTTP, list the tools
+ * and call each with arguments made from its input schema. */
+int cli_conformance(const struct cli_opts *o, int argc, char **argv);
 
 #endif

@@ -488,6 +488,27 @@ fail:
     return -1;
 }
 
+int engine_add_server(struct engine *e, const struct config_server *cfg, char **errmsg)
+{
+    if (server_find(e, cfg->name)) {
+        *errmsg = xasprintf("a server named '%s' already exists", cfg->name);
+        return -1;
+    }
+    add_server(e, cfg->name, cfg->kind == CONFIG_SERVER_HTTP ? "http" : "stdio", cfg, NULL);
+    return 0;
+}
+
+const char *engine_server_log(struct engine *e, const char *server)
+{
+    struct server *s = server_find(e, server);
+    if (!s)
+        return NULL;
+    if (!s->client)
+        return "";
+    struct mcp_transport *t = mcp_client_transport(s->client);
+    return t->ops->log(t);
+}
+
 void engine_start(struct engine *e)
 {
     for (size_t i = 0; i < e->nservers; i++) {

@@ -14,6 +14,7 @@
 struct engine;
 struct loop;
 struct config;
+struct config_server;
 struct cJSON;
 
 struct engine_opts {
@@ -33,6 +34,14 @@ struct loop *engine_loop(struct engine *e);
 const struct config *engine_config(struct engine *e);
 const char *engine_workspace_root(struct engine *e);
 const char *engine_db_path(struct engine *e);
+
+/* Register one more server at run time (cfg is borrowed: it must outlive
+ * the engine). Fails if the name is taken. */
+int engine_add_server(struct engine *e, const struct config_server *cfg, char **errmsg);
+
+/* The server's captured stderr (stdio) or log lines, most recent last;
+ * NULL for an unknown server. Valid until the next loop turn. */
+const char *engine_server_log(struct engine *e, const char *server);
 
 /* Start every enabled server (asynchronously) and the scheduler. */
 void engine_start(struct engine *e);

@@ -17,6 +17,9 @@ static const char usage[] =
     "       mcpdeck [OPTIONS] --batch FILE        run a task file headless (FILE - = stdin)\n"
     "       mcpdeck [OPTIONS] call SERVER TOOL [JSON]   call one tool, print its text\n"
     "       mcpdeck [OPTIONS] servers [list]      list servers with state and tool count\n"
+    "       mcpdeck [OPTIONS] servers tools NAME  a server's tools (--json: with schemas)\n"
+    "       mcpdeck [OPTIONS] servers log NAME    a server's captured stderr\n"
+    "       mcpdeck [OPTIONS] conformance URL     client mode for the MCP conformance suite\n"
     "\n"
     "options:\n"
     "  -c, --config PATH     config file (YAML, or .mcp.json / VS Code mcp.json)\n"
@@ -91,6 +94,8 @@ int main(int argc, char **argv)
         rc = cli_call(&co, nrest - 1, rest + 1);
     } else if (nrest > 0 && strcmp(rest[0], "servers") == 0) {
         rc = cli_servers(&co, nrest - 1, rest + 1);
+    } else if (nrest > 0 && strcmp(rest[0], "conformance") == 0) {
+        rc = cli_conformance(&co, nrest - 1, rest + 1);
     } else if (nrest > 0) {
         fprintf(stderr, "mcpdeck: unknown command '%s'\n%s", rest[0], usage);
         rc = 2;

@@ -1,0 +1,42 @@
+#!/bin/sh
+# Streamable HTTP: mcpdeck against server-everything's streamableHttp mode,
+# listening on 127.0.0.1 only (tests/fixtures/loopback.cjs).
+. "$(dirname "$0")/lib.sh"
+cd "$T" || exit 1
+PORT=$((20000 + $$ % 20000))
+PORT=$PORT node -r "$TOP/tests/fixtures/loopback.cjs" "$EVERYTHING" streamableHttp \
+    >server.log 2>&1 &
+SRV=$!
+trap 'kill $SRV 2>/dev/null' EXIT
+for i in $(seq 50); do
+    grep -q "listening on port" server.log && break
+    sleep 0.1
+done
+cat > mcpdeck.yaml <<YAML
+servers:
+  web:
+    url: http://127.0.0.1:$PORT/mcp
+    headers: {X-Test: "\${TEST_HEADER:-plain}"}
+  down:
+    url: http://127.0.0.1:1/mcp
+    startup_timeout: 3s
+YAML
+"$MCPDECK" call web echo '{"message":"over http"}' >echo.out 2>echo.err
+expect_exit "call over Streamable HTTP exits 0" 0 $?
+contains "echo answered over HTTP" echo.out "over http"
+"$MCPDECK" call web get-sum '{"a":20,"b":22}' >sum.out 2>&1
+contains "get-sum over HTTP" sum.out "42"
+"$MCPDECK" servers tools web >tools.out 2>&1
+check "tools listed over HTTP" grep -q "^get-tiny-image" tools.out
+cat > b.yaml <<YAML
+- {id: a, tool: web.echo, args: {message: one}}
+- {id: b, tool: web.echo, args: {message: two}}
+- {id: c, tool: web.get-sum, args: {a: 1, b: 2}}
+YAML
+"$MCPDECK" --batch b.yaml --format json >b.json 2>b.err
+expect_exit "batch over HTTP exits 0" 0 $?
+contains "batch over HTTP has results" b.json '"result": "Echo: two"'
+"$MCPDECK" call down echo '{"message":"x"}' >down.out 2>&1
+expect_exit "unreachable HTTP server: exit 3" 3 $?
+contains "unreachable server explained" down.out "cannot reach http://127.0.0.1:1/mcp"
+e2e_done
