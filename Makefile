@@ -7,6 +7,7 @@
 #   make install PREFIX=/usr/local
 # Quiet unless V=1.
 
+.DEFAULT_GOAL := all
 PKGS     := ncursesw libcurl libcjson sqlite3 libgit2 yaml-0.1 libcrypto
 PREFIX   ?= /usr/local
 BUILD    ?= build

@@ -1,0 +1,491 @@
+/* config.c — load mcpdeck's configuration (see config.h).
+ *
+ * Our own format is YAML with strict keys; the JSON files other MCP
+ * clients write (.mcp.json with "mcpServers", VS Code mcp.json with
+ * "servers") are read through the same loader, leniently about keys those
+ * tools define. Every error names file:line:column. ${VAR} expansion is a
+ * single pass over each scalar value: what a variable expands to is never
+ * expanded again, so a value can contain "${" safely. */
+#include "config.h"
+#include "embedded.h"
+#include "util.h"
+#include "ydoc.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum format { FMT_MCPDECK, FMT_CLAUDE, FMT_VSCODE };
+
+struct loader {
+    struct ydoc *d;
+    enum format fmt;
+    char *err;
+};
+
+static const char *const top_keys[] = {"servers", "queue", "data_dir", NULL};
+static const char *const queue_keys[] = {"concurrency", "timeout", "retries", NULL};
+static const char *const server_keys[] = {"command", "args", "env", "cwd", "url", "headers",
+                                           "enabled", "timeout", "startup_timeout", "type",
+                                           NULL};
+
+/* === env expansion === */
+
+int config_expand_env(const char *s, char **out, char **errmsg)
+{
+    struct buf b;
+    buf_init(&b);
+    buf_puts(&b, "");
+    for (const char *p = s; *p;) {
+        if (p[0] != '$' || p[1] != '{') {
+            buf_putc(&b, *p++);
+            continue;
+        }
+        const char *end = strchr(p + 2, '}');
+        if (!end) {
+            *errmsg = xasprintf("unterminated ${ in '%s'", s);
+            buf_fini(&b);
+            return -1;
+        }
+        char *inner = xstrndup(p + 2, (size_t)(end - p - 2));
+        char *def = strstr(inner, ":-");
+        if (def) {
+            *def = '\0';
+            def += 2;
+        }
+        int valid = inner[0] && (isalpha((unsigned char)inner[0]) || inner[0] == '_');
+        for (char *c = inner; *c && valid; c++)
+            valid = isalnum((unsigned char)*c) || *c == '_';
+        if (!valid) {
+            *errmsg = xasprintf("'${%s}' is not a valid variable reference (use ${NAME} or "
+                                "${NAME:-default})", inner);
+            free(inner);
+            buf_fini(&b);
+            return -1;
+        }
+        const char *v = getenv(inner);
+        if (v && (*v || !def))
+            buf_puts(&b, v);
+        else if (def)
+            buf_puts(&b, def);
+        else {
+            *errmsg = xasprintf("environment variable '%s' is not set (use ${%s:-default} for "
+                                "a default)", inner, inner);
+            free(inner);
+            buf_fini(&b);
+            return -1;
+        }
+        free(inner);
+        p = end + 1;
+    }
+    *out = buf_detach(&b);
+    return 0;
+}
+
+/* === helpers === */
+
+static int fail(struct loader *L, const struct ydoc_node *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(struct loader *L, const struct ydoc_node *n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = xvasprintf(fmt, ap);
+    va_end(ap);
+    L->err = ydoc_errorf(L->d, n, "%s", msg);
+    free(msg);
+    return -1;
+}
+
+/* A scalar value with ${VAR} expanded. */
+static int scalar(struct loader *L, const struct ydoc_node *n, const char *what, char **out)
+{
+    if (n->kind != YDOC_SCALAR)
+        return fail(L, n, "'%s' must be a single value, not a %s", what, ydoc_kind_name(n->kind));
+    char *err = NULL;
+    if (config_expand_env(n->str, out, &err) < 0) {
+        fail(L, n, "%s", err);
+        free(err);
+        return -1;
+    }
+    return 0;
+}
+
+static int check_keys(struct loader *L, const struct ydoc_node *map, const char *where,
+                      const char *const *allowed)
+{
+    for (size_t i = 0; i < map->npairs; i++) {
+        const char *k = map->pairs[i].key->str;
+        int ok = 0;
+        for (size_t j = 0; allowed[j]; j++)
+            ok |= strcmp(k, allowed[j]) == 0;
+        if (ok)
+            continue;
+        struct buf b;
+        buf_init(&b);
+        for (size_t j = 0; allowed[j]; j++)
+            buf_printf(&b, "%s%s", j ? ", " : "", allowed[j]);
+        fail(L, map->pairs[i].key, "unknown key '%s' in %s; expected one of: %s", k, where,
+             b.data);
+        buf_fini(&b);
+        return -1;
+    }
+    return 0;
+}
+
+static int positive_int(struct loader *L, const struct ydoc_node *n, const char *what, int *out)
+{
+    char *v;
+    if (scalar(L, n, what, &v) < 0)
+        return -1;
+    char *end;
+    long x = strtol(v, &end, 10);
+    if (!*v || *end || x < 1 || x > 1000000) {
+        fail(L, n, "'%s' must be a positive integer, got '%s'", what, v);
+        free(v);
+        return -1;
+    }
+    free(v);
+    *out = (int)x;
+    return 0;
+}
+
+static int duration(struct loader *L, const struct ydoc_node *n, const char *what, int *out)
+{
+    char *v;
+    if (scalar(L, n, what, &v) < 0)
+        return -1;
+    int64_t ms;
+    if (util_parse_duration_ms(v, &ms) < 0 || ms <= 0 || ms > 7LL * 86400000) {
+        fail(L, n, "'%s' must be a duration such as 30 (seconds), 1500ms, 30s, 5m or 1h, "
+                   "got '%s'", what, v);
+        free(v);
+        return -1;
+    }
+    free(v);
+    *out = (int)ms;
+    return 0;
+}
+
+static int boolean(struct loader *L, const struct ydoc_node *n, const char *what, int *out)
+{
+    if (n->kind == YDOC_SCALAR && ydoc_scalar_type(n) == YDOC_T_BOOL) {
+        *out = n->str[0] == 't' || n->str[0] == 'T';
+        return 0;
+    }
+    return fail(L, n, "'%s' must be true or false", what);
+}
+
+static int string_list(struct loader *L, const struct ydoc_node *n, const char *what,
+                       char ***out, size_t *count)
+{
+    if (n->kind != YDOC_SEQ)
+        return fail(L, n, "'%s' must be a list, not a %s", what, ydoc_kind_name(n->kind));
+    *out = xcalloc(n->nitems + 1, sizeof **out);
+    *count = 0;
+    for (size_t i = 0; i < n->nitems; i++) {
+        if (scalar(L, n->items[i], what, &(*out)[i]) < 0)
+            return -1;
+        (*count)++;
+    }
+    return 0;
+}
+
+/* A map of name → value rendered as "name<sep>value" strings. */
+static int pair_map(struct loader *L, const struct ydoc_node *n, const char *what,
+                    const char *sep, char ***out, size_t *count)
+{
+    if (n->kind != YDOC_MAP)
+        return fail(L, n, "'%s' must be a mapping of names to values", what);
+    *out = xcalloc(n->npairs + 1, sizeof **out);
+    *count = 0;
+    for (size_t i = 0; i < n->npairs; i++) {
+        char *v;
+        if (scalar(L, n->pairs[i].value, what, &v) < 0)
+            return -1;
+        (*out)[i] = xasprintf("%s%s%s", n->pairs[i].key->str, sep, v);
+        (*count)++;
+        free(v);
+    }
+    return 0;
+}
+
+static int valid_name(const char *s)
+{
+    if (!*s)
+        return 0;
+    for (const char *c = s; *c; c++)
+        if (!isalnum((unsigned char)*c) && *c != '_' && *c != '-')
+            return 0;
+    return 1;
+}
+
+static void server_fini(struct config_server *s)
+{
+    free(s->name);
+    free(s->command);
+    for (size_t i = 0; i < s->nargs; i++)
+        free(s->args[i]);
+    free(s->args);
+    for (size_t i = 0; i < s->nenv; i++)
+        free(s->env[i]);
+    free(s->env);
+    free(s->cwd);
+    free(s->url);
+    for (size_t i = 0; i < s->nheaders; i++)
+        free(s->headers[i]);
+    free(s->headers);
+}
+
+/* === servers === */
+
+static int load_server(struct loader *L, const struct ydoc_node *key, const struct ydoc_node *n,
+                       struct config_server *s)
+{
+    s->enabled = 1;
+    s->timeout_ms = 60000;
+    s->startup_timeout_ms = 30000;
+    s->line = key->line;
+    s->col = key->col;
+    s->name = xstrdup(key->str);
+    if (!valid_name(key->str))
+        return fail(L, key, "server name '%s' may use only letters, digits, '_' and '-' "
+                            "(tools are addressed server.tool)", key->str);
+    if (!strcmp(key->str, "fs") || !strcmp(key->str, "git") || !strcmp(key->str, "memory"))
+        return fail(L, key, "server name '%s' is reserved for the built-in server; choose "
+                            "another name", key->str);
+    if (n->kind != YDOC_MAP)
+        return fail(L, n, "server '%s' must be a mapping with 'command' or 'url'", key->str);
+    if (L->fmt == FMT_MCPDECK && check_keys(L, n, "a server", server_keys) < 0)
+        return -1;
+    const struct ydoc_node *v;
+    if ((v = ydoc_map_get(n, "type"))) {
+        char *t;
+        if (scalar(L, v, "type", &t) < 0)
+            return -1;
+        int sse = !strcmp(t, "sse");
+        int known = sse || !strcmp(t, "stdio") || !strcmp(t, "http") ||
+                    !strcmp(t, "streamable-http") || !strcmp(t, "streamableHttp");
+        free(t);
+        if (sse)
+            return fail(L, v, "the deprecated HTTP+SSE transport is not supported; use the "
+                              "server's Streamable HTTP endpoint (type: http)");
+        if (!known)
+            return fail(L, v, "unknown server type '%s'; expected stdio or http", v->str);
+    }
+    const struct ydoc_node *cmd = ydoc_map_get(n, "command");
+    const struct ydoc_node *url = ydoc_map_get(n, "url");
+    if (cmd && url)
+        return fail(L, n, "server '%s' has both 'command' and 'url'; give one", key->str);
+    if (!cmd && !url)
+        return fail(L, n, "server '%s' needs 'command' (stdio) or 'url' (Streamable HTTP)",
+                    key->str);
+    if (cmd) {
+        s->kind = CONFIG_SERVER_STDIO;
+        if (scalar(L, cmd, "command", &s->command) < 0)
+            return -1;
+        if (!*s->command)
+            return fail(L, cmd, "'command' is empty");
+    } else {
+        s->kind = CONFIG_SERVER_HTTP;
+        if (scalar(L, url, "url", &s->url) < 0)
+            return -1;
+        if (strncmp(s->url, "http://", 7) && strncmp(s->url, "https://", 8))
+            return fail(L, url, "'url' must start with http:// or https://, got '%s'", s->url);
+    }
+    if ((v = ydoc_map_get(n, "args")) && string_list(L, v, "args", &s->args, &s->nargs) < 0)
+        return -1;
+    if ((v = ydoc_map_get(n, "env")) && pair_map(L, v, "env", "=", &s->env, &s->nenv) < 0)
+        return -1;
+    if ((v = ydoc_map_get(n, "headers")) &&
+        pair_map(L, v, "headers", ": ", &s->headers, &s->nheaders) < 0)
+        return -1;
+    if ((v = ydoc_map_get(n, "cwd")) && scalar(L, v, "cwd", &s->cwd) < 0)
+        return -1;
+    if ((v = ydoc_map_get(n, "enabled")) && boolean(L, v, "enabled", &s->enabled) < 0)
+        return -1;
+    if ((v = ydoc_map_get(n, "disabled")) && L->fmt != FMT_MCPDECK) {
+        int off = 0;
+        if (boolean(L, v, "disabled", &off) < 0)
+            return -1;
+        s->enabled = !off;
+    }
+    if ((v = ydoc_map_get(n, "timeout")) && duration(L, v, "timeout", &s->timeout_ms) < 0)
+        return -1;
+    if ((v = ydoc_map_get(n, "startup_timeout")) &&
+        duration(L, v, "startup_timeout", &s->startup_timeout_ms) < 0)
+        return -1;
+    return 0;
+}
+
+static int load_servers(struct loader *L, const struct ydoc_node *n, struct config *c)
+{
+    if (n->kind == YDOC_SCALAR && ydoc_scalar_type(n) == YDOC_T_NULL)
+        return 0;
+    if (n->kind != YDOC_MAP)
+        return fail(L, n, "'servers' must be a mapping of server names to servers");
+    c->servers = xcalloc(n->npairs ? n->npairs : 1, sizeof *c->servers);
+    for (size_t i = 0; i < n->npairs; i++) {
+        c->nservers++;
+        if (load_server(L, n->pairs[i].key, n->pairs[i].value, &c->servers[i]) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* === documents === */
+
+static char *default_data_dir(void)
+{
+    const char *x = getenv("XDG_DATA_HOME");
+    if (x && *x)
+        return xasprintf("%s/mcpdeck", x);
+    const char *h = getenv("HOME");
+    return xasprintf("%s/.local/share/mcpdeck", h && *h ? h : ".");
+}
+
+static int load_doc(struct loader *L, struct config *c)
+{
+    const struct ydoc_node *root = L->d->root;
+    if (!root)
+        return 0;   /* an empty file is the defaults */
+    if (root->kind != YDOC_MAP)
+        return fail(L, root, "the configuration must be a mapping, not a %s",
+                    ydoc_kind_name(root->kind));
+    const struct ydoc_node *v;
+    size_t nlen = strlen(L->d->name);
+    int is_json = nlen >= 5 && strcmp(L->d->name + nlen - 5, ".json") == 0;
+    if ((v = ydoc_map_get(root, "mcpServers")))
+        L->fmt = FMT_CLAUDE;
+    else if (is_json && ydoc_map_get(root, "servers"))
+        L->fmt = FMT_VSCODE;
+    if (L->fmt == FMT_CLAUDE)
+        return load_servers(L, v, c);
+    if (L->fmt == FMT_VSCODE)
+        return load_servers(L, ydoc_map_get(root, "servers"), c);
+    if (check_keys(L, root, "the configuration", top_keys) < 0)
+        return -1;
+    if ((v = ydoc_map_get(root, "data_dir"))) {
+        char *d;
+        if (scalar(L, v, "data_dir", &d) < 0)
+            return -1;
+        if (!*d) {
+            free(d);
+            return fail(L, v, "'data_dir' is empty");
+        }
+        if (d[0] == '~' && (d[1] == '/' || !d[1])) {
+            const char *h = getenv("HOME");
+            char *e = xasprintf("%s%s", h ? h : "", d + 1);
+            free(d);
+            d = e;
+        }
+        free(c->data_dir);
+        c->data_dir = d;
+    }
+    if ((v = ydoc_map_get(root, "queue"))) {
+        if (v->kind != YDOC_MAP)
+            return fail(L, v, "'queue' must be a mapping (concurrency, timeout, retries)");
+        if (check_keys(L, v, "queue", queue_keys) < 0)
+            return -1;
+        const struct ydoc_node *q;
+        if ((q = ydoc_map_get(v, "concurrency")) &&
+            positive_int(L, q, "concurrency", &c->queue_concurrency) < 0)
+            return -1;
+        if ((q = ydoc_map_get(v, "timeout")) && duration(L, q, "timeout", &c->queue_timeout_ms) < 0)
+            return -1;
+        if ((q = ydoc_map_get(v, "retries")) && positive_int(L, q, "retries", &c->queue_retries) < 0)
+            return -1;
+    }
+    if ((v = ydoc_map_get(root, "servers")) && load_servers(L, v, c) < 0)
+        return -1;
+    return 0;
+}
+
+int config_load_string(const char *name, const char *text, size_t len, struct config **out,
+                       char **errmsg)
+{
+    struct loader L;
+    memset(&L, 0, sizeof L);
+    if (ydoc_load_string(name, text, len, &L.d, errmsg) < 0)
+        return -1;
+    struct config *c = xcalloc(1, sizeof *c);
+    c->source = xstrdup(name);
+    c->data_dir = default_data_dir();
+    c->queue_concurrency = 10;
+    c->queue_timeout_ms = 300000;
+    c->queue_retries = 3;
+    int rc = load_doc(&L, c);
+    /* Names must be unique (YAML already refuses duplicate keys). */
+    ydoc_free(L.d);
+    if (rc < 0) {
+        config_free(c);
+        *errmsg = L.err;
+        return -1;
+    }
+    *out = c;
+    return 0;
+}
+
+int config_load_file(const char *path, struct config **out, char **errmsg)
+{
+    char *text;
+    size_t len;
+    int rc = util_read_file(path, &text, &len);
+    if (rc < 0) {
+        *errmsg = xasprintf("cannot read config %s: %s", path, strerror(-rc));
+        return -1;
+    }
+    rc = config_load_string(path, text, len, out, errmsg);
+    free(text);
+    return rc;
+}
+
+int config_load(const char *explicit_path, struct config **out, char **errmsg)
+{
+    if (explicit_path)
+        return config_load_file(explicit_path, out, errmsg);
+    if (access("mcpdeck.yaml", F_OK) == 0)
+        return config_load_file("mcpdeck.yaml", out, errmsg);
+    if (access(".mcp.json", F_OK) == 0)
+        return config_load_file(".mcp.json", out, errmsg);
+    const char *x = getenv("XDG_CONFIG_HOME");
+    const char *h = getenv("HOME");
+    char *user = x && *x ? xasprintf("%s/mcpdeck/config.yaml", x)
+                         : xasprintf("%s/.config/mcpdeck/config.yaml", h ? h : ".");
+    if (access(user, F_OK) == 0) {
+        int rc = config_load_file(user, out, errmsg);
+        free(user);
+        return rc;
+    }
+    free(user);
+    const struct embedded_file *f = embedded_find("data/config.default.yaml");
+    if (!f) {
+        *errmsg = xasprintf("no configuration found and no embedded default");
+        return -1;
+    }
+    return config_load_string("<embedded default>", (const char *)f->data, f->len, out, errmsg);
+}
+
+void config_free(struct config *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->nservers; i++)
+        server_fini(&c->servers[i]);
+    free(c->servers);
+    free(c->source);
+    free(c->data_dir);
+    free(c);
+}
+
+const struct config_server *config_find_server(const struct config *c, const char *name)
+{
+    for (size_t i = 0; i < c->nservers; i++)
+        if (strcmp(c->servers[i].name, name) == 0)
+            return &c->servers[i];
+    return NULL;
+}

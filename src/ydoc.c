@@ -1,0 +1,405 @@
+/* ydoc.c — YAML/JSON into a position-keeping tree (see ydoc.h).
+ * libyaml's event parser builds the tree; every node keeps the line and
+ * column where it started. */
+#include "ydoc.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+static struct ydoc_node *node_new(enum ydoc_kind k, const yaml_mark_t *m)
+{
+    struct ydoc_node *n = xcalloc(1, sizeof *n);
+    n->kind = k;
+    n->line = (int)m->line + 1;
+    n->col = (int)m->column + 1;
+    return n;
+}
+
+static void node_free(struct ydoc_node *n)
+{
+    if (!n)
+        return;
+    free(n->str);
+    for (size_t i = 0; i < n->nitems; i++)
+        node_free(n->items[i]);
+    free(n->items);
+    for (size_t i = 0; i < n->npairs; i++) {
+        node_free(n->pairs[i].key);
+        node_free(n->pairs[i].value);
+    }
+    free(n->pairs);
+    free(n);
+}
+
+void ydoc_free(struct ydoc *d)
+{
+    if (!d)
+        return;
+    node_free(d->root);
+    free(d->name);
+    free(d);
+}
+
+static char *errat(const char *name, int line, int col, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static char *errat(const char *name, int line, int col, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = xvasprintf(fmt, ap);
+    va_end(ap);
+    char *r = xasprintf("%s:%d:%d: %s", name, line, col, msg);
+    free(msg);
+    return r;
+}
+
+char *ydoc_errorf(const struct ydoc *d, const struct ydoc_node *n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = xvasprintf(fmt, ap);
+    va_end(ap);
+    char *r = n ? xasprintf("%s:%d:%d: %s", d->name, n->line, n->col, msg)
+                : xasprintf("%s: %s", d->name, msg);
+    free(msg);
+    return r;
+}
+
+const char *ydoc_kind_name(enum ydoc_kind k)
+{
+    return k == YDOC_MAP ? "mapping" : k == YDOC_SEQ ? "sequence" : "scalar";
+}
+
+struct parse {
+    yaml_parser_t p;
+    const char *name;
+    char *err;
+};
+
+static int next_event(struct parse *ps, yaml_event_t *ev)
+{
+    if (yaml_parser_parse(&ps->p, ev))
+        return 0;
+    const yaml_mark_t *m = &ps->p.problem_mark;
+    const char *ctx = ps->p.context;
+    ps->err = errat(ps->name, (int)m->line + 1, (int)m->column + 1, "%s%s%s",
+                    ps->p.problem ? ps->p.problem : "syntax error", ctx ? " " : "",
+                    ctx ? ctx : "");
+    return -1;
+}
+
+/* Build the node that starts with ev (already read). */
+static struct ydoc_node *build(struct parse *ps, yaml_event_t *ev, int depth)
+{
+    if (depth > 200) {
+        ps->err = errat(ps->name, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1,
+                        "nesting is too deep");
+        return NULL;
+    }
+    switch (ev->type) {
+    case YAML_ALIAS_EVENT:
+        ps->err = errat(ps->name, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1,
+                        "aliases (*%s) are not supported; write the value out",
+                        (const char *)ev->data.alias.anchor);
+        return NULL;
+    case YAML_SCALAR_EVENT: {
+        if (ev->data.scalar.anchor) {
+            ps->err = errat(ps->name, (int)ev->start_mark.line + 1,
+                            (int)ev->start_mark.column + 1,
+                            "anchors (&%s) are not supported", ev->data.scalar.anchor);
+            return NULL;
+        }
+        struct ydoc_node *n = node_new(YDOC_SCALAR, &ev->start_mark);
+        n->len = ev->data.scalar.length;
+        n->str = xstrndup((const char *)ev->data.scalar.value, n->len);
+        n->quoted = ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
+        return n;
+    }
+    case YAML_SEQUENCE_START_EVENT:
+    case YAML_MAPPING_START_EVENT: {
+        int is_map = ev->type == YAML_MAPPING_START_EVENT;
+        const yaml_char_t *anchor = is_map ? ev->data.mapping_start.anchor
+                                           : ev->data.sequence_start.anchor;
+        if (anchor) {
+            ps->err = errat(ps->name, (int)ev->start_mark.line + 1,
+                            (int)ev->start_mark.column + 1, "anchors (&%s) are not supported",
+                            anchor);
+            return NULL;
+        }
+        struct ydoc_node *n = node_new(is_map ? YDOC_MAP : YDOC_SEQ, &ev->start_mark);
+        for (;;) {
+            yaml_event_t e;
+            if (next_event(ps, &e) < 0)
+                goto fail;
+            if (e.type == YAML_SEQUENCE_END_EVENT || e.type == YAML_MAPPING_END_EVENT) {
+                yaml_event_delete(&e);
+                return n;
+            }
+            struct ydoc_node *child = build(ps, &e, depth + 1);
+            yaml_event_delete(&e);
+            if (!child)
+                goto fail;
+            if (!is_map) {
+                n->items = xrealloc(n->items, (n->nitems + 1) * sizeof *n->items);
+                n->items[n->nitems++] = child;
+                continue;
+            }
+            if (child->kind != YDOC_SCALAR) {
+                ps->err = errat(ps->name, child->line, child->col,
+                                "a mapping key must be a plain value, not a %s",
+                                ydoc_kind_name(child->kind));
+                node_free(child);
+                goto fail;
+            }
+            for (size_t i = 0; i < n->npairs; i++)
+                if (strcmp(n->pairs[i].key->str, child->str) == 0) {
+                    ps->err = errat(ps->name, child->line, child->col,
+                                    "duplicate key '%s' (first at line %d)", child->str,
+                                    n->pairs[i].key->line);
+                    node_free(child);
+                    goto fail;
+                }
+            if (next_event(ps, &e) < 0) {
+                node_free(child);
+                goto fail;
+            }
+            struct ydoc_node *val = build(ps, &e, depth + 1);
+            yaml_event_delete(&e);
+            if (!val) {
+                node_free(child);
+                goto fail;
+            }
+            n->pairs = xrealloc(n->pairs, (n->npairs + 1) * sizeof *n->pairs);
+            n->pairs[n->npairs].key = child;
+            n->pairs[n->npairs].value = val;
+            n->npairs++;
+        }
+    fail:
+        node_free(n);
+        return NULL;
+    }
+    default:
+        ps->err = errat(ps->name, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1,
+                        "unexpected YAML event");
+        return NULL;
+    }
+}
+
+/* JSON allows tabs as whitespace where YAML's block syntax does not; in a
+ * JSON document (first non-space is { or [) tabs outside strings become
+ * spaces, which keeps every column where it was. */
+static char *detab_json(const char *text, size_t len)
+{
+    size_t i = 0;
+    while (i < len && isspace((unsigned char)text[i]))
+        i++;
+    if (i == len || (text[i] != '{' && text[i] != '['))
+        return NULL;
+    char *t = xstrndup(text, len);
+    int in_str = 0;
+    for (size_t k = 0; k < len; k++) {
+        if (in_str) {
+            if (t[k] == '\\')
+                k++;
+            else if (t[k] == '"')
+                in_str = 0;
+        } else if (t[k] == '"') {
+            in_str = 1;
+        } else if (t[k] == '\t') {
+            t[k] = ' ';
+        }
+    }
+    return t;
+}
+
+int ydoc_load_string(const char *name, const char *text, size_t len, struct ydoc **out,
+                     char **errmsg)
+{
+    struct parse ps;
+    memset(&ps, 0, sizeof ps);
+    ps.name = name;
+    char *detabbed = detab_json(text, len);
+    if (!yaml_parser_initialize(&ps.p)) {
+        free(detabbed);
+        *errmsg = xasprintf("%s: cannot initialise the YAML parser", name);
+        return -1;
+    }
+    yaml_parser_set_input_string(&ps.p, (const unsigned char *)(detabbed ? detabbed : text), len);
+    struct ydoc *d = xcalloc(1, sizeof *d);
+    d->name = xstrdup(name);
+    yaml_event_t ev;
+    int docs = 0;
+    for (;;) {
+        if (next_event(&ps, &ev) < 0)
+            goto fail;
+        yaml_event_type_t ty = ev.type;
+        if (ty == YAML_STREAM_END_EVENT) {
+            yaml_event_delete(&ev);
+            break;
+        }
+        if (ty == YAML_DOCUMENT_START_EVENT) {
+            if (++docs > 1) {
+                ps.err = errat(name, (int)ev.start_mark.line + 1, (int)ev.start_mark.column + 1,
+                               "only one YAML document is allowed in the file");
+                yaml_event_delete(&ev);
+                goto fail;
+            }
+        } else if (ty != YAML_STREAM_START_EVENT && ty != YAML_DOCUMENT_END_EVENT) {
+            d->root = build(&ps, &ev, 0);
+            if (!d->root) {
+                yaml_event_delete(&ev);
+                goto fail;
+            }
+        }
+        yaml_event_delete(&ev);
+    }
+    /* An empty plain scalar as the whole document means an empty file. */
+    if (d->root && d->root->kind == YDOC_SCALAR && !d->root->quoted && d->root->len == 0) {
+        node_free(d->root);
+        d->root = NULL;
+    }
+    yaml_parser_delete(&ps.p);
+    free(detabbed);
+    *out = d;
+    return 0;
+fail:
+    yaml_parser_delete(&ps.p);
+    free(detabbed);
+    ydoc_free(d);
+    *errmsg = ps.err ? ps.err : xasprintf("%s: cannot parse", name);
+    return -1;
+}
+
+int ydoc_load_file(const char *path, struct ydoc **out, char **errmsg)
+{
+    char *text;
+    size_t len;
+    int rc = util_read_file(path, &text, &len);
+    const char *name = strcmp(path, "-") == 0 ? "<stdin>" : path;
+    if (rc < 0) {
+        *errmsg = xasprintf("cannot read %s: %s", name, strerror(-rc));
+        return -1;
+    }
+    rc = ydoc_load_string(name, text, len, out, errmsg);
+    free(text);
+    return rc;
+}
+
+const struct ydoc_node *ydoc_map_get(const struct ydoc_node *map, const char *key)
+{
+    if (!map || map->kind != YDOC_MAP)
+        return NULL;
+    for (size_t i = 0; i < map->npairs; i++)
+        if (strcmp(map->pairs[i].key->str, key) == 0)
+            return map->pairs[i].value;
+    return NULL;
+}
+
+static int all_match(const char *s, const char *set, size_t from)
+{
+    if (!s[from])
+        return 0;
+    for (size_t i = from; s[i]; i++)
+        if (!strchr(set, s[i]))
+            return 0;
+    return 1;
+}
+
+enum ydoc_scalar_type ydoc_scalar_type(const struct ydoc_node *n)
+{
+    if (!n || n->kind != YDOC_SCALAR)
+        return YDOC_T_STRING;
+    if (n->quoted)
+        return YDOC_T_STRING;
+    const char *s = n->str;
+    if (!*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") || !strcmp(s, "NULL"))
+        return YDOC_T_NULL;
+    static const char *const bools[] = {"true", "True", "TRUE", "false", "False", "FALSE"};
+    for (size_t i = 0; i < ARRAY_LEN(bools); i++)
+        if (!strcmp(s, bools[i]))
+            return YDOC_T_BOOL;
+    size_t sign = (*s == '-' || *s == '+') ? 1 : 0;
+    if (all_match(s, "0123456789", sign))
+        return YDOC_T_INT;
+    if (!strncmp(s, "0x", 2) && all_match(s, "0123456789abcdefABCDEF", 2))
+        return YDOC_T_INT;
+    if (!strncmp(s, "0o", 2) && all_match(s, "01234567", 2))
+        return YDOC_T_INT;
+    static const char *const specials[] = {".inf", ".Inf", ".INF", "-.inf", "-.Inf", "-.INF",
+                                           "+.inf", ".nan", ".NaN", ".NAN"};
+    for (size_t i = 0; i < ARRAY_LEN(specials); i++)
+        if (!strcmp(s, specials[i]))
+            return YDOC_T_FLOAT;
+    /* [-+]? ( \. [0-9]+ | [0-9]+ ( \. [0-9]* )? ) ( [eE] [-+]? [0-9]+ )? */
+    const char *p = s + sign;
+    int digits = 0;
+    while (isdigit((unsigned char)*p)) {
+        p++;
+        digits++;
+    }
+    if (*p == '.') {
+        p++;
+        while (isdigit((unsigned char)*p)) {
+            p++;
+            digits++;
+        }
+    }
+    if (!digits)
+        return YDOC_T_STRING;
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '-' || *p == '+')
+            p++;
+        if (!isdigit((unsigned char)*p))
+            return YDOC_T_STRING;
+        while (isdigit((unsigned char)*p))
+            p++;
+    }
+    return *p ? YDOC_T_STRING : YDOC_T_FLOAT;
+}
+
+cJSON *ydoc_to_json(const struct ydoc_node *n)
+{
+    if (!n)
+        return cJSON_CreateNull();
+    if (n->kind == YDOC_MAP) {
+        cJSON *o = cJSON_CreateObject();
+        for (size_t i = 0; i < n->npairs; i++)
+            cJSON_AddItemToObject(o, n->pairs[i].key->str, ydoc_to_json(n->pairs[i].value));
+        return o;
+    }
+    if (n->kind == YDOC_SEQ) {
+        cJSON *a = cJSON_CreateArray();
+        for (size_t i = 0; i < n->nitems; i++)
+            cJSON_AddItemToArray(a, ydoc_to_json(n->items[i]));
+        return a;
+    }
+    switch (ydoc_scalar_type(n)) {
+    case YDOC_T_NULL:
+        return cJSON_CreateNull();
+    case YDOC_T_BOOL:
+        return cJSON_CreateBool(n->str[0] == 't' || n->str[0] == 'T');
+    case YDOC_T_INT:
+        if (!strncmp(n->str, "0x", 2))
+            return cJSON_CreateNumber((double)strtoll(n->str + 2, NULL, 16));
+        if (!strncmp(n->str, "0o", 2))
+            return cJSON_CreateNumber((double)strtoll(n->str + 2, NULL, 8));
+        return cJSON_CreateNumber(strtod(n->str, NULL));
+    case YDOC_T_FLOAT: {
+        const char *s = n->str;
+        if (strstr(s, "nan") || strstr(s, "NaN") || strstr(s, "NAN") || strstr(s, "inf") ||
+            strstr(s, "Inf") || strstr(s, "INF"))
+            return cJSON_CreateNull();   /* JSON has no NaN or infinity */
+        return cJSON_CreateNumber(strtod(s, NULL));
+    }
+    default:
+        return cJSON_CreateString(n->str);
+    }
+}

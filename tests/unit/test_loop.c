@@ -1,0 +1,249 @@
+/* test_loop.c — the poll() loop: fd watchers, timers in order, deletion
+ * from callbacks, before-sleep hooks, cross-thread posts, worker jobs and
+ * signals through the self-pipe. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "loop.h"
+#include "util.h"
+
+struct rec {
+    char order[64];
+    int n;
+    struct loop *l;
+    uint64_t other;
+};
+
+static void tmark(struct loop *l, uint64_t id, void *payload)
+{
+    struct rec *r = payload;
+    r->order[r->n++] = (char)('a' + (int)(id % 26));
+}
+
+static void test_timers_fire_in_order(void **state)
+{
+    struct loop *l = loop_new();
+    struct rec r = {{0}, 0, l, 0};
+    uint64_t t3 = loop_timer_add(l, 30, tmark, &r);
+    uint64_t t1 = loop_timer_add(l, 10, tmark, &r);
+    uint64_t t2 = loop_timer_add(l, 20, tmark, &r);
+    int64_t end = util_now_ms() + 2000;
+    while (r.n < 3 && util_now_ms() < end)
+        loop_run_once(l, 100);
+    assert_int_equal(r.n, 3);
+    assert_int_equal(r.order[0], 'a' + (int)(t1 % 26));
+    assert_int_equal(r.order[1], 'a' + (int)(t2 % 26));
+    assert_int_equal(r.order[2], 'a' + (int)(t3 % 26));
+    loop_free(l);
+}
+
+static void del_other(struct loop *l, uint64_t id, void *payload)
+{
+    struct rec *r = payload;
+    loop_timer_del(l, r->other);
+    r->n++;
+}
+
+static void test_timer_deleted_by_callback_never_fires(void **state)
+{
+    struct loop *l = loop_new();
+    struct rec r = {{0}, 0, l, 0};
+    loop_timer_add(l, 0, del_other, &r);
+    r.other = loop_timer_add(l, 15, tmark, &r);  /* deleted before it is due */
+    int64_t end = util_now_ms() + 60;
+    while (util_now_ms() < end)
+        loop_run_once(l, 10);
+    assert_int_equal(r.n, 1);                     /* only del_other ran */
+    loop_timer_del(l, 12345);                     /* unknown id: ignored */
+    loop_free(l);
+}
+
+struct fdrec {
+    int reads;
+    char got[32];
+};
+
+static void on_read(struct loop *l, int fd, int mask, void *payload)
+{
+    struct fdrec *f = payload;
+    ssize_t n = read(fd, f->got, sizeof f->got - 1);
+    if (n > 0)
+        f->got[n] = '\0';
+    f->reads++;
+    if (n == 0)
+        loop_fd_del(l, fd);
+}
+
+static void test_fd_watch_and_hup(void **state)
+{
+    struct loop *l = loop_new();
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    struct fdrec f = {0, {0}};
+    loop_fd_add(l, p[0], LOOP_READ, on_read, &f);
+    loop_run_once(l, 20);
+    assert_int_equal(f.reads, 0);               /* nothing to read: no call */
+    assert_int_equal(write(p[1], "ping", 4), 4);
+    loop_run_once(l, 1000);
+    assert_int_equal(f.reads, 1);
+    assert_string_equal(f.got, "ping");
+    close(p[1]);                                /* EOF is reported as readable */
+    loop_run_once(l, 1000);
+    assert_int_equal(f.reads, 2);
+    loop_run_once(l, 20);                       /* deleted: no more calls */
+    assert_int_equal(f.reads, 2);
+    close(p[0]);
+    loop_free(l);
+}
+
+static void hook(struct loop *l, void *payload)
+{
+    (*(int *)payload)++;
+}
+
+static void test_hooks_run_every_turn(void **state)
+{
+    struct loop *l = loop_new();
+    int n = 0;
+    loop_hook_add(l, hook, &n);
+    loop_run_once(l, 0);
+    loop_run_once(l, 0);
+    assert_int_equal(n, 2);
+    loop_hook_del(l, hook, &n);
+    loop_run_once(l, 0);
+    assert_int_equal(n, 2);
+    loop_free(l);
+}
+
+struct xthread {
+    struct loop *l;
+    int posted;
+    pthread_t on;
+};
+
+static void posted(void *arg)
+{
+    struct xthread *x = arg;
+    x->posted++;
+    x->on = pthread_self();
+}
+
+static void *poster(void *arg)
+{
+    struct xthread *x = arg;
+    usleep(20000);
+    loop_post(x->l, posted, x);
+    return NULL;
+}
+
+static void test_post_from_thread_wakes_loop(void **state)
+{
+    struct xthread x = {loop_new(), 0, 0};
+    pthread_t th;
+    pthread_create(&th, NULL, poster, &x);
+    int64_t t0 = util_now_ms();
+    while (!x.posted && util_now_ms() - t0 < 5000)
+        loop_run_once(x.l, -1);   /* would sleep forever without the wakeup */
+    pthread_join(th, NULL);
+    assert_int_equal(x.posted, 1);
+    assert_true(pthread_equal(x.on, pthread_self()));
+    loop_free(x.l);
+}
+
+struct work {
+    int sum;
+    pthread_t ran_on;
+    int done;
+    pthread_t done_on;
+};
+
+static void work_fn(void *arg)
+{
+    struct work *w = arg;
+    w->ran_on = pthread_self();
+    for (int i = 1; i <= 100; i++)
+        w->sum += i;
+}
+
+static void done_fn(void *arg)
+{
+    struct work *w = arg;
+    w->done = 1;
+    w->done_on = pthread_self();
+}
+
+static void test_worker_runs_off_loop_and_reports_back(void **state)
+{
+    struct loop *l = loop_new();
+    struct work w[4];
+    memset(w, 0, sizeof w);
+    for (int i = 0; i < 4; i++)
+        loop_work(l, work_fn, done_fn, &w[i]);
+    int64_t t0 = util_now_ms();
+    int all = 0;
+    while (!all && util_now_ms() - t0 < 5000) {
+        loop_run_once(l, 100);
+        all = w[0].done && w[1].done && w[2].done && w[3].done;
+    }
+    assert_true(all);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(w[i].sum, 5050);
+        assert_false(pthread_equal(w[i].ran_on, pthread_self()));
+        assert_true(pthread_equal(w[i].done_on, pthread_self()));
+    }
+    loop_free(l);
+}
+
+static void test_free_finishes_queued_work(void **state)
+{
+    struct loop *l = loop_new();
+    struct work w;
+    memset(&w, 0, sizeof w);
+    loop_work(l, work_fn, done_fn, &w);
+    loop_free(l);   /* the job and its completion still run */
+    assert_int_equal(w.sum, 5050);
+    assert_int_equal(w.done, 1);
+}
+
+static void on_usr1(struct loop *l, int signo, void *payload)
+{
+    *(int *)payload = signo;
+}
+
+static void test_signal_delivered_on_loop(void **state)
+{
+    struct loop *l = loop_new();
+    int got = 0;
+    assert_int_equal(loop_signal(l, SIGUSR1, on_usr1, &got), 0);
+    kill(getpid(), SIGUSR1);
+    int64_t t0 = util_now_ms();
+    while (!got && util_now_ms() - t0 < 2000)
+        loop_run_once(l, 100);
+    assert_int_equal(got, SIGUSR1);
+    loop_signal(l, SIGUSR1, NULL, NULL);
+    loop_free(l);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_timers_fire_in_order),
+        cmocka_unit_test(test_timer_deleted_by_callback_never_fires),
+        cmocka_unit_test(test_fd_watch_and_hup),
+        cmocka_unit_test(test_hooks_run_every_turn),
+        cmocka_unit_test(test_post_from_thread_wakes_loop),
+        cmocka_unit_test(test_worker_runs_off_loop_and_reports_back),
+        cmocka_unit_test(test_free_finishes_queued_work),
+        cmocka_unit_test(test_signal_delivered_on_loop),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
