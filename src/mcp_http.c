@@ -41,6 +41,10 @@ struct http_t {
     char *resume_id;              /* Last-Event-ID to resume with */
     long retry_ms;                /* server's last retry: value */
     int closing;
+    /* Messages wait here for the next loop turn: they arrive inside
+     * libcurl callbacks, where starting another request is not allowed. */
+    struct buf inbox;             /* messages, each followed by a NUL */
+    uint64_t inbox_timer;
 };
 
 struct stream {
@@ -52,6 +56,7 @@ struct stream {
     int is_initialize;
     int answered;                 /* the response to id was seen */
     int sse;
+    int oversize;                 /* the body passed the size limit */
     long status;
     struct buf body;              /* JSON body, or error text */
     struct sse_parser parser;
@@ -60,6 +65,28 @@ struct stream {
 };
 
 /* === delivering === */
+
+static void flush_inbox(struct loop *l, uint64_t id, void *payload)
+{
+    struct http_t *t = payload;
+    t->inbox_timer = 0;
+    struct buf msgs = t->inbox;
+    buf_init(&t->inbox);
+    for (size_t off = 0; off < msgs.len && t->alive && t->base.up;) {
+        size_t n = strlen(msgs.data + off);
+        t->base.up->on_message(t->base.owner, msgs.data + off, n);
+        off += n + 1;
+    }
+    buf_fini(&msgs);
+}
+
+static void post_up(struct http_t *t, const char *json, size_t len)
+{
+    buf_append(&t->inbox, json, len);
+    buf_putc(&t->inbox, '\0');
+    if (!t->inbox_timer)
+        t->inbox_timer = loop_timer_add(t->base.loop, 0, flush_inbox, t);
+}
 
 static void deliver(struct http_t *t, struct stream *s, const char *json, size_t len)
 {
@@ -80,7 +107,7 @@ static void deliver(struct http_t *t, struct stream *s, const char *json, size_t
         }
         cJSON_Delete(m);
     }
-    t->base.up->on_message(t->base.owner, json, len);
+    post_up(t, json, len);
 }
 
 /* Tell the caller its request failed (a JSON-RPC error for its id). */
@@ -97,8 +124,7 @@ static void fail_request(struct http_t *t, struct stream *s, int code, const cha
     cJSON_AddStringToObject(e, "message", msg);
     char *txt = cJSON_PrintUnformatted(m);
     cJSON_Delete(m);
-    if (t->alive && t->base.up)
-        t->base.up->on_message(t->base.owner, txt, strlen(txt));
+    post_up(t, txt, strlen(txt));
     cJSON_free(txt);
 }
 
@@ -189,9 +215,8 @@ static int on_data(void *payload, long status, const char *data, size_t n)
         return 0;
     }
     if (s->body.len + n > t->base.max_message) {
-        if (t->base.up && t->base.up->on_oversize)
-            t->base.up->on_oversize(t->base.owner, s->body.len + n);
-        return 1;   /* abort */
+        s->oversize = 1;
+        return 1;   /* abort; on_done reports it */
     }
     buf_append(&s->body, data, n);
     return 0;
@@ -221,6 +246,13 @@ static void on_done(void *payload, long status, const char *error)
             if (!t->resume_timer)
                 schedule_get(t, t->retry_ms >= 0 ? t->retry_ms : 1000, s->last_id);
         }
+        goto out;
+    }
+    if (s->oversize) {
+        char *m = xasprintf("server %s sent a message of over %zu bytes (limit %zu); dropped",
+                            t->cfg->name, t->base.max_message, t->base.max_message);
+        fail_request(t, s, JSONRPC_ERR_TOO_BIG, m);
+        free(m);
         goto out;
     }
     if (error) {
@@ -391,6 +423,9 @@ static void http_t_free(struct mcp_transport *base)
     t->closing = 1;
     if (t->resume_timer)
         loop_timer_del(base->loop, t->resume_timer);
+    if (t->inbox_timer)
+        loop_timer_del(base->loop, t->inbox_timer);
+    buf_fini(&t->inbox);
     http_free(t->http);   /* cancels every request without callbacks */
     while (t->streams) {
         struct stream *s = t->streams;

@@ -30,6 +30,7 @@ struct stdio_t {
     int closed;                   /* on_closed was called */
     int exited;
     int status;
+    uint64_t eof_timer;           /* stdout closed: waiting to see if it exits */
 };
 
 static void report_closed(struct stdio_t *s, const char *reason)
@@ -74,6 +75,15 @@ static void child_gone(struct stdio_t *s)
     report_closed(s, why);
 }
 
+/* stdout closed but the process has not been reaped yet: give it a moment,
+ * so a crash is reported with its exit status rather than as "closed". */
+static void eof_timeout(struct loop *l, uint64_t id, void *payload)
+{
+    struct stdio_t *s = payload;
+    s->eof_timer = 0;
+    child_gone(s);
+}
+
 static void on_stdout(struct loop *l, int fd, int mask, void *payload)
 {
     struct stdio_t *s = payload;
@@ -91,7 +101,10 @@ static void on_stdout(struct loop *l, int fd, int mask, void *payload)
         loop_fd_del(l, fd);
         close(fd);
         s->proc.out_fd = -1;
-        child_gone(s);
+        if (s->exited)
+            child_gone(s);
+        else if (!s->eof_timer)
+            s->eof_timer = loop_timer_add(l, 250, eof_timeout, s);
         return;
     }
 }
@@ -154,6 +167,10 @@ static void on_exit_cb(void *payload, pid_t pid, int status)
     /* Drain what it wrote before dying, then report. */
     if (s->proc.out_fd >= 0)
         on_stdout(s->base.loop, s->proc.out_fd, LOOP_READ, s);
+    if (s->eof_timer) {
+        loop_timer_del(s->base.loop, s->eof_timer);
+        s->eof_timer = 0;
+    }
     child_gone(s);
 }
 
@@ -214,6 +231,8 @@ static void stdio_free(struct mcp_transport *t)
     if (!s)
         return;
     s->closed = 1;
+    if (s->eof_timer)
+        loop_timer_del(t->loop, s->eof_timer);
     if (s->proc.pid > 0 && s->running) {
         struct proc *pp = &s->proc;
         if (s->proc.in_fd >= 0)

@@ -35,7 +35,10 @@ cat > b.yaml <<YAML
 YAML
 "$MCPDECK" --batch b.yaml --format json >b.json 2>b.err
 expect_exit "batch over HTTP exits 0" 0 $?
-contains "batch over HTTP has results" b.json '"result": "Echo: two"'
+check "batch over HTTP has results" node -e '
+const r = JSON.parse(require("fs").readFileSync("b.json", "utf8"));
+const res = r.tasks.map(t => t.result).join("|");
+if (res !== "Echo: one|Echo: two|The sum of 1 and 2 is 3.") { console.error(res); process.exit(1); }'
 "$MCPDECK" call down echo '{"message":"x"}' >down.out 2>&1
 expect_exit "unreachable HTTP server: exit 3" 3 $?
 contains "unreachable server explained" down.out "cannot reach http://127.0.0.1:1/mcp"
