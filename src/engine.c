@@ -89,6 +89,8 @@ static void emit(struct engine *e, const struct engine_event *ev)
 {
     /* Subscribers may unsubscribe from their callback: iterate a copy. */
     size_t n = e->nsubs;
+    if (n == 0)
+        return;
     struct sub *copy = xmalloc(n * sizeof *copy);
     memcpy(copy, e->subs, n * sizeof *copy);
     for (size_t i = 0; i < n; i++)

@@ -201,8 +201,11 @@ static int stdio_start(struct mcp_transport *t, char **errmsg)
 static int stdio_send(struct mcp_transport *t, const char *json, size_t len)
 {
     struct stdio_t *s = (struct stdio_t *)t;
-    if (s->proc.in_fd < 0 || s->closed)
+    if (s->closed)
         return -1;
+    if (s->proc.in_fd < 0)
+        return 0;   /* the child stopped reading: it is going away, and
+                     * on_closed will fail the call with the reason */
     int was_empty = s->out.len == 0;
     buf_append(&s->out, json, len);
     buf_putc(&s->out, '\n');
