@@ -51,7 +51,7 @@ int cli_call(const struct cli_opts *o, int argc, char **argv)
         fprintf(stderr, "usage: mcpdeck call SERVER TOOL [JSON-ARGS]\n");
         return 2;
     }
-    cJSON *args = cJSON_Parse(argc == 3 ? argv[2] : "{}");
+    cJSON *args = cJSON_ParseWithOpts(argc == 3 ? argv[2] : "{}", NULL, 1);
     if (!cJSON_IsObject(args)) {
         fprintf(stderr, "mcpdeck: arguments must be a JSON object, got: %s\n", argv[2]);
         cJSON_Delete(args);

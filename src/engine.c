@@ -616,7 +616,7 @@ int engine_submit_text(struct engine *e, const char *target, const char *args_js
         return -1;
     }
     const char *args = args_json && *args_json ? args_json : "{}";
-    cJSON *parsed = cJSON_Parse(args);
+    cJSON *parsed = cJSON_ParseWithOpts(args, NULL, 1);   /* no trailing garbage */
     if (!cJSON_IsObject(parsed)) {
         cJSON_Delete(parsed);
         *errmsg = xasprintf("arguments must be a JSON object, got: %s", args);

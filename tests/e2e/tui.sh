@@ -29,7 +29,7 @@ start() {
     shift
     envs=""
     for kv in "$@"; do envs="$envs -e $kv"; done
-    # shellcheck disable=SC2086
+    # shellcheck disable=SC2086,SC2016
     tm start-server \; set-option -g remain-on-exit on \; \
         new-session -d -s "$name" -x 120 -y 40 -c "$T/work" \
         -e "XDG_DATA_HOME=$XDG_DATA_HOME" -e "XDG_CONFIG_HOME=$XDG_CONFIG_HOME" \
@@ -40,7 +40,8 @@ start() {
 screen() { tm capture-pane -p -t "$1"; }
 
 # wait_for SESSION SECONDS CMD...: poll the screen (in $T/screen) until
-# CMD succeeds on it.
+# CMD succeeds on it; gives up at once when the program has ended (unless
+# waiting for exactly that).
 wait_for() {
     s=$1 secs=$2
     shift 2
@@ -48,6 +49,7 @@ wait_for() {
     while [ "$i" -lt $((secs * 10)) ]; do
         screen "$s" >"$T/screen" 2>/dev/null
         if "$@" <"$T/screen"; then return 0; fi
+        [ "$1" = dead ] || ! ended "$s" || return 1
         sleep 0.1
         i=$((i + 1))
     done
@@ -87,8 +89,8 @@ laid_out() {
 }
 
 why() {   # lines explaining a failure: the screen and the program's stderr
-    echo "screen:"
-    sed 's/^/|/' "$T/screen"
+    echo "screen (blank lines left out):"
+    sed -e 's/ *$//' -e '/^$/d' -e 's/^/|/' "$T/screen"
     [ -s "$T/$1.stderr" ] && { echo "stderr:"; head -c 2000 "$T/$1.stderr"; }
 }
 

@@ -1,0 +1,118 @@
+/* pane_metrics.c — the Metrics pane: jobs by status (engine_stats), tool
+ * calls and errors since start, and calls per server (engine_servers).
+ * Redrawn on job and server events and by the 1 s tick; scrolls when
+ * focused and the terminal is short. */
+#include "ui.h"
+#include "engine.h"
+
+#include <stdlib.h>
+
+/* Lines are numbered as if the pane were endless; only those between top
+ * and top + h are drawn. */
+struct vrows {
+    WINDOW *w;
+    int row, top, h;
+};
+
+/* Start the next line; returns 1 when it is on screen (cursor placed). */
+static int next_line(struct vrows *v)
+{
+    int r = v->row++ - v->top;
+    if (r < 0 || r >= v->h)
+        return 0;
+    wmove(v->w, r, 0);
+    return 1;
+}
+
+static void cell(WINDOW *w, const struct theme *th, const char *label, long long n,
+                 enum theme_el el_if_nonzero)
+{
+    draw_printf(w, 11, " %-10s", label);
+    wattrset(w, n && el_if_nonzero < THEME_COUNT ? th->attr[el_if_nonzero] : A_NORMAL);
+    draw_printf(w, 6, "%6lld", n);
+    wattrset(w, A_NORMAL);
+}
+
+static void metrics_draw(struct tui *t, struct pane *p)
+{
+    WINDOW *w = p->body;
+    const struct theme *th = &t->theme;
+    int width = getmaxx(w);
+    struct engine_stats st;
+    engine_stats(t->e, &st);
+    struct scroll_state *sc = &t->metrics;
+    sc->visible = getmaxy(w);
+    struct vrows v = {w, 0, sc->top, sc->visible};
+    struct {
+        const char *label;
+        long long n;
+        enum theme_el el;
+    } cells[] = {
+        {"queued", st.jobs.n[JOB_QUEUED], THEME_COUNT},
+        {"running", st.jobs.n[JOB_RUNNING], THEME_STATUS_RUN},
+        {"succeeded", st.jobs.n[JOB_SUCCEEDED], THEME_STATUS_OK},
+        {"failed", st.jobs.n[JOB_FAILED], THEME_STATUS_FAIL},
+        {"cancelled", st.jobs.n[JOB_CANCELLED], THEME_COUNT},
+        {"tool calls", st.calls, THEME_COUNT},
+        {"errors", st.errors, THEME_STATUS_FAIL},
+    };
+    int per_line = width >= 36 ? 2 : 1;
+    if (next_line(&v)) {
+        wattrset(w, th->attr[THEME_DIM]);
+        draw_str(w, "jobs", width);
+        wattrset(w, A_NORMAL);
+    }
+    for (size_t i = 0; i < 5; i += (size_t)per_line) {
+        if (!next_line(&v))
+            continue;
+        for (size_t k = i; k < i + (size_t)per_line && k < 5; k++)
+            cell(w, th, cells[k].label, cells[k].n, cells[k].el);
+    }
+    if (next_line(&v)) {
+        wattrset(w, th->attr[THEME_DIM]);
+        draw_str(w, "since start", width);
+        wattrset(w, A_NORMAL);
+    }
+    for (size_t i = 5; i < ARRAY_LEN(cells); i += (size_t)per_line) {
+        if (!next_line(&v))
+            continue;
+        for (size_t k = i; k < i + (size_t)per_line && k < ARRAY_LEN(cells); k++)
+            cell(w, th, cells[k].label, cells[k].n, cells[k].el);
+    }
+
+    size_t n = engine_servers(t->e, NULL, 0);
+    struct engine_server_info *srv = xcalloc(n ? n : 1, sizeof *srv);
+    n = engine_servers(t->e, srv, n);
+    if (next_line(&v)) {
+        wattrset(w, th->attr[THEME_DIM]);
+        draw_cell(w, "per server", 18);
+        draw_str(w, "  calls  errors", width);
+        wattrset(w, A_NORMAL);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!next_line(&v))
+            continue;
+        waddch(w, ' ');
+        draw_cell(w, srv[i].name, 17);
+        draw_printf(w, 7, "%7lld", (long long)srv[i].calls);
+        wattrset(w, srv[i].errors ? th->attr[THEME_STATUS_FAIL] : A_NORMAL);
+        draw_printf(w, 8, "%8lld", (long long)srv[i].errors);
+        wattrset(w, A_NORMAL);
+    }
+    free(srv);
+    sc->total = v.row;
+    if (sc->top > 0 && sc->top > sc->total - sc->visible) {
+        /* shrank under the scroll position: draw again from a valid top */
+        pane_scroll_clamp(&sc->top, sc->total, sc->visible);
+        werase(w);
+        metrics_draw(t, p);
+    }
+}
+
+static int metrics_key(struct tui *t, struct pane *p, int key)
+{
+    struct scroll_state *sc = &t->metrics;
+    return pane_scroll_key(&sc->top, sc->total, sc->visible, key);
+}
+
+const struct pane_class pane_metrics_class = {"Metrics", metrics_draw, metrics_key};

@@ -1,0 +1,248 @@
+/* pane_results.c — the Results pane: the selected job's result (JSON
+ * pretty-printed), its error when it failed, "(no result yet)" while it is
+ * queued or running. The text is built once per job change, wrapped to the
+ * pane's width (again only when the width changes) and scrolled when the
+ * pane has focus. */
+#include "ui.h"
+#include "engine.h"
+
+#include <cjson/cJSON.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { TAB_STOP = 4 };
+
+/* A growing array of lines. */
+struct lines {
+    struct results_line *v;
+    size_t n, cap;
+};
+
+static void lines_push(struct lines *l, size_t off, size_t len, enum theme_el el)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 64;
+        l->v = xrealloc(l->v, l->cap * sizeof *l->v);
+    }
+    l->v[l->n].off = off;
+    l->v[l->n].len = len;
+    l->v[l->n].el = el;
+    l->n++;
+}
+
+static void results_clear(struct results_state *rs)
+{
+    free(rs->text);
+    free(rs->lines);
+    free(rs->para);
+    rs->text = NULL;
+    rs->lines = rs->para = NULL;
+    rs->nlines = rs->npara = 0;
+    rs->width = 0;
+}
+
+void pane_results_fini(struct tui *t)
+{
+    results_clear(&t->results);
+}
+
+/* Append s (n bytes) as logical lines in style el: split at '\n', drop
+ * '\r', expand tabs. */
+static void add_text(struct buf *b, struct lines *para, const char *s, size_t n,
+                     enum theme_el el)
+{
+    size_t i = 0;
+    do {
+        size_t start = b->len;
+        int col = 0;
+        for (; i < n && s[i] != '\n'; i++) {
+            if (s[i] == '\r')
+                continue;
+            if (s[i] == '\t') {
+                do
+                    buf_putc(b, ' ');
+                while (++col % TAB_STOP);
+                continue;
+            }
+            buf_putc(b, s[i]);
+            col++;
+        }
+        lines_push(para, start, b->len - start, el);
+        buf_putc(b, '\n');
+        i++;                           /* past the '\n' */
+    } while (i < n);
+}
+
+static void add_line(struct buf *b, struct lines *para, enum theme_el el, const char *fmt,
+                     ...) PRINTF_LIKE(4, 5);
+
+static void add_line(struct buf *b, struct lines *para, enum theme_el el, const char *fmt,
+                     ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = xvasprintf(fmt, ap);
+    va_end(ap);
+    add_text(b, para, s, strlen(s), el);
+    free(s);
+}
+
+static enum theme_el status_el(enum job_status s)
+{
+    switch (s) {
+    case JOB_SUCCEEDED: return THEME_STATUS_OK;
+    case JOB_FAILED: return THEME_STATUS_FAIL;
+    case JOB_RUNNING: return THEME_STATUS_RUN;
+    default: return THEME_DIM;
+    }
+}
+
+/* The result body: JSON pretty-printed when its mime type says JSON. */
+static void add_result(struct buf *b, struct lines *para, const struct job *j)
+{
+    enum theme_el el = j->result_is_error ? THEME_ERROR : THEME_COUNT;
+    if (j->result_mime && strncmp(j->result_mime, "application/json", 16) == 0) {
+        cJSON *v = cJSON_ParseWithLength(j->result, j->result_len);
+        char *pretty = v ? cJSON_Print(v) : NULL;
+        cJSON_Delete(v);
+        if (pretty) {
+            add_text(b, para, pretty, strlen(pretty), el);
+            cJSON_free(pretty);
+            return;
+        }
+    }
+    if (j->result_len == 0)
+        add_line(b, para, THEME_DIM, "(empty result)");
+    else
+        add_text(b, para, j->result, j->result_len, el);
+}
+
+/* Build the text for the selected job into rs. */
+static void results_load(struct tui *t, struct results_state *rs)
+{
+    results_clear(rs);
+    rs->job_id = t->sel_job;
+    rs->stale = 0;
+    struct buf b;
+    struct lines para = {0};
+    buf_init(&b);
+    struct job j;
+    memset(&j, 0, sizeof j);
+    if (!t->sel_job) {
+        add_line(&b, &para, THEME_DIM, "(no task selected)");
+    } else if (engine_job(t->e, t->sel_job, &j) < 0) {
+        add_line(&b, &para, THEME_ERROR, "job %lld is not in the store", (long long)t->sel_job);
+    } else {
+        add_line(&b, &para, status_el(j.status), "job %lld  %s.%s  %s", (long long)j.id,
+                 j.server ? j.server : "?", j.tool ? j.tool : "?", job_status_name(j.status));
+        add_line(&b, &para, THEME_DIM, "attempts %d/%d  args %s", j.attempts, j.max_attempts,
+                 j.args_json ? j.args_json : "{}");
+        add_line(&b, &para, THEME_COUNT, "%s", "");
+        switch (j.status) {
+        case JOB_QUEUED:
+        case JOB_RUNNING:
+            add_line(&b, &para, THEME_DIM, "(no result yet)");
+            if (j.error)
+                add_line(&b, &para, THEME_ERROR, "last attempt failed: %s", j.error);
+            break;
+        case JOB_FAILED:
+            add_line(&b, &para, THEME_ERROR, "error: %s", j.error ? j.error : "(no message)");
+            if (j.has_result && j.result_len && (!j.error || strcmp(j.error, j.result) != 0)) {
+                add_line(&b, &para, THEME_COUNT, "%s", "");
+                add_result(&b, &para, &j);
+            }
+            break;
+        case JOB_CANCELLED:
+            add_line(&b, &para, THEME_DIM, "cancelled%s%s", j.error ? ": " : "",
+                     j.error ? j.error : "");
+            break;
+        default:
+            if (j.has_result)
+                add_result(&b, &para, &j);
+            else
+                add_line(&b, &para, THEME_DIM, "(empty result)");
+            break;
+        }
+        job_fini(&j);
+    }
+    rs->text = buf_detach(&b);
+    rs->para = para.v;
+    rs->npara = para.n;
+}
+
+/* Wrap the logical lines to width columns, breaking after a space when
+ * one is on the line. */
+static void results_wrap(struct results_state *rs, int width)
+{
+    free(rs->lines);
+    struct lines out = {0};
+    for (size_t i = 0; i < rs->npara; i++) {
+        const struct results_line *p = &rs->para[i];
+        const char *s = rs->text + p->off;
+        size_t pos = 0;
+        if (p->len == 0)
+            lines_push(&out, p->off, 0, p->el);
+        while (pos < p->len) {
+            size_t n = draw_fit(s + pos, p->len - pos, width, NULL);
+            if (n == 0)
+                n = 1;                 /* a character wider than the pane */
+            if (pos + n < p->len) {
+                size_t sp = n;
+                while (sp > 0 && s[pos + sp - 1] != ' ')
+                    sp--;
+                if (sp > 1)
+                    n = sp;
+            }
+            lines_push(&out, p->off + pos, n, p->el);
+            pos += n;
+        }
+    }
+    rs->lines = out.v;
+    rs->nlines = out.n;
+    rs->width = width;
+}
+
+static void results_draw(struct tui *t, struct pane *p)
+{
+    struct results_state *rs = &t->results;
+    WINDOW *w = p->body;
+    int h = getmaxy(w), width = getmaxx(w);
+    if (rs->stale || rs->job_id != t->sel_job || !rs->text) {
+        results_load(t, rs);
+        rs->top = 0;
+    }
+    if (rs->width != width)
+        results_wrap(rs, width);
+    rs->visible = h;
+    pane_scroll_clamp(&rs->top, (int)rs->nlines, h);
+    for (int row = 0; row < h && rs->top + row < (int)rs->nlines; row++) {
+        const struct results_line *l = &rs->lines[rs->top + row];
+        wmove(w, row, 0);
+        wattrset(w, l->el < THEME_COUNT ? t->theme.attr[l->el] : A_NORMAL);
+        draw_nstr(w, rs->text + l->off, l->len, width);
+    }
+    wattrset(w, A_NORMAL);
+    if ((int)rs->nlines > h) {
+        /* where we are, on the bottom border */
+        char pos[48];
+        int n = snprintf(pos, sizeof pos, " %d-%d/%zu ", rs->top + 1,
+                         rs->top + h < (int)rs->nlines ? rs->top + h : (int)rs->nlines,
+                         rs->nlines);
+        int fw = getmaxx(p->frame);
+        if (n + 4 < fw) {
+            wattrset(p->frame, t->theme.attr[THEME_DIM]);
+            mvwaddstr(p->frame, getmaxy(p->frame) - 1, fw - n - 2, pos);
+            wattrset(p->frame, A_NORMAL);
+        }
+    }
+}
+
+static int results_key(struct tui *t, struct pane *p, int key)
+{
+    struct results_state *rs = &t->results;
+    return pane_scroll_key(&rs->top, (int)rs->nlines, rs->visible, key);
+}
+
+const struct pane_class pane_results_class = {"Results", results_draw, results_key};

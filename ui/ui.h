@@ -1,0 +1,263 @@
+/* ui.h — what the files of ui/ share: the TUI state, the pane vtable, key
+ * codes, theme elements, drawing helpers and the new-task form. Nothing
+ * outside ui/ includes this (only ui/ includes curses); the rest of the
+ * program sees tui.h. Everything here runs on the loop thread.
+ *
+ * How it fits: tui.c owns the terminal and the loop glue (stdin watcher,
+ * signals, a 1 s tick, a before-sleep redraw hook); engine events only mark
+ * panes dirty; the redraw hook draws the dirty panes (pane_*.c, each an
+ * htop-style class with draw and key functions) and calls doupdate() once. */
+#ifndef MCPDECK_UI_H
+#define MCPDECK_UI_H
+
+#ifndef NCURSES_WIDECHAR
+#define NCURSES_WIDECHAR 1
+#endif
+#include <curses.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
+
+struct engine;
+struct loop;
+struct job;
+struct tui;
+
+/* === keys ===
+ * A key is an int: a character (its code point, > 0) or a function key as
+ * the negated curses KEY_ code, so the two ranges never collide. */
+enum ui_key {
+    UK_UP = -KEY_UP,
+    UK_DOWN = -KEY_DOWN,
+    UK_LEFT = -KEY_LEFT,
+    UK_RIGHT = -KEY_RIGHT,
+    UK_PPAGE = -KEY_PPAGE,
+    UK_NPAGE = -KEY_NPAGE,
+    UK_HOME = -KEY_HOME,
+    UK_END = -KEY_END,
+    UK_BTAB = -KEY_BTAB,
+    UK_ENTER = -KEY_ENTER,
+    UK_BACKSPACE = -KEY_BACKSPACE,
+    UK_DC = -KEY_DC,
+    UK_RESIZE = -KEY_RESIZE,
+};
+
+static inline int ui_ctrl(int c)
+{
+    return c & 0x1f;
+}
+
+/* === theme (theme.c) === */
+
+enum theme_el {
+    THEME_TITLE,
+    THEME_TITLE_FOCUS,
+    THEME_BORDER,
+    THEME_STATUS_OK,
+    THEME_STATUS_FAIL,
+    THEME_STATUS_RUN,
+    THEME_DIM,
+    THEME_ERROR,
+    THEME_SELECTED,
+    THEME_STATUSBAR,
+    THEME_COUNT
+};
+
+struct theme_style {
+    short fg, bg;                /* colour numbers; -1 = the terminal's default */
+    attr_t attrs;                /* A_BOLD, A_REVERSE, ... */
+};
+
+struct theme {
+    struct theme_style style[THEME_COUNT];
+    attr_t attr[THEME_COUNT];    /* what drawing uses: attrs | COLOR_PAIR */
+    int color;                   /* colour pairs are in use */
+};
+
+/* "title", "title_focus", ... (the YAML keys); NULL when out of range. */
+const char *theme_el_name(int el);
+/* The built-in attribute-only styles (used when a theme fails to load). */
+void theme_defaults(struct theme *t);
+/* Parse a theme document (YAML: an `elements:` map from element name to
+ * {fg, bg, attrs}) over the current styles; elements it does not name keep
+ * theirs. Colours are names (default, black, red, ..., bright_white) or
+ * numbers 0-255. Does not touch the terminal. Returns 0, or -1 and *errmsg
+ * ("name:line:col: what was wrong"); t is left unchanged on error. */
+int theme_parse(struct theme *t, const char *name, const char *text, size_t len,
+                char **errmsg);
+/* Choose and load a theme once curses runs: themes/mono.yaml when NO_COLOR
+ * is set (non-empty) or the terminal has no colours, else themes/dark.yaml,
+ * both from the embedded files; sets up colour pairs. On a broken theme
+ * the defaults stay, and -1 is returned with *errmsg for the status bar. */
+int theme_setup(struct theme *t, char **errmsg);
+
+/* === drawing helpers (draw.c) === */
+
+/* Glyphs: UTF-8 when the locale's codeset is UTF-8, else ASCII. */
+enum ui_glyph {
+    GLYPH_SRV_READY,
+    GLYPH_SRV_STARTING,
+    GLYPH_SRV_FAILED,
+    GLYPH_SRV_STOPPED,
+    GLYPH_JOB_QUEUED,
+    GLYPH_JOB_RUNNING,
+    GLYPH_JOB_SUCCEEDED,
+    GLYPH_JOB_FAILED,
+    GLYPH_JOB_CANCELLED,
+    GLYPH_COUNT
+};
+const char *draw_glyph(int utf8, enum ui_glyph g);
+
+/* Display columns of the first n bytes of UTF-8 s as draw_nstr shows them
+ * (invalid bytes and control characters count as one '?'). */
+int draw_width(const char *s, size_t n);
+/* How many bytes of s (n bytes, stopping at '\n') fit in maxcols columns;
+ * *cols (may be NULL) gets their width. Never splits a character. */
+size_t draw_fit(const char *s, size_t n, int maxcols, int *cols);
+/* Write s at the cursor, at most maxcols columns and never past the
+ * window's right edge; control characters and invalid UTF-8 show as '?'.
+ * Returns the columns written. */
+int draw_nstr(WINDOW *w, const char *s, size_t n, int maxcols);
+int draw_str(WINDOW *w, const char *s, int maxcols);
+/* draw_str, then spaces up to exactly width columns (clipped to the edge). */
+int draw_cell(WINDOW *w, const char *s, int width);
+int draw_printf(WINDOW *w, int maxcols, const char *fmt, ...) PRINTF_LIKE(3, 4);
+/* Columns left on the cursor's line. */
+int draw_room(WINDOW *w);
+/* Fill the cursor's line from the cursor to the edge with spaces in attr. */
+void draw_fill_line(WINDOW *w, attr_t attr);
+/* A box around w with " title " at the top left, in the focus style when
+ * focused. */
+void draw_frame(WINDOW *w, const char *title, int focused, const struct theme *th);
+/* "0.2s", "12.3s", "3m05s", "2h03m"; "-" for negative. */
+void draw_duration(char *out, size_t n, int64_t ms);
+
+/* === panes === */
+
+enum pane_id { PANE_TASKS, PANE_RESULTS, PANE_REGISTRY, PANE_METRICS, PANE_COUNT };
+
+struct pane;
+
+/* A pane kind: draw fills p->body (already erased, cursor at 0,0); key
+ * gets keys while the pane has focus and returns 1 if it used the key. */
+struct pane_class {
+    const char *title;
+    void (*draw)(struct tui *t, struct pane *p);
+    int (*key)(struct tui *t, struct pane *p, int key);
+};
+
+extern const struct pane_class pane_tasks_class;
+extern const struct pane_class pane_results_class;
+extern const struct pane_class pane_registry_class;
+extern const struct pane_class pane_metrics_class;
+
+struct pane {
+    const struct pane_class *cls;
+    WINDOW *frame;               /* the box and its title; NULL when too small */
+    WINDOW *body;                /* derived window inside the border */
+    int dirty;
+};
+
+/* Scrolling shared by the panes: move *top (first row shown) of total rows
+ * with visible on screen for Up/Down/PgUp/PgDn/Home/End (and j/k). Returns 1
+ * if the key was one of those. */
+int pane_scroll_key(int *top, int total, int visible, int key);
+/* Keep *top within [0, total - visible]. */
+void pane_scroll_clamp(int *top, int total, int visible);
+
+struct tasks_state {
+    struct job *jobs;            /* the last list drawn, newest first */
+    size_t njobs;
+    int top;                     /* index of the first row shown */
+    int visible;                 /* job rows that fit */
+};
+void pane_tasks_fini(struct tui *t);
+
+struct results_line {
+    size_t off, len;             /* bytes of results_state.text */
+    enum theme_el el;            /* style, THEME_COUNT = plain */
+};
+
+struct results_state {
+    int64_t job_id;              /* the job the text is about; 0 = none */
+    int stale;                   /* reload from the engine at the next draw */
+    char *text;                  /* header and result, tabs expanded */
+    struct results_line *lines;  /* text wrapped to width */
+    size_t nlines;
+    int width;                   /* width lines were wrapped to */
+    int top;
+    int visible;
+    /* logical lines of text before wrapping, with their styles */
+    struct results_line *para;
+    size_t npara;
+};
+void pane_results_fini(struct tui *t);
+
+struct scroll_state {
+    int top, total, visible;
+};
+
+/* === the new-task form (form.c) === */
+
+struct form;
+
+enum form_action { FORM_NONE, FORM_SUBMIT, FORM_CANCEL };
+
+struct form *form_new(void);
+void form_free(struct form *f);               /* NULL-safe */
+/* Handle one key; FORM_SUBMIT on Enter in the last field or Ctrl-S,
+ * FORM_CANCEL on Esc. */
+enum form_action form_key(struct form *f, int key);
+/* Field 0 (tool) or 1 (args) as UTF-8; caller frees. */
+char *form_text(const struct form *f, int field);
+/* Show err inline (takes ownership; NULL clears). */
+void form_set_error(struct form *f, char *err);
+/* (Re)create the window centred on a rows x cols screen. */
+void form_layout(struct form *f, int rows, int cols);
+/* Draw and wnoutrefresh the form on top of whatever is below; leaves the
+ * cursor in the focused field. */
+void form_draw(struct form *f, const struct theme *th);
+
+/* === the TUI (tui.c, layout.c) === */
+
+struct tui {
+    struct engine *e;
+    struct loop *loop;
+    struct theme theme;
+    int utf8;                    /* locale codeset is UTF-8 */
+    int rows, cols;
+    int too_small;
+    int full;                    /* everything must be redrawn */
+    struct pane panes[PANE_COUNT];
+    int focus;                   /* enum pane_id */
+    WINDOW *status;
+    int status_dirty;
+    char *message;               /* last message for the status bar */
+    int message_error;
+    int64_t sel_job;             /* the selected job, 0 = none yet */
+    struct tasks_state tasks;
+    struct results_state results;
+    struct scroll_state registry, metrics;
+    struct form *form;           /* the open form, or NULL */
+    int form_dirty;
+    uint64_t tick;               /* the 1 s timer */
+    int exit_code;               /* what tui_run returns */
+};
+
+/* Mark a pane for redraw at the end of this loop turn. */
+void tui_dirty(struct tui *t, enum pane_id id);
+/* Set the status-bar message (printf-style). */
+void tui_message(struct tui *t, int is_error, const char *fmt, ...) PRINTF_LIKE(3, 4);
+/* Move the focus to pane id (both frames are redrawn). */
+void tui_focus(struct tui *t, int id);
+/* Select job id in Tasks and show it in Results. */
+void tui_select_job(struct tui *t, int64_t id);
+
+/* Create the pane and status windows for the current LINES x COLS (or
+ * note that the terminal is too small) and mark everything dirty. */
+void layout_apply(struct tui *t);
+void layout_free(struct tui *t);
+enum { LAYOUT_MIN_COLS = 80, LAYOUT_MIN_ROWS = 24 };
+
+#endif
