@@ -219,9 +219,39 @@ static char *detab_json(const char *text, size_t len)
     return t;
 }
 
+/* A *.json file must be strict JSON (YAML would accept trailing commas,
+ * comments and unquoted keys): check it with cJSON and report where. */
+static int check_json(const char *name, const char *text, size_t len, char **errmsg)
+{
+    size_t n = strlen(name);
+    if (n < 5 || strcmp(name + n - 5, ".json") != 0)
+        return 0;
+    const char *end = NULL;
+    cJSON *j = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    if (j) {
+        cJSON_Delete(j);
+        return 0;
+    }
+    size_t off = end && end >= text && end <= text + len ? (size_t)(end - text) : 0;
+    int line = 1, col = 1;
+    for (size_t i = 0; i < off; i++) {
+        if (text[i] == '\n') {
+            line++;
+            col = 1;
+        } else {
+            col++;
+        }
+    }
+    *errmsg = xasprintf("%s:%d:%d: invalid JSON here (a trailing comma, a comment or a "
+                        "missing quote?)", name, line, col);
+    return -1;
+}
+
 int ydoc_load_string(const char *name, const char *text, size_t len, struct ydoc **out,
                      char **errmsg)
 {
+    if (check_json(name, text, len, errmsg) < 0)
+        return -1;
     struct parse ps;
     memset(&ps, 0, sizeof ps);
     ps.name = name;
