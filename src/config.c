@@ -30,7 +30,9 @@ static const char *const top_keys[] = {"servers", "queue", "data_dir", NULL};
 static const char *const queue_keys[] = {"concurrency", "timeout", "retries", NULL};
 static const char *const server_keys[] = {"command", "args", "env", "cwd", "url", "headers",
                                            "enabled", "timeout", "startup_timeout", "type",
-                                           NULL};
+                                           "log_level", "max_message", NULL};
+static const char *const log_levels[] = {"debug", "info", "notice", "warning", "error",
+                                         "critical", "alert", "emergency", NULL};
 
 /* === env expansion === */
 
@@ -236,6 +238,7 @@ static void server_fini(struct config_server *s)
     free(s->env);
     free(s->cwd);
     free(s->url);
+    free(s->log_level);
     for (size_t i = 0; i < s->nheaders; i++)
         free(s->headers[i]);
     free(s->headers);
@@ -249,6 +252,7 @@ static int load_server(struct loader *L, const struct ydoc_node *key, const stru
     s->enabled = 1;
     s->timeout_ms = 60000;
     s->startup_timeout_ms = 30000;
+    s->max_message = 16 << 20;
     s->line = key->line;
     s->col = key->col;
     s->name = xstrdup(key->str);
@@ -319,6 +323,31 @@ static int load_server(struct loader *L, const struct ydoc_node *key, const stru
     if ((v = ydoc_map_get(n, "startup_timeout")) &&
         duration(L, v, "startup_timeout", &s->startup_timeout_ms) < 0)
         return -1;
+    if ((v = ydoc_map_get(n, "log_level"))) {
+        if (scalar(L, v, "log_level", &s->log_level) < 0)
+            return -1;
+        int ok = 0;
+        for (size_t i = 0; log_levels[i]; i++)
+            ok |= strcmp(s->log_level, log_levels[i]) == 0;
+        if (!ok)
+            return fail(L, v, "'log_level' must be one of: debug, info, notice, warning, error, "
+                              "critical, alert, emergency; got '%s'", s->log_level);
+    }
+    if ((v = ydoc_map_get(n, "max_message"))) {
+        char *t;
+        if (scalar(L, v, "max_message", &t) < 0)
+            return -1;
+        char *end;
+        double x = strtod(t, &end);
+        double mult = !strcmp(end, "") || !strcmp(end, "B") ? 1 : !strcmp(end, "KiB") ? 1024
+                      : !strcmp(end, "MiB") ? 1048576 : -1;
+        int empty = end == t;
+        free(t);
+        if (empty || mult < 0 || x * mult < 1024 || x * mult > 1073741824.0)
+            return fail(L, v, "'max_message' must be a size from 1KiB to 1024MiB, such as "
+                              "16MiB or 65536");
+        s->max_message = (int)(x * mult);
+    }
     return 0;
 }
 

@@ -36,6 +36,8 @@ struct config_server {
     int enabled;             /* default 1 */
     int timeout_ms;          /* per-call timeout, default 60000 */
     int startup_timeout_ms;  /* default 30000 */
+    char *log_level;         /* logging/setLevel after connecting, or NULL */
+    int max_message;         /* bytes; default 16 MiB */
     int line, col;           /* where it was defined */
 };
 

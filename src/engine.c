@@ -11,6 +11,7 @@
 #include "config.h"
 #include "db.h"
 #include "jobq.h"
+#include "jsonrpc.h"
 #include "loop.h"
 #include "mcp_client.h"
 #include "mcp_transport.h"
@@ -37,6 +38,9 @@ struct server {
     int restarts;
     int started;                         /* start was requested at least once */
     struct run *parked;                  /* jobs waiting for the server */
+    uint64_t restart_timer;              /* a crashed server comes back after backoff */
+    int crashes;                         /* consecutive, for the backoff */
+    int64_t ready_since;
 };
 
 struct run {                             /* a job being worked on */
@@ -48,7 +52,18 @@ struct run {                             /* a job being worked on */
     int timeout_ms;
     int64_t reqid;
     int cancelled;
+    double progress, total;              /* last progress notification */
+    int has_progress;
     struct run *next;                    /* in e->runs or srv->parked */
+};
+
+struct engine_elicit {
+    struct engine *e;
+    struct server *srv;
+    struct mcp_client *client;           /* to check it is still the same session */
+    cJSON *id;
+    cJSON *schema;
+    struct engine_elicit *next;
 };
 
 struct sub {
@@ -81,6 +96,9 @@ struct engine {
     int64_t calls, errors;
     uint64_t wake_timer;
     int64_t wake_at;
+    engine_elicit_cb elicit_cb;
+    void *elicit_payload;
+    struct engine_elicit *elicits;       /* pending elicitation requests */
 };
 
 /* === events === */
@@ -101,13 +119,13 @@ static void emit(struct engine *e, const struct engine_event *ev)
 static void emit_job(struct engine *e, enum engine_event_kind k, int64_t id,
                      enum job_status st, const char *text)
 {
-    struct engine_event ev = {k, id, st, NULL, text};
+    struct engine_event ev = {k, id, st, NULL, text, 0, 0};
     emit(e, &ev);
 }
 
 static void emit_server(struct engine *e, struct server *s)
 {
-    struct engine_event ev = {ENGINE_EV_SERVER_STATE, 0, 0, s->name, s->last_error};
+    struct engine_event ev = {ENGINE_EV_SERVER_STATE, 0, 0, s->name, s->last_error, 0, 0};
     emit(e, &ev);
 }
 
@@ -227,12 +245,32 @@ static void run_answer(void *payload, const cJSON *result, const char *error)
     free(text);
 }
 
+static void run_progress(void *payload, double progress, double total, const char *message)
+{
+    struct run *r = payload;
+    r->progress = progress;
+    r->total = total;
+    r->has_progress = 1;
+    struct engine_event ev = {ENGINE_EV_JOB_PROGRESS, r->job_id, JOB_RUNNING, NULL, message,
+                              progress, total};
+    emit(r->e, &ev);
+}
+
+static int idle_timeout(const struct server *s)
+{
+    return s->cfg && s->cfg->timeout_ms > 0 ? s->cfg->timeout_ms : 60000;
+}
+
 static void run_dispatch(struct run *r)
 {
     struct server *s = r->srv;
     char *err = NULL;
-    int64_t id = mcp_client_call_tool(s->client, r->tool, r->args, r->timeout_ms, run_answer,
-                                      r, &err);
+    /* The server's timeout is an idle timeout that progress resets; the
+     * job's timeout is the hard maximum of the attempt. */
+    struct mcp_call_opts o = {idle_timeout(s), r->timeout_ms, run_progress};
+    if (o.timeout_ms > o.max_ms)
+        o.timeout_ms = o.max_ms;
+    int64_t id = mcp_client_call_tool(s->client, r->tool, r->args, &o, run_answer, r, &err);
     if (id < 0) {
         run_finish(r, NULL, 0, err, 1);
         free(err);
@@ -271,17 +309,146 @@ static void server_release_parked(struct server *s)
     }
 }
 
+static int server_start(struct server *s, char **errmsg);
+
+static void restart_cb(struct loop *l, uint64_t id, void *payload)
+{
+    struct server *s = payload;
+    s->restart_timer = 0;
+    char *err = NULL;
+    if (s->state == SERVER_FAILED && server_start(s, &err) < 0)
+        free(err);
+}
+
 static void client_state(void *payload, struct mcp_client *c, enum mcp_client_state st,
                          const char *error)
 {
     struct server *s = payload;
     if (st == MCP_CLIENT_READY) {
+        s->ready_since = util_now_ms();
         server_set(s, SERVER_READY, NULL);
         server_release_parked(s);
     } else if (st == MCP_CLIENT_CLOSED) {
+        int was_ready = s->state == SERVER_READY;
         server_set(s, SERVER_FAILED, error);
-        server_release_parked(s);
+        /* A server that dies after working is restarted with exponential
+         * backoff (1 s, 2 s, ... 60 s); a minute of good health resets it.
+         * One that never came up waits for the next job to try again. */
+        if (was_ready && !s->builtin && !s->restart_timer) {
+            if (util_now_ms() - s->ready_since > 60000)
+                s->crashes = 0;
+            int64_t delay = 1000LL << (s->crashes < 6 ? s->crashes : 6);
+            if (delay > 60000)
+                delay = 60000;
+            s->crashes++;
+            s->restart_timer = loop_timer_add(s->e->loop, delay, restart_cb, s);
+        }
+        if (!s->restart_timer)
+            server_release_parked(s);
     }
+}
+
+static void elicit_free(struct engine_elicit *q)
+{
+    cJSON_Delete(q->id);
+    cJSON_Delete(q->schema);
+    free(q);
+}
+
+static void client_request(void *payload, struct mcp_client *c, const char *method,
+                           const cJSON *params, const cJSON *id)
+{
+    struct server *s = payload;
+    struct engine *e = s->e;
+    if (strcmp(method, "elicitation/create") != 0) {
+        mcp_client_reply_error(c, id, JSONRPC_INVALID_REQUEST,
+                               "mcpdeck cannot sample: no model is configured");
+        return;
+    }
+    const cJSON *mode = cJSON_GetObjectItemCaseSensitive(params, "mode");
+    if (cJSON_IsString(mode) && strcmp(mode->valuestring, "form") != 0) {
+        mcp_client_reply_error(c, id, JSONRPC_INVALID_PARAMS,
+                               "mcpdeck supports form elicitation only");
+        return;
+    }
+    struct engine_elicit *q = xcalloc(1, sizeof *q);
+    q->e = e;
+    q->srv = s;
+    q->client = c;
+    q->id = cJSON_Duplicate(id, 1);
+    const cJSON *schema = cJSON_GetObjectItemCaseSensitive(params, "requestedSchema");
+    q->schema = schema ? cJSON_Duplicate(schema, 1) : cJSON_CreateObject();
+    q->next = e->elicits;
+    e->elicits = q;
+    int64_t job = 0;
+    int running = 0;
+    for (struct run *r = e->runs; r; r = r->next)
+        if (r->srv == s) {
+            running++;
+            job = r->job_id;
+        }
+    const cJSON *msg = cJSON_GetObjectItemCaseSensitive(params, "message");
+    if (e->elicit_cb)
+        e->elicit_cb(e->elicit_payload, q, s->name, running == 1 ? job : 0,
+                     cJSON_IsString(msg) ? msg->valuestring : "", q->schema);
+    else
+        engine_elicit_answer(e, q, "decline", NULL);
+}
+
+void engine_set_elicit_handler(struct engine *e, engine_elicit_cb cb, void *payload)
+{
+    e->elicit_cb = cb;
+    e->elicit_payload = payload;
+}
+
+/* Fill properties the answer lacks from the schema's defaults. */
+static void apply_defaults(const cJSON *schema, cJSON *content)
+{
+    const cJSON *props = cJSON_GetObjectItemCaseSensitive(schema, "properties");
+    const cJSON *p;
+    cJSON_ArrayForEach(p, props) {
+        const cJSON *def = cJSON_GetObjectItemCaseSensitive(p, "default");
+        if (def && !cJSON_GetObjectItemCaseSensitive(content, p->string))
+            cJSON_AddItemToObject(content, p->string, cJSON_Duplicate(def, 1));
+    }
+}
+
+void engine_elicit_answer(struct engine *e, struct engine_elicit *req, const char *action,
+                          cJSON *content)
+{
+    int found = 0;
+    for (struct engine_elicit **pp = &e->elicits; *pp; pp = &(*pp)->next)
+        if (*pp == req) {
+            *pp = req->next;
+            found = 1;
+            break;
+        }
+    if (!found) {
+        cJSON_Delete(content);
+        return;
+    }
+    if (req->srv->client == req->client && req->srv->state == SERVER_READY) {
+        cJSON *r = cJSON_CreateObject();
+        cJSON_AddStringToObject(r, "action", action);
+        if (strcmp(action, "accept") == 0) {
+            if (!content)
+                content = cJSON_CreateObject();
+            apply_defaults(req->schema, content);
+            cJSON_AddItemToObject(r, "content", content);
+            content = NULL;
+        }
+        mcp_client_reply(req->client, req->id, r);
+    }
+    cJSON_Delete(content);
+    elicit_free(req);
+}
+
+static void client_notify(void *payload, struct mcp_client *c, const char *method,
+                          const cJSON *params)
+{
+    struct server *s = payload;
+    struct engine_event ev = {ENGINE_EV_SERVER_STATE, 0, 0, s->name, method, 0, 0};
+    emit(s->e, &ev);
 }
 
 static void client_tools(void *payload, struct mcp_client *c)
@@ -290,12 +457,23 @@ static void client_tools(void *payload, struct mcp_client *c)
     emit_server(s->e, s);
 }
 
-static const struct mcp_client_events client_events = {client_state, client_tools};
+static const struct mcp_client_events client_events = {client_state, client_tools,
+                                                        client_request, client_notify};
 
 static void server_reset_client(struct server *s)
 {
     if (!s->client)
         return;
+    /* elicitation requests of the old session can no longer be answered */
+    for (struct engine_elicit **pp = &s->e->elicits; *pp;) {
+        struct engine_elicit *q = *pp;
+        if (q->client == s->client) {
+            *pp = q->next;
+            elicit_free(q);
+        } else {
+            pp = &q->next;
+        }
+    }
     mcp_client_free(s->client);
     s->client = NULL;
 }
@@ -325,7 +503,10 @@ static int server_start(struct server *s, char **errmsg)
         t = mcp_http_new(e->loop, s->cfg);
         timeout = s->cfg->startup_timeout_ms;
     }
-    s->client = mcp_client_new(e->loop, s->name, t, e->roots, &client_events, s);
+    struct mcp_client_caps caps = {1, 0};   /* elicitation yes; sampling needs a model */
+    s->client = mcp_client_new(e->loop, s->name, t, e->roots, &caps, &client_events, s);
+    if (s->cfg && s->cfg->log_level)
+        mcp_client_set_log_level(s->client, s->cfg->log_level);
     server_set(s, SERVER_STARTING, NULL);
     if (mcp_client_connect(s->client, timeout, errmsg) < 0) {
         server_set(s, SERVER_FAILED, *errmsg);
@@ -375,8 +556,6 @@ static void start_job(struct engine *e, struct job *j)
         return;
     }
     r->srv = s;
-    if (!s->builtin && s->cfg->timeout_ms > 0 && s->cfg->timeout_ms < r->timeout_ms)
-        r->timeout_ms = s->cfg->timeout_ms;
     if (s->state == SERVER_READY) {
         run_dispatch(r);
         return;
@@ -384,7 +563,7 @@ static void start_job(struct engine *e, struct job *j)
     run_unlink(&e->runs, r);
     r->next = s->parked;
     s->parked = r;
-    if (s->state != SERVER_STARTING) {
+    if (s->state != SERVER_STARTING && !s->restart_timer) {
         char *err = NULL;
         if (server_start(s, &err) < 0) {
             /* server_set already released nothing: do it now */
@@ -556,8 +735,15 @@ void engine_free(struct engine *e)
     if (n)
         proc_stop_all(procs, n, 2000);
     free(procs);
+    while (e->elicits) {
+        struct engine_elicit *q = e->elicits;
+        e->elicits = q->next;
+        elicit_free(q);
+    }
     for (size_t i = 0; i < e->nservers; i++) {
         struct server *s = &e->servers[i];
+        if (s->restart_timer)
+            loop_timer_del(e->loop, s->restart_timer);
         mcp_client_free(s->client);   /* fails calls in flight: runs are cancelled */
         s->client = NULL;
         while (s->parked) {
@@ -693,8 +879,8 @@ int engine_call(struct engine *e, const char *server, const char *tool, const cJ
     d->srv = s;
     d->cb = cb;
     d->payload = payload;
-    int timeout = s->cfg ? s->cfg->timeout_ms : e->cfg->queue_timeout_ms;
-    if (mcp_client_call_tool(s->client, tool, args, timeout, direct_answer, d, errmsg) < 0) {
+    struct mcp_call_opts o = {idle_timeout(s), e->cfg->queue_timeout_ms, NULL};
+    if (mcp_client_call_tool(s->client, tool, args, &o, direct_answer, d, errmsg) < 0) {
         free(d);
         return -1;
     }
@@ -750,6 +936,17 @@ void engine_stats(struct engine *e, struct engine_stats *out)
     out->running = e->running;
     out->calls = e->calls;
     out->errors = e->errors;
+}
+
+int engine_job_progress(struct engine *e, int64_t id, double *progress, double *total)
+{
+    for (struct run *r = e->runs; r; r = r->next)
+        if (r->job_id == id && r->has_progress) {
+            *progress = r->progress;
+            *total = r->total;
+            return 0;
+        }
+    return -1;
 }
 
 int engine_jobs(struct engine *e, int limit, struct job **out, size_t *n)

@@ -60,6 +60,7 @@ enum engine_event_kind {
     ENGINE_EV_JOB_STARTED,
     ENGINE_EV_JOB_DONE,          /* succeeded, failed or cancelled (see job) */
     ENGINE_EV_JOB_RETRY,         /* an attempt failed, requeued */
+    ENGINE_EV_JOB_PROGRESS,      /* progress notification (progress, total, text) */
     ENGINE_EV_SERVER_STATE,      /* a server changed state or its tools */
     ENGINE_EV_LOG,               /* a message for the user (text) */
 };
@@ -69,7 +70,8 @@ struct engine_event {
     int64_t job_id;              /* job events */
     enum job_status status;      /* JOB_DONE: final status */
     const char *server;          /* server events */
-    const char *text;            /* LOG; JOB_DONE/RETRY: error if any */
+    const char *text;            /* LOG; JOB_DONE/RETRY: error if any; PROGRESS: message */
+    double progress, total;      /* JOB_PROGRESS; total < 0 when unknown */
 };
 
 typedef void (*engine_event_cb)(void *payload, const struct engine_event *ev);
@@ -91,6 +93,23 @@ int engine_cancel(struct engine *e, int64_t id, char **errmsg);
 typedef void (*engine_call_cb)(void *payload, const struct cJSON *result, const char *error);
 int engine_call(struct engine *e, const char *server, const char *tool,
                 const struct cJSON *args, engine_call_cb cb, void *payload, char **errmsg);
+
+/* === elicitation: servers asking the user for input === */
+
+struct engine_elicit;            /* one pending elicitation/create request */
+
+/* Called for each elicitation request; answer it (now or later) with
+ * engine_elicit_answer(). job_id is the job running on that server when
+ * exactly one is, else 0. message and schema are borrowed until answered. */
+typedef void (*engine_elicit_cb)(void *payload, struct engine_elicit *req, const char *server,
+                                 int64_t job_id, const char *message,
+                                 const struct cJSON *schema);
+/* Without a handler every request is declined. */
+void engine_set_elicit_handler(struct engine *e, engine_elicit_cb cb, void *payload);
+/* action "accept" (content taken; the schema's defaults fill what it
+ * lacks), "decline" or "cancel" (content NULL). */
+void engine_elicit_answer(struct engine *e, struct engine_elicit *req, const char *action,
+                          struct cJSON *content);
 
 /* === snapshots (valid until the next loop turn) === */
 
@@ -132,6 +151,9 @@ struct engine_stats {
     int64_t calls, errors;       /* tool calls since start, all servers */
 };
 void engine_stats(struct engine *e, struct engine_stats *out);
+
+/* Progress of a running job: 0 and the figures, or -1 if none seen. */
+int engine_job_progress(struct engine *e, int64_t id, double *progress, double *total);
 
 /* Newest jobs first (see jobq_list) and one job with its result. */
 int engine_jobs(struct engine *e, int limit, struct job **out, size_t *n);

@@ -6,6 +6,7 @@
 #include "util.h"
 #include "version.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,8 +19,25 @@ struct call {
     int64_t id;
     mcp_call_cb cb;
     void *payload;
+    int is_tool;                      /* a tools/call (validated result) */
+    char token[32];                   /* progressToken */
+    int idle_ms;
+    uint64_t max_timer;               /* hard maximum */
+    int max_ms;
+    mcp_progress_cb on_progress;
     struct call *next;
 };
+
+static const struct {
+    const char *method, *field, *cap, *changed;
+} list_kinds[MCP_LIST_COUNT] = {
+    {"resources/list", "resources", "resources", "notifications/resources/list_changed"},
+    {"resources/templates/list", "resourceTemplates", "resources",
+     "notifications/resources/list_changed"},
+    {"prompts/list", "prompts", "prompts", "notifications/prompts/list_changed"},
+};
+
+#define CLIENT_LOG_MAX (64 * 1024)
 
 struct mcp_client {
     struct loop *loop;
@@ -42,7 +60,16 @@ struct mcp_client {
     int relist;                       /* list_changed arrived meanwhile */
     int timeout_ms;
     uint64_t connect_timer;
-    struct call *calls;               /* tool calls in flight */
+    struct call *calls;               /* requests in flight */
+    struct mcp_client_caps caps;
+    cJSON *lists[MCP_LIST_COUNT];     /* cached arrays; NULL = not advertised */
+    cJSON *next_list[MCP_LIST_COUNT]; /* being fetched */
+    int list_busy[MCP_LIST_COUNT];
+    int list_again[MCP_LIST_COUNT];
+    int pending_lists;                /* lists still loading before READY */
+    char *log_level;
+    struct buf log;                   /* notifications/message */
+    unsigned next_token;
 };
 
 static void tools_free(struct mcp_tool *t, size_t n)
@@ -136,14 +163,71 @@ static void peer_request(void *ctx, const char *method, const cJSON *params, con
             cJSON_AddItemToArray(arr, o);
         }
         jsonrpc_respond(c->peer, id, r);
+    } else if ((strcmp(method, "sampling/createMessage") == 0 ||
+                strcmp(method, "elicitation/create") == 0) && c->ev && c->ev->on_request) {
+        c->ev->on_request(c->payload, c, method, params, id);
+    } else if (strcmp(method, "sampling/createMessage") == 0) {
+        jsonrpc_respond_error(c->peer, id, JSONRPC_INVALID_REQUEST,
+                              "mcpdeck cannot sample: no model is configured (the client did "
+                              "not declare the sampling capability)");
     } else {
-        char *m = xasprintf("mcpdeck does not support %s yet", method);
+        char *m = xasprintf("mcpdeck does not support %s", method);
         jsonrpc_respond_error(c->peer, id, JSONRPC_METHOD_NOT_FOUND, m);
         free(m);
     }
 }
 
+int mcp_client_reply(struct mcp_client *c, const cJSON *id, cJSON *result)
+{
+    if (c->state == MCP_CLIENT_CLOSED) {
+        cJSON_Delete(result);
+        return -1;
+    }
+    return jsonrpc_respond(c->peer, id, result);
+}
+
+int mcp_client_reply_error(struct mcp_client *c, const cJSON *id, int code, const char *message)
+{
+    if (c->state == MCP_CLIENT_CLOSED)
+        return -1;
+    return jsonrpc_respond_error(c->peer, id, code, message);
+}
+
 static void list_tools(struct mcp_client *c, const char *cursor);
+static void list_fetch(struct mcp_client *c, enum mcp_list which, const char *cursor);
+
+static void log_append(struct mcp_client *c, const cJSON *params)
+{
+    const cJSON *lv = cJSON_GetObjectItemCaseSensitive(params, "level");
+    const cJSON *lg = cJSON_GetObjectItemCaseSensitive(params, "logger");
+    const cJSON *data = cJSON_GetObjectItemCaseSensitive(params, "data");
+    char *d = cJSON_IsString(data) ? xstrdup(data->valuestring) : cJSON_PrintUnformatted(data);
+    buf_printf(&c->log, "[%s]%s%s %s\n", cJSON_IsString(lv) ? lv->valuestring : "info",
+               cJSON_IsString(lg) ? " " : "", cJSON_IsString(lg) ? lg->valuestring : "",
+               d ? d : "");
+    free(d);
+    if (c->log.len > CLIENT_LOG_MAX) {
+        const char *cut = memchr(c->log.data + c->log.len - CLIENT_LOG_MAX / 2, '\n',
+                                 CLIENT_LOG_MAX / 2);
+        buf_consume(&c->log, cut ? (size_t)(cut + 1 - c->log.data) : c->log.len / 2);
+    }
+}
+
+static struct call *call_by_token(struct mcp_client *c, const cJSON *token)
+{
+    char buf[32];
+    const char *t = NULL;
+    if (cJSON_IsString(token))
+        t = token->valuestring;
+    else if (cJSON_IsNumber(token)) {
+        snprintf(buf, sizeof buf, "%.0f", token->valuedouble);
+        t = buf;
+    }
+    for (struct call *k = c->calls; t && k; k = k->next)
+        if (k->token[0] && strcmp(k->token, t) == 0)
+            return k;
+    return NULL;
+}
 
 static void peer_notification(void *ctx, const char *method, const cJSON *params)
 {
@@ -155,8 +239,38 @@ static void peer_notification(void *ctx, const char *method, const cJSON *params
             c->relist = 1;
         else
             list_tools(c, NULL);
+        return;
     }
-    /* progress, logging and resource notifications: later issues */
+    int matched = 0;
+    for (int i = 0; i < MCP_LIST_COUNT; i++)
+        if (strcmp(method, list_kinds[i].changed) == 0) {
+            matched = 1;
+            if (c->state == MCP_CLIENT_READY && c->lists[i])
+                list_fetch(c, (enum mcp_list)i, NULL);
+        }
+    if (matched)
+        return;
+    if (strcmp(method, "notifications/progress") == 0) {
+        struct call *k = call_by_token(c, cJSON_GetObjectItemCaseSensitive(params,
+                                                                           "progressToken"));
+        if (!k)
+            return;
+        if (k->idle_ms > 0)
+            jsonrpc_call_extend(c->peer, k->id, k->idle_ms);
+        if (k->on_progress) {
+            const cJSON *p = cJSON_GetObjectItemCaseSensitive(params, "progress");
+            const cJSON *t = cJSON_GetObjectItemCaseSensitive(params, "total");
+            const cJSON *m = cJSON_GetObjectItemCaseSensitive(params, "message");
+            k->on_progress(k->payload, cJSON_IsNumber(p) ? p->valuedouble : 0,
+                           cJSON_IsNumber(t) ? t->valuedouble : -1,
+                           cJSON_IsString(m) ? m->valuestring : NULL);
+        }
+        return;
+    }
+    if (strcmp(method, "notifications/message") == 0)
+        log_append(c, params);
+    if (c->ev && c->ev->on_notify)
+        c->ev->on_notify(c->payload, c, method, params);
 }
 
 static void peer_garbage(void *ctx, const char *why)
@@ -212,13 +326,84 @@ static void tools_page(void *payload, const cJSON *result, const struct jsonrpc_
     c->next_tools = NULL;
     c->nnext = 0;
     c->listing = 0;
-    if (c->state == MCP_CLIENT_CONNECTING)
+    if (c->state == MCP_CLIENT_CONNECTING && --c->pending_lists == 0)
         set_state(c, MCP_CLIENT_READY, NULL);
     if (c->ev && c->ev->on_tools)
         c->ev->on_tools(c->payload, c);
     if (c->relist) {
         c->relist = 0;
         list_tools(c, NULL);
+    }
+}
+
+static int has_cap(const struct mcp_client *c, const char *cap)
+{
+    return cJSON_GetObjectItemCaseSensitive(c->capabilities, cap) != NULL;
+}
+
+struct list_req {
+    struct mcp_client *c;
+    enum mcp_list which;
+};
+
+static void list_page(void *payload, const cJSON *result, const struct jsonrpc_error *err)
+{
+    struct list_req *lr = payload;
+    struct mcp_client *c = lr->c;
+    enum mcp_list w = lr->which;
+    free(lr);
+    if (err) {
+        /* A list that fails does not stop the session: keep the old one. */
+        cJSON_Delete(c->next_list[w]);
+        c->next_list[w] = NULL;
+        c->list_busy[w] = 0;
+        if (c->state == MCP_CLIENT_CONNECTING && --c->pending_lists == 0)
+            set_state(c, MCP_CLIENT_READY, NULL);
+        return;
+    }
+    if (!c->next_list[w])
+        c->next_list[w] = cJSON_CreateArray();
+    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(result, list_kinds[w].field);
+    const cJSON *it;
+    cJSON_ArrayForEach(it, arr)
+        cJSON_AddItemToArray(c->next_list[w], cJSON_Duplicate(it, 1));
+    const cJSON *next = cJSON_GetObjectItemCaseSensitive(result, "nextCursor");
+    if (cJSON_IsString(next) && next->valuestring[0]) {
+        list_fetch(c, w, next->valuestring);
+        return;
+    }
+    cJSON_Delete(c->lists[w]);
+    c->lists[w] = c->next_list[w];
+    c->next_list[w] = NULL;
+    c->list_busy[w] = 0;
+    if (c->state == MCP_CLIENT_CONNECTING && --c->pending_lists == 0)
+        set_state(c, MCP_CLIENT_READY, NULL);
+    else if (c->ev && c->ev->on_tools)
+        c->ev->on_tools(c->payload, c);
+    if (c->list_again[w]) {
+        c->list_again[w] = 0;
+        list_fetch(c, w, NULL);
+    }
+}
+
+static void list_fetch(struct mcp_client *c, enum mcp_list w, const char *cursor)
+{
+    if (!cursor && c->list_busy[w]) {
+        c->list_again[w] = 1;
+        return;
+    }
+    c->list_busy[w] = 1;
+    cJSON *params = NULL;
+    if (cursor) {
+        params = cJSON_CreateObject();
+        cJSON_AddStringToObject(params, "cursor", cursor);
+    }
+    struct list_req *lr = xmalloc(sizeof *lr);
+    lr->c = c;
+    lr->which = w;
+    if (jsonrpc_call(c->peer, list_kinds[w].method, params, c->timeout_ms, list_page, lr) < 0) {
+        free(lr);
+        c->list_busy[w] = 0;
     }
 }
 
@@ -268,10 +453,35 @@ static void initialized(void *payload, const cJSON *result, const struct jsonrpc
     const cJSON *caps = cJSON_GetObjectItemCaseSensitive(result, "capabilities");
     c->capabilities = caps ? cJSON_Duplicate(caps, 1) : cJSON_CreateObject();
     jsonrpc_notify(c->peer, "notifications/initialized", NULL);
-    if (cJSON_GetObjectItemCaseSensitive(c->capabilities, "tools"))
+    if (c->log_level && has_cap(c, "logging")) {
+        cJSON *p = cJSON_CreateObject();
+        cJSON_AddStringToObject(p, "level", c->log_level);
+        jsonrpc_call(c->peer, "logging/setLevel", p, c->timeout_ms, NULL, NULL);
+    }
+    /* READY once every advertised list is in; +1 guards the loop below. */
+    c->pending_lists = 1;
+    if (has_cap(c, "tools")) {
+        c->pending_lists++;
         list_tools(c, NULL);
-    else
-        set_state(c, MCP_CLIENT_READY, NULL);   /* a server without tools */
+    }
+    for (int i = 0; i < MCP_LIST_COUNT && c->state == MCP_CLIENT_CONNECTING; i++)
+        if (has_cap(c, list_kinds[i].cap)) {
+            c->pending_lists++;
+            list_fetch(c, (enum mcp_list)i, NULL);
+        }
+    if (c->state == MCP_CLIENT_CONNECTING && --c->pending_lists == 0)
+        set_state(c, MCP_CLIENT_READY, NULL);
+}
+
+void mcp_client_set_log_level(struct mcp_client *c, const char *level)
+{
+    free(c->log_level);
+    c->log_level = xstrdup(level);
+    if (c->state == MCP_CLIENT_READY && has_cap(c, "logging")) {
+        cJSON *p = cJSON_CreateObject();
+        cJSON_AddStringToObject(p, "level", level);
+        jsonrpc_call(c->peer, "logging/setLevel", p, c->timeout_ms, NULL, NULL);
+    }
 }
 
 static void connect_timeout(struct loop *l, uint64_t id, void *payload)
@@ -299,6 +509,13 @@ int mcp_client_connect(struct mcp_client *c, int timeout_ms, char **errmsg)
     cJSON *caps = cJSON_AddObjectToObject(params, "capabilities");
     cJSON *roots = cJSON_AddObjectToObject(caps, "roots");
     cJSON_AddFalseToObject(roots, "listChanged");
+    if (c->caps.elicitation) {
+        cJSON *el = cJSON_AddObjectToObject(caps, "elicitation");
+        cJSON *form = cJSON_AddObjectToObject(el, "form");
+        cJSON_AddTrueToObject(form, "applyDefaults");
+    }
+    if (c->caps.sampling)
+        cJSON_AddObjectToObject(caps, "sampling");
     cJSON *info = cJSON_AddObjectToObject(params, "clientInfo");
     cJSON_AddStringToObject(info, "name", "mcpdeck");
     cJSON_AddStringToObject(info, "version", MCPDECK_VERSION);
@@ -312,27 +529,49 @@ int mcp_client_connect(struct mcp_client *c, int timeout_ms, char **errmsg)
 
 /* === calls === */
 
-static void call_answer(void *payload, const cJSON *result, const struct jsonrpc_error *err)
+static void call_unlink(struct mcp_client *c, struct call *k)
 {
-    struct call *k = payload;
-    struct mcp_client *c = k->c;
     for (struct call **pp = &c->calls; *pp; pp = &(*pp)->next)
         if (*pp == k) {
             *pp = k->next;
             break;
         }
+    if (k->max_timer)
+        loop_timer_del(c->loop, k->max_timer);
+    k->max_timer = 0;
+}
+
+static void send_cancelled(struct mcp_client *c, int64_t id, const char *reason)
+{
+    if (c->state == MCP_CLIENT_CLOSED)
+        return;
+    cJSON *params = cJSON_CreateObject();
+    cJSON_AddNumberToObject(params, "requestId", (double)id);
+    if (reason)
+        cJSON_AddStringToObject(params, "reason", reason);
+    jsonrpc_notify(c->peer, "notifications/cancelled", params);
+}
+
+static void call_answer(void *payload, const cJSON *result, const struct jsonrpc_error *err)
+{
+    struct call *k = payload;
+    struct mcp_client *c = k->c;
+    call_unlink(c, k);
     if (err) {
         char *m;
-        if (err->code == JSONRPC_ERR_TIMEOUT || err->code == JSONRPC_ERR_CLOSED ||
-            err->code == JSONRPC_ERR_TOO_BIG || err->code == JSONRPC_ERR_CANCELLED ||
-            err->code == JSONRPC_ERR_TRANSPORT)
+        if (err->code == JSONRPC_ERR_TIMEOUT) {
+            send_cancelled(c, k->id, "timeout");
+            m = xasprintf("server %s: %s (request cancelled)", c->name, err->message);
+        } else if (err->code == JSONRPC_ERR_CLOSED || err->code == JSONRPC_ERR_TOO_BIG ||
+                   err->code == JSONRPC_ERR_CANCELLED || err->code == JSONRPC_ERR_TRANSPORT) {
             m = xasprintf("%s", err->message);
-        else
+        } else {
             m = xasprintf("server %s answered error %d: %s", c->name, err->code, err->message);
+        }
         k->cb(k->payload, NULL, m);
         free(m);
-    } else if (!cJSON_IsObject(result) ||
-               !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(result, "content"))) {
+    } else if (k->is_tool && (!cJSON_IsObject(result) ||
+                              !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(result, "content")))) {
         char *m = xasprintf("server %s sent a tools/call result without a content array",
                             c->name);
         k->cb(k->payload, NULL, m);
@@ -343,27 +582,104 @@ static void call_answer(void *payload, const cJSON *result, const struct jsonrpc
     free(k);
 }
 
-int64_t mcp_client_call_tool(struct mcp_client *c, const char *tool, const cJSON *args,
-                             int timeout_ms, mcp_call_cb cb, void *payload, char **errmsg)
+static void call_max(struct loop *l, uint64_t id, void *payload)
 {
-    if (c->state != MCP_CLIENT_READY) {
-        *errmsg = xasprintf("server %s is not ready (%s)", c->name,
-                            c->error ? c->error : "not connected");
-        return -1;
-    }
-    cJSON *params = cJSON_CreateObject();
-    cJSON_AddStringToObject(params, "name", tool);
-    cJSON_AddItemToObject(params, "arguments",
-                          args ? cJSON_Duplicate(args, 1) : cJSON_CreateObject());
+    struct call *k = payload;
+    k->max_timer = 0;
+    char *why = xasprintf("server %s: no result within the maximum of %d ms (request cancelled)",
+                          k->c->name, k->max_ms);
+    mcp_client_cancel(k->c, k->id, why);
+    free(why);
+}
+
+static struct call *call_new(struct mcp_client *c, mcp_call_cb cb, void *payload)
+{
     struct call *k = xcalloc(1, sizeof *k);
     k->c = c;
     k->cb = cb;
     k->payload = payload;
     k->next = c->calls;
     c->calls = k;
-    int64_t id = jsonrpc_call(c->peer, "tools/call", params, timeout_ms, call_answer, k);
+    return k;
+}
+
+int64_t mcp_client_call_tool(struct mcp_client *c, const char *tool, const cJSON *args,
+                             const struct mcp_call_opts *o, mcp_call_cb cb, void *payload,
+                             char **errmsg)
+{
+    if (c->state != MCP_CLIENT_READY) {
+        *errmsg = xasprintf("server %s is not ready (%s)", c->name,
+                            c->error ? c->error : "not connected");
+        return -1;
+    }
+    struct call *k = call_new(c, cb, payload);
+    k->is_tool = 1;
+    snprintf(k->token, sizeof k->token, "mcpdeck-%u", ++c->next_token);
+    k->idle_ms = o ? o->timeout_ms : 0;
+    k->max_ms = o ? o->max_ms : 0;
+    k->on_progress = o ? o->on_progress : NULL;
+    cJSON *params = cJSON_CreateObject();
+    cJSON_AddStringToObject(params, "name", tool);
+    cJSON_AddItemToObject(params, "arguments",
+                          args ? cJSON_Duplicate(args, 1) : cJSON_CreateObject());
+    cJSON *meta = cJSON_AddObjectToObject(params, "_meta");
+    cJSON_AddStringToObject(meta, "progressToken", k->token);
+    int64_t id = jsonrpc_call(c->peer, "tools/call", params, k->idle_ms, call_answer, k);
     if (id < 0) {
-        c->calls = k->next;
+        call_unlink(c, k);
+        free(k);
+        *errmsg = xasprintf("server %s: cannot send the request", c->name);
+        return -1;
+    }
+    k->id = id;
+    if (k->max_ms > 0)
+        k->max_timer = loop_timer_add(c->loop, k->max_ms, call_max, k);
+    return id;
+}
+
+/* The capability a method needs, or NULL. */
+static const char *method_cap(const char *m, const char **sub)
+{
+    *sub = NULL;
+    if (strcmp(m, "resources/subscribe") == 0 || strcmp(m, "resources/unsubscribe") == 0) {
+        *sub = "subscribe";
+        return "resources";
+    }
+    if (strncmp(m, "resources/", 10) == 0)
+        return "resources";
+    if (strncmp(m, "prompts/", 8) == 0)
+        return "prompts";
+    if (strncmp(m, "tools/", 6) == 0)
+        return "tools";
+    if (strcmp(m, "completion/complete") == 0)
+        return "completions";
+    if (strcmp(m, "logging/setLevel") == 0)
+        return "logging";
+    return NULL;
+}
+
+int64_t mcp_client_request(struct mcp_client *c, const char *method, cJSON *params,
+                           int timeout_ms, mcp_call_cb cb, void *payload, char **errmsg)
+{
+    if (c->state != MCP_CLIENT_READY) {
+        cJSON_Delete(params);
+        *errmsg = xasprintf("server %s is not ready (%s)", c->name,
+                            c->error ? c->error : "not connected");
+        return -1;
+    }
+    const char *sub;
+    const char *cap = method_cap(method, &sub);
+    const cJSON *cv = cap ? cJSON_GetObjectItemCaseSensitive(c->capabilities, cap) : NULL;
+    if (cap && (!cv || (sub && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cv, sub))))) {
+        cJSON_Delete(params);
+        *errmsg = xasprintf("server %s does not advertise the '%s%s%s' capability needed for "
+                            "%s", c->name, cap, sub ? "." : "", sub ? sub : "", method);
+        return -1;
+    }
+    struct call *k = call_new(c, cb, payload);
+    int64_t id = jsonrpc_call(c->peer, method, params, timeout_ms, call_answer, k);
+    if (id < 0) {
+        call_unlink(c, k);
         free(k);
         *errmsg = xasprintf("server %s: cannot send the request", c->name);
         return -1;
@@ -376,11 +692,7 @@ void mcp_client_cancel(struct mcp_client *c, int64_t id, const char *reason)
 {
     for (struct call *k = c->calls; k; k = k->next)
         if (k->id == id) {
-            cJSON *params = cJSON_CreateObject();
-            cJSON_AddNumberToObject(params, "requestId", (double)id);
-            if (reason)
-                cJSON_AddStringToObject(params, "reason", reason);
-            jsonrpc_notify(c->peer, "notifications/cancelled", params);
+            send_cancelled(c, id, reason);
             jsonrpc_call_abandon(c->peer, id, reason);
             return;
         }
@@ -397,10 +709,13 @@ int mcp_client_inflight(const struct mcp_client *c)
 /* === lifecycle and accessors === */
 
 struct mcp_client *mcp_client_new(struct loop *l, const char *name, struct mcp_transport *t,
-                                  const char *const *roots,
+                                  const char *const *roots, const struct mcp_client_caps *caps,
                                   const struct mcp_client_events *ev, void *payload)
 {
     struct mcp_client *c = xcalloc(1, sizeof *c);
+    if (caps)
+        c->caps = *caps;
+    buf_init(&c->log);
     c->loop = l;
     c->name = xstrdup(name);
     c->t = t;
@@ -428,6 +743,12 @@ void mcp_client_free(struct mcp_client *c)
     c->t->ops->free(c->t);
     tools_free(c->tools, c->ntools);
     tools_free(c->next_tools, c->nnext);
+    for (int i = 0; i < MCP_LIST_COUNT; i++) {
+        cJSON_Delete(c->lists[i]);
+        cJSON_Delete(c->next_list[i]);
+    }
+    buf_fini(&c->log);
+    free(c->log_level);
     cJSON_Delete(c->server_info);
     cJSON_Delete(c->capabilities);
     free(c->protocol);
@@ -465,6 +786,21 @@ size_t mcp_client_tools(const struct mcp_client *c, const struct mcp_tool **out)
 {
     *out = c->tools;
     return c->ntools;
+}
+
+const cJSON *mcp_client_list(const struct mcp_client *c, enum mcp_list which)
+{
+    return (unsigned)which < MCP_LIST_COUNT ? c->lists[which] : NULL;
+}
+
+const cJSON *mcp_client_capabilities(const struct mcp_client *c)
+{
+    return c->capabilities;
+}
+
+const char *mcp_client_log(const struct mcp_client *c)
+{
+    return c->log.data ? c->log.data : "";
 }
 
 const struct mcp_tool *mcp_client_find_tool(const struct mcp_client *c, const char *name)

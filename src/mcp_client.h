@@ -1,11 +1,15 @@
 /* mcp_client.h — one MCP session with one server, over any transport.
  *
- * connect: initialize (protocol 2025-11-25, negotiating down to the
- * versions we know), notifications/initialized, then tools/list with
- * cursor pagination; ready when the tool list is in. Tool calls are
- * JSON-RPC requests with a timeout; several may be in flight. Requests
- * from the server (ping, roots/list) are answered; tools/list_changed
- * refreshes the cached list. Loop thread only. */
+ * connect: initialize (protocol 2025-11-25, accepting a server's
+ * 2025-06-18, 2025-03-26 or 2024-11-05), notifications/initialized, then
+ * the lists the server advertises (tools, resources, resource templates,
+ * prompts) with cursor pagination; ready when they are in. list_changed
+ * notifications refresh the cached lists. Only what the server advertised
+ * is ever called. Tool calls carry a progress token: each progress
+ * notification resets the call's idle timeout (a hard maximum still
+ * applies); a timeout or cancel sends notifications/cancelled. Requests
+ * from the server: ping and roots/list are answered here; sampling and
+ * elicitation go to the owner (on_request). Loop thread only. */
 #ifndef MCPDECK_MCP_CLIENT_H
 #define MCPDECK_MCP_CLIENT_H
 
@@ -33,19 +37,45 @@ struct mcp_tool {
     cJSON *annotations;      /* owned; may be NULL */
 };
 
+enum mcp_list {
+    MCP_LIST_RESOURCES,
+    MCP_LIST_TEMPLATES,
+    MCP_LIST_PROMPTS,
+    MCP_LIST_COUNT
+};
+
 struct mcp_client_events {
     /* State changed (error set when CLOSED). */
     void (*on_state)(void *payload, struct mcp_client *c, enum mcp_client_state s,
                      const char *error);
-    /* The cached tool list changed. */
+    /* A cached list (tools, resources, templates or prompts) changed. */
     void (*on_tools)(void *payload, struct mcp_client *c);
+    /* A request from the server the client does not answer itself
+     * (sampling/createMessage, elicitation/create). Answer, now or later,
+     * with mcp_client_reply() or mcp_client_reply_error(); id is borrowed
+     * for the call only (copy it to answer later). NULL: answered with an
+     * error saying mcpdeck does not support it. */
+    void (*on_request)(void *payload, struct mcp_client *c, const char *method,
+                       const cJSON *params, const cJSON *id);
+    /* Any other notification worth showing (notifications/message,
+     * notifications/resources/updated). */
+    void (*on_notify)(void *payload, struct mcp_client *c, const char *method,
+                      const cJSON *params);
+};
+
+/* What the client declares in initialize. */
+struct mcp_client_caps {
+    int elicitation;           /* form mode, with applyDefaults */
+    int sampling;              /* only when a model can answer */
 };
 
 /* The client takes the transport. roots: workspace root(s) reported to
- * roots/list (NULL-terminated array, borrowed). */
+ * roots/list (NULL-terminated array, borrowed). caps may be NULL. */
 struct mcp_client *mcp_client_new(struct loop *l, const char *name, struct mcp_transport *t,
-                                  const char *const *roots,
+                                  const char *const *roots, const struct mcp_client_caps *caps,
                                   const struct mcp_client_events *ev, void *payload);
+/* logging/setLevel after initialization when the server has logging. */
+void mcp_client_set_log_level(struct mcp_client *c, const char *level);
 /* Frees the transport too (a stdio child is stopped). NULL-safe. */
 void mcp_client_free(struct mcp_client *c);
 
@@ -59,16 +89,43 @@ const char *mcp_client_protocol(const struct mcp_client *c);  /* negotiated */
 const cJSON *mcp_client_server_info(const struct mcp_client *c);
 struct mcp_transport *mcp_client_transport(struct mcp_client *c);
 size_t mcp_client_tools(const struct mcp_client *c, const struct mcp_tool **out);
+/* A cached list as a JSON array (borrowed), or NULL if the server does
+ * not advertise it. */
+const cJSON *mcp_client_list(const struct mcp_client *c, enum mcp_list which);
+const cJSON *mcp_client_capabilities(const struct mcp_client *c);
+/* Messages the server logged (notifications/message), most recent last. */
+const char *mcp_client_log(const struct mcp_client *c);
 const struct mcp_tool *mcp_client_find_tool(const struct mcp_client *c, const char *name);
 
 /* The outcome of a tool call: exactly one of result (an MCP
  * CallToolResult; its isError may be true) and error is set. Borrowed. */
 typedef void (*mcp_call_cb)(void *payload, const cJSON *result, const char *error);
 
+typedef void (*mcp_progress_cb)(void *payload, double progress, double total,
+                                const char *message);
+
+struct mcp_call_opts {
+    int timeout_ms;            /* idle: reset by every progress notification; 0 none */
+    int max_ms;                /* hard maximum whatever the progress; 0 none */
+    mcp_progress_cb on_progress;   /* may be NULL; total < 0 when unknown */
+};
+
 /* Call a tool. args is borrowed (NULL = {}). Returns the request id
  * (> 0) or -1 (cb not called; *errmsg set). */
 int64_t mcp_client_call_tool(struct mcp_client *c, const char *tool, const cJSON *args,
-                             int timeout_ms, mcp_call_cb cb, void *payload, char **errmsg);
+                             const struct mcp_call_opts *o, mcp_call_cb cb, void *payload,
+                             char **errmsg);
+
+/* Any other request (resources/read, resources/subscribe, prompts/get,
+ * completion/complete, ping...). params is taken. Refused with *errmsg when
+ * the server did not advertise the capability the method needs. cb gets
+ * the result object or an error text. */
+int64_t mcp_client_request(struct mcp_client *c, const char *method, cJSON *params,
+                           int timeout_ms, mcp_call_cb cb, void *payload, char **errmsg);
+
+/* Answer a request the server sent (see on_request). result is taken. */
+int mcp_client_reply(struct mcp_client *c, const cJSON *id, cJSON *result);
+int mcp_client_reply_error(struct mcp_client *c, const cJSON *id, int code, const char *message);
 /* Stop waiting for a call: notifications/cancelled is sent to the server
  * and cb runs now with an error saying why. */
 void mcp_client_cancel(struct mcp_client *c, int64_t id, const char *reason);

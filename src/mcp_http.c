@@ -449,7 +449,7 @@ struct mcp_transport *mcp_http_new(struct loop *l, const struct config_server *c
     struct http_t *t = xcalloc(1, sizeof *t);
     t->base.ops = &http_ops;
     t->base.loop = l;
-    t->base.max_message = 16u << 20;
+    t->base.max_message = cfg->max_message > 0 ? (size_t)cfg->max_message : 16u << 20;
     t->cfg = cfg;
     t->http = http_new(l);
     t->retry_ms = -1;

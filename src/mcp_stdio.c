@@ -273,7 +273,7 @@ struct mcp_transport *mcp_stdio_new(struct loop *l, const struct config_server *
     struct stdio_t *s = xcalloc(1, sizeof *s);
     s->base.ops = &stdio_ops;
     s->base.loop = l;
-    s->base.max_message = 16u << 20;
+    s->base.max_message = cfg->max_message > 0 ? (size_t)cfg->max_message : 16u << 20;
     s->cfg = cfg;
     s->proc.pid = -1;
     s->proc.in_fd = s->proc.out_fd = s->proc.err_fd = -1;

@@ -98,6 +98,9 @@ static void on_event(void *payload, const struct engine_event *ev)
             tui_message(t, 1, "job %lld failed: %s", (long long)ev->job_id,
                         ev->text ? ev->text : "(no message)");
         break;
+    case ENGINE_EV_JOB_PROGRESS:
+        tui_dirty(t, PANE_TASKS);
+        break;
     case ENGINE_EV_SERVER_STATE:
         tui_dirty(t, PANE_REGISTRY);
         tui_dirty(t, PANE_METRICS);

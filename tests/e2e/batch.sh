@@ -125,7 +125,7 @@ check "servers lists fs, everything and filesystem as ready" sh -c \
 
 # No server process is left behind by any of the runs above.
 sleep 0.3
-left=$(pgrep -f "$EVERYTHING" | wc -l)
+left=$(count_procs "$EVERYTHING" "$T/work")
 check "no orphaned server processes" [ "$left" -eq 0 ]
 
 e2e_done

@@ -64,6 +64,6 @@ contains "unknown protocol version names both versions" badversion.err "1999-01-
 contains "missing command is explained" missing.err "cannot run /nonexistent/server"
 
 sleep 0.3
-left=$(pgrep -f "$BAD" | wc -l)
+left=$(count_procs "$BAD" "$T")
 check "no badserver process is left behind" [ "$left" -eq 0 ]
 e2e_done

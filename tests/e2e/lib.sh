@@ -37,3 +37,13 @@ e2e_done() {
     [ "${KEEP:-0}" = 1 ] || rm -rf "$T"
     exit "$e2e_failed"
 }
+
+# count_procs PATTERN DIR: processes whose command line matches PATTERN and
+# whose working directory is DIR (so other runs on the machine don't count).
+count_procs() {
+    n=0
+    for p in $(pgrep -f "$1"); do
+        [ "$(readlink "/proc/$p/cwd" 2>/dev/null)" = "$2" ] && n=$((n + 1))
+    done
+    echo "$n"
+}
