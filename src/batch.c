@@ -32,6 +32,9 @@ struct btask {
     int priority;
     int timeout_ms;
     int attempts;
+    cJSON *elicit;              /* answers for server elicitation, or NULL */
+    int progress_events;        /* notifications/progress seen */
+    double progress, total;
     int64_t job_id;
     int done;
 };
@@ -45,7 +48,8 @@ struct bstate {
     int tty;
 };
 
-static const char *const task_keys[] = {"id", "tool", "args", "priority", "timeout", "retries"};
+static const char *const task_keys[] = {"id", "tool", "args", "priority", "timeout", "retries",
+                                        "elicit"};
 
 static char *check_task(struct ydoc *d, const struct ydoc_node *n, struct btask *t)
 {
@@ -61,7 +65,7 @@ static char *check_task(struct ydoc *d, const struct ydoc_node *n, struct btask 
         if (!known)
             return ydoc_errorf(d, n->pairs[i].key,
                                "unknown key '%s' in task; expected one of: id, tool, args, "
-                               "priority, timeout, retries", k);
+                               "priority, timeout, retries, elicit", k);
     }
     const struct ydoc_node *v = ydoc_map_get(n, "tool");
     if (!v)
@@ -90,6 +94,11 @@ static char *check_task(struct ydoc *d, const struct ydoc_node *n, struct btask 
         cJSON_Delete(j);
     } else {
         t->args_json = xstrdup("{}");
+    }
+    if ((v = ydoc_map_get(n, "elicit"))) {
+        if (v->kind != YDOC_MAP)
+            return ydoc_errorf(d, v, "'elicit' must be a mapping of answers (field: value)");
+        t->elicit = ydoc_to_json(v);
     }
     if ((v = ydoc_map_get(n, "priority"))) {
         if (ydoc_scalar_type(v) != YDOC_T_INT)
@@ -164,11 +173,18 @@ static const char *task_name(const struct btask *t, char *buf, size_t len)
 static void on_event(void *payload, const struct engine_event *ev)
 {
     struct bstate *b = payload;
-    if (ev->kind != ENGINE_EV_JOB_DONE && ev->kind != ENGINE_EV_JOB_RETRY)
+    if (ev->kind != ENGINE_EV_JOB_DONE && ev->kind != ENGINE_EV_JOB_RETRY &&
+        ev->kind != ENGINE_EV_JOB_PROGRESS)
         return;
     struct btask *t = task_by_job(b, ev->job_id);
     if (!t || t->done)
         return;
+    if (ev->kind == ENGINE_EV_JOB_PROGRESS) {
+        t->progress_events++;
+        t->progress = ev->progress;
+        t->total = ev->total;
+        return;
+    }
     char nb[256];
     if (ev->kind == ENGINE_EV_JOB_RETRY) {
         fprintf(stderr, "  retry  %s: %s\n", task_name(t, nb, sizeof nb), ev->text);
@@ -176,6 +192,38 @@ static void on_event(void *payload, const struct engine_event *ev)
     }
     t->done = 1;
     b->ndone++;
+}
+
+/* A server asks for input while running a task: answer from the task's
+ * elicit: answers (the schema's defaults fill the rest), else decline.
+ * The task is the one running on that server, or, when several run, the
+ * one of them that has elicit: answers. */
+static void on_elicit(void *payload, struct engine_elicit *req, const char *server,
+                      const int64_t *jobs, size_t njobs, const char *message,
+                      const cJSON *schema)
+{
+    struct bstate *b = payload;
+    struct btask *t = njobs == 1 ? task_by_job(b, jobs[0]) : NULL;
+    for (size_t i = 0; !t && i < njobs; i++) {
+        struct btask *c = task_by_job(b, jobs[i]);
+        if (c && c->elicit) {
+            if (t && t->elicit) {   /* two candidates: we cannot tell which */
+                t = NULL;
+                break;
+            }
+            t = c;
+        }
+    }
+    char nb[256];
+    if (t && t->elicit) {
+        fprintf(stderr, "  elicit %s: answered from the batch file (%s)\n",
+                task_name(t, nb, sizeof nb), message);
+        engine_elicit_answer(b->e, req, "accept", cJSON_Duplicate(t->elicit, 1));
+    } else {
+        fprintf(stderr, "  elicit %s: declined, no elicit: answers (%s)\n",
+                t ? task_name(t, nb, sizeof nb) : server, message);
+        engine_elicit_answer(b->e, req, "decline", NULL);
+    }
 }
 
 static void on_sigint(struct loop *l, int signo, void *payload)
@@ -225,6 +273,13 @@ static int report(struct bstate *b, const char *format, int64_t started_ms)
         cJSON_AddStringToObject(o, "status", job_status_name(st));
         cJSON_AddNumberToObject(o, "attempts", have ? j.attempts : 0);
         cJSON_AddNumberToObject(o, "duration_ms", (double)dur);
+        if (t->progress_events) {
+            cJSON *pr = cJSON_AddObjectToObject(o, "progress");
+            cJSON_AddNumberToObject(pr, "events", t->progress_events);
+            cJSON_AddNumberToObject(pr, "last", t->progress);
+            if (t->total >= 0)
+                cJSON_AddNumberToObject(pr, "total", t->total);
+        }
         cJSON_AddBoolToObject(o, "is_error", have && j.result_is_error);
         json_escape_into(o, "result", have && j.has_result ? j.result : NULL);
         json_escape_into(o, "error", have && st != JOB_SUCCEEDED ? j.error : NULL);
@@ -258,6 +313,7 @@ static void free_tasks(struct bstate *b)
         free(b->tasks[i].server);
         free(b->tasks[i].tool);
         free(b->tasks[i].args_json);
+        cJSON_Delete(b->tasks[i].elicit);
     }
     free(b->tasks);
 }
@@ -321,12 +377,7 @@ int batch_run(const struct batch_opts *o)
                 rc = 3;
                 goto out;
             }
-            struct engine_tool_info tools[1024];
-            size_t nt = engine_server_tools(b.e, info[k].name, tools, ARRAY_LEN(tools));
-            int have = 0;
-            for (size_t x = 0; x < nt && x < ARRAY_LEN(tools); x++)
-                have |= strcmp(tools[x].name, b.tasks[i].tool) == 0;
-            if (!have) {
+            if (!engine_wait_tool(b.e, info[k].name, b.tasks[i].tool, 1500)) {
                 err = ydoc_errorf(d, b.tasks[i].tool_node, "server %s has no tool '%s'",
                                   info[k].name, b.tasks[i].tool);
                 fprintf(stderr, "mcpdeck: %s\n", err);
@@ -335,6 +386,7 @@ int batch_run(const struct batch_opts *o)
         }
     /* Submit everything (each job is on disk before any runs), then run. */
     engine_subscribe(b.e, on_event, &b);
+    engine_set_elicit_handler(b.e, on_elicit, &b);
     for (size_t i = 0; i < b.n; i++) {
         struct btask *t = &b.tasks[i];
         struct jobq_spec spec = {t->id, o->file, t->server, t->tool, t->args_json,

@@ -85,7 +85,9 @@ out:
     return rc;
 }
 
-static const char servers_usage[] = "usage: mcpdeck servers [list | tools NAME | log NAME]\n";
+static const char servers_usage[] =
+    "usage: mcpdeck servers [list | tools NAME | resources NAME | templates NAME |\n"
+    "                        prompts NAME | log NAME]\n";
 
 /* `servers tools NAME` and `servers log NAME`: start that one server. */
 static int server_detail(const struct cli_opts *o, const char *what, const char *name)
@@ -107,6 +109,35 @@ static int server_detail(const struct cli_opts *o, const char *what, const char 
     if (strcmp(what, "log") == 0) {
         const char *log = engine_server_log(e, name);
         fputs(log ? log : "", stdout);
+        rc = 0;
+        goto out;
+    }
+    if (strcmp(what, "tools") != 0) {
+        const cJSON *list = engine_server_list(e, name, what);
+        if (!list) {
+            err = xasprintf("server %s offers no %s (or is not ready)", name, what);
+            rc = 1;
+            goto out;
+        }
+        if (o->json) {
+            char *t = cJSON_Print(list);
+            printf("%s\n", t);
+            cJSON_free(t);
+        } else {
+            const cJSON *it;
+            cJSON_ArrayForEach(it, list) {
+                const cJSON *id = cJSON_GetObjectItemCaseSensitive(it, "uri");
+                if (!id)
+                    id = cJSON_GetObjectItemCaseSensitive(it, "uriTemplate");
+                if (!id)
+                    id = cJSON_GetObjectItemCaseSensitive(it, "name");
+                const cJSON *d = cJSON_GetObjectItemCaseSensitive(it, "description");
+                if (!cJSON_IsString(d))
+                    d = cJSON_GetObjectItemCaseSensitive(it, "name");
+                printf("%-40s %s\n", cJSON_IsString(id) ? id->valuestring : "?",
+                       cJSON_IsString(d) ? d->valuestring : "");
+            }
+        }
         rc = 0;
         goto out;
     }
@@ -154,8 +185,10 @@ out:
 
 int cli_servers(const struct cli_opts *o, int argc, char **argv)
 {
-    if (argc == 2 && (strcmp(argv[0], "tools") == 0 || strcmp(argv[0], "log") == 0))
-        return server_detail(o, argv[0], argv[1]);
+    static const char *const details[] = {"tools", "log", "resources", "templates", "prompts"};
+    for (size_t i = 0; argc == 2 && i < ARRAY_LEN(details); i++)
+        if (strcmp(argv[0], details[i]) == 0)
+            return server_detail(o, argv[0], argv[1]);
     if (argc > 1 || (argc == 1 && strcmp(argv[0], "list") != 0)) {
         fputs(servers_usage, stderr);
         return 2;
@@ -268,7 +301,8 @@ static void conf_done(void *payload, const cJSON *result, const char *error)
 /* The conformance client accepts every elicitation, with the schema's
  * defaults filling the answer. */
 static void conf_elicit(void *payload, struct engine_elicit *req, const char *server,
-                        int64_t job_id, const char *message, const cJSON *schema)
+                        const int64_t *jobs, size_t njobs, const char *message,
+                        const cJSON *schema)
 {
     engine_elicit_answer(payload, req, "accept", cJSON_CreateObject());
 }
@@ -330,6 +364,99 @@ out:
     if (err)
         fprintf(stderr, "mcpdeck conformance: %s\n", err);
     free(err);
+    engine_free(e);
+    return rc;
+}
+
+/* === read, prompt: one request, result printed === */
+
+struct req_state {
+    int done, rc, json;
+};
+
+static void req_done(void *payload, const cJSON *result, const char *error)
+{
+    struct req_state *rs = payload;
+    rs->done = 1;
+    if (error) {
+        fprintf(stderr, "mcpdeck: %s\n", error);
+        rs->rc = 1;
+        return;
+    }
+    rs->rc = 0;
+    if (rs->json) {
+        char *t = cJSON_Print(result);
+        printf("%s\n", t);
+        cJSON_free(t);
+        return;
+    }
+    /* resources/read: contents[].text; prompts/get: messages[].content.text */
+    const cJSON *it;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(result, "contents")) {
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(it, "text");
+        const cJSON *b = cJSON_GetObjectItemCaseSensitive(it, "blob");
+        if (cJSON_IsString(t))
+            printf("%s\n", t->valuestring);
+        else if (cJSON_IsString(b))
+            printf("[binary, %zu base64 characters]\n", strlen(b->valuestring));
+    }
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(result, "messages")) {
+        const cJSON *role = cJSON_GetObjectItemCaseSensitive(it, "role");
+        const cJSON *c = cJSON_GetObjectItemCaseSensitive(it, "content");
+        const cJSON *t = cJSON_GetObjectItemCaseSensitive(c, "text");
+        printf("%s: %s\n", cJSON_IsString(role) ? role->valuestring : "?",
+               cJSON_IsString(t) ? t->valuestring : "[non-text content]");
+    }
+}
+
+int cli_request(const struct cli_opts *o, const char *what, int argc, char **argv)
+{
+    int is_read = strcmp(what, "read") == 0;
+    if (argc < 2 || argc > (is_read ? 2 : 3)) {
+        fprintf(stderr, is_read ? "usage: mcpdeck read SERVER URI\n"
+                                : "usage: mcpdeck prompt SERVER NAME [JSON-ARGS]\n");
+        return 2;
+    }
+    cJSON *params = cJSON_CreateObject();
+    if (is_read) {
+        cJSON_AddStringToObject(params, "uri", argv[1]);
+    } else {
+        cJSON_AddStringToObject(params, "name", argv[1]);
+        cJSON *args = cJSON_ParseWithOpts(argc == 3 ? argv[2] : "{}", NULL, 1);
+        if (!cJSON_IsObject(args)) {
+            fprintf(stderr, "mcpdeck: prompt arguments must be a JSON object\n");
+            cJSON_Delete(args);
+            cJSON_Delete(params);
+            return 2;
+        }
+        cJSON_AddItemToObject(params, "arguments", args);
+    }
+    struct engine *e = NULL;
+    char *err = NULL;
+    struct engine_opts eo = {o->config_path, o->data_dir, 0, NULL};
+    int rc = 2;
+    if (engine_new(&eo, &e, &err) < 0)
+        goto out;
+    if (engine_start_server(e, argv[0], &err) < 0) {
+        rc = strncmp(err, "unknown server", 14) == 0 ? 2 : 3;
+        goto out;
+    }
+    engine_wait_servers(e, 60000);
+    struct req_state rs = {0, 1, o->json};
+    rc = 3;
+    int r = engine_request(e, argv[0], is_read ? "resources/read" : "prompts/get", params,
+                           req_done, &rs, &err);
+    params = NULL;
+    if (r < 0)
+        goto out;
+    while (!rs.done)
+        loop_run_once(engine_loop(e), -1);
+    rc = rs.rc;
+out:
+    if (err)
+        fprintf(stderr, "mcpdeck: %s\n", err);
+    free(err);
+    cJSON_Delete(params);
     engine_free(e);
     return rc;
 }

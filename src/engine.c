@@ -38,6 +38,7 @@ struct server {
     int restarts;
     int started;                         /* start was requested at least once */
     struct run *parked;                  /* jobs waiting for the server */
+    struct buf logcopy;                  /* engine_server_log's answer */
     uint64_t restart_timer;              /* a crashed server comes back after backoff */
     int crashes;                         /* consecutive, for the backoff */
     int64_t ready_since;
@@ -380,19 +381,21 @@ static void client_request(void *payload, struct mcp_client *c, const char *meth
     q->schema = schema ? cJSON_Duplicate(schema, 1) : cJSON_CreateObject();
     q->next = e->elicits;
     e->elicits = q;
-    int64_t job = 0;
-    int running = 0;
+    size_t n = 0;
     for (struct run *r = e->runs; r; r = r->next)
-        if (r->srv == s) {
-            running++;
-            job = r->job_id;
-        }
+        n += r->srv == s;
+    int64_t *jobs = xcalloc(n ? n : 1, sizeof *jobs);
+    n = 0;
+    for (struct run *r = e->runs; r; r = r->next)
+        if (r->srv == s)
+            jobs[n++] = r->job_id;
     const cJSON *msg = cJSON_GetObjectItemCaseSensitive(params, "message");
     if (e->elicit_cb)
-        e->elicit_cb(e->elicit_payload, q, s->name, running == 1 ? job : 0,
+        e->elicit_cb(e->elicit_payload, q, s->name, jobs, n,
                      cJSON_IsString(msg) ? msg->valuestring : "", q->schema);
     else
         engine_elicit_answer(e, q, "decline", NULL);
+    free(jobs);
 }
 
 void engine_set_elicit_handler(struct engine *e, engine_elicit_cb cb, void *payload)
@@ -687,7 +690,10 @@ const char *engine_server_log(struct engine *e, const char *server)
     if (!s->client)
         return "";
     struct mcp_transport *t = mcp_client_transport(s->client);
-    return t->ops->log(t);
+    buf_consume(&s->logcopy, s->logcopy.len);
+    buf_puts(&s->logcopy, t->ops->log(t));
+    buf_puts(&s->logcopy, mcp_client_log(s->client));
+    return s->logcopy.data;
 }
 
 void engine_start(struct engine *e)
@@ -753,6 +759,7 @@ void engine_free(struct engine *e)
         }
         free(s->name);
         free(s->last_error);
+        buf_fini(&s->logcopy);
     }
     while (e->runs) {
         struct run *r = e->runs;
@@ -871,7 +878,7 @@ int engine_call(struct engine *e, const char *server, const char *tool, const cJ
                             s->last_error ? s->last_error : server_state_name(s->state));
         return -1;
     }
-    if (!mcp_client_find_tool(s->client, tool)) {
+    if (!engine_wait_tool(e, server, tool, 1500)) {
         *errmsg = xasprintf("server %s has no tool '%s'", server, tool);
         return -1;
     }
@@ -885,6 +892,48 @@ int engine_call(struct engine *e, const char *server, const char *tool, const cJ
         return -1;
     }
     return 0;
+}
+
+int engine_request(struct engine *e, const char *server, const char *method, cJSON *params,
+                   engine_call_cb cb, void *payload, char **errmsg)
+{
+    struct server *s = server_find(e, server);
+    if (!s || s->state != SERVER_READY) {
+        cJSON_Delete(params);
+        *errmsg = s ? xasprintf("server %s is not ready: %s", server,
+                                s->last_error ? s->last_error : server_state_name(s->state))
+                    : xasprintf("unknown server '%s'", server);
+        return -1;
+    }
+    return mcp_client_request(s->client, method, params, idle_timeout(s), cb, payload,
+                              errmsg) < 0 ? -1 : 0;
+}
+
+int engine_wait_tool(struct engine *e, const char *server, const char *tool, int timeout_ms)
+{
+    int64_t end = util_now_ms() + timeout_ms;
+    for (;;) {
+        struct server *s = server_find(e, server);
+        if (!s || !s->client)
+            return 0;
+        if (mcp_client_find_tool(s->client, tool))
+            return 1;
+        int64_t left = end - util_now_ms();
+        if (left <= 0 || s->state != SERVER_READY)
+            return 0;
+        loop_run_once(e->loop, left < 50 ? left : 50);
+    }
+}
+
+const cJSON *engine_server_list(struct engine *e, const char *server, const char *which)
+{
+    struct server *s = server_find(e, server);
+    if (!s || !s->client)
+        return NULL;
+    enum mcp_list w = strcmp(which, "resources") == 0   ? MCP_LIST_RESOURCES
+                      : strcmp(which, "templates") == 0 ? MCP_LIST_TEMPLATES
+                                                         : MCP_LIST_PROMPTS;
+    return mcp_client_list(s->client, w);
 }
 
 /* === snapshots === */

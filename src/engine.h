@@ -99,10 +99,11 @@ int engine_call(struct engine *e, const char *server, const char *tool,
 struct engine_elicit;            /* one pending elicitation/create request */
 
 /* Called for each elicitation request; answer it (now or later) with
- * engine_elicit_answer(). job_id is the job running on that server when
- * exactly one is, else 0. message and schema are borrowed until answered. */
+ * engine_elicit_answer(). jobs are the jobs running on that server (a
+ * stdio message does not say which call it belongs to). message and
+ * schema are borrowed until answered; jobs only for the call. */
 typedef void (*engine_elicit_cb)(void *payload, struct engine_elicit *req, const char *server,
-                                 int64_t job_id, const char *message,
+                                 const int64_t *jobs, size_t njobs, const char *message,
                                  const struct cJSON *schema);
 /* Without a handler every request is declined. */
 void engine_set_elicit_handler(struct engine *e, engine_elicit_cb cb, void *payload);
@@ -110,6 +111,15 @@ void engine_set_elicit_handler(struct engine *e, engine_elicit_cb cb, void *payl
  * lacks), "decline" or "cancel" (content NULL). */
 void engine_elicit_answer(struct engine *e, struct engine_elicit *req, const char *action,
                           struct cJSON *content);
+
+/* Any other MCP request to a ready server (resources/read,
+ * resources/subscribe, prompts/get, completion/complete). params taken. */
+int engine_request(struct engine *e, const char *server, const char *method,
+                   struct cJSON *params, engine_call_cb cb, void *payload, char **errmsg);
+
+/* Run the loop until server has tool (its list may still be refreshing
+ * after list_changed) or timeout_ms passes. Returns 1 if it has it. */
+int engine_wait_tool(struct engine *e, const char *server, const char *tool, int timeout_ms);
 
 /* === snapshots (valid until the next loop turn) === */
 
@@ -144,6 +154,11 @@ struct engine_tool_info {
 /* Tools of a server; returns count, fills up to max. */
 size_t engine_server_tools(struct engine *e, const char *server,
                            struct engine_tool_info *out, size_t max);
+
+/* A server's cached resources, resource templates or prompts as a JSON
+ * array (which: "resources", "templates", "prompts"); NULL when the
+ * server does not offer them or is unknown. */
+const struct cJSON *engine_server_list(struct engine *e, const char *server, const char *which);
 
 struct engine_stats {
     struct jobq_counts jobs;     /* by status, from the store */

@@ -18,7 +18,10 @@ static const char usage[] =
     "       mcpdeck [OPTIONS] call SERVER TOOL [JSON]   call one tool, print its text\n"
     "       mcpdeck [OPTIONS] servers [list]      list servers with state and tool count\n"
     "       mcpdeck [OPTIONS] servers tools NAME  a server's tools (--json: with schemas)\n"
-    "       mcpdeck [OPTIONS] servers log NAME    a server's captured stderr\n"
+    "       mcpdeck [OPTIONS] servers log NAME    a server's captured stderr and log messages\n"
+    "       mcpdeck [OPTIONS] servers resources|templates|prompts NAME\n"
+    "       mcpdeck [OPTIONS] read SERVER URI     read a resource\n"
+    "       mcpdeck [OPTIONS] prompt SERVER NAME [JSON]   get a prompt\n"
     "       mcpdeck [OPTIONS] conformance URL     client mode for the MCP conformance suite\n"
     "\n"
     "options:\n"
@@ -94,6 +97,8 @@ int main(int argc, char **argv)
         rc = cli_call(&co, nrest - 1, rest + 1);
     } else if (nrest > 0 && strcmp(rest[0], "servers") == 0) {
         rc = cli_servers(&co, nrest - 1, rest + 1);
+    } else if (nrest > 0 && (strcmp(rest[0], "read") == 0 || strcmp(rest[0], "prompt") == 0)) {
+        rc = cli_request(&co, rest[0], nrest - 1, rest + 1);
     } else if (nrest > 0 && strcmp(rest[0], "conformance") == 0) {
         rc = cli_conformance(&co, nrest - 1, rest + 1);
     } else if (nrest > 0) {
