@@ -281,7 +281,16 @@ static int report(struct bstate *b, const char *format, int64_t started_ms)
                 cJSON_AddNumberToObject(pr, "total", t->total);
         }
         cJSON_AddBoolToObject(o, "is_error", have && j.result_is_error);
-        json_escape_into(o, "result", have && j.has_result ? j.result : NULL);
+        if (have && j.has_result) {
+            char *text = engine_result_text(&j);
+            cJSON_AddStringToObject(o, "result", text);
+            free(text);
+            cJSON *sc = engine_result_structured(&j);
+            if (sc)
+                cJSON_AddItemToObject(o, "structured", sc);
+        } else {
+            cJSON_AddNullToObject(o, "result");
+        }
         json_escape_into(o, "error", have && st != JOB_SUCCEEDED ? j.error : NULL);
         cJSON_AddItemToArray(arr, o);
         if (have)

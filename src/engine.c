@@ -120,13 +120,13 @@ static void emit(struct engine *e, const struct engine_event *ev)
 static void emit_job(struct engine *e, enum engine_event_kind k, int64_t id,
                      enum job_status st, const char *text)
 {
-    struct engine_event ev = {k, id, st, NULL, text, 0, 0};
+    struct engine_event ev = {k, id, st, NULL, text, 0, 0, NULL};
     emit(e, &ev);
 }
 
 static void emit_server(struct engine *e, struct server *s)
 {
-    struct engine_event ev = {ENGINE_EV_SERVER_STATE, 0, 0, s->name, s->last_error, 0, 0};
+    struct engine_event ev = {ENGINE_EV_SERVER_STATE, 0, 0, s->name, s->last_error, 0, 0, NULL};
     emit(e, &ev);
 }
 
@@ -194,33 +194,46 @@ static void arm_wake(struct engine *e)
     sqlite3_finalize(st);
 }
 
-/* The attempt is over: record it and tell subscribers. */
-static void run_finish(struct run *r, const char *result_text, int is_error,
-                       const char *error, int retry)
+/* The attempt is over: record it and tell subscribers. result is the
+ * tool's CallToolResult (stored whole) or NULL with error set. */
+static void run_finish(struct run *r, const cJSON *result, const char *error, int retry)
 {
     struct engine *e = r->e;
     run_unlink(&e->runs, r);
     e->running--;
-    if (!r->cancelled) {
-        if (error) {
-            int requeued = 0;
-            jobq_fail(e->q, r->job_id, error, retry, NULL, 0, NULL, &requeued);
-            if (requeued) {
-                emit_job(e, ENGINE_EV_JOB_RETRY, r->job_id, JOB_QUEUED, error);
-                arm_wake(e);
-            } else {
-                emit_job(e, ENGINE_EV_JOB_DONE, r->job_id, JOB_FAILED, error);
-            }
-        } else if (is_error) {
-            const char *msg = result_text && *result_text ? result_text : "tool reported an error";
-            jobq_fail(e->q, r->job_id, msg, 0, result_text, strlen(result_text), "text/plain",
-                      NULL);
-            emit_job(e, ENGINE_EV_JOB_DONE, r->job_id, JOB_FAILED, msg);
-        } else {
-            jobq_complete(e->q, r->job_id, result_text, strlen(result_text), "text/plain", 0);
-            emit_job(e, ENGINE_EV_JOB_DONE, r->job_id, JOB_SUCCEEDED, NULL);
-        }
+    if (r->cancelled) {
+        run_free(r);
+        return;
     }
+    struct engine_event ev = {ENGINE_EV_JOB_DONE, r->job_id, JOB_FAILED, NULL, error, 0, 0,
+                              result};
+    if (error) {
+        int requeued = 0;
+        jobq_fail(e->q, r->job_id, error, retry, NULL, 0, NULL, &requeued);
+        if (requeued) {
+            ev.kind = ENGINE_EV_JOB_RETRY;
+            ev.status = JOB_QUEUED;
+            arm_wake(e);
+        }
+        emit(e, &ev);
+        run_free(r);
+        return;
+    }
+    char *body = cJSON_PrintUnformatted(result);
+    size_t len = body ? strlen(body) : 0;
+    if (mcp_result_is_error(result)) {
+        char *text = mcp_result_text(result);
+        const char *msg = *text ? text : "the tool reported an error";
+        jobq_fail(e->q, r->job_id, msg, 0, body, len, MCP_RESULT_MIME, NULL);
+        ev.text = msg;
+        emit(e, &ev);
+        free(text);
+    } else {
+        jobq_complete(e->q, r->job_id, body, len, MCP_RESULT_MIME, 0);
+        ev.status = JOB_SUCCEEDED;
+        emit(e, &ev);
+    }
+    cJSON_free(body);
     run_free(r);
 }
 
@@ -238,12 +251,10 @@ static void run_answer(void *payload, const cJSON *result, const char *error)
         /* A JSON-RPC error from the server is its final word; transport
          * failures and timeouts are worth another attempt. */
         int retry = strstr(error, "answered error") == NULL;
-        run_finish(r, NULL, 0, error, retry);
+        run_finish(r, NULL, error, retry);
         return;
     }
-    char *text = mcp_result_text(result);
-    run_finish(r, text, mcp_result_is_error(result), NULL, 0);
-    free(text);
+    run_finish(r, result, NULL, 0);
 }
 
 static void run_progress(void *payload, double progress, double total, const char *message)
@@ -253,7 +264,7 @@ static void run_progress(void *payload, double progress, double total, const cha
     r->total = total;
     r->has_progress = 1;
     struct engine_event ev = {ENGINE_EV_JOB_PROGRESS, r->job_id, JOB_RUNNING, NULL, message,
-                              progress, total};
+                              progress, total, NULL};
     emit(r->e, &ev);
 }
 
@@ -273,7 +284,7 @@ static void run_dispatch(struct run *r)
         o.timeout_ms = o.max_ms;
     int64_t id = mcp_client_call_tool(s->client, r->tool, r->args, &o, run_answer, r, &err);
     if (id < 0) {
-        run_finish(r, NULL, 0, err, 1);
+        run_finish(r, NULL, err, 1);
         free(err);
         return;
     }
@@ -304,7 +315,7 @@ static void server_release_parked(struct server *s)
         } else {
             char *m = xasprintf("server %s is not available: %s", s->name,
                                 s->last_error ? s->last_error : server_state_name(s->state));
-            run_finish(r, NULL, 0, m, 1);
+            run_finish(r, NULL, m, 1);
             free(m);
         }
     }
@@ -450,7 +461,7 @@ static void client_notify(void *payload, struct mcp_client *c, const char *metho
                           const cJSON *params)
 {
     struct server *s = payload;
-    struct engine_event ev = {ENGINE_EV_SERVER_STATE, 0, 0, s->name, method, 0, 0};
+    struct engine_event ev = {ENGINE_EV_SERVER_STATE, 0, 0, s->name, method, 0, 0, NULL};
     emit(s->e, &ev);
 }
 
@@ -554,7 +565,7 @@ static void start_job(struct engine *e, struct job *j)
     struct server *s = server_find(e, j->server);
     if (!s) {
         char *m = xasprintf("unknown server '%s'", j->server);
-        run_finish(r, NULL, 0, m, 0);
+        run_finish(r, NULL, m, 0);
         free(m);
         return;
     }
@@ -996,6 +1007,42 @@ int engine_job_progress(struct engine *e, int64_t id, double *progress, double *
             return 0;
         }
     return -1;
+}
+
+static cJSON *parse_result(const struct job *j)
+{
+    if (!j->has_result || !j->result_mime || strcmp(j->result_mime, MCP_RESULT_MIME) != 0)
+        return NULL;
+    return cJSON_ParseWithLength(j->result, j->result_len);
+}
+
+char *engine_result_text(const struct job *j)
+{
+    cJSON *r = parse_result(j);
+    if (!r)
+        return xstrndup(j->has_result && j->result ? j->result : "",
+                        j->has_result && j->result ? j->result_len : 0);
+    struct buf b;
+    buf_init(&b);
+    char *text = mcp_result_text(r);
+    buf_puts(&b, text);
+    free(text);
+    const cJSON *sc = cJSON_GetObjectItemCaseSensitive(r, "structuredContent");
+    if (sc) {
+        char *p = cJSON_Print(sc);
+        buf_printf(&b, "%sstructured content:\n%s", b.len ? "\n\n" : "", p);
+        cJSON_free(p);
+    }
+    cJSON_Delete(r);
+    return buf_detach(&b);
+}
+
+cJSON *engine_result_structured(const struct job *j)
+{
+    cJSON *r = parse_result(j);
+    cJSON *sc = r ? cJSON_DetachItemFromObjectCaseSensitive(r, "structuredContent") : NULL;
+    cJSON_Delete(r);
+    return sc;
 }
 
 int engine_jobs(struct engine *e, int limit, struct job **out, size_t *n)

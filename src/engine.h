@@ -72,6 +72,7 @@ struct engine_event {
     const char *server;          /* server events */
     const char *text;            /* LOG; JOB_DONE/RETRY: error if any; PROGRESS: message */
     double progress, total;      /* JOB_PROGRESS; total < 0 when unknown */
+    const struct cJSON *result;  /* JOB_DONE: the tool's CallToolResult, if there was one */
 };
 
 typedef void (*engine_event_cb)(void *payload, const struct engine_event *ev);
@@ -169,6 +170,13 @@ void engine_stats(struct engine *e, struct engine_stats *out);
 
 /* Progress of a running job: 0 and the figures, or -1 if none seen. */
 int engine_job_progress(struct engine *e, int64_t id, double *progress, double *total);
+
+/* A job's result for people: the text content of a tool result (other
+ * content summarised), then its structured content pretty-printed; other
+ * results as stored. malloc'd; "" when there is none. */
+char *engine_result_text(const struct job *j);
+/* The structuredContent of a job's tool result (new object), or NULL. */
+struct cJSON *engine_result_structured(const struct job *j);
 
 /* Newest jobs first (see jobq_list) and one job with its result. */
 int engine_jobs(struct engine *e, int limit, struct job **out, size_t *n);

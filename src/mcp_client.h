@@ -131,6 +131,10 @@ int mcp_client_reply_error(struct mcp_client *c, const cJSON *id, int code, cons
 void mcp_client_cancel(struct mcp_client *c, int64_t id, const char *reason);
 int mcp_client_inflight(const struct mcp_client *c);
 
+/* The mime type results of tool calls are stored under: the whole
+ * CallToolResult as JSON (content of every type, structuredContent). */
+#define MCP_RESULT_MIME "application/vnd.mcp.tool-result+json"
+
 /* Text content of a CallToolResult joined by newlines (malloc'd); other
  * content types are summarised ("[image image/png, 1234 bytes]"). */
 char *mcp_result_text(const cJSON *result);

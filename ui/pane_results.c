@@ -103,6 +103,15 @@ static enum theme_el status_el(enum job_status s)
 static void add_result(struct buf *b, struct lines *para, const struct job *j)
 {
     enum theme_el el = j->result_is_error ? THEME_ERROR : THEME_COUNT;
+    if (j->result_mime && strstr(j->result_mime, "tool-result")) {
+        char *text = engine_result_text(j);   /* text content, then structured */
+        if (*text)
+            add_text(b, para, text, strlen(text), el);
+        else
+            add_line(b, para, THEME_DIM, "(empty result)");
+        free(text);
+        return;
+    }
     if (j->result_mime && strncmp(j->result_mime, "application/json", 16) == 0) {
         cJSON *v = cJSON_ParseWithLength(j->result, j->result_len);
         char *pretty = v ? cJSON_Print(v) : NULL;
