@@ -863,6 +863,24 @@ done:
     return 0;
 }
 
+int engine_find_job(struct engine *e, const char *batch, const char *key, int64_t *id)
+{
+    return jobq_find_key(e->q, batch, key, id);
+}
+
+int engine_check_args(struct engine *e, const char *server, const char *tool,
+                      const cJSON *args, char **errmsg)
+{
+    struct server *s = server_find(e, server);
+    const struct mcp_tool *t = s && s->client ? mcp_client_find_tool(s->client, tool) : NULL;
+    if (!t) {
+        *errmsg = xasprintf("server %s has no tool '%s'", server, tool);
+        return -1;
+    }
+    /* the schema check itself lands with the JSON Schema validator */
+    return 0;
+}
+
 static void direct_answer(void *payload, const cJSON *result, const char *error)
 {
     struct direct_call *d = payload;

@@ -88,6 +88,12 @@ int engine_submit(struct engine *e, const struct jobq_spec *spec, int64_t *id, c
 int engine_submit_text(struct engine *e, const char *target, const char *args_json,
                        int64_t *id, char **errmsg);
 int engine_cancel(struct engine *e, int64_t id, char **errmsg);
+/* The newest job filed under (batch, key). 0 and *id, or -1. */
+int engine_find_job(struct engine *e, const char *batch, const char *key, int64_t *id);
+/* Check args against the tool's inputSchema (the server must be ready).
+ * 0, or -1 with *errmsg saying where and what ("args.x: expected ..."). */
+int engine_check_args(struct engine *e, const char *server, const char *tool,
+                      const struct cJSON *args, char **errmsg);
 
 /* A direct tool call outside the queue (CLI `call`). cb gets the MCP
  * CallToolResult (borrowed) or an error text. */

@@ -8,6 +8,7 @@
 #include "tui.h"          /* ui/: the one front end main.c picks */
 
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +28,12 @@ static const char usage[] =
     "options:\n"
     "  -c, --config PATH     config file (YAML, or .mcp.json / VS Code mcp.json)\n"
     "      --data-dir DIR    where the database lives (default $XDG_DATA_HOME/mcpdeck)\n"
-    "      --format FMT      batch report on stdout: text (default) or json\n"
+    "      --format FMT      batch report: text (default, on stderr), json, jsonl, junit\n"
+    "  -o, --output FILE     write the batch report to FILE instead of stdout\n"
+    "      --dry-run         check the batch and print the plan; run nothing\n"
+    "      --fail-fast       stop the batch at the first failed task\n"
+    "      --timeout DUR     cancel what is unfinished after DUR (e.g. 10m)\n"
+    "      --resume          continue an interrupted batch: finished tasks are kept\n"
     "      --json            call/servers: print JSON\n"
     "      --concurrency N   jobs run at once (default from config, 10)\n"
     "  -V, --version         print the version\n"
@@ -48,8 +54,8 @@ static const char *need_arg(int *i, int argc, char **argv)
 int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
-    const char *config = NULL, *data_dir = NULL, *batch = NULL, *format = "text";
-    int json = 0, concurrency = 0;
+    const char *config = NULL, *data_dir = NULL, *batch = NULL, *format = NULL, *output = NULL;
+    int json = 0, concurrency = 0, dry_run = 0, fail_fast = 0, resume = 0, timeout_ms = 0;
     char **rest = xcalloc((size_t)argc + 1, sizeof *rest);
     int nrest = 0;
     for (int i = 1; i < argc; i++) {
@@ -79,6 +85,23 @@ int main(int argc, char **argv)
             }
         } else if (strcmp(a, "--json") == 0) {
             json = 1;
+        } else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
+            output = need_arg(&i, argc, argv);
+        } else if (strcmp(a, "--dry-run") == 0) {
+            dry_run = 1;
+        } else if (strcmp(a, "--fail-fast") == 0) {
+            fail_fast = 1;
+        } else if (strcmp(a, "--resume") == 0) {
+            resume = 1;
+        } else if (strcmp(a, "--timeout") == 0) {
+            int64_t ms;
+            const char *v = need_arg(&i, argc, argv);
+            if (util_parse_duration_ms(v, &ms) < 0 || ms <= 0 || ms > INT32_MAX) {
+                fprintf(stderr, "mcpdeck: --timeout must be a duration like 90s or 10m\n");
+                free(rest);
+                return 2;
+            }
+            timeout_ms = (int)ms;
         } else if (a[0] == '-' && a[1] && nrest == 0) {
             fprintf(stderr, "mcpdeck: unknown option %s\n%s", a, usage);
             free(rest);
@@ -90,7 +113,8 @@ int main(int argc, char **argv)
     int rc;
     struct cli_opts co = {config, data_dir, json};
     if (batch) {
-        struct batch_opts bo = {batch, config, data_dir, format, concurrency};
+        struct batch_opts bo = {batch,   config,    data_dir,   format, output,
+                                concurrency, dry_run, fail_fast, timeout_ms, resume};
         rc = nrest ? (fprintf(stderr, "mcpdeck: --batch takes no subcommand\n"), 2)
                    : batch_run(&bo);
     } else if (nrest > 0 && strcmp(rest[0], "call") == 0) {

@@ -49,7 +49,7 @@ want(by.ls.result.includes("notes.txt") && by.ls.result.includes("sub"), "ls: " 
 want(by.read.result.includes("hello notes"), "read: " + by.read.result);
 want(by.fsls.result.includes("notes.txt"), "fsls: " + by.fsls.result);
 '
-contains "human summary on stderr" err.txt "5 tasks: 5 succeeded, 0 failed"
+contains "human summary on stderr" err.txt "5 tasks: 5 passed, 0 failed"
 
 # The results are durable: a second process sees them in the store.
 check "database has the 5 succeeded jobs" sh -c \

@@ -1,0 +1,71 @@
+/* batch_file.h — a batch file parsed and checked (used by batch.c and
+ * batch_report.c only). Every task remembers where it was written, so
+ * later checks (unknown server, bad arguments) can still say
+ * file:line:column. */
+#ifndef MCPDECK_BATCH_FILE_H
+#define MCPDECK_BATCH_FILE_H
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ydoc.h"
+
+struct bexpect {
+    int has_status;
+    int status_ok;               /* expect status: succeeded (1) or failed (0) */
+    char **contains;             /* each must appear in the result text */
+    size_t ncontains;
+    char *regex;                 /* POSIX extended regex over the result text */
+    cJSON *json;                 /* {"path.to[0].field": value} in structured content */
+    int is_error;                /* -1 unset, 0/1 */
+    int64_t max_duration_ms;     /* 0 unset */
+};
+
+struct btask {
+    const struct ydoc_node *node;
+    const struct ydoc_node *tool_node;
+    char *id;                    /* the task's id, or "#n" (1-based) when none given */
+    int has_id;
+    char *server;
+    char *tool;
+    char *type;                  /* model task type, or NULL for tool tasks */
+    char *prompt;
+    cJSON *args;                 /* object */
+    int priority;
+    int timeout_ms;              /* 0 = default */
+    int attempts;                /* 0 = default */
+    char **needs;                /* ids of tasks this one waits for */
+    size_t nneeds;
+    cJSON *elicit;               /* answers for server elicitation, or NULL */
+    struct bexpect expect;
+    int has_expect;
+    /* filled while running */
+    int64_t job_id;
+    int done;
+    int progress_events;
+    double progress, total;
+    char *expect_failure;        /* why an expectation failed, or NULL */
+};
+
+struct bfile {
+    struct ydoc *doc;
+    struct btask *tasks;
+    size_t n;
+};
+
+/* Parse and check a batch file ("-" = stdin): keys, types, duplicate ids,
+ * unknown needs, cycles. Returns 0, or -1 with *errmsg (file:line:col). */
+int bfile_load(const char *path, struct bfile *out, char **errmsg);
+void bfile_fini(struct bfile *f);
+
+/* The task with this id, or NULL. */
+struct btask *bfile_find(struct bfile *f, const char *id);
+
+/* Check a finished task against its expect: block. Returns NULL when it
+ * holds, else a message showing expected and actual (malloc'd).
+ * structured may be NULL. */
+char *bexpect_check(const struct bexpect *x, int succeeded, int is_error, const char *text,
+                    const cJSON *structured, int64_t duration_ms);
+
+#endif
