@@ -86,7 +86,7 @@ out:
 }
 
 static const char servers_usage[] =
-    "usage: mcpdeck servers [list | tools NAME | resources NAME | templates NAME |\n"
+    "usage: mcpdeck servers [list | check | tools NAME | resources NAME | templates NAME |\n"
     "                        prompts NAME | log NAME]\n";
 
 /* `servers tools NAME` and `servers log NAME`: start that one server. */
@@ -183,8 +183,85 @@ out:
     return rc;
 }
 
+/* === servers check: one health round (ping) with latency === */
+
+struct ping_state {
+    int pending;
+    int64_t started;
+    int64_t latency_us;
+    char *error;
+};
+
+static void ping_done(void *payload, const cJSON *result, const char *error)
+{
+    struct ping_state *p = payload;
+    p->pending = 0;
+    p->latency_us = util_now_us() - p->started;
+    if (error)
+        p->error = xstrdup(error);
+}
+
+static int servers_check(const struct cli_opts *o)
+{
+    struct engine *e = NULL;
+    char *err = NULL;
+    struct engine_opts eo = {o->config_path, o->data_dir, 0, NULL};
+    if (engine_new(&eo, &e, &err) < 0) {
+        fprintf(stderr, "mcpdeck: %s\n", err);
+        free(err);
+        return 2;
+    }
+    engine_start(e);
+    engine_set_scheduling(e, 0);
+    engine_wait_servers(e, 60000);
+    struct engine_server_info info[256];
+    size_t n = engine_servers(e, info, ARRAY_LEN(info));
+    if (n > ARRAY_LEN(info))
+        n = ARRAY_LEN(info);
+    struct ping_state *ps = xcalloc(n ? n : 1, sizeof *ps);
+    for (size_t i = 0; i < n; i++) {
+        if (info[i].state != SERVER_READY)
+            continue;
+        ps[i].pending = 1;
+        ps[i].started = util_now_us();
+        if (engine_request(e, info[i].name, "ping", NULL, ping_done, &ps[i], &err) < 0) {
+            ps[i].pending = 0;
+            ps[i].error = err;
+            err = NULL;
+        }
+    }
+    for (;;) {
+        int left = 0;
+        for (size_t i = 0; i < n; i++)
+            left += ps[i].pending;
+        if (!left)
+            break;
+        loop_run_once(engine_loop(e), 100);
+    }
+    int bad = 0;
+    printf("%-20s %-8s %-9s %10s  %s\n", "NAME", "KIND", "HEALTH", "LATENCY", "DETAIL");
+    for (size_t i = 0; i < n; i++) {
+        const char *health = info[i].state == SERVER_DISABLED ? "disabled"
+                             : info[i].state != SERVER_READY  ? "unhealthy"
+                             : ps[i].error                    ? "unhealthy"
+                                                              : "healthy";
+        bad |= strcmp(health, "unhealthy") == 0;
+        char lat[32] = "-";
+        if (info[i].state == SERVER_READY && !ps[i].error)
+            snprintf(lat, sizeof lat, "%.2fms", (double)ps[i].latency_us / 1000.0);
+        printf("%-20s %-8s %-9s %10s  %s\n", info[i].name, info[i].kind, health, lat,
+               ps[i].error ? ps[i].error : info[i].last_error ? info[i].last_error : "");
+        free(ps[i].error);
+    }
+    free(ps);
+    engine_free(e);
+    return bad ? 1 : 0;
+}
+
 int cli_servers(const struct cli_opts *o, int argc, char **argv)
 {
+    if (argc == 1 && strcmp(argv[0], "check") == 0)
+        return servers_check(o);
     static const char *const details[] = {"tools", "log", "resources", "templates", "prompts"};
     for (size_t i = 0; argc == 2 && i < ARRAY_LEN(details); i++)
         if (strcmp(argv[0], details[i]) == 0)
@@ -215,6 +292,7 @@ int cli_servers(const struct cli_opts *o, int argc, char **argv)
             cJSON_AddStringToObject(s, "kind", info[i].kind);
             cJSON_AddStringToObject(s, "state", server_state_name(info[i].state));
             cJSON_AddNumberToObject(s, "tools", info[i].ntools);
+            cJSON_AddNumberToObject(s, "restarts", info[i].restarts);
             if (info[i].last_error)
                 cJSON_AddStringToObject(s, "error", info[i].last_error);
             cJSON_AddItemToArray(arr, s);

@@ -18,6 +18,7 @@ static const char usage[] =
     "       mcpdeck [OPTIONS] --batch FILE        run a task file headless (FILE - = stdin)\n"
     "       mcpdeck [OPTIONS] call SERVER TOOL [JSON]   call one tool, print its text\n"
     "       mcpdeck [OPTIONS] servers [list]      list servers with state and tool count\n"
+    "       mcpdeck [OPTIONS] servers check       ping every server, print health and latency\n"
     "       mcpdeck [OPTIONS] servers tools NAME  a server's tools (--json: with schemas)\n"
     "       mcpdeck [OPTIONS] servers log NAME    a server's captured stderr and log messages\n"
     "       mcpdeck [OPTIONS] servers resources|templates|prompts NAME\n"

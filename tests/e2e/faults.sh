@@ -63,6 +63,12 @@ contains "closed stdout is explained" closeout.err "server closed its stdout"
 contains "unknown protocol version names both versions" badversion.err "1999-01-01; mcpdeck speaks 2025-11-25"
 contains "missing command is explained" missing.err "cannot run /nonexistent/server"
 
+# servers check: a health round over every server
+"$MCPDECK" servers check >check.out 2>&1
+expect_exit "servers check exits 1 when some server is unhealthy" 1 $?
+check "healthy and unhealthy servers with latency" sh -c \
+    "grep -Eq '^good +stdio +healthy +[0-9.]+ms' check.out && grep -Eq '^crashinit +stdio +unhealthy' check.out && grep -Eq '^fs +builtin +healthy' check.out"
+
 sleep 0.3
 left=$(count_procs "$BAD" "$T")
 check "no badserver process is left behind" [ "$left" -eq 0 ]
