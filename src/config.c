@@ -3,9 +3,17 @@
  * Our own format is YAML with strict keys; the JSON files other MCP
  * clients write (.mcp.json with "mcpServers", VS Code mcp.json with
  * "servers") are read through the same loader, leniently about keys those
- * tools define. Every error names file:line:column. ${VAR} expansion is a
- * single pass over each scalar value: what a variable expands to is never
- * expanded again, so a value can contain "${" safely. */
+ * tools define (they still have to be well-formed where we read them).
+ * Every error names file:line:column.
+ *
+ * ${VAR} and ${VAR:-default} expansion applies to every scalar value (never
+ * to keys) in every format. It is a single pass: what a variable or a
+ * default expands to is never expanded again, so a secret may contain "${".
+ * ${VAR:-default} uses the default when VAR is unset or empty (as sh does).
+ * "$${" is the escape for a literal "${" ("$${HOME}" stays "${HOME}"); any
+ * other "$" is literal, "$$" included. ${env:VAR} (VS Code's spelling) is
+ * the same as ${VAR}. A missing variable without a default, an unterminated
+ * "${" and a malformed name (e.g. VS Code's ${input:id}) are errors. */
 #include "config.h"
 #include "embedded.h"
 #include "util.h"
@@ -36,55 +44,75 @@ static const char *const log_levels[] = {"debug", "info", "notice", "warning", "
 
 /* === env expansion === */
 
+static int var_name_ok(const char *s)
+{
+    if (!isalpha((unsigned char)*s) && *s != '_')
+        return 0;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && *s != '_')
+            return 0;
+    return 1;
+}
+
 int config_expand_env(const char *s, char **out, char **errmsg)
 {
     struct buf b;
     buf_init(&b);
     buf_puts(&b, "");
+    char *inner = NULL;
     for (const char *p = s; *p;) {
+        if (p[0] == '$' && p[1] == '$' && p[2] == '{') {
+            buf_puts(&b, "${");
+            p += 3;
+            continue;
+        }
         if (p[0] != '$' || p[1] != '{') {
             buf_putc(&b, *p++);
             continue;
         }
         const char *end = strchr(p + 2, '}');
         if (!end) {
-            *errmsg = xasprintf("unterminated ${ in '%s'", s);
-            buf_fini(&b);
-            return -1;
+            *errmsg = xasprintf("unterminated '${' in '%s' (close it with '}', or write '$${' "
+                                "for a literal '${')", s);
+            goto fail;
         }
-        char *inner = xstrndup(p + 2, (size_t)(end - p - 2));
+        inner = xstrndup(p + 2, (size_t)(end - p - 2));
         char *def = strstr(inner, ":-");
         if (def) {
             *def = '\0';
             def += 2;
         }
-        int valid = inner[0] && (isalpha((unsigned char)inner[0]) || inner[0] == '_');
-        for (char *c = inner; *c && valid; c++)
-            valid = isalnum((unsigned char)*c) || *c == '_';
-        if (!valid) {
-            *errmsg = xasprintf("'${%s}' is not a valid variable reference (use ${NAME} or "
-                                "${NAME:-default})", inner);
-            free(inner);
-            buf_fini(&b);
-            return -1;
+        /* VS Code spells environment variables ${env:NAME}. */
+        const char *name = strncmp(inner, "env:", 4) == 0 ? inner + 4 : inner;
+        if (!var_name_ok(name)) {
+            if (strncmp(inner, "input:", 6) == 0)
+                *errmsg = xasprintf("'${%s}' is a VS Code input, which mcpdeck cannot ask for; "
+                                    "use an environment variable, ${NAME}", inner);
+            else
+                *errmsg = xasprintf("'${%s}' is not a valid variable reference (use ${NAME} or "
+                                    "${NAME:-default})", inner);
+            goto fail;
         }
-        const char *v = getenv(inner);
-        if (v && (*v || !def))
+        const char *v = getenv(name);
+        if (v && (*v || !def)) {
             buf_puts(&b, v);
-        else if (def)
+        } else if (def) {
             buf_puts(&b, def);
-        else {
+        } else {
             *errmsg = xasprintf("environment variable '%s' is not set (use ${%s:-default} for "
-                                "a default)", inner, inner);
-            free(inner);
-            buf_fini(&b);
-            return -1;
+                                "a default)", name, name);
+            goto fail;
         }
         free(inner);
+        inner = NULL;
         p = end + 1;
     }
     *out = buf_detach(&b);
     return 0;
+fail:
+    free(inner);
+    buf_fini(&b);
+    return -1;
 }
 
 /* === helpers === */
@@ -173,13 +201,26 @@ static int duration(struct loader *L, const struct ydoc_node *n, const char *wha
     return 0;
 }
 
+/* true/false (any core-schema spelling), after ${VAR} expansion, so
+ * "enabled: ${USE_X:-false}" works. */
 static int boolean(struct loader *L, const struct ydoc_node *n, const char *what, int *out)
 {
-    if (n->kind == YDOC_SCALAR && ydoc_scalar_type(n) == YDOC_T_BOOL) {
-        *out = n->str[0] == 't' || n->str[0] == 'T';
-        return 0;
-    }
-    return fail(L, n, "'%s' must be true or false", what);
+    static const char *const words[] = {"true", "True", "TRUE", "false", "False", "FALSE"};
+    if (n->kind != YDOC_SCALAR)
+        return fail(L, n, "'%s' must be true or false, not a %s", what,
+                    ydoc_kind_name(n->kind));
+    char *v;
+    if (scalar(L, n, what, &v) < 0)
+        return -1;
+    for (size_t i = 0; i < ARRAY_LEN(words); i++)
+        if (!strcmp(v, words[i])) {
+            *out = i < 3;
+            free(v);
+            return 0;
+        }
+    fail(L, n, "'%s' must be true or false, got '%s'", what, v);
+    free(v);
+    return -1;
 }
 
 static int string_list(struct loader *L, const struct ydoc_node *n, const char *what,
@@ -197,19 +238,45 @@ static int string_list(struct loader *L, const struct ydoc_node *n, const char *
     return 0;
 }
 
-/* A map of name → value rendered as "name<sep>value" strings. */
+/* Whether name is acceptable in a map rendered by pair_map(): an
+ * environment variable name has no '='; a header name is an HTTP token. */
+static int pair_name_ok(const char *name, int header)
+{
+    if (!*name)
+        return 0;
+    for (const char *c = name; *c; c++) {
+        if (!header && *c == '=')
+            return 0;
+        if (header && !isalnum((unsigned char)*c) && !strchr("!#$%&'*+-.^_`|~", *c))
+            return 0;
+    }
+    return 1;
+}
+
+/* A map of name → value rendered as "name<sep>value" strings: env
+ * ("K=V") or headers ("Name: value"; no line breaks in the value). */
 static int pair_map(struct loader *L, const struct ydoc_node *n, const char *what,
-                    const char *sep, char ***out, size_t *count)
+                    int header, char ***out, size_t *count)
 {
     if (n->kind != YDOC_MAP)
         return fail(L, n, "'%s' must be a mapping of names to values", what);
     *out = xcalloc(n->npairs + 1, sizeof **out);
     *count = 0;
     for (size_t i = 0; i < n->npairs; i++) {
+        const struct ydoc_node *k = n->pairs[i].key;
+        if (!pair_name_ok(k->str, header))
+            return fail(L, k, header ? "'%s' is not a valid HTTP header name"
+                                     : "'%s' is not a valid environment variable name",
+                        k->str);
         char *v;
         if (scalar(L, n->pairs[i].value, what, &v) < 0)
             return -1;
-        (*out)[i] = xasprintf("%s%s%s", n->pairs[i].key->str, sep, v);
+        if (header && strpbrk(v, "\r\n")) {
+            free(v);
+            return fail(L, n->pairs[i].value, "header '%s' must not contain a line break",
+                        k->str);
+        }
+        (*out)[i] = xasprintf("%s%s%s", k->str, header ? ": " : "=", v);
         (*count)++;
         free(v);
     }
@@ -267,22 +334,31 @@ static int load_server(struct loader *L, const struct ydoc_node *key, const stru
     if (L->fmt == FMT_MCPDECK && check_keys(L, n, "a server", server_keys) < 0)
         return -1;
     const struct ydoc_node *v;
+    const struct ydoc_node *cmd = ydoc_map_get(n, "command");
+    const struct ydoc_node *url = ydoc_map_get(n, "url");
     if ((v = ydoc_map_get(n, "type"))) {
         char *t;
         if (scalar(L, v, "type", &t) < 0)
             return -1;
         int sse = !strcmp(t, "sse");
-        int known = sse || !strcmp(t, "stdio") || !strcmp(t, "http") ||
-                    !strcmp(t, "streamable-http") || !strcmp(t, "streamableHttp");
-        free(t);
+        int stdio = !strcmp(t, "stdio");
+        int http = !strcmp(t, "http") || !strcmp(t, "streamable-http") ||
+                   !strcmp(t, "streamableHttp");
+        int rc = 0;
         if (sse)
-            return fail(L, v, "the deprecated HTTP+SSE transport is not supported; use the "
-                              "server's Streamable HTTP endpoint (type: http)");
-        if (!known)
-            return fail(L, v, "unknown server type '%s'; expected stdio or http", v->str);
+            rc = fail(L, v, "the deprecated HTTP+SSE transport is not supported; use the "
+                            "server's Streamable HTTP endpoint (type: http)");
+        else if (!stdio && !http)
+            rc = fail(L, v, "unknown server type '%s'; expected one of: stdio, http, "
+                            "streamable-http", t);
+        else if (stdio && !cmd)
+            rc = fail(L, v, "server '%s' has type '%s' but no 'command'", key->str, t);
+        else if (http && !url)
+            rc = fail(L, v, "server '%s' has type '%s' but no 'url'", key->str, t);
+        free(t);
+        if (rc < 0)
+            return -1;
     }
-    const struct ydoc_node *cmd = ydoc_map_get(n, "command");
-    const struct ydoc_node *url = ydoc_map_get(n, "url");
     if (cmd && url)
         return fail(L, n, "server '%s' has both 'command' and 'url'; give one", key->str);
     if (!cmd && !url)
@@ -303,10 +379,10 @@ static int load_server(struct loader *L, const struct ydoc_node *key, const stru
     }
     if ((v = ydoc_map_get(n, "args")) && string_list(L, v, "args", &s->args, &s->nargs) < 0)
         return -1;
-    if ((v = ydoc_map_get(n, "env")) && pair_map(L, v, "env", "=", &s->env, &s->nenv) < 0)
+    if ((v = ydoc_map_get(n, "env")) && pair_map(L, v, "env", 0, &s->env, &s->nenv) < 0)
         return -1;
     if ((v = ydoc_map_get(n, "headers")) &&
-        pair_map(L, v, "headers", ": ", &s->headers, &s->nheaders) < 0)
+        pair_map(L, v, "headers", 1, &s->headers, &s->nheaders) < 0)
         return -1;
     if ((v = ydoc_map_get(n, "cwd")) && scalar(L, v, "cwd", &s->cwd) < 0)
         return -1;
@@ -351,12 +427,14 @@ static int load_server(struct loader *L, const struct ydoc_node *key, const stru
     return 0;
 }
 
-static int load_servers(struct loader *L, const struct ydoc_node *n, struct config *c)
+/* The map of servers under key ("servers" or "mcpServers"). */
+static int load_servers(struct loader *L, const char *key, const struct ydoc_node *n,
+                        struct config *c)
 {
     if (n->kind == YDOC_SCALAR && ydoc_scalar_type(n) == YDOC_T_NULL)
         return 0;
     if (n->kind != YDOC_MAP)
-        return fail(L, n, "'servers' must be a mapping of server names to servers");
+        return fail(L, n, "'%s' must be a mapping of server names to servers", key);
     c->servers = xcalloc(n->npairs ? n->npairs : 1, sizeof *c->servers);
     for (size_t i = 0; i < n->npairs; i++) {
         c->nservers++;
@@ -393,9 +471,9 @@ static int load_doc(struct loader *L, struct config *c)
     else if (is_json && ydoc_map_get(root, "servers"))
         L->fmt = FMT_VSCODE;
     if (L->fmt == FMT_CLAUDE)
-        return load_servers(L, v, c);
+        return load_servers(L, "mcpServers", v, c);
     if (L->fmt == FMT_VSCODE)
-        return load_servers(L, ydoc_map_get(root, "servers"), c);
+        return load_servers(L, "servers", ydoc_map_get(root, "servers"), c);
     if (check_keys(L, root, "the configuration", top_keys) < 0)
         return -1;
     if ((v = ydoc_map_get(root, "data_dir"))) {
@@ -408,14 +486,19 @@ static int load_doc(struct loader *L, struct config *c)
         }
         if (d[0] == '~' && (d[1] == '/' || !d[1])) {
             const char *h = getenv("HOME");
-            char *e = xasprintf("%s%s", h ? h : "", d + 1);
+            if (!h || !*h) {
+                free(d);
+                return fail(L, v, "'data_dir' starts with ~ but HOME is not set");
+            }
+            char *e = xasprintf("%s%s", h, d + 1);
             free(d);
             d = e;
         }
         free(c->data_dir);
         c->data_dir = d;
     }
-    if ((v = ydoc_map_get(root, "queue"))) {
+    if ((v = ydoc_map_get(root, "queue")) &&
+        !(v->kind == YDOC_SCALAR && ydoc_scalar_type(v) == YDOC_T_NULL)) {
         if (v->kind != YDOC_MAP)
             return fail(L, v, "'queue' must be a mapping (concurrency, timeout, retries)");
         if (check_keys(L, v, "queue", queue_keys) < 0)
@@ -424,12 +507,14 @@ static int load_doc(struct loader *L, struct config *c)
         if ((q = ydoc_map_get(v, "concurrency")) &&
             positive_int(L, q, "concurrency", &c->queue_concurrency) < 0)
             return -1;
-        if ((q = ydoc_map_get(v, "timeout")) && duration(L, q, "timeout", &c->queue_timeout_ms) < 0)
+        if ((q = ydoc_map_get(v, "timeout")) &&
+            duration(L, q, "timeout", &c->queue_timeout_ms) < 0)
             return -1;
-        if ((q = ydoc_map_get(v, "retries")) && positive_int(L, q, "retries", &c->queue_retries) < 0)
+        if ((q = ydoc_map_get(v, "retries")) &&
+            positive_int(L, q, "retries", &c->queue_retries) < 0)
             return -1;
     }
-    if ((v = ydoc_map_get(root, "servers")) && load_servers(L, v, c) < 0)
+    if ((v = ydoc_map_get(root, "servers")) && load_servers(L, "servers", v, c) < 0)
         return -1;
     return 0;
 }
@@ -447,8 +532,7 @@ int config_load_string(const char *name, const char *text, size_t len, struct co
     c->queue_concurrency = 10;
     c->queue_timeout_ms = 300000;
     c->queue_retries = 3;
-    int rc = load_doc(&L, c);
-    /* Names must be unique (YAML already refuses duplicate keys). */
+    int rc = load_doc(&L, c);   /* server names are unique: ydoc refuses duplicate keys */
     ydoc_free(L.d);
     if (rc < 0) {
         config_free(c);

@@ -1,11 +1,21 @@
 /* ydoc.c — YAML/JSON into a position-keeping tree (see ydoc.h).
+ *
  * libyaml's event parser builds the tree; every node keeps the line and
- * column where it started. */
+ * column where it started. Refused: more than one document, anchors and
+ * aliases, non-scalar keys, duplicate keys, tags other than the core
+ * schema's (a scalar tagged !!str or ! counts as quoted: it is a string).
+ *
+ * JSON goes through libyaml too, so JSON errors have positions. Text that
+ * is valid JSON (checked with cJSON) is first rewritten in place, keeping
+ * every column of every node: tabs outside strings become spaces (YAML does
+ * not allow tabs everywhere JSON does) and UTF-16 surrogate pairs
+ * (\ud83d\ude00, which libyaml refuses) become one \U escape, padded with
+ * spaces after the string's closing quote. A file whose name ends in .json
+ * must be strict JSON. */
 #include "ydoc.h"
 #include "util.h"
 
 #include <ctype.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,8 +90,23 @@ const char *ydoc_kind_name(enum ydoc_kind k)
 struct parse {
     yaml_parser_t p;
     const char *name;
+    const char *text;            /* what libyaml reads, for error hints */
+    size_t len;
     char *err;
 };
+
+/* Whether the indentation of line (0-based) in text contains a tab. */
+static int indent_has_tab(const char *text, size_t len, size_t line)
+{
+    size_t i = 0;
+    for (size_t l = 0; l < line && i < len; i++)
+        if (text[i] == '\n')
+            l++;
+    for (; i < len && (text[i] == ' ' || text[i] == '\t'); i++)
+        if (text[i] == '\t')
+            return 1;
+    return 0;
+}
 
 static int next_event(struct parse *ps, yaml_event_t *ev)
 {
@@ -89,9 +114,31 @@ static int next_event(struct parse *ps, yaml_event_t *ev)
         return 0;
     const yaml_mark_t *m = &ps->p.problem_mark;
     const char *ctx = ps->p.context;
-    ps->err = errat(ps->name, (int)m->line + 1, (int)m->column + 1, "%s%s%s",
+    const char *hint = indent_has_tab(ps->text, ps->len, m->line)
+                           ? " (YAML does not allow tabs for indentation; use spaces)" : "";
+    ps->err = errat(ps->name, (int)m->line + 1, (int)m->column + 1, "%s%s%s%s",
                     ps->p.problem ? ps->p.problem : "syntax error", ctx ? " " : "",
-                    ctx ? ctx : "");
+                    ctx ? ctx : "", hint);
+    return -1;
+}
+
+/* Tags: the core schema's are accepted (a scalar tagged !!str or with the
+ * non-specific "!" is a string); any other tag is refused. Returns 1 when
+ * the scalar must be read as a string, 0 otherwise, -1 on refusal. */
+static int check_tag(struct parse *ps, const yaml_event_t *ev, const yaml_char_t *utag)
+{
+    static const char *const core[] = {"null", "bool", "int", "float", "map", "seq"};
+    const char *tag = (const char *)utag;
+    if (!tag)
+        return 0;
+    if (!strcmp(tag, "!") || !strcmp(tag, YAML_STR_TAG))
+        return 1;
+    if (!strncmp(tag, "tag:yaml.org,2002:", 18))
+        for (size_t i = 0; i < ARRAY_LEN(core); i++)
+            if (!strcmp(tag + 18, core[i]))
+                return 0;
+    ps->err = errat(ps->name, (int)ev->start_mark.line + 1, (int)ev->start_mark.column + 1,
+                    "tag '%s' is not supported; remove it", tag);
     return -1;
 }
 
@@ -116,10 +163,13 @@ static struct ydoc_node *build(struct parse *ps, yaml_event_t *ev, int depth)
                             "anchors (&%s) are not supported", ev->data.scalar.anchor);
             return NULL;
         }
+        int as_string = check_tag(ps, ev, ev->data.scalar.tag);
+        if (as_string < 0)
+            return NULL;
         struct ydoc_node *n = node_new(YDOC_SCALAR, &ev->start_mark);
         n->len = ev->data.scalar.length;
         n->str = xstrndup((const char *)ev->data.scalar.value, n->len);
-        n->quoted = ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
+        n->quoted = as_string || ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
         return n;
     }
     case YAML_SEQUENCE_START_EVENT:
@@ -127,6 +177,16 @@ static struct ydoc_node *build(struct parse *ps, yaml_event_t *ev, int depth)
         int is_map = ev->type == YAML_MAPPING_START_EVENT;
         const yaml_char_t *anchor = is_map ? ev->data.mapping_start.anchor
                                            : ev->data.sequence_start.anchor;
+        const yaml_char_t *tag = is_map ? ev->data.mapping_start.tag
+                                        : ev->data.sequence_start.tag;
+        if (!anchor && check_tag(ps, ev, tag) != 0) {
+            if (!ps->err)
+                ps->err = errat(ps->name, (int)ev->start_mark.line + 1,
+                                (int)ev->start_mark.column + 1,
+                                "tag '%s' cannot be used on a %s", (const char *)tag,
+                                is_map ? "mapping" : "sequence");
+            return NULL;
+        }
         if (anchor) {
             ps->err = errat(ps->name, (int)ev->start_mark.line + 1,
                             (int)ev->start_mark.column + 1, "anchors (&%s) are not supported",
@@ -192,76 +252,193 @@ static struct ydoc_node *build(struct parse *ps, yaml_event_t *ev, int depth)
     }
 }
 
-/* JSON allows tabs as whitespace where YAML's block syntax does not; in a
- * JSON document (first non-space is { or [) tabs outside strings become
- * spaces, which keeps every column where it was. */
-static char *detab_json(const char *text, size_t len)
+/* === JSON === */
+
+static int ends_with(const char *s, const char *suffix)
 {
-    size_t i = 0;
-    while (i < len && isspace((unsigned char)text[i]))
-        i++;
-    if (i == len || (text[i] != '{' && text[i] != '['))
-        return NULL;
-    char *t = xstrndup(text, len);
-    int in_str = 0;
-    for (size_t k = 0; k < len; k++) {
-        if (in_str) {
-            if (t[k] == '\\')
-                k++;
-            else if (t[k] == '"')
-                in_str = 0;
-        } else if (t[k] == '"') {
-            in_str = 1;
-        } else if (t[k] == '\t') {
-            t[k] = ' ';
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* Line and column (1-based, counting UTF-8 characters) of offset in text. */
+static void text_position(const char *text, size_t off, int *line, int *col)
+{
+    *line = 1;
+    *col = 1;
+    for (size_t i = 0; i < off; i++) {
+        if (text[i] == '\n') {
+            (*line)++;
+            *col = 1;
+        } else if (((unsigned char)text[i] & 0xC0) != 0x80) {
+            (*col)++;
         }
     }
+}
+
+static int hex4(const char *p, unsigned *out)
+{
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        int c = (unsigned char)p[i];
+        if (!isxdigit(c))
+            return -1;
+        v = v * 16 + (unsigned)(isdigit(c) ? c - '0' : tolower(c) - 'a' + 10);
+    }
+    *out = v;
+    return 0;
+}
+
+/* The rewrite described at the top of the file; text must be valid JSON.
+ * The result has the same length and every node the same position. */
+static char *json_rewrite(const char *text, size_t len)
+{
+    char *t = xmalloc(len + 1);
+    size_t o = 0, pad = 0;
+    int in_str = 0;
+    for (size_t k = 0; k < len; k++) {
+        char c = text[k];
+        if (!in_str) {
+            in_str = c == '"';
+            t[o++] = c == '\t' ? ' ' : c;
+            continue;
+        }
+        unsigned hi, lo;
+        if (c == '\\' && k + 11 < len && text[k + 1] == 'u' && hex4(text + k + 2, &hi) == 0 &&
+            hi >= 0xD800 && hi <= 0xDBFF && text[k + 6] == '\\' && text[k + 7] == 'u' &&
+            hex4(text + k + 8, &lo) == 0 && lo >= 0xDC00 && lo <= 0xDFFF) {
+            unsigned cp = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
+            snprintf(t + o, 11, "\\U%08X", cp);
+            o += 10;
+            pad += 2;
+            k += 11;
+        } else if (c == '\\' && k + 1 < len) {
+            t[o++] = c;
+            t[o++] = text[++k];
+        } else if (c == '"') {
+            t[o++] = c;
+            for (; pad; pad--)
+                t[o++] = ' ';
+            in_str = 0;
+        } else {
+            t[o++] = c;
+        }
+    }
+    t[o] = '\0';
     return t;
 }
 
-/* A *.json file must be strict JSON (YAML would accept trailing commas,
- * comments and unquoted keys): check it with cJSON and report where. */
-static int check_json(const char *name, const char *text, size_t len, char **errmsg)
+/* The innermost bracket ('{' or '[') still open at offset end of JSON
+ * text, or 0. */
+static char innermost_open(const char *text, size_t end)
 {
-    size_t n = strlen(name);
-    if (n < 5 || strcmp(name + n - 5, ".json") != 0)
-        return 0;
-    const char *end = NULL;
-    cJSON *j = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-    if (j) {
-        cJSON_Delete(j);
-        return 0;
-    }
-    size_t off = end && end >= text && end <= text + len ? (size_t)(end - text) : 0;
-    int line = 1, col = 1;
-    for (size_t i = 0; i < off; i++) {
-        if (text[i] == '\n') {
-            line++;
-            col = 1;
-        } else {
-            col++;
+    char stack[1024];
+    size_t depth = 0;
+    int in_str = 0;
+    for (size_t i = 0; i < end; i++) {
+        char c = text[i];
+        if (in_str) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_str = 0;
+        } else if (c == '"') {
+            in_str = 1;
+        } else if (c == '{' || c == '[') {
+            if (depth == sizeof stack)
+                return 0;
+            stack[depth++] = c;
+        } else if ((c == '}' || c == ']') && depth) {
+            depth--;
         }
     }
-    *errmsg = xasprintf("%s:%d:%d: invalid JSON here (a trailing comma, a comment or a "
-                        "missing quote?)", name, line, col);
+    return depth ? stack[depth - 1] : 0;
+}
+
+/* Decide how text is read. JSON-looking text (first non-space character {
+ * or [) that cJSON accepts is rewritten into *prepared; text in a file
+ * named *.json must be such text, else an error says where it stops being
+ * JSON. Anything else is left to libyaml (*prepared = NULL). */
+static int json_prepare(const char *name, const char *text, size_t len, char **prepared,
+                        char **errmsg)
+{
+    *prepared = NULL;
+    size_t i = 0;
+    if (len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3))
+        i = 3;   /* a UTF-8 byte order mark */
+    size_t body = i;
+    while (i < len && isspace((unsigned char)text[i]))
+        i++;
+    int looks = i < len && (text[i] == '{' || text[i] == '[');
+    int must = ends_with(name, ".json");
+    if (!looks && !must)
+        return 0;
+    const char *end = NULL;
+    cJSON *j = cJSON_ParseWithLengthOpts(text + body, len - body, &end, 0);
+    cJSON_Delete(j);
+    size_t off = end && end >= text && end <= text + len ? (size_t)(end - text) : body;
+    if (j) {
+        while (off < len && isspace((unsigned char)text[off]))
+            off++;
+        if (off == len) {
+            *prepared = json_rewrite(text, len);
+            return 0;
+        }
+    }
+    if (!must)
+        return 0;
+    /* cJSON stops one character after a key that does not start with '"'. */
+    if (!j && off > body + 1 && off <= len && !isspace((unsigned char)text[off - 1]) &&
+        text[off - 1] != '"') {
+        size_t p = off - 1;
+        while (p > body && isspace((unsigned char)text[p - 1]))
+            p--;
+        if (p > body && (text[p - 1] == '{' || text[p - 1] == ',') &&
+            innermost_open(text + body, off - 1 - body) == '{')
+            off--;
+    }
+    int line, col;
+    text_position(text + body, off - body, &line, &col);
+    char c = off < len ? text[off] : '\0';
+    size_t before = off;
+    while (before > body && isspace((unsigned char)text[before - 1]))
+        before--;
+    const char *what;
+    if (j)
+        what = "unexpected text after the JSON value";
+    else if (off >= len)
+        what = "invalid JSON: the file ends too early";
+    else if (c == '/')
+        what = "invalid JSON: comments are not allowed";
+    else if ((c == '}' || c == ']') && before > body && text[before - 1] == ',')
+        what = "invalid JSON: a trailing comma is not allowed";
+    else if (c == '\'')
+        what = "invalid JSON: strings need double quotes";
+    else if (isalpha((unsigned char)c) && before > body &&
+             (text[before - 1] == '{' || text[before - 1] == ','))
+        what = "invalid JSON: keys need double quotes";
+    else
+        what = "invalid JSON here (a missing comma, quote or bracket?)";
+    *errmsg = xasprintf("%s:%d:%d: %s", name, line, col, what);
     return -1;
 }
 
 int ydoc_load_string(const char *name, const char *text, size_t len, struct ydoc **out,
                      char **errmsg)
 {
-    if (check_json(name, text, len, errmsg) < 0)
+    char *prepared;
+    if (json_prepare(name, text, len, &prepared, errmsg) < 0)
         return -1;
     struct parse ps;
     memset(&ps, 0, sizeof ps);
     ps.name = name;
-    char *detabbed = detab_json(text, len);
+    ps.text = prepared ? prepared : text;
+    ps.len = len;
     if (!yaml_parser_initialize(&ps.p)) {
-        free(detabbed);
+        free(prepared);
         *errmsg = xasprintf("%s: cannot initialise the YAML parser", name);
         return -1;
     }
-    yaml_parser_set_input_string(&ps.p, (const unsigned char *)(detabbed ? detabbed : text), len);
+    yaml_parser_set_input_string(&ps.p, (const unsigned char *)ps.text, len);
     struct ydoc *d = xcalloc(1, sizeof *d);
     d->name = xstrdup(name);
     yaml_event_t ev;
@@ -296,12 +473,12 @@ int ydoc_load_string(const char *name, const char *text, size_t len, struct ydoc
         d->root = NULL;
     }
     yaml_parser_delete(&ps.p);
-    free(detabbed);
+    free(prepared);
     *out = d;
     return 0;
 fail:
     yaml_parser_delete(&ps.p);
-    free(detabbed);
+    free(prepared);
     ydoc_free(d);
     *errmsg = ps.err ? ps.err : xasprintf("%s: cannot parse", name);
     return -1;
@@ -362,10 +539,10 @@ enum ydoc_scalar_type ydoc_scalar_type(const struct ydoc_node *n)
         return YDOC_T_INT;
     if (!strncmp(s, "0o", 2) && all_match(s, "01234567", 2))
         return YDOC_T_INT;
-    static const char *const specials[] = {".inf", ".Inf", ".INF", "-.inf", "-.Inf", "-.INF",
-                                           "+.inf", ".nan", ".NaN", ".NAN"};
-    for (size_t i = 0; i < ARRAY_LEN(specials); i++)
-        if (!strcmp(s, specials[i]))
+    static const char *const inf[] = {".inf", ".Inf", ".INF"};
+    static const char *const nan[] = {".nan", ".NaN", ".NAN"};
+    for (size_t i = 0; i < ARRAY_LEN(inf); i++)
+        if (!strcmp(s + sign, inf[i]) || !strcmp(s, nan[i]))
             return YDOC_T_FLOAT;
     /* [-+]? ( \. [0-9]+ | [0-9]+ ( \. [0-9]* )? ) ( [eE] [-+]? [0-9]+ )? */
     const char *p = s + sign;
