@@ -254,6 +254,9 @@ static struct ydoc_node *build(struct parse *ps, yaml_event_t *ev, int depth)
 
 /* === JSON === */
 
+static int ydoc_load_prepared(const char *name, const char *text, size_t len, char *prepared,
+                              struct ydoc **out, char **errmsg);
+
 static int ends_with(const char *s, const char *suffix)
 {
     size_t n = strlen(s), m = strlen(suffix);
@@ -422,12 +425,70 @@ static int json_prepare(const char *name, const char *text, size_t len, char **p
     return -1;
 }
 
+/* VS Code's mcp.json is JSON with comments: in a *.json file, // and
+ * block comments outside strings become spaces (newlines kept, so every
+ * position stays). Returns a copy, or NULL when there is no comment. */
+static char *blank_comments(const char *name, const char *text, size_t len)
+{
+    if (!ends_with(name, ".json"))
+        return NULL;
+    char *t = NULL;
+    int in_str = 0;
+    for (size_t i = 0; i < len; i++) {
+        const char *src = t ? t : text;
+        if (in_str) {
+            if (src[i] == '\\')
+                i++;
+            else if (src[i] == '"')
+                in_str = 0;
+            continue;
+        }
+        if (src[i] == '"') {
+            in_str = 1;
+            continue;
+        }
+        if (src[i] != '/' || i + 1 >= len || (src[i + 1] != '/' && src[i + 1] != '*'))
+            continue;
+        if (!t)
+            t = xstrndup(text, len);
+        int block = text[i + 1] == '*';
+        size_t j = i;
+        for (; j < len; j++) {
+            if (!block && text[j] == '\n')
+                break;
+            int closes = block && j > i + 2 && text[j - 1] == '*' && text[j] == '/';
+            if (text[j] != '\n')
+                t[j] = ' ';
+            if (closes) {
+                j++;
+                break;
+            }
+        }
+        i = j - 1;
+    }
+    return t;
+}
+
 int ydoc_load_string(const char *name, const char *text, size_t len, struct ydoc **out,
                      char **errmsg)
 {
+    char *uncommented = blank_comments(name, text, len);
+    if (uncommented)
+        text = uncommented;
     char *prepared;
-    if (json_prepare(name, text, len, &prepared, errmsg) < 0)
+    int rc = json_prepare(name, text, len, &prepared, errmsg);
+    if (rc < 0) {
+        free(uncommented);
         return -1;
+    }
+    rc = ydoc_load_prepared(name, text, len, prepared, out, errmsg);
+    free(uncommented);
+    return rc;
+}
+
+static int ydoc_load_prepared(const char *name, const char *text, size_t len, char *prepared,
+                              struct ydoc **out, char **errmsg)
+{
     struct parse ps;
     memset(&ps, 0, sizeof ps);
     ps.name = name;
