@@ -1,0 +1,142 @@
+// client.mjs — benchmark 1: mcpdeck's MCP client against the official
+// TypeScript SDK client, side by side on the same machine in the same run.
+//
+//   node client.mjs BENCH_CLIENT COLDSTART
+//
+// Both talk to server-everything over stdio and call its `echo` tool (see
+// bench_client.c and sdk_client.mjs). The two clients run in alternation,
+// ROUNDS times each (fresh client + server per round); each figure is the
+// median over the rounds. Cold start (fork/exec of the client to its first
+// tools/list answer, bench/coldstart.c) is sampled COLD_RUNS times each,
+// alternating too. Prints a table with ratios mcpdeck/SDK and the targets,
+// appends rows to $BENCH_SUMMARY when set; exits 1 if any run failed.
+//
+// Environment: CLIENT_ROUNDS (5), CLIENT_CALLS (2000), CLIENT_WARMUP (200),
+// CLIENT_INFLIGHT (16), COLD_RUNS (5), BENCH_SUMMARY (a TSV file for bench/run.sh's final table).
+import { execFileSync } from "node:child_process";
+import { appendFileSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const top = join(here, "..");
+const mods = join(top, "tests/servers/node_modules");
+const server = join(mods, "@modelcontextprotocol/server-everything/dist/index.js");
+const sdkVersion = JSON.parse(
+    readFileSync(join(mods, "@modelcontextprotocol/sdk/package.json"), "utf8")).version;
+const node = process.execPath;
+const [benchClient, coldstart] = process.argv.slice(2);
+if (!benchClient || !coldstart) {
+    console.error("usage: node client.mjs BENCH_CLIENT COLDSTART");
+    process.exit(2);
+}
+const env = (k, d) => Number(process.env[k] || d);
+const ROUNDS = env("CLIENT_ROUNDS", 5), CALLS = env("CLIENT_CALLS", 2000);
+const WARMUP = env("CLIENT_WARMUP", 200), INFLIGHT = env("CLIENT_INFLIGHT", 16);
+const COLD_RUNS = env("COLD_RUNS", 5);
+
+const load = ["-w", String(WARMUP), "-n", String(CALLS), "-c", String(INFLIGHT)];
+const serverCmd = ["--", node, server, "stdio"];
+const clients = {
+    mcpdeck: [benchClient, ...load, ...serverCmd],
+    sdk: [node, join(here, "sdk_client.mjs"), ...load, ...serverCmd],
+};
+const coldCmd = {
+    mcpdeck: [benchClient, "--coldstart", ...serverCmd],
+    sdk: [node, join(here, "sdk_client.mjs"), "--coldstart", ...serverCmd],
+};
+
+function run(argv) {
+    return execFileSync(argv[0], argv.slice(1), {
+        cwd: top, encoding: "utf8", timeout: 60000, stdio: ["ignore", "pipe", "inherit"],
+    });
+}
+
+const median = (v) => {
+    const s = [...v].sort((a, b) => a - b);
+    const m = s.length >> 1;
+    return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+// samples[client][phase][field] = [values...]
+const samples = { mcpdeck: {}, sdk: {} };
+const cold = { mcpdeck: [], sdk: [] };
+let failed = false;
+
+function record(who, out) {
+    for (const line of out.split("\n").filter(Boolean)) {
+        const r = JSON.parse(line);
+        const ph = (samples[who][r.phase] ||= {});
+        for (const [k, v] of Object.entries(r))
+            if (typeof v === "number") (ph[k] ||= []).push(v);
+    }
+}
+
+const t0 = Date.now();
+try {
+    for (let i = 0; i < ROUNDS; i++) {
+        const order = i % 2 ? ["sdk", "mcpdeck"] : ["mcpdeck", "sdk"];
+        for (const who of order) record(who, run(clients[who]));
+    }
+    for (let i = 0; i < COLD_RUNS; i++) {
+        const order = i % 2 ? ["sdk", "mcpdeck"] : ["mcpdeck", "sdk"];
+        for (const who of order) {
+            const r = JSON.parse(run([coldstart, "-r", "1", "--", ...coldCmd[who]]));
+            cold[who].push(r.median_ms);
+        }
+    }
+} catch (e) {
+    console.error(`client benchmark failed: ${e.message}`);
+    failed = true;
+}
+if (failed) process.exit(1);
+
+const fig = (who, phase, k) => median(samples[who][phase][k]);
+const rows = [];
+// [label, mcpdeck, sdk, digits, target (ratio bound), "ge"|"le"]
+for (const [phase, label] of [["seq", "sequential"], ["conc", `${INFLIGHT} in flight`]]) {
+    const seqTarget = phase === "seq";
+    rows.push([`${label}: calls/s`, fig("mcpdeck", phase, "calls_per_s"),
+        fig("sdk", phase, "calls_per_s"), 0, seqTarget ? 1.25 : null, "ge"]);
+    rows.push([`${label}: p50 latency ms`, fig("mcpdeck", phase, "p50_ms"),
+        fig("sdk", phase, "p50_ms"), 3, null]);
+    rows.push([`${label}: p95 latency ms`, fig("mcpdeck", phase, "p95_ms"),
+        fig("sdk", phase, "p95_ms"), 3, null]);
+    rows.push([`${label}: client CPU us/call`, fig("mcpdeck", phase, "cpu_us_per_call"),
+        fig("sdk", phase, "cpu_us_per_call"), 1, 0.1, "le"]);
+    rows.push([`${label}:   of which user us/call`,
+        fig("mcpdeck", phase, "cpu_user_s") * 1e6 / CALLS,
+        fig("sdk", phase, "cpu_user_s") * 1e6 / CALLS, 1, null]);
+    rows.push([`${label}:   of which sys us/call`,
+        fig("mcpdeck", phase, "cpu_sys_s") * 1e6 / CALLS,
+        fig("sdk", phase, "cpu_sys_s") * 1e6 / CALLS, 1, null]);
+}
+rows.push([`cold start to tools/list ms`, median(cold.mcpdeck), median(cold.sdk), 1, null]);
+
+const fmt = (v, d) => v.toFixed(d);
+const targetText = (t, dir) => (t == null ? "" : `${dir === "ge" ? ">=" : "<="} ${t}x`);
+const verdict = (ratio, t, dir) =>
+    t == null ? "" : (dir === "ge" ? ratio >= t : ratio <= t) ? "met" : "MISSED";
+
+console.log(`\nMCP client: mcpdeck vs @modelcontextprotocol/sdk ${sdkVersion} Client + ` +
+    `StdioClientTransport (node ${process.versions.node})`);
+console.log(`server-everything echo over stdio; ${WARMUP} warm-up calls, then ${CALLS} ` +
+    `sequential and ${CALLS} with ${INFLIGHT} in flight; median of ${ROUNDS} rounds; ` +
+    `cold start median of ${COLD_RUNS}`);
+console.log(`${"figure".padEnd(38)} ${"mcpdeck".padStart(10)} ${"SDK".padStart(10)} ` +
+    `${"ratio".padStart(7)}  target`);
+const summary = process.env.BENCH_SUMMARY;
+for (const [label, a, b, d, t, dir] of rows) {
+    const ratio = a / b;
+    const v = verdict(ratio, t, dir);
+    console.log((`${label.padEnd(38)} ${fmt(a, d).padStart(10)} ${fmt(b, d).padStart(10)} ` +
+        `${(ratio.toFixed(2) + "x").padStart(7)}  ${targetText(t, dir)} ${v}`).trimEnd());
+    if (summary && !label.includes("of which"))
+        appendFileSync(summary, ["client " + label, fmt(a, d), "SDK", fmt(b, d),
+            ratio.toFixed(2) + "x", targetText(t, dir), v].join("\t") + "\n");
+}
+// The spread, to judge the noise on a shared machine.
+for (const [phase, k, d] of [["seq", "calls_per_s", 0], ["seq", "cpu_us_per_call", 1]])
+    console.log(`rounds, ${phase} ${k}: ` + ["mcpdeck", "sdk"].map((who) =>
+        `${who} ${samples[who][phase][k].map((v) => v.toFixed(d)).join(" ")}`).join("; "));
+console.log(`(${((Date.now() - t0) / 1000).toFixed(1)} s)`);

@@ -1,0 +1,129 @@
+#!/bin/sh
+# bench/run.sh — `make bench`: every benchmark in bench/ (bench/README.md),
+# each beside its peer in the same run on the same machine, then one table.
+#
+#   sh bench/run.sh [client] [queue] [batch]      (default: all three)
+#
+# Needs build/mcpdeck and build/libmcpdeck.a (make builds them). Compiles
+# the C bench programs into $BUILD/bench/, installs the npm peers (npm ci
+# in tests/servers and bench/) and, as root, redis-server and time from
+# Debian when missing. Starts its own redis-server on 127.0.0.1 on a free
+# port and stops it at the end. Slow figures never fail the run; a
+# benchmark that breaks (a call fails, a count is wrong) makes it exit 1.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+BUILD=${BUILD:-build}
+which=${*:-client queue batch}
+out=$(mktemp -d /tmp/mcpdeck-bench.XXXXXX)
+export BENCH_SUMMARY="$out/summary.tsv"
+: >"$BENCH_SUMMARY"
+status=0
+redis_pid=""
+redis_port=""
+
+cleanup() {
+    if [ -n "$redis_pid" ]; then
+        redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || kill "$redis_pid" 2>/dev/null
+        wait "$redis_pid" 2>/dev/null
+        redis_pid=""
+    fi
+    [ "${KEEP:-0}" = 1 ] || rm -rf "$out"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+say() { echo "bench: $*" >&2; }
+apt_install() {   # apt_install PACKAGE: only as root, only when missing
+    dpkg -s "$1" >/dev/null 2>&1 && return 0
+    [ "$(id -u)" = 0 ] || { say "$1 is missing (apt-get install $1)"; return 1; }
+    say "installing $1 (apt-get)"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1"; } \
+        >"$out/apt-$1.log" 2>&1 || { say "apt-get install $1 failed: $out/apt-$1.log"; return 1; }
+}
+npm_ci() {   # npm_ci DIR: npm ci when node_modules is missing or older than the lock
+    if [ ! -f "$1/node_modules/.stamp" ] || [ "$1/package-lock.json" -nt "$1/node_modules/.stamp" ]
+    then
+        say "npm ci in $1"
+        (cd "$1" && npm ci --no-audit --no-fund --loglevel=error >&2) || return 1
+        touch "$1/node_modules/.stamp"
+    fi
+}
+wants() { case " $which " in *" $1 "*) return 0 ;; esac; return 1; }
+for w in $which; do
+    case $w in client | queue | batch) ;;
+    *) say "unknown benchmark '$w' (client, queue, batch)"; exit 2 ;; esac
+done
+
+# === build the bench programs ===
+for f in "$BUILD/mcpdeck" "$BUILD/libmcpdeck.a"; do
+    [ -f "$f" ] || { say "$f is missing: run make first"; exit 1; }
+done
+PKGS="ncursesw libcurl libcjson sqlite3 libgit2 yaml-0.1 libcrypto"
+CFLAGS_B="-O2 -g -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 \
+-Wno-unused-parameter -D_GNU_SOURCE -Isrc -I$BUILD $(pkg-config --cflags $PKGS)"
+LIBS_B="$BUILD/libmcpdeck.a $(pkg-config --libs $PKGS) -lpthread -lm"
+mkdir -p "$BUILD/bench"
+# shellcheck disable=SC2086
+${CC:-cc} $CFLAGS_B -o "$BUILD/bench/bench_client" bench/bench_client.c $LIBS_B &&
+    ${CC:-cc} $CFLAGS_B -o "$BUILD/bench/bench_queue" bench/bench_queue.c $LIBS_B &&
+    ${CC:-cc} $CFLAGS_B -o "$BUILD/bench/coldstart" bench/coldstart.c ||
+    { say "cannot compile the bench programs"; exit 1; }
+
+# === node: the pinned Node 22 from tests/servers ===
+npm_ci tests/servers || { say "npm ci in tests/servers failed"; exit 1; }
+NODE=$(readlink -f tests/servers/node_modules/.bin/node 2>/dev/null)
+[ -x "$NODE" ] || NODE=$(command -v node)
+export NODE
+
+started=$(date +%s)
+if wants client; then
+    timeout 300 "$NODE" bench/client.mjs "$top/$BUILD/bench/bench_client" \
+        "$top/$BUILD/bench/coldstart" || { say "client benchmark FAILED"; status=1; }
+fi
+
+if wants queue; then
+    # The peer: BullMQ on a redis-server of our own.
+    if apt_install redis-server && npm_ci bench; then
+        redis_port=$("$NODE" -e 'const s = require("net").createServer();
+            s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')
+        mkdir -p "$out/redis"
+        redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$out/redis" \
+            --logfile "$out/redis/redis.log" --daemonize no &
+        redis_pid=$!
+        i=0
+        until redis-cli -p "$redis_port" ping >/dev/null 2>&1; do
+            i=$((i + 1))
+            [ $i -gt 100 ] && { say "redis-server did not start"; status=1; break; }
+            sleep 0.05
+        done
+    else
+        say "BullMQ side skipped: its setup failed (see above)"
+        status=1
+    fi
+    mkdir -p "$out/queue"
+    timeout 300 "$NODE" bench/queue.mjs "$top/$BUILD/bench/bench_queue" "$out/queue" \
+        ${redis_pid:+"$redis_port"} || { say "queue benchmark FAILED"; status=1; }
+    if [ -n "$redis_pid" ]; then
+        redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || kill "$redis_pid"
+        wait "$redis_pid" 2>/dev/null
+        redis_pid=""
+    fi
+fi
+
+if wants batch; then
+    apt_install time || true
+    timeout 300 sh bench/batch.sh "$top/$BUILD/mcpdeck" "$out" ||
+        { say "batch benchmark FAILED"; status=1; }
+fi
+
+# === the table ===
+echo
+echo "Summary ($(($(date +%s) - started)) s; $(nproc) CPUs; $(uname -m))"
+awk -F'\t' '
+    BEGIN { f = "%-48s %10s %-7s %10s %7s  %s %s\n"
+            printf f, "benchmark", "mcpdeck", "peer", "peer value", "ratio", "target", "" }
+    { printf f, $1, $2, $3, $4, $5, $6, $7 }
+' "$BENCH_SUMMARY"
+[ $status -eq 0 ] || say "some benchmark FAILED (see above)"
+exit $status
