@@ -194,8 +194,10 @@ static int submit_ready(struct bstate *b)
             if (!ready)
                 continue;
             char *args = cJSON_PrintUnformatted(t->args);
-            struct jobq_spec spec = {t->id, b->batch, t->server, t->tool, args, t->priority,
-                                     t->timeout_ms, t->attempts};
+            struct jobq_spec spec = {.key = t->id, .batch = b->batch, .server = t->server,
+                                     .tool = t->tool, .args_json = args,
+                                     .priority = t->priority, .timeout_ms = t->timeout_ms,
+                                     .max_attempts = t->attempts};
             char *err = NULL;
             int rc = engine_submit(b->e, &spec, &t->job_id, &err);
             cJSON_free(args);
@@ -340,7 +342,7 @@ static int check_servers(struct bstate *b)
 
 static void print_plan(struct bstate *b)
 {
-    printf("plan for %s: %zu tasks\n", b->f.doc->name, b->f.n);
+    printf("plan for %s: %zu tasks\n", b->f.name, b->f.n);
     /* levels: a task runs after everything it needs */
     int *level = xcalloc(b->f.n, sizeof *level);
     for (int pass = 0; pass < (int)b->f.n; pass++)
@@ -369,85 +371,99 @@ static void print_plan(struct bstate *b)
 
 /* === the run === */
 
+/* Fill one report row from the task and its job (loaded into *j, which
+ * the caller frees with job_fini; *text, *tg, *sc likewise). */
+static void make_row(struct bstate *b, struct btask *t, struct brow *r, struct job *j,
+                     char **text, char **tg, cJSON **sc)
+{
+    memset(r, 0, sizeof *r);
+    memset(j, 0, sizeof *j);
+    int have = t->job_id && engine_job(b->e, t->job_id, j) == 0;
+    *tg = target(t);
+    *text = NULL;
+    *sc = NULL;
+    r->id = t->id;
+    r->target = *tg;
+    r->job_id = t->job_id;
+    r->line = t->line;
+    r->col = t->col;
+    r->status = have ? job_status_name(j->status) : t->done ? "skipped" : "not run";
+    if (have) {
+        r->attempts = j->attempts;
+        if (j->finished_ms && j->started_ms)
+            r->duration_ms = j->finished_ms - j->started_ms;
+        r->is_error = j->result_is_error;
+        if (j->has_result) {
+            *text = engine_result_text(j);
+            r->result = *text;
+            *sc = engine_result_structured(j);
+            r->structured = *sc;
+        }
+    }
+    r->passed = t->done && !t->expect_failure;
+    r->error = t->expect_failure ? t->expect_failure : !t->done ? "not finished" : NULL;
+    r->progress_events = t->progress_events;
+    r->progress = t->progress;
+    r->total = t->total;
+}
+
+/* Stream the report: totals first (from what we know), then one row at a
+ * time, each loaded from the store and freed before the next. */
 static int write_report(struct bstate *b)
 {
-    struct brow *rows = xcalloc(b->f.n, sizeof *rows);
-    struct job *jobs = xcalloc(b->f.n, sizeof *jobs);
-    char **texts = xcalloc(b->f.n, sizeof *texts), **targets = xcalloc(b->f.n, sizeof *targets);
-    cJSON **structs = xcalloc(b->f.n, sizeof *structs);
-    int any_failed = 0;
+    struct breport_totals tot = {b->f.n, 0, 0, 0, 0, 0, util_now_ms() - b->started};
     for (size_t i = 0; i < b->f.n; i++) {
         struct btask *t = &b->f.tasks[i];
-        struct brow *r = &rows[i];
-        int have = t->job_id && engine_job(b->e, t->job_id, &jobs[i]) == 0;
-        targets[i] = target(t);
-        r->id = t->id;
-        r->target = targets[i];
-        r->job_id = t->job_id;
-        r->line = t->node->line;
-        r->col = t->node->col;
-        r->status = have ? job_status_name(jobs[i].status)
-                    : t->done ? "skipped" : "not run";
-        if (have) {
-            r->attempts = jobs[i].attempts;
-            if (jobs[i].finished_ms && jobs[i].started_ms)
-                r->duration_ms = jobs[i].finished_ms - jobs[i].started_ms;
-            r->is_error = jobs[i].result_is_error;
-            if (jobs[i].has_result) {
-                texts[i] = engine_result_text(&jobs[i]);
-                r->result = texts[i];
-                structs[i] = engine_result_structured(&jobs[i]);
-                r->structured = structs[i];
-            }
-        }
-        r->passed = t->done && !t->expect_failure;
-        r->error = t->expect_failure ? t->expect_failure
-                   : !t->done         ? "not finished"
-                                      : NULL;
-        r->progress_events = t->progress_events;
-        r->progress = t->progress;
-        r->total = t->total;
-        any_failed |= !r->passed;
+        int passed = t->done && !t->expect_failure;
+        tot.passed += passed;
+        tot.failed += !passed;
+        tot.unfinished += !t->done;
+        tot.skipped += t->done && !t->job_id;
     }
+    tot.succeeded = tot.passed;   /* refined below: an expected failure passes too */
     if (b->tty)
         fputs("\r\033[K", stderr);
-    size_t passed = 0;
-    for (size_t i = 0; i < b->f.n; i++)
-        passed += rows[i].passed;
-    int64_t wall = util_now_ms() - b->started;
-    fprintf(stderr, "%zu tasks: %zu passed, %zu failed in %.2fs\n", b->f.n, passed,
-            b->f.n - passed, (double)wall / 1000.0);
+    fprintf(stderr, "%zu tasks: %zu passed, %zu failed in %.2fs\n", tot.total, tot.passed,
+            tot.failed, (double)tot.wall_ms / 1000.0);
     const char *fmt = b->o->format ? b->o->format : "text";
-    FILE *out = stdout;
+    FILE *out = strcmp(fmt, "text") == 0 && !b->o->output ? stderr : stdout;
     int rc = 0;
     if (b->o->output && !(out = fopen(b->o->output, "w"))) {
         fprintf(stderr, "mcpdeck: cannot write %s\n", b->o->output);
-        out = stdout;
-        rc = -1;
+        return 2;
     }
-    if (strcmp(fmt, "text") != 0 || b->o->output)
-        batch_report_write(out, fmt, b->f.doc->name, rows, b->f.n, wall);
-    else
-        batch_report_write(stderr, "text", b->f.doc->name, rows, b->f.n, wall);
-    if (out != stdout && fclose(out) != 0)
-        rc = -1;
     const char *gh = getenv("GITHUB_ACTIONS");
-    if (gh && strcmp(gh, "true") == 0)
-        batch_report_annotations(stdout, b->f.doc->name, rows, b->f.n);
-    fflush(stdout);
+    int annotate = gh && strcmp(gh, "true") == 0;
+    batch_report_begin(out, fmt, b->f.name, &tot);
     for (size_t i = 0; i < b->f.n; i++) {
-        if (rows[i].job_id && (jobs[i].id || jobs[i].server))
-            job_fini(&jobs[i]);
-        free(texts[i]);
-        free(targets[i]);
-        cJSON_Delete(structs[i]);
+        struct brow r;
+        struct job j;
+        char *text, *tg;
+        cJSON *sc;
+        make_row(b, &b->f.tasks[i], &r, &j, &text, &tg, &sc);
+        batch_report_row(out, fmt, &r, i);
+        if (!r.passed && annotate && out != stdout)
+            batch_report_annotation(stdout, b->f.name, &r);
+        job_fini(&j);
+        free(text);
+        free(tg);
+        cJSON_Delete(sc);
     }
-    free(rows);
-    free(jobs);
-    free(texts);
-    free(targets);
-    free(structs);
-    return rc < 0 ? 2 : any_failed ? 1 : 0;
+    if (batch_report_end(out, fmt, &tot) < 0)
+        rc = -1;
+    if (annotate && out == stdout)
+        for (size_t i = 0; i < b->f.n; i++) {
+            struct btask *t = &b->f.tasks[i];
+            if (t->done && !t->expect_failure)
+                continue;
+            struct brow r = {.id = t->id, .line = t->line, .col = t->col,
+                             .error = t->expect_failure ? t->expect_failure : "not finished"};
+            batch_report_annotation(stdout, b->f.name, &r);
+        }
+    if (out != stdout && out != stderr && fclose(out) != 0)
+        rc = -1;
+    fflush(stdout);
+    return rc < 0 ? 2 : tot.failed ? 1 : 0;
 }
 
 int batch_run(const struct batch_opts *o)
@@ -490,6 +506,7 @@ int batch_run(const struct batch_opts *o)
         rc = 0;
         goto out;
     }
+    bfile_drop_doc(&b.f);   /* every positioned check is done */
     engine_subscribe(b.e, on_event, &b);
     engine_set_elicit_handler(b.e, on_elicit, &b);
     loop_signal(engine_loop(b.e), SIGINT, on_sigint, &b);

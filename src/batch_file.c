@@ -159,6 +159,8 @@ static char *parse_task(struct ydoc *d, const struct ydoc_node *n, const struct 
                         size_t index, struct btask *t)
 {
     t->node = n;
+    t->line = n->line;
+    t->col = n->col;
     t->priority = df->priority;
     t->timeout_ms = df->timeout_ms;
     t->attempts = df->attempts;
@@ -349,6 +351,7 @@ int bfile_load(const char *path, struct bfile *f, char **errmsg)
     if (ydoc_load_file(path, &f->doc, errmsg) < 0)
         return -1;
     struct ydoc *d = f->doc;
+    f->name = xstrdup(d->name);
     const struct ydoc_node *list = d->root;
     if (!list) {
         err = xasprintf("%s: the batch file is empty; expected a list of tasks", d->name);
@@ -422,7 +425,16 @@ void bfile_fini(struct bfile *f)
     }
     free(f->tasks);
     ydoc_free(f->doc);
+    free(f->name);
     memset(f, 0, sizeof *f);
+}
+
+void bfile_drop_doc(struct bfile *f)
+{
+    for (size_t i = 0; i < f->n; i++)
+        f->tasks[i].node = f->tasks[i].tool_node = NULL;
+    ydoc_free(f->doc);
+    f->doc = NULL;
 }
 
 /* === expectations === */

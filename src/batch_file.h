@@ -23,8 +23,9 @@ struct bexpect {
 };
 
 struct btask {
-    const struct ydoc_node *node;
+    const struct ydoc_node *node;       /* valid until bfile_drop_doc() */
     const struct ydoc_node *tool_node;
+    int line, col;                      /* where the task starts */
     char *id;                    /* the task's id, or "#n" (1-based) when none given */
     int has_id;
     char *server;
@@ -49,6 +50,7 @@ struct btask {
 };
 
 struct bfile {
+    char *name;                  /* the file's name as given ("<stdin>" for -) */
     struct ydoc *doc;
     struct btask *tasks;
     size_t n;
@@ -58,6 +60,9 @@ struct bfile {
  * unknown needs, cycles. Returns 0, or -1 with *errmsg (file:line:col). */
 int bfile_load(const char *path, struct bfile *out, char **errmsg);
 void bfile_fini(struct bfile *f);
+/* Free the parsed YAML tree once every positioned check is done (a big
+ * batch should not carry it while it runs); node pointers become NULL. */
+void bfile_drop_doc(struct bfile *f);
 
 /* The task with this id, or NULL. */
 struct btask *bfile_find(struct bfile *f, const char *id);

@@ -74,90 +74,77 @@ static cJSON *row_json(const struct brow *r)
     return o;
 }
 
-int batch_report_write(FILE *out, const char *format, const char *name, const struct brow *rows,
-                       size_t n, int64_t wall_ms)
+void batch_report_begin(FILE *out, const char *format, const char *name,
+                        const struct breport_totals *t)
 {
-    int passed = 0, failed = 0;
-    for (size_t i = 0; i < n; i++)
-        rows[i].passed ? passed++ : failed++;
     if (strcmp(format, "json") == 0) {
-        cJSON *doc = cJSON_CreateObject();
-        cJSON *arr = cJSON_AddArrayToObject(doc, "tasks");
-        for (size_t i = 0; i < n; i++)
-            cJSON_AddItemToArray(arr, row_json(&rows[i]));
-        cJSON *sum = cJSON_AddObjectToObject(doc, "summary");
-        cJSON_AddNumberToObject(sum, "total", (double)n);
-        cJSON_AddNumberToObject(sum, "passed", passed);
-        cJSON_AddNumberToObject(sum, "failed", failed);
-        int st[4] = {0, 0, 0, 0};
-        for (size_t i = 0; i < n; i++)
-            st[strcmp(rows[i].status, "succeeded") == 0   ? 0
-               : strcmp(rows[i].status, "failed") == 0    ? 1
-               : strcmp(rows[i].status, "skipped") == 0   ? 2
-                                                          : 3]++;
-        cJSON_AddNumberToObject(sum, "succeeded", st[0]);
-        cJSON_AddNumberToObject(sum, "skipped", st[2]);
-        cJSON_AddNumberToObject(sum, "unfinished", st[3]);
-        cJSON_AddNumberToObject(sum, "duration_ms", (double)wall_ms);
-        char *t = cJSON_Print(doc);
-        fprintf(out, "%s\n", t);
-        cJSON_free(t);
-        cJSON_Delete(doc);
-    } else if (strcmp(format, "jsonl") == 0) {
-        for (size_t i = 0; i < n; i++) {
-            cJSON *o = row_json(&rows[i]);
-            char *t = cJSON_PrintUnformatted(o);
-            fprintf(out, "%s\n", t);
-            cJSON_free(t);
-            cJSON_Delete(o);
-        }
+        fputs("{\n\"tasks\": [", out);
     } else if (strcmp(format, "junit") == 0) {
         struct buf b;
         buf_init(&b);
         buf_puts(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n");
         buf_puts(&b, "  <testsuite name=\"");
         xml_escape(&b, name);
-        buf_printf(&b, "\" tests=\"%zu\" failures=\"%d\" errors=\"0\" skipped=\"0\" "
-                       "time=\"%.3f\">\n", n, failed, (double)wall_ms / 1000.0);
-        for (size_t i = 0; i < n; i++) {
-            const struct brow *r = &rows[i];
-            buf_puts(&b, "    <testcase classname=\"");
-            xml_escape(&b, r->target);
-            buf_puts(&b, "\" name=\"");
-            xml_escape(&b, r->id);
-            buf_printf(&b, "\" time=\"%.3f\"", (double)r->duration_ms / 1000.0);
-            if (r->passed) {
-                buf_puts(&b, "/>\n");
-                continue;
-            }
+        buf_printf(&b, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"0\" "
+                       "time=\"%.3f\">\n", t->total, t->failed, (double)t->wall_ms / 1000.0);
+        fputs(b.data, out);
+        buf_fini(&b);
+    }
+}
+
+void batch_report_row(FILE *out, const char *format, const struct brow *r, size_t index)
+{
+    if (strcmp(format, "json") == 0 || strcmp(format, "jsonl") == 0) {
+        int json = format[4] == '\0';
+        cJSON *o = row_json(r);
+        char *t = json ? cJSON_Print(o) : cJSON_PrintUnformatted(o);
+        fprintf(out, json ? "%s\n%s" : "%.0s%s\n", index ? "," : "", t);
+        cJSON_free(t);
+        cJSON_Delete(o);
+    } else if (strcmp(format, "junit") == 0) {
+        struct buf b;
+        buf_init(&b);
+        buf_puts(&b, "    <testcase classname=\"");
+        xml_escape(&b, r->target);
+        buf_puts(&b, "\" name=\"");
+        xml_escape(&b, r->id);
+        buf_printf(&b, "\" time=\"%.3f\"", (double)r->duration_ms / 1000.0);
+        if (r->passed) {
+            buf_puts(&b, "/>\n");
+        } else {
             buf_puts(&b, ">\n      <failure message=\"");
             xml_escape(&b, r->error ? r->error : r->status);
             buf_printf(&b, "\" type=\"%s\">", r->status);
             xml_escape(&b, r->result ? r->result : r->error ? r->error : "");
             buf_puts(&b, "</failure>\n    </testcase>\n");
         }
-        buf_puts(&b, "  </testsuite>\n</testsuites>\n");
         fputs(b.data, out);
         buf_fini(&b);
     } else {   /* text */
-        for (size_t i = 0; i < n; i++) {
-            const struct brow *r = &rows[i];
-            fprintf(out, "%s %-24s %-10s %6lldms  attempts %d  %s%s%s\n",
-                    r->passed ? "ok  " : "FAIL", r->id, r->status, (long long)r->duration_ms,
-                    r->attempts, r->target, r->error ? "  " : "", r->error ? r->error : "");
-        }
+        fprintf(out, "%s %-24s %-10s %6lldms  attempts %d  %s%s%s\n",
+                r->passed ? "ok  " : "FAIL", r->id, r->status, (long long)r->duration_ms,
+                r->attempts, r->target, r->error ? "  " : "", r->error ? r->error : "");
+    }
+}
+
+int batch_report_end(FILE *out, const char *format, const struct breport_totals *t)
+{
+    if (strcmp(format, "json") == 0) {
+        fprintf(out, "],\n\"summary\": {\"total\": %zu, \"passed\": %zu, \"failed\": %zu, "
+                     "\"succeeded\": %zu, \"skipped\": %zu, \"unfinished\": %zu, "
+                     "\"duration_ms\": %lld}\n}\n",
+                t->total, t->passed, t->failed, t->succeeded, t->skipped, t->unfinished,
+                (long long)t->wall_ms);
+    } else if (strcmp(format, "junit") == 0) {
+        fputs("  </testsuite>\n</testsuites>\n", out);
     }
     return ferror(out) ? -1 : 0;
 }
 
-void batch_report_annotations(FILE *out, const char *file, const struct brow *rows, size_t n)
+void batch_report_annotation(FILE *out, const char *file, const struct brow *r)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (rows[i].passed)
-            continue;
-        fprintf(out, "::error file=%s,line=%d,col=%d,title=mcpdeck task %s::", file,
-                rows[i].line, rows[i].col, rows[i].id);
-        gh_escape(out, rows[i].error ? rows[i].error : rows[i].status);
-        fputc('\n', out);
-    }
+    fprintf(out, "::error file=%s,line=%d,col=%d,title=mcpdeck task %s::", file, r->line, r->col,
+            r->id);
+    gh_escape(out, r->error ? r->error : r->status);
+    fputc('\n', out);
 }

@@ -24,10 +24,20 @@ struct brow {
     int line, col;               /* where the task is in the batch file */
 };
 
-/* format: text, json, jsonl, junit. Returns 0 or -1 on a write error. */
-int batch_report_write(FILE *out, const char *format, const char *name, const struct brow *rows,
-                       size_t n, int64_t wall_ms);
-/* ::error annotations (GitHub Actions) for tasks that did not pass. */
-void batch_report_annotations(FILE *out, const char *file, const struct brow *rows, size_t n);
+/* The report is streamed, one row at a time, so a batch of any size costs
+ * one row of memory: begin, then row for each task, then end.
+ * format: text, json, jsonl, junit. */
+struct breport_totals {
+    size_t total, passed, failed, succeeded, skipped, unfinished;
+    int64_t wall_ms;
+};
+
+void batch_report_begin(FILE *out, const char *format, const char *name,
+                        const struct breport_totals *t);
+void batch_report_row(FILE *out, const char *format, const struct brow *r, size_t index);
+/* Returns 0, or -1 if writing failed. */
+int batch_report_end(FILE *out, const char *format, const struct breport_totals *t);
+/* One ::error annotation (GitHub Actions) for a task that did not pass. */
+void batch_report_annotation(FILE *out, const char *file, const struct brow *r);
 
 #endif

@@ -97,6 +97,7 @@ struct engine {
     int64_t calls, errors;
     uint64_t wake_timer;
     int64_t wake_at;
+    int in_tx;                           /* a group transaction is open (see tx_touch) */
     engine_elicit_cb elicit_cb;
     void *elicit_payload;
     struct engine_elicit *elicits;       /* pending elicitation requests */
@@ -146,6 +147,28 @@ void engine_unsubscribe(struct engine *e, engine_event_cb cb, void *payload)
             e->nsubs--;
             return;
         }
+}
+
+/* === group commit ===
+ * Claims, completions and failures of one loop turn share one SQLite
+ * transaction, committed before the loop sleeps (or before anything is
+ * submitted). A crash can only undo the claims and completions of the
+ * current turn: those jobs run again (at least once, as after any crash).
+ * Submissions are never grouped: a task is on disk when engine_submit
+ * returns. */
+
+static void tx_touch(struct engine *e)
+{
+    if (!e->in_tx && db_begin(e->db) == 0)
+        e->in_tx = 1;
+}
+
+static void tx_flush(struct engine *e)
+{
+    if (e->in_tx) {
+        db_commit(e->db);
+        e->in_tx = 0;
+    }
 }
 
 /* === runs === */
@@ -209,6 +232,7 @@ static void run_finish(struct run *r, const cJSON *result, const char *error, in
                               result};
     if (error) {
         int requeued = 0;
+        tx_touch(e);
         jobq_fail(e->q, r->job_id, error, retry, NULL, 0, NULL, &requeued);
         if (requeued) {
             ev.kind = ENGINE_EV_JOB_RETRY;
@@ -224,11 +248,13 @@ static void run_finish(struct run *r, const cJSON *result, const char *error, in
     if (mcp_result_is_error(result)) {
         char *text = mcp_result_text(result);
         const char *msg = *text ? text : "the tool reported an error";
+        tx_touch(e);
         jobq_fail(e->q, r->job_id, msg, 0, body, len, MCP_RESULT_MIME, NULL);
         ev.text = msg;
         emit(e, &ev);
         free(text);
     } else {
+        tx_touch(e);
         jobq_complete(e->q, r->job_id, body, len, MCP_RESULT_MIME, 0);
         ev.status = JOB_SUCCEEDED;
         emit(e, &ev);
@@ -587,23 +613,24 @@ static void start_job(struct engine *e, struct job *j)
     }
 }
 
+/* Before the loop sleeps: claim what may run, then commit the turn. */
 static void schedule(struct loop *l, void *payload)
 {
     struct engine *e = payload;
-    if (!e->scheduling)
-        return;
-    while (e->running < e->concurrency) {
+    while (e->scheduling && e->running < e->concurrency) {
         struct job j;
         memset(&j, 0, sizeof j);
+        tx_touch(e);
         int rc = jobq_claim(e->q, &j);
         if (rc <= 0) {
             if (rc == 0 && !e->wake_timer)
                 arm_wake(e);
-            return;
+            break;
         }
         start_job(e, &j);
         job_fini(&j);
     }
+    tx_flush(e);
 }
 
 void engine_set_scheduling(struct engine *e, int on)
@@ -777,6 +804,7 @@ void engine_free(struct engine *e)
         e->runs = r->next;
         run_free(r);
     }
+    tx_flush(e);
     if (e->q && e->db) {
         int requeued;
         jobq_recover(e->q, &requeued);   /* running → queued: nothing is lost */
@@ -805,6 +833,7 @@ int engine_submit(struct engine *e, const struct jobq_spec *spec, int64_t *id, c
         *errmsg = xasprintf("server %s has no tool '%s'", s->name, spec->tool);
         return -1;
     }
+    tx_flush(e);
     if (jobq_submit(e->q, spec, id, errmsg) < 0)
         return -1;
     emit_job(e, ENGINE_EV_JOB_QUEUED, *id, JOB_QUEUED, NULL);
@@ -839,6 +868,7 @@ int engine_submit_text(struct engine *e, const char *target, const char *args_js
 
 int engine_cancel(struct engine *e, int64_t id, char **errmsg)
 {
+    tx_flush(e);
     if (jobq_cancel(e->q, id) < 0) {
         *errmsg = xasprintf("job %lld is not queued or running", (long long)id);
         return -1;
@@ -1070,7 +1100,20 @@ int engine_jobs(struct engine *e, int limit, struct job **out, size_t *n)
 
 int engine_job(struct engine *e, int64_t id, struct job *out)
 {
-    return jobq_get(e->q, id, out);
+    if (jobq_get(e->q, id, out) < 0)
+        return -1;
+    if (out->result_blob && !out->result) {
+        /* a large result lives in the blob store: load it (hash verified) */
+        char *err = NULL;
+        if (jobq_result(e->q, id, &out->result, &out->result_len, &err) < 0) {
+            out->result = err ? err : xstrdup("(the result could not be read)");
+            out->result_len = strlen(out->result);
+            out->result_is_error = 1;
+            free(out->result_mime);
+            out->result_mime = xstrdup("text/plain");
+        }
+    }
+    return 0;
 }
 
 struct loop *engine_loop(struct engine *e)

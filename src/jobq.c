@@ -1,12 +1,16 @@
-/* jobq.c — the durable job queue: jobs, their attempts and their results in
- * SQLite (schema in data/schema/001_init.sql).
+/* jobq.c — the durable job queue: a job's lifecycle in SQLite (schema in
+ * data/schema/001_init.sql and 002_queue.sql). Dependencies, retry and
+ * group submission are in jobq_deps.c, reading in jobq_read.c, results
+ * and blobs in jobq_results.c; jobq_int.h is what they share.
  *
  * Every state change is one short transaction (BEGIN IMMEDIATE) on
  * statements prepared once in jobq_open, because a job's lifecycle (submit,
  * claim, complete) is the engine's hot path. A job row moves
  *
  *     queued -> running -> succeeded | failed | cancelled
- *                  \-> queued (retry after backoff, or jobq_recover)
+ *        |         \-> queued (retry after backoff, or jobq_recover)
+ *        \-> skipped (a job it needs ended failed, cancelled or skipped)
+ *     failed | cancelled | skipped -> queued (jobq_retry, by hand)
  *
  * and each claim opens an `attempts` row (outcome 'running') that the next
  * change closes. An attempt row still 'running' while its job is running is
@@ -19,12 +23,12 @@
 #include "jobq.h"
 
 #include <cjson/cJSON.h>
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "db.h"
+#include "jobq_int.h"
 #include "util.h"
 
 #define FALLBACK_TIMEOUT_MS 300000
@@ -33,37 +37,84 @@
 #define BACKOFF_CAP_MS 60000
 #define INTERRUPTED_MSG "interrupted: mcpdeck stopped while the job was running"
 
-/* The columns fill_job reads, in its order. */
-#define JOB_COLS "id, key, batch, server, tool, args_json, priority, status, attempts, " \
-                 "max_attempts, timeout_ms, created_ms, started_ms, finished_ms, error"
-#define JOB_NCOLS 15
-
-struct jobq {
-    struct db *db;
-    sqlite3 *h;
-    int default_timeout_ms;
-    int default_attempts;
-    uint64_t rng;              /* xorshift state for backoff jitter */
-    int nested;                /* the current change runs in a savepoint */
-    sqlite3_stmt *sp_begin, *sp_release, *sp_rollback;
-    sqlite3_stmt *submit;
-    sqlite3_stmt *claim;
-    sqlite3_stmt *start;
-    sqlite3_stmt *attempt_open;
-    sqlite3_stmt *attempt_close;
-    sqlite3_stmt *succeed;
-    sqlite3_stmt *result_put;
-    sqlite3_stmt *state;
-    sqlite3_stmt *requeue;
-    sqlite3_stmt *fail;
-    sqlite3_stmt *cancel;
-    sqlite3_stmt *get;
-    sqlite3_stmt *find_key;
-    sqlite3_stmt *find_key_any;
-    sqlite3_stmt *list;
-    sqlite3_stmt *counts;
-    sqlite3_stmt *recover_attempts;
-    sqlite3_stmt *recover_jobs;
+/* The statements behind enum jobq_st. Status tests are spelled as OR
+ * chains, not IN lists (see the note in 001_init.sql). */
+static const char *const st_sql[JQ_ST_COUNT] = {
+    [JQ_SP_BEGIN] = "SAVEPOINT jobq",
+    [JQ_SP_RELEASE] = "RELEASE jobq",
+    [JQ_SP_ROLLBACK] = "ROLLBACK TO jobq",
+    [JQ_SUBMIT] =
+        "INSERT INTO jobs (key, batch, server, tool, args_json, priority, status, "
+        "max_attempts, timeout_ms, run_at_ms, created_ms, idempotency_key) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'queued', ?7, ?8, ?9, ?10, ?11)",
+    [JQ_IDEM_FIND] = "SELECT id FROM jobs WHERE idempotency_key = ?1",
+    /* Not UPDATE ... RETURNING: that builds a temporary table per call,
+     * which costs more than a second statement. The NOT EXISTS walks
+     * job_deps' primary key (job_id, needs_id) and each need's row. */
+    [JQ_CLAIM] =
+        "SELECT " JOB_COLS " FROM jobs WHERE status = 'queued' AND run_at_ms <= ?1 "
+        "AND NOT EXISTS (SELECT 1 FROM job_deps d JOIN jobs n ON n.id = d.needs_id "
+        "WHERE d.job_id = jobs.id AND n.status <> 'succeeded') "
+        "ORDER BY priority DESC, id LIMIT 1",
+    [JQ_START] = "UPDATE jobs SET status = 'running', attempts = attempts + 1, "
+                 "started_ms = ?2, finished_ms = NULL WHERE id = ?1",
+    /* OR REPLACE: a stale row left by a hand-edited database must not
+     * wedge the queue on one job forever. */
+    [JQ_ATTEMPT_OPEN] = "INSERT OR REPLACE INTO attempts (job_id, n, started_ms, outcome) "
+                        "VALUES (?1, ?2, ?3, 'running')",
+    [JQ_ATTEMPT_CLOSE] = "UPDATE attempts SET outcome = ?2, finished_ms = ?3, error = ?4 "
+                         "WHERE job_id = ?1 AND outcome = 'running'",
+    [JQ_SUCCEED] = "UPDATE jobs SET status = 'succeeded', finished_ms = ?2, error = NULL "
+                   "WHERE id = ?1 AND status = 'running'",
+    [JQ_RESULT_PUT] = "INSERT OR REPLACE INTO results (job_id, kind, mime, size, sha256, "
+                      "is_error, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [JQ_RESULT_DEL] = "DELETE FROM results WHERE job_id = ?1",
+    [JQ_RESULT_GET] = "SELECT r.job_id IS NOT NULL, r.kind, r.sha256, r.body FROM jobs "
+                      "LEFT JOIN results r ON r.job_id = jobs.id WHERE jobs.id = ?1",
+    [JQ_STATE] = "SELECT status, attempts, max_attempts FROM jobs WHERE id = ?1",
+    [JQ_REQUEUE] = "UPDATE jobs SET status = 'queued', run_at_ms = ?2, error = ?3, "
+                   "finished_ms = NULL WHERE id = ?1",
+    [JQ_FAIL] = "UPDATE jobs SET status = 'failed', finished_ms = ?2, error = ?3 WHERE id = ?1",
+    [JQ_CANCEL] = "UPDATE jobs SET status = 'cancelled', finished_ms = ?2 "
+                  "WHERE id = ?1 AND (status = 'queued' OR status = 'running')",
+    [JQ_GET] = "SELECT " JOB_COLS ", r.job_id IS NOT NULL, r.mime, r.is_error, r.body, "
+               "r.kind, r.size, r.sha256 FROM jobs LEFT JOIN results r ON r.job_id = jobs.id "
+               "WHERE jobs.id = ?1",
+    [JQ_FIND_KEY] = "SELECT id FROM jobs WHERE batch = ?1 AND key = ?2 "
+                    "ORDER BY id DESC LIMIT 1",
+    [JQ_FIND_KEY_ANY] = "SELECT id FROM jobs WHERE key = ?1 ORDER BY id DESC LIMIT 1",
+    [JQ_LIST] = "SELECT " JOB_COLS " FROM jobs ORDER BY id DESC LIMIT ?1",
+    [JQ_COUNTS] = "SELECT status, COUNT(*) FROM jobs GROUP BY status",
+    [JQ_RECOVER_ATTEMPTS] =
+        "UPDATE attempts SET outcome = 'interrupted', error = ?1, finished_ms = ?2 "
+        "WHERE outcome = 'running' AND job_id IN (SELECT id FROM jobs WHERE status = 'running')",
+    [JQ_RECOVER_JOBS] = "UPDATE jobs SET status = 'queued', error = ?1, finished_ms = NULL "
+                        "WHERE status = 'running'",
+    [JQ_LABEL] = "SELECT " JOBQ_LABEL_SQL ", status FROM jobs WHERE id = ?1",
+    [JQ_DEP_ADD] = "INSERT OR IGNORE INTO job_deps (job_id, needs_id) VALUES (?1, ?2)",
+    [JQ_BAD_NEED] = "SELECT COALESCE(n.key, '#' || n.id), n.status FROM job_deps d "
+                    "JOIN jobs n ON n.id = d.needs_id WHERE d.job_id = ?1 "
+                    "AND (n.status = 'failed' OR n.status = 'cancelled' "
+                    "OR n.status = 'skipped') ORDER BY d.needs_id LIMIT 1",
+    [JQ_DEPENDENTS] = "SELECT d.job_id FROM job_deps d JOIN jobs j ON j.id = d.job_id "
+                      "WHERE d.needs_id = ?1 AND j.status = ?2",
+    [JQ_SKIP] = "UPDATE jobs SET status = 'skipped', finished_ms = ?2, error = ?3 "
+                "WHERE id = ?1 AND status = 'queued'",
+    [JQ_UNSKIP] = "UPDATE jobs SET status = 'queued', finished_ms = NULL, error = NULL "
+                  "WHERE id = ?1 AND status = 'skipped'",
+    [JQ_SET_ERROR] = "UPDATE jobs SET error = ?2 WHERE id = ?1",
+    [JQ_RETRY] = "UPDATE jobs SET status = 'queued', run_at_ms = 0, error = NULL, "
+                 "finished_ms = NULL, max_attempts = MAX(max_attempts, attempts + 1) "
+                 "WHERE id = ?1 AND (status = 'failed' OR status = 'cancelled' "
+                 "OR status = 'skipped')",
+    [JQ_SET_PRIORITY] = "UPDATE jobs SET priority = ?2 WHERE id = ?1 AND status = 'queued'",
+    [JQ_NEEDS] = "SELECT needs_id FROM job_deps WHERE job_id = ?1 ORDER BY needs_id",
+    [JQ_NEEDED_BY] = "SELECT job_id FROM job_deps WHERE needs_id = ?1 ORDER BY job_id",
+    [JQ_ATTEMPTS] = "SELECT n, started_ms, finished_ms, outcome, error FROM attempts "
+                    "WHERE job_id = ?1 ORDER BY n",
+    [JQ_EVENT_ADD] = "INSERT INTO events (job_id, ts_ms, kind, data) VALUES (?1, ?2, ?3, ?4)",
+    [JQ_EVENTS] = "SELECT id, job_id, ts_ms, kind, data FROM events "
+                  "WHERE job_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
 };
 
 /* === Statuses === */
@@ -74,6 +125,7 @@ static const char *const status_names[JOB_STATUS_COUNT] = {
     [JOB_SUCCEEDED] = "succeeded",
     [JOB_FAILED] = "failed",
     [JOB_CANCELLED] = "cancelled",
+    [JOB_SKIPPED] = "skipped",
 };
 
 const char *job_status_name(enum job_status s)
@@ -105,29 +157,30 @@ void job_fini(struct job *j)
     free(j->error);
     free(j->result);
     free(j->result_mime);
+    free(j->idempotency_key);
+    free(j->result_sha256);
     memset(j, 0, sizeof *j);
 }
 
-/* === Helpers === */
+/* === Helpers shared by the jobq files === */
 
-static char *col_text(sqlite3_stmt *st, int i)
+char *jobq_col_text(sqlite3_stmt *st, int i)
 {
     return xstrdup((const char *)sqlite3_column_text(st, i));
 }
 
 /* Fill *j from the JOB_COLS columns of the current row. */
-static void fill_job(sqlite3_stmt *st, struct job *j)
+void jobq_fill_job(sqlite3_stmt *st, struct job *j)
 {
     memset(j, 0, sizeof *j);
     j->id = sqlite3_column_int64(st, 0);
-    j->key = col_text(st, 1);
-    j->batch = col_text(st, 2);
-    j->server = col_text(st, 3);
-    j->tool = col_text(st, 4);
-    j->args_json = col_text(st, 5);
+    j->key = jobq_col_text(st, 1);
+    j->batch = jobq_col_text(st, 2);
+    j->server = jobq_col_text(st, 3);
+    j->tool = jobq_col_text(st, 4);
+    j->args_json = jobq_col_text(st, 5);
     j->priority = sqlite3_column_int(st, 6);
-    /* 'skipped' has no enum value yet: to a reader it is a job that ended
-     * without running, which is what cancelled means. */
+    /* The schema's CHECK admits only the names we know. */
     if (job_status_parse((const char *)sqlite3_column_text(st, 7), &j->status) < 0)
         j->status = JOB_CANCELLED;
     j->attempts = sqlite3_column_int(st, 8);
@@ -136,18 +189,20 @@ static void fill_job(sqlite3_stmt *st, struct job *j)
     j->created_ms = sqlite3_column_int64(st, 11);
     j->started_ms = sqlite3_column_int64(st, 12);     /* NULL reads as 0 */
     j->finished_ms = sqlite3_column_int64(st, 13);
-    j->error = col_text(st, 14);
+    j->error = jobq_col_text(st, 14);
+    j->run_at_ms = sqlite3_column_int64(st, 15);
+    j->idempotency_key = jobq_col_text(st, 16);
 }
 
 /* Step a statement that returns no rows, then reset it. 0 or -1. */
-static int step_done(sqlite3_stmt *st)
+int jobq_step_done(sqlite3_stmt *st)
 {
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
+void jobq_bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
 {
     if (s)
         sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
@@ -179,92 +234,75 @@ static int64_t backoff_ms(struct jobq *q, int attempts)
     return (int64_t)((double)base * (0.8 + 0.4 * u));
 }
 
-/* Lowercase hex SHA-256 of data into hex[65]. 0 or -1. */
-static int sha256_hex(const void *data, size_t len, char hex[65])
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-    if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
-        return -1;
-    static const char digits[] = "0123456789abcdef";
-    for (unsigned int i = 0; i < mdlen; i++) {
-        hex[2 * i] = digits[md[i] >> 4];
-        hex[2 * i + 1] = digits[md[i] & 15];
-    }
-    hex[64] = '\0';
-    return 0;
-}
-
-/* Store a job's output inline in `results` (replacing any earlier row). */
-static int result_put(struct jobq *q, int64_t id, const char *data, size_t len,
-                      const char *mime, int is_error)
-{
-    char hex[65];
-    if (!data)
-        data = "";
-    sqlite3_stmt *st = q->result_put;
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_text(st, 2, mime ? mime : "text/plain", -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)len);
-    if (sha256_hex(data, len, hex) == 0)
-        sqlite3_bind_text(st, 4, hex, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(st, 4);
-    sqlite3_bind_int(st, 5, is_error ? 1 : 0);
-    sqlite3_bind_blob64(st, 6, data, (sqlite3_uint64)len, SQLITE_STATIC);
-    return step_done(st);
-}
-
 /* Close the job's open attempt with an outcome. */
 static int attempt_close(struct jobq *q, int64_t id, const char *outcome, int64_t now,
                          const char *error)
 {
-    sqlite3_stmt *st = q->attempt_close;
+    sqlite3_stmt *st = q->st[JQ_ATTEMPT_CLOSE];
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_text(st, 2, outcome, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, now);
-    bind_text_or_null(st, 4, error);
-    return step_done(st);
+    jobq_bind_text_or_null(st, 4, error);
+    return jobq_step_done(st);
 }
 
 /* Each change is one transaction of its own, or, when the caller already
  * holds one (db_begin ... db_commit around many calls, to commit a whole
  * loop turn at once), a savepoint inside it, so that a change that fails
  * still undoes only itself. */
-static int tx_begin(struct jobq *q)
+int jobq_tx_begin(struct jobq *q)
 {
     q->nested = !sqlite3_get_autocommit(q->h);
-    return q->nested ? step_done(q->sp_begin) : db_begin(q->db);
+    return q->nested ? jobq_step_done(q->st[JQ_SP_BEGIN]) : db_begin(q->db);
 }
 
-/* On failure the change is still open: call tx_rollback. */
-static int tx_commit(struct jobq *q)
+void jobq_note_change(struct jobq *q, int64_t id, enum job_status status)
 {
-    return q->nested ? step_done(q->sp_release) : db_commit(q->db);
+    if (!q->change_cb)
+        return;
+    if (q->nfx == q->capfx) {
+        q->capfx = q->capfx ? q->capfx * 2 : 16;
+        q->fx = xrealloc(q->fx, q->capfx * sizeof *q->fx);
+    }
+    q->fx[q->nfx++] = (struct jobq_fx){id, status};
 }
 
-static void tx_rollback(struct jobq *q)
+int jobq_tx_commit(struct jobq *q)
 {
+    int rc = q->nested ? jobq_step_done(q->st[JQ_SP_RELEASE]) : db_commit(q->db);
+    if (rc < 0 || q->nfx == 0)
+        return rc;
+    /* Taken first: a callback that reads the queue sees a clean state. */
+    struct jobq_fx *fx = q->fx;
+    size_t n = q->nfx;
+    q->fx = NULL;
+    q->nfx = q->capfx = 0;
+    for (size_t i = 0; i < n; i++)
+        if (q->change_cb)
+            q->change_cb(q->change_payload, fx[i].id, fx[i].status);
+    free(fx);
+    return 0;
+}
+
+void jobq_tx_rollback(struct jobq *q)
+{
+    q->nfx = 0;
     if (!q->nested) {
         db_rollback(q->db);
     } else if (!sqlite3_get_autocommit(q->h)) {
-        step_done(q->sp_rollback);
-        step_done(q->sp_release);
+        jobq_step_done(q->st[JQ_SP_ROLLBACK]);
+        jobq_step_done(q->st[JQ_SP_RELEASE]);
     }
 }
 
 /* === Open and close === */
 
-static int prepare(struct jobq *q, const char *sql, sqlite3_stmt **st)
-{
-    return sqlite3_prepare_v3(q->h, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) == SQLITE_OK
-               ? 0 : -1;
-}
-
 /* Prepare the queue's statements on db (which must outlive the queue).
  * default_timeout_ms and default_attempts apply to specs that leave theirs
- * at 0; values <= 0 here fall back to 300 s and 3 attempts. Returns 0 and
- * an owned *out, or -1 (the schema is missing: see sqlite3_errmsg). */
+ * at 0; values <= 0 here fall back to 300 s and 3 attempts. Results above
+ * 64 KiB go to "blobs" beside the database file (jobq_set_blob_store
+ * changes that). Returns 0 and an owned *out, or -1 (the schema is
+ * missing: see sqlite3_errmsg). */
 int jobq_open(struct db *db, int default_timeout_ms, int default_attempts, struct jobq **out)
 {
     struct jobq *q = xcalloc(1, sizeof *q);
@@ -276,55 +314,13 @@ int jobq_open(struct db *db, int default_timeout_ms, int default_attempts, struc
     if (!q->rng)
         q->rng = 0x9E3779B97F4A7C15ULL;
     *out = NULL;
-    if (prepare(q, "SAVEPOINT jobq", &q->sp_begin) < 0
-        || prepare(q, "RELEASE jobq", &q->sp_release) < 0
-        || prepare(q, "ROLLBACK TO jobq", &q->sp_rollback) < 0
-        || prepare(q, "INSERT INTO jobs (key, batch, server, tool, args_json, priority, status, "
-                   "max_attempts, timeout_ms, run_at_ms, created_ms) "
-                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'queued', ?7, ?8, 0, ?9)", &q->submit) < 0
-        /* Not UPDATE ... RETURNING: that builds a temporary table per call,
-         * which costs more than a second statement. */
-        || prepare(q, "SELECT " JOB_COLS " FROM jobs WHERE status = 'queued' "
-                      "AND run_at_ms <= ?1 ORDER BY priority DESC, id LIMIT 1", &q->claim) < 0
-        || prepare(q, "UPDATE jobs SET status = 'running', attempts = attempts + 1, "
-                      "started_ms = ?2, finished_ms = NULL WHERE id = ?1", &q->start) < 0
-        /* OR REPLACE: a stale row left by a hand-edited database must not
-         * wedge the queue on one job forever. */
-        || prepare(q, "INSERT OR REPLACE INTO attempts (job_id, n, started_ms, outcome) "
-                      "VALUES (?1, ?2, ?3, 'running')", &q->attempt_open) < 0
-        || prepare(q, "UPDATE attempts SET outcome = ?2, finished_ms = ?3, error = ?4 "
-                      "WHERE job_id = ?1 AND outcome = 'running'", &q->attempt_close) < 0
-        || prepare(q, "UPDATE jobs SET status = 'succeeded', finished_ms = ?2, error = NULL "
-                      "WHERE id = ?1 AND status = 'running'", &q->succeed) < 0
-        || prepare(q, "INSERT OR REPLACE INTO results (job_id, kind, mime, size, sha256, "
-                      "is_error, body) VALUES (?1, 'inline', ?2, ?3, ?4, ?5, ?6)",
-                   &q->result_put) < 0
-        || prepare(q, "SELECT status, attempts, max_attempts FROM jobs WHERE id = ?1",
-                   &q->state) < 0
-        || prepare(q, "UPDATE jobs SET status = 'queued', run_at_ms = ?2, error = ?3, "
-                      "finished_ms = NULL WHERE id = ?1", &q->requeue) < 0
-        || prepare(q, "UPDATE jobs SET status = 'failed', finished_ms = ?2, error = ?3 "
-                      "WHERE id = ?1", &q->fail) < 0
-        || prepare(q, "UPDATE jobs SET status = 'cancelled', finished_ms = ?2 "
-                      "WHERE id = ?1 AND status IN ('queued', 'running')", &q->cancel) < 0
-        || prepare(q, "SELECT " JOB_COLS ", r.job_id IS NOT NULL, r.mime, r.is_error, r.body "
-                      "FROM jobs LEFT JOIN results r ON r.job_id = jobs.id "
-                      "WHERE jobs.id = ?1", &q->get) < 0
-        || prepare(q, "SELECT id FROM jobs WHERE batch = ?1 AND key = ?2 "
-                      "ORDER BY id DESC LIMIT 1", &q->find_key) < 0
-        || prepare(q, "SELECT id FROM jobs WHERE key = ?1 ORDER BY id DESC LIMIT 1",
-                   &q->find_key_any) < 0
-        || prepare(q, "SELECT " JOB_COLS " FROM jobs ORDER BY id DESC LIMIT ?1", &q->list) < 0
-        || prepare(q, "SELECT status, COUNT(*) FROM jobs GROUP BY status", &q->counts) < 0
-        || prepare(q, "UPDATE attempts SET outcome = 'interrupted', error = ?1, "
-                      "finished_ms = ?2 WHERE outcome = 'running' AND job_id IN "
-                      "(SELECT id FROM jobs WHERE status = 'running')",
-                   &q->recover_attempts) < 0
-        || prepare(q, "UPDATE jobs SET status = 'queued', error = ?1, finished_ms = NULL "
-                      "WHERE status = 'running'", &q->recover_jobs) < 0) {
-        jobq_close(q);
-        return -1;
-    }
+    for (int i = 0; i < JQ_ST_COUNT; i++)
+        if (sqlite3_prepare_v3(q->h, st_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &q->st[i], NULL)
+            != SQLITE_OK) {
+            jobq_close(q);
+            return -1;
+        }
+    jobq_blobs_init(q);
     *out = q;
     return 0;
 }
@@ -333,30 +329,40 @@ void jobq_close(struct jobq *q)
 {
     if (!q)
         return;
-    sqlite3_stmt **all[] = {
-        &q->submit, &q->claim, &q->start, &q->attempt_open, &q->attempt_close, &q->succeed,
-        &q->result_put, &q->state, &q->requeue, &q->fail, &q->cancel, &q->get,
-        &q->find_key, &q->find_key_any, &q->list, &q->counts, &q->recover_attempts,
-        &q->recover_jobs, &q->sp_begin, &q->sp_release, &q->sp_rollback,
-    };
-    for (size_t i = 0; i < ARRAY_LEN(all); i++)
-        sqlite3_finalize(*all[i]);
+    for (int i = 0; i < JQ_ST_COUNT; i++)
+        sqlite3_finalize(q->st[i]);
+    free(q->fx);
+    free(q->blob_dir);
     free(q);
 }
 
-/* === Submit and claim === */
+void jobq_set_change_cb(struct jobq *q, jobq_change_cb cb, void *payload)
+{
+    q->change_cb = cb;
+    q->change_payload = payload;
+    q->nfx = 0;
+}
 
-/* Check a spec; *errmsg says what is wrong with it. */
-static int spec_check(const struct jobq_spec *spec, char **errmsg)
+/* === Submitting === */
+
+int jobq_spec_check(const struct jobq_spec *spec, char **errmsg)
 {
     if (!spec->server || !*spec->server || !spec->tool || !*spec->tool) {
         *errmsg = xasprintf("a tool task needs a server and a tool (got \"%s.%s\")",
                             spec->server ? spec->server : "", spec->tool ? spec->tool : "");
         return -1;
     }
-    if (spec->timeout_ms < 0 || spec->max_attempts < 0) {
-        *errmsg = xasprintf("%s.%s: timeout and attempts must not be negative", spec->server,
-                            spec->tool);
+    if (spec->timeout_ms < 0 || spec->max_attempts < 0 || spec->run_at_ms < 0) {
+        *errmsg = xasprintf("%s.%s: timeout, attempts and run_at must not be negative",
+                            spec->server, spec->tool);
+        return -1;
+    }
+    if ((spec->nneeds && !spec->needs) || (spec->nneeds_keys && !spec->needs_keys)) {
+        *errmsg = xasprintf("%s.%s: needs counted but not given", spec->server, spec->tool);
+        return -1;
+    }
+    if (spec->idempotency_key && !*spec->idempotency_key) {
+        *errmsg = xasprintf("%s.%s: the idempotency key is empty", spec->server, spec->tool);
         return -1;
     }
     if (!spec->args_json)
@@ -379,64 +385,96 @@ static int spec_check(const struct jobq_spec *spec, char **errmsg)
     return 0;
 }
 
-int jobq_submit(struct jobq *q, const struct jobq_spec *spec, int64_t *id, char **errmsg)
+int jobq_insert(struct jobq *q, const struct jobq_spec *spec, int64_t now, int64_t *id,
+                int *created, char **errmsg)
 {
-    if (spec_check(spec, errmsg) < 0)
-        return -1;
-    sqlite3_stmt *st = q->submit;
-    bind_text_or_null(st, 1, spec->key);
-    bind_text_or_null(st, 2, spec->batch);
+    *created = 0;
+    if (spec->idempotency_key) {
+        sqlite3_stmt *st = q->st[JQ_IDEM_FIND];
+        sqlite3_bind_text(st, 1, spec->idempotency_key, -1, SQLITE_STATIC);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+            *id = sqlite3_column_int64(st, 0);
+        sqlite3_reset(st);
+        if (rc == SQLITE_ROW)
+            return 0;
+        if (rc != SQLITE_DONE)
+            goto fail;
+    }
+    sqlite3_stmt *st = q->st[JQ_SUBMIT];
+    jobq_bind_text_or_null(st, 1, spec->key);
+    jobq_bind_text_or_null(st, 2, spec->batch);
     sqlite3_bind_text(st, 3, spec->server, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, spec->tool, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 5, spec->args_json ? spec->args_json : "{}", -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 6, spec->priority);
     sqlite3_bind_int(st, 7, spec->max_attempts ? spec->max_attempts : q->default_attempts);
     sqlite3_bind_int(st, 8, spec->timeout_ms ? spec->timeout_ms : q->default_timeout_ms);
-    sqlite3_bind_int64(st, 9, util_wall_ms());
-    if (step_done(st) < 0) {
-        *errmsg = xasprintf("cannot queue %s.%s: %s", spec->server, spec->tool,
-                            sqlite3_errmsg(q->h));
-        return -1;
-    }
+    sqlite3_bind_int64(st, 9, spec->run_at_ms);
+    sqlite3_bind_int64(st, 10, now);
+    jobq_bind_text_or_null(st, 11, spec->idempotency_key);
+    if (jobq_step_done(st) < 0)
+        goto fail;
     *id = sqlite3_last_insert_rowid(q->h);
+    *created = 1;
     return 0;
+fail:
+    *errmsg = xasprintf("cannot queue %s.%s: %s", spec->server, spec->tool,
+                        sqlite3_errmsg(q->h));
+    return -1;
 }
+
+/* A plain spec (no needs, no idempotency key) is one INSERT, which needs
+ * no transaction of its own; anything else goes through jobq_submit_many. */
+int jobq_submit(struct jobq *q, const struct jobq_spec *spec, int64_t *id, char **errmsg)
+{
+    if (spec->idempotency_key || spec->nneeds || spec->nneeds_keys)
+        return jobq_submit_many(q, spec, 1, id, NULL, errmsg);
+    if (jobq_spec_check(spec, errmsg) < 0)
+        return -1;
+    int created;
+    return jobq_insert(q, spec, util_wall_ms(), id, &created, errmsg);
+}
+
+/* === Claiming === */
 
 /* *out is overwritten (not freed first). */
 int jobq_claim(struct jobq *q, struct job *out)
 {
     memset(out, 0, sizeof *out);
     int64_t now = util_wall_ms();
-    if (tx_begin(q) < 0)
+    if (jobq_tx_begin(q) < 0)
         return -1;
-    sqlite3_stmt *st = q->claim;
+    sqlite3_stmt *st = q->st[JQ_CLAIM];
     sqlite3_bind_int64(st, 1, now);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
-        fill_job(st, out);
+        jobq_fill_job(st, out);
     sqlite3_reset(st);
     if (rc == SQLITE_DONE) {
-        tx_rollback(q);
+        jobq_tx_rollback(q);
         return 0;
     }
     if (rc != SQLITE_ROW)
         goto fail;
-    sqlite3_bind_int64(q->start, 1, out->id);
-    sqlite3_bind_int64(q->start, 2, now);
-    if (step_done(q->start) < 0)
+    st = q->st[JQ_START];
+    sqlite3_bind_int64(st, 1, out->id);
+    sqlite3_bind_int64(st, 2, now);
+    if (jobq_step_done(st) < 0)
         goto fail;
     out->status = JOB_RUNNING;
     out->attempts++;
     out->started_ms = now;
     out->finished_ms = 0;
-    sqlite3_bind_int64(q->attempt_open, 1, out->id);
-    sqlite3_bind_int(q->attempt_open, 2, out->attempts);
-    sqlite3_bind_int64(q->attempt_open, 3, now);
-    if (step_done(q->attempt_open) < 0 || tx_commit(q) < 0)
+    st = q->st[JQ_ATTEMPT_OPEN];
+    sqlite3_bind_int64(st, 1, out->id);
+    sqlite3_bind_int(st, 2, out->attempts);
+    sqlite3_bind_int64(st, 3, now);
+    if (jobq_step_done(st) < 0 || jobq_tx_commit(q) < 0)
         goto fail;
     return 1;
 fail:
-    tx_rollback(q);
+    jobq_tx_rollback(q);
     job_fini(out);
     return -1;
 }
@@ -449,25 +487,27 @@ int jobq_complete(struct jobq *q, int64_t id, const char *result, size_t len,
                   const char *mime, int is_error)
 {
     int64_t now = util_wall_ms();
-    if (tx_begin(q) < 0)
+    if (jobq_tx_begin(q) < 0)
         return -1;
-    sqlite3_bind_int64(q->succeed, 1, id);
-    sqlite3_bind_int64(q->succeed, 2, now);
-    if (step_done(q->succeed) < 0 || sqlite3_changes(q->h) == 0)
+    sqlite3_stmt *st = q->st[JQ_SUCCEED];
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, now);
+    if (jobq_step_done(st) < 0 || sqlite3_changes(q->h) == 0)
         goto fail;
     if (attempt_close(q, id, "succeeded", now, NULL) < 0
-        || result_put(q, id, result, len, mime, is_error) < 0 || tx_commit(q) < 0)
+        || jobq_result_put(q, id, result, len, mime, is_error) < 0 || jobq_tx_commit(q) < 0)
         goto fail;
     return 0;
 fail:
-    tx_rollback(q);
+    jobq_tx_rollback(q);
     return -1;
 }
 
 /* Returns 0, or -1 if the job is not running or the database failed.
  * A requeued job runs again after the backoff (see backoff_ms); a result
  * given with a retried attempt is dropped, one given with the final
- * attempt is stored marked is_error. */
+ * attempt is stored marked is_error. A final failure skips the jobs that
+ * need this one. */
 int jobq_fail(struct jobq *q, int64_t id, const char *error, int retry,
               const char *result, size_t len, const char *mime, int *requeued)
 {
@@ -476,9 +516,9 @@ int jobq_fail(struct jobq *q, int64_t id, const char *error, int retry,
         *requeued = 0;
     if (!error || !*error)
         error = "failed";
-    if (tx_begin(q) < 0)
+    if (jobq_tx_begin(q) < 0)
         return -1;
-    sqlite3_stmt *st = q->state;
+    sqlite3_stmt *st = q->st[JQ_STATE];
     sqlite3_bind_int64(st, 1, id);
     int running = 0, attempts = 0, max_attempts = 0;
     if (sqlite3_step(st) == SQLITE_ROW) {
@@ -491,140 +531,51 @@ int jobq_fail(struct jobq *q, int64_t id, const char *error, int retry,
         goto fail;
     int again = retry && attempts < max_attempts;
     if (again) {
-        st = q->requeue;
+        st = q->st[JQ_REQUEUE];
         sqlite3_bind_int64(st, 2, now + backoff_ms(q, attempts));
     } else {
-        st = q->fail;
+        st = q->st[JQ_FAIL];
         sqlite3_bind_int64(st, 2, now);
     }
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_text(st, 3, error, -1, SQLITE_STATIC);
-    if (step_done(st) < 0)
+    if (jobq_step_done(st) < 0)
         goto fail;
-    if (!again && result && result_put(q, id, result, len, mime, 1) < 0)
+    if (!again && result && jobq_result_put(q, id, result, len, mime, 1) < 0)
         goto fail;
-    if (tx_commit(q) < 0)
+    if (!again && jobq_skip_dependents(q, id, now) < 0)
+        goto fail;
+    if (jobq_tx_commit(q) < 0)
         goto fail;
     if (requeued)
         *requeued = again;
     return 0;
 fail:
-    tx_rollback(q);
+    jobq_tx_rollback(q);
     return -1;
 }
 
 /* Returns 0 when the job was queued or running and is now cancelled (a
- * running attempt is closed as 'cancelled'), -1 when there is nothing to
- * cancel (no such job, or it already finished) or the database failed. */
+ * running attempt is closed as 'cancelled'; the jobs that need it are
+ * skipped), -1 when there is nothing to cancel (no such job, or it already
+ * finished) or the database failed. */
 int jobq_cancel(struct jobq *q, int64_t id)
 {
     int64_t now = util_wall_ms();
-    if (tx_begin(q) < 0)
+    if (jobq_tx_begin(q) < 0)
         return -1;
-    sqlite3_bind_int64(q->cancel, 1, id);
-    sqlite3_bind_int64(q->cancel, 2, now);
-    if (step_done(q->cancel) < 0 || sqlite3_changes(q->h) == 0)
+    sqlite3_stmt *st = q->st[JQ_CANCEL];
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, now);
+    if (jobq_step_done(st) < 0 || sqlite3_changes(q->h) == 0)
         goto fail;
-    if (attempt_close(q, id, "cancelled", now, "cancelled") < 0 || tx_commit(q) < 0)
+    if (attempt_close(q, id, "cancelled", now, "cancelled") < 0
+        || jobq_skip_dependents(q, id, now) < 0 || jobq_tx_commit(q) < 0)
         goto fail;
     return 0;
 fail:
-    tx_rollback(q);
+    jobq_tx_rollback(q);
     return -1;
-}
-
-/* === Reading === */
-
-int jobq_get(struct jobq *q, int64_t id, struct job *out)
-{
-    memset(out, 0, sizeof *out);
-    sqlite3_stmt *st = q->get;
-    sqlite3_bind_int64(st, 1, id);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_reset(st);
-        return -1;
-    }
-    fill_job(st, out);
-    if (sqlite3_column_int(st, JOB_NCOLS)) {
-        out->has_result = 1;
-        out->result_mime = col_text(st, JOB_NCOLS + 1);
-        out->result_is_error = sqlite3_column_int(st, JOB_NCOLS + 2);
-        const void *body = sqlite3_column_blob(st, JOB_NCOLS + 3);
-        size_t len = (size_t)sqlite3_column_bytes(st, JOB_NCOLS + 3);
-        out->result = xmalloc(len + 1);
-        if (len)
-            memcpy(out->result, body, len);
-        out->result[len] = '\0';
-        out->result_len = len;
-    }
-    sqlite3_reset(st);
-    return 0;
-}
-
-/* batch NULL matches a key in any batch. */
-int jobq_find_key(struct jobq *q, const char *batch, const char *key, int64_t *id)
-{
-    if (!key)
-        return -1;
-    sqlite3_stmt *st = batch ? q->find_key : q->find_key_any;
-    if (batch) {
-        sqlite3_bind_text(st, 1, batch, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
-    } else {
-        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    }
-    int rc = -1;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        *id = sqlite3_column_int64(st, 0);
-        rc = 0;
-    }
-    sqlite3_reset(st);
-    return rc;
-}
-
-/* limit <= 0 lists every job. Returns 0 (*out NULL when there are none)
- * or -1. */
-int jobq_list(struct jobq *q, int limit, struct job **out, size_t *n)
-{
-    *out = NULL;
-    *n = 0;
-    sqlite3_stmt *st = q->list;
-    sqlite3_bind_int(st, 1, limit > 0 ? limit : -1);
-    struct job *v = NULL;
-    size_t len = 0, cap = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (len == cap) {
-            cap = cap ? cap * 2 : 16;
-            v = xrealloc(v, cap * sizeof *v);
-        }
-        fill_job(st, &v[len++]);
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) {
-        for (size_t i = 0; i < len; i++)
-            job_fini(&v[i]);
-        free(v);
-        return -1;
-    }
-    *out = v;
-    *n = len;
-    return 0;
-}
-
-/* Jobs per status; 'skipped' rows are not counted (no enum value). */
-int jobq_counts(struct jobq *q, struct jobq_counts *out)
-{
-    memset(out, 0, sizeof *out);
-    sqlite3_stmt *st = q->counts;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        enum job_status s;
-        if (job_status_parse((const char *)sqlite3_column_text(st, 0), &s) == 0)
-            out->n[s] = sqlite3_column_int(st, 1);
-    }
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : -1;
 }
 
 /* === Recovery === */
@@ -640,22 +591,24 @@ int jobq_recover(struct jobq *q, int *requeued)
     int64_t now = util_wall_ms();
     if (requeued)
         *requeued = 0;
-    if (tx_begin(q) < 0)
+    if (jobq_tx_begin(q) < 0)
         return -1;
-    sqlite3_bind_text(q->recover_attempts, 1, INTERRUPTED_MSG, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q->recover_attempts, 2, now);
-    if (step_done(q->recover_attempts) < 0)
+    sqlite3_stmt *st = q->st[JQ_RECOVER_ATTEMPTS];
+    sqlite3_bind_text(st, 1, INTERRUPTED_MSG, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, now);
+    if (jobq_step_done(st) < 0)
         goto fail;
-    sqlite3_bind_text(q->recover_jobs, 1, INTERRUPTED_MSG, -1, SQLITE_STATIC);
-    if (step_done(q->recover_jobs) < 0)
+    st = q->st[JQ_RECOVER_JOBS];
+    sqlite3_bind_text(st, 1, INTERRUPTED_MSG, -1, SQLITE_STATIC);
+    if (jobq_step_done(st) < 0)
         goto fail;
     int n = sqlite3_changes(q->h);
-    if (tx_commit(q) < 0)
+    if (jobq_tx_commit(q) < 0)
         goto fail;
     if (requeued)
         *requeued = n;
     return 0;
 fail:
-    tx_rollback(q);
+    jobq_tx_rollback(q);
     return -1;
 }

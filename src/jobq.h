@@ -2,10 +2,17 @@
  *
  * A task submitted is a row in `jobs` (committed, WAL) before anything runs
  * it. The engine claims ready jobs (highest priority first, FIFO within a
- * priority) while fewer than queue.concurrency run, and completes or fails
- * them; results are stored in `results` with the job. At start-up
- * jobq_recover() puts jobs left `running` by a crash back to `queued`,
- * recording the interrupted attempt. Loop thread only. */
+ * priority; not before run_at; only once every job it needs succeeded)
+ * while fewer than queue.concurrency run, and completes or fails them;
+ * results are stored in `results` with the job, inline or, above a size
+ * limit, as a content-addressed blob file (blobs.h). When a job ends failed,
+ * cancelled or skipped, every job that needs it (transitively) becomes
+ * skipped in the same transaction. At start-up jobq_recover() puts jobs left
+ * `running` by a crash back to `queued`, recording the interrupted attempt.
+ *
+ * Every change works on its own (one transaction) or inside a caller's
+ * db_begin/db_commit (a savepoint of it), so the engine can commit a whole
+ * loop turn at once. Loop thread only. */
 #ifndef MCPDECK_JOBQ_H
 #define MCPDECK_JOBQ_H
 
@@ -21,6 +28,7 @@ enum job_status {
     JOB_SUCCEEDED,
     JOB_FAILED,
     JOB_CANCELLED,
+    JOB_SKIPPED,            /* never ran: a job it needs did not succeed */
     JOB_STATUS_COUNT
 };
 
@@ -41,16 +49,23 @@ struct job {
     int timeout_ms;
     int64_t created_ms, started_ms, finished_ms;   /* Unix ms; 0 = not yet */
     char *error;            /* last error, or NULL */
-    /* result (loaded by jobq_get / jobq_claim is without) */
+    /* result (loaded by jobq_get; jobq_claim and lists leave it empty) */
     int has_result;
-    char *result;           /* NUL-terminated */
-    size_t result_len;
+    char *result;           /* NUL-terminated; NULL when result_blob */
+    size_t result_len;      /* bytes in result (0 when result_blob) */
     char *result_mime;      /* e.g. "text/plain", "application/json" */
     int result_is_error;    /* the tool said isError */
+    /* since 002 */
+    int64_t run_at_ms;      /* not claimed before this (Unix ms; 0 = at once) */
+    char *idempotency_key;  /* or NULL */
+    int result_blob;        /* the body is in the blob store: read it with jobq_result */
+    size_t result_size;     /* stored size of the body, inline or blob */
+    char *result_sha256;    /* lowercase hex of the body, or NULL */
 };
 
 void job_fini(struct job *j);                /* frees members; NULL-safe */
 
+/* New members go at the end: callers fill the first eight positionally. */
 struct jobq_spec {
     const char *key;        /* may be NULL */
     const char *batch;      /* may be NULL */
@@ -60,6 +75,16 @@ struct jobq_spec {
     int priority;
     int timeout_ms;         /* 0 = queue default given to jobq_open */
     int max_attempts;       /* 0 = queue default */
+    int64_t run_at_ms;      /* Unix ms before which it is not claimed; 0 = now */
+    /* Submitting a key that a job already has returns that job's id and
+     * inserts nothing (the spec is otherwise ignored). NULL = none. */
+    const char *idempotency_key;
+    const int64_t *needs;   /* ids of existing jobs this one needs, or NULL */
+    size_t nneeds;
+    /* jobq_submit_many only: keys of other specs in the same group this
+     * one needs (resolved to their ids inside the group). */
+    const char *const *needs_keys;
+    size_t nneeds_keys;
 };
 
 struct jobq_counts {
@@ -70,32 +95,135 @@ struct jobq_counts {
 int jobq_open(struct db *db, int default_timeout_ms, int default_attempts, struct jobq **out);
 void jobq_close(struct jobq *q);             /* NULL-safe */
 
-/* Insert (committed before return). Returns 0 and *id, or -1 and *errmsg. */
-int jobq_submit(struct jobq *q, const struct jobq_spec *spec, int64_t *id, char **errmsg);
+#define JOBQ_INLINE_LIMIT_DEFAULT (64 * 1024)
 
-/* Claim the best ready job: status -> running, attempts+1, started_ms set.
- * Returns 1 and fills *out (no result), 0 if nothing is queued, -1 on error. */
+/* Where results larger than inline_limit bytes go: dir (e.g.
+ * "<data_dir>/blobs"; copied) and the limit (0 = 64 KiB). By default the
+ * store is "blobs" next to the database file, limit 64 KiB; an in-memory
+ * database has none (everything inline) until this is called. dir NULL
+ * keeps the current directory and changes only the limit. */
+void jobq_set_blob_store(struct jobq *q, const char *dir, size_t inline_limit);
+/* The blob directory in use, or NULL (borrowed). */
+const char *jobq_blob_dir(const struct jobq *q);
+
+/* Told about jobs whose status changed as a consequence of another
+ * change: JOB_SKIPPED for each job skipped because a job it needs ended
+ * (by jobq_fail, jobq_cancel, or jobq_submit_many for a group job that
+ * starts skipped), JOB_QUEUED for each dependent jobq_retry brought back.
+ * Called after the change committed (inside a caller's transaction: after
+ * its savepoint was released), once per job, never for a change that
+ * failed. The callback may read the queue but not change it. NULL cb
+ * stops the calls. */
+typedef void (*jobq_change_cb)(void *payload, int64_t id, enum job_status status);
+void jobq_set_change_cb(struct jobq *q, jobq_change_cb cb, void *payload);
+
+/* Insert (committed before return, unless the caller holds a
+ * transaction). Returns 0 and *id, or -1 and *errmsg. With an
+ * idempotency_key already used, *id is that job's. With needs, see
+ * jobq_submit_many; needs_keys are an error here. */
+int jobq_submit(struct jobq *q, const struct jobq_spec *spec, int64_t *id, char **errmsg);
+/* Insert n specs atomically (all or none). ids[i] gets specs[i]'s job id;
+ * created[i] (when created is not NULL) 1 if it was inserted, 0 if an
+ * existing job had its idempotency_key. needs_keys name other specs of
+ * the group by key; needs give ids of existing jobs. A job whose needs
+ * already include a failed, cancelled or skipped job is inserted skipped.
+ * Errors (nothing inserted, *errmsg names the key): invalid spec, unknown
+ * or ambiguous needs key, a cycle, a needed job id that does not exist. */
+int jobq_submit_many(struct jobq *q, const struct jobq_spec *specs, size_t n, int64_t *ids,
+                     int *created, char **errmsg);
+
+/* Claim the best ready job: queued, run_at reached, every job it needs
+ * succeeded. status -> running, attempts+1, started_ms set.
+ * Returns 1 and fills *out (no result), 0 if nothing is ready, -1 on error. */
 int jobq_claim(struct jobq *q, struct job *out);
 
-/* Finish a running job as succeeded with its result (stored in `results`). */
+/* Finish a running job as succeeded with its result (stored in `results`;
+ * as a blob above the inline limit). */
 int jobq_complete(struct jobq *q, int64_t id, const char *result, size_t len,
                   const char *mime, int is_error);
 /* A failed attempt: requeued when attempts < max_attempts and retry is
- * nonzero, else status failed. The error is kept either way. result may be
- * NULL (no output) or the tool's error output. Sets *requeued if non-NULL. */
+ * nonzero, else status failed (and its dependents skipped). The error is
+ * kept either way. result may be NULL (no output) or the tool's error
+ * output. Sets *requeued if non-NULL. */
 int jobq_fail(struct jobq *q, int64_t id, const char *error, int retry,
               const char *result, size_t len, const char *mime, int *requeued);
-/* A queued job becomes cancelled; a running one too (caller stops the work). */
+/* A queued job becomes cancelled; a running one too (caller stops the
+ * work). Its dependents become skipped. */
 int jobq_cancel(struct jobq *q, int64_t id);
 
-/* Load one job including its result. Returns 0, or -1 if there is no such job. */
+/* Run a failed, cancelled or skipped job again: queued, ready now, error
+ * and result cleared, attempts kept (max_attempts raised to attempts + 1
+ * when exhausted). Jobs skipped because of it go back to queued too,
+ * transitively, unless another job they need still did not succeed.
+ * *restored (if not NULL) gets how many dependents came back. 0, or -1
+ * and *errmsg (no such job, wrong status, or a job it needs is itself
+ * failed, cancelled or skipped). */
+int jobq_retry(struct jobq *q, int64_t id, int *restored, char **errmsg);
+/* Change a queued job's priority. 0, or -1 when it is not queued. */
+int jobq_set_priority(struct jobq *q, int64_t id, int priority);
+
+/* Load one job including an inline result (a blob result only by its
+ * size and hash: result_blob set, result NULL). 0, or -1 if there is no
+ * such job. */
 int jobq_get(struct jobq *q, int64_t id, struct job *out);
+/* The body of a job's result, inline or from the blob store, checked
+ * against its SHA-256. 0 and *body (malloc'd, NUL-terminated) and *len;
+ * 1 when the job has no result; -1 and *errmsg when there is no such job
+ * or the body is missing or corrupt ("blob <sha> for job N is corrupt:
+ * hash mismatch"). */
+int jobq_result(struct jobq *q, int64_t id, char **body, size_t *len, char **errmsg);
 /* Find by key (newest match). Returns 0 and *id, or -1. */
 int jobq_find_key(struct jobq *q, const char *batch, const char *key, int64_t *id);
 /* The newest `limit` jobs (no results), newest first; caller frees each
- * with job_fini and the array with free. */
+ * with job_fini and the array with free (jobq_jobs_free does both). */
 int jobq_list(struct jobq *q, int limit, struct job **out, size_t *n);
+
+struct jobq_filter {
+    unsigned status_mask;   /* bits 1u << JOB_x; 0 = every status */
+    const char *batch;      /* NULL = any */
+    int limit;              /* <= 0 = all */
+    int64_t before_id;      /* > 0: only ids below it (paging) */
+};
+/* Like jobq_list with a filter (e.g. the dead letters: 1u << JOB_FAILED). */
+int jobq_list_filtered(struct jobq *q, const struct jobq_filter *f, struct job **out,
+                       size_t *n);
+void jobq_jobs_free(struct job *v, size_t n);  /* NULL-safe */
 int jobq_counts(struct jobq *q, struct jobq_counts *out);
+/* The ids of the jobs a job needs (*needs) or that need it (*needed_by),
+ * ascending; malloc'd (NULL when none). 0 or -1. */
+int jobq_deps(struct jobq *q, int64_t id, int64_t **needs, size_t *nneeds,
+              int64_t **needed_by, size_t *nneeded_by);
+
+/* One attempt of a job. */
+struct jobq_attempt {
+    int n;                  /* 1, 2, ... */
+    int64_t started_ms;
+    int64_t finished_ms;    /* 0 while running */
+    char *outcome;          /* running, succeeded, failed, interrupted, cancelled */
+    char *error;            /* or NULL */
+};
+/* Every attempt of a job, oldest first. 0 (*out NULL when none) or -1. */
+int jobq_attempts(struct jobq *q, int64_t id, struct jobq_attempt **out, size_t *n);
+void jobq_attempts_free(struct jobq_attempt *v, size_t n);   /* NULL-safe */
+
+/* Events: what happened to a job besides its state (kind "progress",
+ * "log", "route" or "state"; data JSON text or NULL). */
+struct jobq_event {
+    int64_t id;
+    int64_t job_id;
+    int64_t ts_ms;
+    char *kind;
+    char *data_json;        /* or NULL */
+};
+/* Append an event. job_id 0 = not about one job. 0, or -1 for an unknown
+ * kind, data that is not JSON, a job that does not exist. */
+int jobq_event_add(struct jobq *q, int64_t job_id, const char *kind, const char *data_json);
+/* A job's events with id > after_id, oldest first, at most limit (<= 0:
+ * all). 0 (*out NULL when none) or -1. */
+int jobq_events(struct jobq *q, int64_t job_id, int64_t after_id, int limit,
+                struct jobq_event **out, size_t *n);
+void jobq_events_free(struct jobq_event *v, size_t n);       /* NULL-safe */
+
 /* Start-up: running -> queued (attempt recorded as interrupted).
  * *requeued gets how many. */
 int jobq_recover(struct jobq *q, int *requeued);

@@ -2,6 +2,8 @@
  * calls exit. */
 #include "batch.h"
 #include "cli.h"
+#include "cli_jobs.h"
+#include "config.h"
 #include "engine.h"
 #include "util.h"
 #include "version.h"
@@ -22,6 +24,8 @@ static const char usage[] =
     "       mcpdeck [OPTIONS] servers tools NAME  a server's tools (--json: with schemas)\n"
     "       mcpdeck [OPTIONS] servers log NAME    a server's captured stderr and log messages\n"
     "       mcpdeck [OPTIONS] servers resources|templates|prompts NAME\n"
+    "       mcpdeck [OPTIONS] jobs [list [--status S] [--limit N] | show ID | cancel ID |\n"
+    "                              retry ID | result ID]   the job store (--format text|json|md)\n"
     "       mcpdeck [OPTIONS] read SERVER URI     read a resource\n"
     "       mcpdeck [OPTIONS] prompt SERVER NAME [JSON]   get a prompt\n"
     "       mcpdeck [OPTIONS] conformance URL     client mode for the MCP conformance suite\n"
@@ -50,6 +54,26 @@ static const char *need_arg(int *i, int argc, char **argv)
         exit(2);
     }
     return argv[++*i];
+}
+
+/* `mcpdeck jobs ...` reads the store directly (no engine: it must not
+ * recover jobs another running mcpdeck owns). */
+static int run_jobs(const char *config, const char *data_dir, int argc, char **argv,
+                    const char *format)
+{
+    struct config *c = NULL;
+    char *err = NULL;
+    if (config_load(config, &c, &err) < 0) {
+        fprintf(stderr, "mcpdeck: %s\n", err);
+        free(err);
+        return 2;
+    }
+    const char *dir = data_dir ? data_dir : c->data_dir;
+    char *db = xasprintf("%s/mcpdeck.db", dir);
+    int rc = cli_jobs(db, dir, argc, argv, format);
+    free(db);
+    config_free(c);
+    return rc;
 }
 
 int main(int argc, char **argv)
@@ -124,6 +148,9 @@ int main(int argc, char **argv)
         rc = cli_servers(&co, nrest - 1, rest + 1);
     } else if (nrest > 0 && (strcmp(rest[0], "read") == 0 || strcmp(rest[0], "prompt") == 0)) {
         rc = cli_request(&co, rest[0], nrest - 1, rest + 1);
+    } else if (nrest > 0 && strcmp(rest[0], "jobs") == 0) {
+        rc = run_jobs(config, data_dir, nrest - 1, rest + 1, format ? format : json ? "json"
+                                                                                     : "text");
     } else if (nrest > 0 && strcmp(rest[0], "conformance") == 0) {
         rc = cli_conformance(&co, nrest - 1, rest + 1);
     } else if (nrest > 0) {

@@ -1,160 +1,14 @@
 /* test_jobq.c — the durable job queue on a real database file: a job's
  * lifecycle with its stored result and SHA-256, claim order, retries with
  * backoff, attempts running out, cancelling, recovering after a crash (a
- * child process that claims and dies without closing), validation, and the
- * read side (get, list, counts, find by key). */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+ * child process that claims and dies without closing), validation, the
+ * read side (get, list, filtered lists, counts, find by key, attempts),
+ * delayed jobs, idempotency keys, priorities, events, and every change
+ * inside and outside a caller's transaction (TX). Dependencies and retry
+ * by hand are in test_jobq_deps.c, blobs in test_blobs.c. */
+#include "jobq_fixture.h"
 
-#include <ftw.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/wait.h>
-#include <unistd.h>
-
-#include "db.h"
-#include "jobq.h"
-#include "util.h"
-
-#define DEFAULT_TIMEOUT 7000
-#define DEFAULT_ATTEMPTS 3
-
-struct fix {
-    char *dir;
-    char *path;
-    struct db *db;
-    struct jobq *q;
-};
-
-static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    return remove(p);
-}
-
-static void fix_open(struct fix *f)
-{
-    char *err = NULL;
-    assert_int_equal(db_open(f->path, &f->db, &err), 0);
-    assert_int_equal(jobq_open(f->db, DEFAULT_TIMEOUT, DEFAULT_ATTEMPTS, &f->q), 0);
-}
-
-static void fix_close(struct fix *f)
-{
-    jobq_close(f->q);
-    db_close(f->db);
-    f->q = NULL;
-    f->db = NULL;
-}
-
-static int setup(void **state)
-{
-    struct fix *f = xcalloc(1, sizeof *f);
-    char tmpl[] = "/tmp/mcpdeck-jobq.XXXXXX";
-    if (!mkdtemp(tmpl))
-        return -1;
-    f->dir = xstrdup(tmpl);
-    f->path = xasprintf("%s/mcpdeck.db", f->dir);
-    fix_open(f);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fix *f = *state;
-    fix_close(f);
-    nftw(f->dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-    free(f->dir);
-    free(f->path);
-    free(f);
-    return 0;
-}
-
-/* === Helpers === */
-
-static long long sql_int(struct fix *f, const char *fmt, ...) PRINTF_LIKE(2, 3);
-static long long sql_int(struct fix *f, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *sql = xvasprintf(fmt, ap);
-    va_end(ap);
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(db_handle(f->db), sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    long long v = sqlite3_column_type(st, 0) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    free(sql);
-    return v;
-}
-
-/* The text of the first column, or NULL; caller frees. */
-static char *sql_text(struct fix *f, const char *fmt, ...) PRINTF_LIKE(2, 3);
-static char *sql_text(struct fix *f, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    char *sql = xvasprintf(fmt, ap);
-    va_end(ap);
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(db_handle(f->db), sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    char *s = xstrdup((const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-    free(sql);
-    return s;
-}
-
-static void assert_sql_text(struct fix *f, const char *want, const char *sql)
-{
-    char *got = sql_text(f, "%s", sql);
-    if (want) {
-        assert_non_null(got);
-        assert_string_equal(got, want);
-    } else {
-        assert_null(got);
-    }
-    free(got);
-}
-
-static int64_t submit(struct fix *f, const char *key, const char *batch, int priority)
-{
-    struct jobq_spec s = {0};
-    s.key = key;
-    s.batch = batch;
-    s.server = "fs";
-    s.tool = "read_file";
-    s.args_json = "{\"path\": \"README.md\"}";
-    s.priority = priority;
-    int64_t id = 0;
-    char *err = NULL;
-    assert_int_equal(jobq_submit(f->q, &s, &id, &err), 0);
-    assert_null(err);
-    assert_true(id > 0);
-    return id;
-}
-
-static int64_t claim_id(struct fix *f)
-{
-    struct job j;
-    int rc = jobq_claim(f->q, &j);
-    assert_true(rc >= 0);
-    int64_t id = rc ? j.id : 0;
-    job_fini(&j);
-    return id;
-}
-
-/* Make every delayed job ready now, as if its backoff had passed. */
-static void make_ready(struct fix *f)
-{
-    assert_int_equal(db_exec(f->db, "UPDATE jobs SET run_at_ms = 0", NULL), 0);
-}
-
-/* === Tests === */
 
 static void test_lifecycle_with_result(void **state)
 {
@@ -657,7 +511,7 @@ static void test_find_key(void **state)
 static void test_status_names(void **state)
 {
     static const char *const names[] = {"queued", "running", "succeeded", "failed",
-                                        "cancelled"};
+                                        "cancelled", "skipped"};
     assert_int_equal(ARRAY_LEN(names), JOB_STATUS_COUNT);
     for (int i = 0; i < JOB_STATUS_COUNT; i++) {
         enum job_status s;
@@ -725,9 +579,297 @@ static void test_inside_caller_transaction(void **state)
     assert_int_equal(sqlite3_get_autocommit(db_handle(f->db)), 1);
 }
 
+/* A job with run_at in the future waits even when it has the highest
+ * priority; others run meanwhile. */
+static void test_run_at_delays_claim(void **state)
+{
+    struct fix *f = *state;
+    int64_t now = util_wall_ms();
+    struct jobq_spec s = {.key = "later", .server = "fs", .tool = "x", .priority = 9,
+                          .run_at_ms = now + 60000};
+    int64_t later, past, id;
+    char *err = NULL;
+    assert_int_equal(jobq_submit(f->q, &s, &later, &err), 0);
+    s.key = "past";
+    s.priority = 0;
+    s.run_at_ms = now - 1000;
+    assert_int_equal(jobq_submit(f->q, &s, &past, &err), 0);
+    int64_t plain = submit(f, "plain", NULL, 0);
+    turn(f);
+
+    struct job j;
+    assert_int_equal(jobq_get(f->q, later, &j), 0);
+    assert_int_equal(j.run_at_ms, now + 60000);
+    job_fini(&j);
+    assert_int_equal(claim_id(f), past);
+    assert_int_equal(claim_id(f), plain);
+    assert_int_equal(claim_id(f), 0);
+    turn(f);
+    assert_int_equal(db_exec(f->db, "UPDATE jobs SET run_at_ms = 1 WHERE key = 'later'", NULL),
+                     0);
+    assert_int_equal(claim_id(f), later);
+
+    s.run_at_ms = -5;
+    assert_int_equal(jobq_submit(f->q, &s, &id, &err), -1);
+    assert_non_null(strstr(err, "must not be negative"));
+    free(err);
+}
+
+static void test_idempotency_key(void **state)
+{
+    struct fix *f = *state;
+    struct jobq_spec s = {.key = "a", .server = "fs", .tool = "x",
+                          .idempotency_key = "deploy-42"};
+    int64_t first = 0, again = 0;
+    char *err = NULL;
+    assert_int_equal(jobq_submit(f->q, &s, &first, &err), 0);
+    s.args_json = "{\"different\": true}";   /* ignored: the key decides */
+    s.key = "b";
+    assert_int_equal(jobq_submit(f->q, &s, &again, &err), 0);
+    assert_int_equal(again, first);
+    assert_int_equal(sql_int(f, "SELECT COUNT(*) FROM jobs"), 1);
+    assert_sql_text(f, "{}", "SELECT args_json FROM jobs");
+    turn(f);
+
+    struct jobq_spec g[3] = {
+        {.server = "fs", .tool = "x", .idempotency_key = "deploy-42"},
+        {.server = "fs", .tool = "y", .idempotency_key = "other"},
+        {.server = "fs", .tool = "z", .idempotency_key = "other"},
+    };
+    int64_t ids[3];
+    int created[3] = {-1, -1, -1};
+    assert_int_equal(jobq_submit_many(f->q, g, 3, ids, created, &err), 0);
+    assert_int_equal(ids[0], first);
+    assert_int_equal(created[0], 0);
+    assert_int_equal(created[1], 1);
+    assert_int_equal(created[2], 0);
+    assert_int_equal(ids[2], ids[1]);
+    assert_int_equal(sql_int(f, "SELECT COUNT(*) FROM jobs"), 2);
+
+    /* Finished jobs keep their key: resubmitting does not run it again. */
+    run_ok(f, first);
+    turn(f);
+    assert_int_equal(jobq_submit_many(f->q, &g[0], 1, ids, created, &err), 0);
+    assert_int_equal(ids[0], first);
+    assert_int_equal(created[0], 0);
+    struct job j;
+    assert_int_equal(jobq_get(f->q, first, &j), 0);
+    assert_int_equal(j.status, JOB_SUCCEEDED);
+    assert_string_equal(j.idempotency_key, "deploy-42");
+    job_fini(&j);
+    assert_int_equal(jobq_get(f->q, submit(f, "plain", NULL, 0), &j), 0);
+    assert_null(j.idempotency_key);
+    job_fini(&j);
+
+    /* The unique index holds even against a writer that skips the check. */
+    assert_int_equal(db_exec(f->db, "INSERT INTO jobs (server, tool, status, max_attempts, "
+                                    "timeout_ms, created_ms, idempotency_key) VALUES "
+                                    "('fs', 'x', 'queued', 1, 1, 1, 'other')", NULL), -1);
+    s.idempotency_key = "";
+    assert_int_equal(jobq_submit(f->q, &s, &again, &err), -1);
+    assert_non_null(strstr(err, "idempotency key is empty"));
+    free(err);
+}
+
+static void test_set_priority(void **state)
+{
+    struct fix *f = *state;
+    int64_t a = submit(f, "a", NULL, 0);
+    int64_t b = submit(f, "b", NULL, 0);
+    int64_t c = submit(f, "c", NULL, 0);
+    assert_int_equal(jobq_set_priority(f->q, c, 10), 0);
+    assert_int_equal(jobq_set_priority(f->q, b, -5), 0);
+    turn(f);
+    assert_int_equal(claim_id(f), c);
+    assert_int_equal(jobq_set_priority(f->q, c, 1), -1);      /* running */
+    assert_int_equal(jobq_set_priority(f->q, 9999, 1), -1);   /* no such job */
+    assert_int_equal(claim_id(f), a);
+    assert_int_equal(claim_id(f), b);
+    struct job j;
+    assert_int_equal(jobq_get(f->q, b, &j), 0);
+    assert_int_equal(j.priority, -5);
+    job_fini(&j);
+    assert_int_equal(sql_int(f, "SELECT priority FROM jobs WHERE id = %lld", (long long)c), 10);
+}
+
+static void assert_ids(struct job *v, size_t n, const int64_t *want, size_t nwant)
+{
+    assert_int_equal(n, nwant);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(v[i].id, want[i]);
+    jobq_jobs_free(v, n);
+}
+
+static void test_list_filtered(void **state)
+{
+    struct fix *f = *state;
+    int64_t a = submit(f, "a", NULL, 0);
+    int64_t b = submit(f, "b", NULL, 0);
+    int64_t c = submit(f, "c", NULL, 0);
+    int64_t d = submit(f, "d", NULL, 0);
+    int64_t e = submit(f, "e", "x.yaml", 0);
+    run_ok(f, a);
+    run_fail(f, b, "broken");
+    assert_int_equal(jobq_cancel(f->q, c), 0);
+    assert_int_equal(jobq_set_priority(f->q, d, -1), 0);
+    run_fail(f, e, "also broken");
+    turn(f);
+
+    struct job *v = NULL;
+    size_t n = 0;
+    struct jobq_filter flt = {.status_mask = 1u << JOB_FAILED};
+    assert_int_equal(jobq_list_filtered(f->q, &flt, &v, &n), 0);
+    assert_string_equal(v[0].error, "also broken");
+    assert_int_equal(v[1].status, JOB_FAILED);
+    assert_ids(v, n, (int64_t[]){e, b}, 2);
+
+    flt.status_mask = 1u << JOB_FAILED | 1u << JOB_CANCELLED | 1u << JOB_QUEUED;
+    assert_int_equal(jobq_list_filtered(f->q, &flt, &v, &n), 0);
+    assert_ids(v, n, (int64_t[]){e, d, c, b}, 4);
+
+    flt.batch = "x.yaml";
+    assert_int_equal(jobq_list_filtered(f->q, &flt, &v, &n), 0);
+    assert_ids(v, n, (int64_t[]){e}, 1);
+
+    flt = (struct jobq_filter){.limit = 2};
+    assert_int_equal(jobq_list_filtered(f->q, &flt, &v, &n), 0);
+    assert_ids(v, n, (int64_t[]){e, d}, 2);
+    flt.before_id = d;   /* the next page */
+    assert_int_equal(jobq_list_filtered(f->q, &flt, &v, &n), 0);
+    assert_ids(v, n, (int64_t[]){c, b}, 2);
+
+    flt = (struct jobq_filter){.status_mask = 1u << JOB_SKIPPED};
+    v = (struct job *)&flt;   /* must be overwritten */
+    assert_int_equal(jobq_list_filtered(f->q, &flt, &v, &n), 0);
+    assert_null(v);
+    assert_int_equal(n, 0);
+    flt.status_mask = 1u << 20;   /* no such status */
+    assert_int_equal(jobq_list_filtered(f->q, &flt, &v, &n), 0);
+    assert_int_equal(n, 0);
+    flt.status_mask = 0;
+    assert_int_equal(jobq_list_filtered(f->q, &flt, &v, &n), 0);
+    assert_ids(v, n, (int64_t[]){e, d, c, b, a}, 5);
+    jobq_jobs_free(NULL, 0);
+}
+
+static void test_attempts_history(void **state)
+{
+    struct fix *f = *state;
+    int64_t id = submit(f, "flaky", NULL, 0);
+    int64_t t0 = util_wall_ms();
+    assert_int_equal(claim_id(f), id);
+    assert_int_equal(jobq_fail(f->q, id, "e1", 1, NULL, 0, NULL, NULL), 0);
+    make_ready(f);
+    turn(f);
+    assert_int_equal(claim_id(f), id);
+    assert_int_equal(jobq_fail(f->q, id, "e2", 1, NULL, 0, NULL, NULL), 0);
+    make_ready(f);
+    assert_int_equal(claim_id(f), id);
+
+    struct jobq_attempt *a = NULL;
+    size_t n = 0;
+    assert_int_equal(jobq_attempts(f->q, id, &a, &n), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(a[0].n, 1);
+    assert_string_equal(a[0].outcome, "failed");
+    assert_string_equal(a[0].error, "e1");
+    assert_true(a[0].started_ms >= t0 && a[0].finished_ms >= a[0].started_ms);
+    assert_string_equal(a[1].outcome, "failed");
+    assert_string_equal(a[1].error, "e2");
+    assert_int_equal(a[2].n, 3);
+    assert_string_equal(a[2].outcome, "running");
+    assert_int_equal(a[2].finished_ms, 0);
+    assert_null(a[2].error);
+    jobq_attempts_free(a, n);
+
+    turn(f);
+    assert_int_equal(jobq_complete(f->q, id, "done", 4, NULL, 0), 0);
+    assert_int_equal(jobq_attempts(f->q, id, &a, &n), 0);
+    assert_int_equal(n, 3);
+    assert_string_equal(a[2].outcome, "succeeded");
+    assert_true(a[2].finished_ms > 0);
+    jobq_attempts_free(a, n);
+
+    assert_int_equal(jobq_attempts(f->q, 4242, &a, &n), 0);
+    assert_int_equal(n, 0);
+    assert_null(a);
+    jobq_attempts_free(NULL, 0);
+}
+
+static void test_events(void **state)
+{
+    struct fix *f = *state;
+    int64_t id = submit(f, "a", NULL, 0);
+    int64_t other = submit(f, "b", NULL, 0);
+    int64_t t0 = util_wall_ms();
+    assert_int_equal(jobq_event_add(f->q, id, "progress", "{\"progress\": 1, \"total\": 4}"), 0);
+    assert_int_equal(jobq_event_add(f->q, other, "log", "\"other job\""), 0);
+    assert_int_equal(jobq_event_add(f->q, id, "log", "\"hello\""), 0);
+    assert_int_equal(jobq_event_add(f->q, id, "route", "{\"server\": \"fs\"}"), 0);
+    assert_int_equal(jobq_event_add(f->q, id, "state", NULL), 0);
+    assert_int_equal(jobq_event_add(f->q, 0, "log", "\"not about a job\""), 0);
+    turn(f);
+    /* Refused: unknown kind, no kind, data that is not JSON, no such job. */
+    assert_int_equal(jobq_event_add(f->q, id, "bogus", NULL), -1);
+    assert_int_equal(jobq_event_add(f->q, id, NULL, NULL), -1);
+    assert_int_equal(jobq_event_add(f->q, id, "log", "{broken"), -1);
+    assert_int_equal(jobq_event_add(f->q, id, "log", "1 2"), -1);
+    assert_int_equal(jobq_event_add(f->q, 9999, "log", "\"x\""), -1);
+    assert_int_equal(sql_int(f, "SELECT COUNT(*) FROM events"), 6);
+
+    struct jobq_event *ev = NULL;
+    size_t n = 0;
+    assert_int_equal(jobq_events(f->q, id, 0, 0, &ev, &n), 0);
+    assert_int_equal(n, 4);
+    static const char *const kinds[] = {"progress", "log", "route", "state"};
+    for (size_t i = 0; i < n; i++) {
+        assert_string_equal(ev[i].kind, kinds[i]);
+        assert_int_equal(ev[i].job_id, id);
+        assert_true(ev[i].ts_ms >= t0);
+        assert_true(i == 0 || ev[i].id > ev[i - 1].id);
+    }
+    assert_string_equal(ev[0].data_json, "{\"progress\": 1, \"total\": 4}");
+    assert_string_equal(ev[1].data_json, "\"hello\"");
+    assert_null(ev[3].data_json);
+    int64_t after = ev[1].id;
+    jobq_events_free(ev, n);
+
+    assert_int_equal(jobq_events(f->q, id, after, 0, &ev, &n), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(ev[0].kind, "route");
+    jobq_events_free(ev, n);
+    assert_int_equal(jobq_events(f->q, id, 0, 1, &ev, &n), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(ev[0].kind, "progress");
+    jobq_events_free(ev, n);
+    assert_int_equal(jobq_events(f->q, 777, 0, 0, &ev, &n), 0);
+    assert_int_equal(n, 0);
+    assert_null(ev);
+    jobq_events_free(NULL, 0);
+}
+
+/* Before 002 a skipped row read as cancelled; now it is its own status. */
+static void test_skipped_counted_and_read(void **state)
+{
+    struct fix *f = *state;
+    int64_t a = submit(f, "a", NULL, 0);
+    submit(f, "b", NULL, 0);
+    assert_int_equal(db_exec(f->db, "UPDATE jobs SET status = 'skipped' WHERE key = 'a'", NULL),
+                     0);
+    struct jobq_counts c;
+    assert_int_equal(jobq_counts(f->q, &c), 0);
+    assert_int_equal(c.n[JOB_SKIPPED], 1);
+    assert_int_equal(c.n[JOB_QUEUED], 1);
+    assert_int_equal(c.n[JOB_CANCELLED], 0);
+    struct job j;
+    assert_int_equal(jobq_get(f->q, a, &j), 0);
+    assert_int_equal(j.status, JOB_SKIPPED);
+    job_fini(&j);
+    assert_int_equal(jobq_cancel(f->q, a), -1);   /* already ended */
+}
+
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(test_lifecycle_with_result),
         T(test_binary_and_empty_results),
@@ -746,7 +888,34 @@ int main(void)
         T(test_status_names),
         T(test_durable_across_reopen),
         T(test_inside_caller_transaction),
+        T(test_run_at_delays_claim),
+        T(test_idempotency_key),
+        T(test_set_priority),
+        T(test_list_filtered),
+        T(test_attempts_history),
+        T(test_events),
+        T(test_skipped_counted_and_read),
+        /* The same again inside a caller's transaction (TX mode). */
+        TX(test_lifecycle_with_result),
+        TX(test_binary_and_empty_results),
+        TX(test_priority_then_fifo),
+        TX(test_claim_empty),
+        TX(test_retry_backoff_and_exhaustion),
+        TX(test_backoff_is_capped),
+        TX(test_fail_without_retry),
+        TX(test_cancel),
+        TX(test_recover_past_max_attempts),
+        TX(test_submit_validation),
+        TX(test_counts),
+        TX(test_list_newest_first),
+        TX(test_find_key),
+        TX(test_run_at_delays_claim),
+        TX(test_idempotency_key),
+        TX(test_set_priority),
+        TX(test_list_filtered),
+        TX(test_attempts_history),
+        TX(test_events),
+        TX(test_skipped_counted_and_read),
     };
-#undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
