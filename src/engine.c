@@ -807,7 +807,7 @@ void engine_free(struct engine *e)
     tx_flush(e);
     if (e->q && e->db) {
         int requeued;
-        jobq_recover(e->q, &requeued);   /* running → queued: nothing is lost */
+        jobq_release(e->q, &requeued);   /* our running jobs → queued: nothing is lost */
     }
     free(e->servers);
     free(e->subs);

@@ -23,6 +23,7 @@
 #include "jobq.h"
 
 #include <cjson/cJSON.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -57,7 +58,7 @@ static const char *const st_sql[JQ_ST_COUNT] = {
         "WHERE d.job_id = jobs.id AND n.status <> 'succeeded') "
         "ORDER BY priority DESC, id LIMIT 1",
     [JQ_START] = "UPDATE jobs SET status = 'running', attempts = attempts + 1, "
-                 "started_ms = ?2, finished_ms = NULL WHERE id = ?1",
+                 "started_ms = ?2, finished_ms = NULL, owner = ?3 WHERE id = ?1",
     /* OR REPLACE: a stale row left by a hand-edited database must not
      * wedge the queue on one job forever. */
     [JQ_ATTEMPT_OPEN] = "INSERT OR REPLACE INTO attempts (job_id, n, started_ms, outcome) "
@@ -85,11 +86,15 @@ static const char *const st_sql[JQ_ST_COUNT] = {
     [JQ_FIND_KEY_ANY] = "SELECT id FROM jobs WHERE key = ?1 ORDER BY id DESC LIMIT 1",
     [JQ_LIST] = "SELECT " JOB_COLS " FROM jobs ORDER BY id DESC LIMIT ?1",
     [JQ_COUNTS] = "SELECT status, COUNT(*) FROM jobs GROUP BY status",
+    /* ?3: 0 = jobs whose owner process is gone (start-up), 2 = our own
+     * (shutdown); a job another live process runs (1) is never touched. */
     [JQ_RECOVER_ATTEMPTS] =
         "UPDATE attempts SET outcome = 'interrupted', error = ?1, finished_ms = ?2 "
-        "WHERE outcome = 'running' AND job_id IN (SELECT id FROM jobs WHERE status = 'running')",
-    [JQ_RECOVER_JOBS] = "UPDATE jobs SET status = 'queued', error = ?1, finished_ms = NULL "
-                        "WHERE status = 'running'",
+        "WHERE outcome = 'running' AND job_id IN (SELECT id FROM jobs WHERE status = 'running' "
+        "AND mcpdeck_owner_state(owner) = ?3)",
+    [JQ_RECOVER_JOBS] = "UPDATE jobs SET status = 'queued', error = ?1, finished_ms = NULL, "
+                        "owner = NULL WHERE status = 'running' "
+                        "AND mcpdeck_owner_state(owner) = ?3",
     [JQ_LABEL] = "SELECT " JOBQ_LABEL_SQL ", status FROM jobs WHERE id = ?1",
     [JQ_DEP_ADD] = "INSERT OR IGNORE INTO job_deps (job_id, needs_id) VALUES (?1, ?2)",
     [JQ_BAD_NEED] = "SELECT COALESCE(n.key, '#' || n.id), n.status FROM job_deps d "
@@ -303,6 +308,50 @@ void jobq_tx_rollback(struct jobq *q)
  * 64 KiB go to "blobs" beside the database file (jobq_set_blob_store
  * changes that). Returns 0 and an owned *out, or -1 (the schema is
  * missing: see sqlite3_errmsg). */
+/* === Owners === */
+
+/* A process's start time in clock ticks since boot (/proc/PID/stat field
+ * 22), or 0 if it does not exist. With the pid it names a process for good:
+ * a reused pid has another start time. */
+static unsigned long long proc_start(long pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')');   /* the command name may hold spaces */
+    if (!p)
+        return 0;
+    unsigned long long start = 0;
+    /* after ") " come fields 3..; starttime is field 22 */
+    if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
+                      "%*d %*d %llu", &start) != 1)
+        return 0;
+    return start;
+}
+
+/* SQL mcpdeck_owner_state(owner): 0 the owner is gone (or none), 1 another
+ * live process, 2 this process. */
+static void owner_state(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    const char *o = (const char *)sqlite3_value_text(argv[0]);
+    const char *me = sqlite3_user_data(ctx);
+    long pid;
+    unsigned long long start;
+    if (!o || sscanf(o, "%ld:%llu", &pid, &start) != 2) {
+        sqlite3_result_int(ctx, 0);
+        return;
+    }
+    if (strcmp(o, me) == 0)
+        sqlite3_result_int(ctx, 2);
+    else
+        sqlite3_result_int(ctx, pid > 0 && proc_start(pid) == start ? 1 : 0);
+}
+
 int jobq_open(struct db *db, int default_timeout_ms, int default_attempts, struct jobq **out)
 {
     struct jobq *q = xcalloc(1, sizeof *q);
@@ -314,6 +363,12 @@ int jobq_open(struct db *db, int default_timeout_ms, int default_attempts, struc
     if (!q->rng)
         q->rng = 0x9E3779B97F4A7C15ULL;
     *out = NULL;
+    snprintf(q->owner, sizeof q->owner, "%ld:%llu", (long)getpid(), proc_start(getpid()));
+    if (sqlite3_create_function(q->h, "mcpdeck_owner_state", 1, SQLITE_UTF8, q->owner,
+                                owner_state, NULL, NULL) != SQLITE_OK) {
+        free(q);
+        return -1;
+    }
     for (int i = 0; i < JQ_ST_COUNT; i++)
         if (sqlite3_prepare_v3(q->h, st_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &q->st[i], NULL)
             != SQLITE_OK) {
@@ -460,6 +515,7 @@ int jobq_claim(struct jobq *q, struct job *out)
     st = q->st[JQ_START];
     sqlite3_bind_int64(st, 1, out->id);
     sqlite3_bind_int64(st, 2, now);
+    sqlite3_bind_text(st, 3, q->owner, -1, SQLITE_STATIC);
     if (jobq_step_done(st) < 0)
         goto fail;
     out->status = JOB_RUNNING;
@@ -586,7 +642,7 @@ fail:
  * leaves it at or past max_attempts: the interruption was mcpdeck's doing,
  * not the job's (the next failure then ends it without retry). Returns 0 or
  * -1; *requeued gets the number of jobs requeued. */
-int jobq_recover(struct jobq *q, int *requeued)
+static int recover(struct jobq *q, int which, int *requeued)
 {
     int64_t now = util_wall_ms();
     if (requeued)
@@ -596,10 +652,12 @@ int jobq_recover(struct jobq *q, int *requeued)
     sqlite3_stmt *st = q->st[JQ_RECOVER_ATTEMPTS];
     sqlite3_bind_text(st, 1, INTERRUPTED_MSG, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, now);
+    sqlite3_bind_int(st, 3, which);
     if (jobq_step_done(st) < 0)
         goto fail;
     st = q->st[JQ_RECOVER_JOBS];
     sqlite3_bind_text(st, 1, INTERRUPTED_MSG, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 3, which);
     if (jobq_step_done(st) < 0)
         goto fail;
     int n = sqlite3_changes(q->h);
@@ -611,4 +669,14 @@ int jobq_recover(struct jobq *q, int *requeued)
 fail:
     jobq_tx_rollback(q);
     return -1;
+}
+
+int jobq_recover(struct jobq *q, int *requeued)
+{
+    return recover(q, 0, requeued);
+}
+
+int jobq_release(struct jobq *q, int *requeued)
+{
+    return recover(q, 2, requeued);
 }

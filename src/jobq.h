@@ -227,5 +227,9 @@ void jobq_events_free(struct jobq_event *v, size_t n);       /* NULL-safe */
 /* Start-up: running -> queued (attempt recorded as interrupted).
  * *requeued gets how many. */
 int jobq_recover(struct jobq *q, int *requeued);
+/* Shutdown: the jobs this process was running go back to queued (their
+ * attempt recorded as interrupted). Jobs other live mcpdeck processes run
+ * are never touched, by either function. */
+int jobq_release(struct jobq *q, int *requeued);
 
 #endif

@@ -75,6 +75,7 @@ struct jobq {
     int default_timeout_ms;
     int default_attempts;
     uint64_t rng;              /* xorshift state for backoff jitter */
+    char owner[48];            /* this process: "pid:starttime" */
     int nested;                /* the current change runs in a savepoint */
     char *blob_dir;            /* NULL: every result inline */
     size_t inline_limit;       /* results longer than this go to blob_dir */

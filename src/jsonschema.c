@@ -65,6 +65,7 @@ struct ctx {
     const cJSON *root;
     int quiet;           /* > 0: inside anyOf/oneOf/not, no messages */
     char *msg;           /* the error, once one is reported loudly */
+    size_t leaf;         /* where in msg its innermost error starts */
     /* how the last failure happened (set in quiet mode too) */
     int fail_depth;
     unsigned fail_types; /* the types wanted, when it was a type error */
@@ -960,7 +961,7 @@ static int check_enum(struct ctx *c, const cJSON *e, const cJSON *v, const struc
 static int check_number(struct ctx *c, const struct kw *k, const cJSON *v, const struct seg *ip,
                         const struct seg *sp)
 {
-    double d = v->valuedouble, lim;
+    double d = v->valuedouble, lim = 0;
     char a[32], b[32];
     bool xmin_flag = cJSON_IsTrue(k->xmin), xmax_flag = cJSON_IsTrue(k->xmax);
     int r;
@@ -1013,7 +1014,7 @@ static int check_number(struct ctx *c, const struct kw *k, const cJSON *v, const
 static int check_string(struct ctx *c, const struct kw *k, const cJSON *v, const struct seg *ip,
                         const struct seg *sp)
 {
-    double lim;
+    double lim = 0;
     int r;
 
     if (k->min_len || k->max_len) {
@@ -1048,7 +1049,7 @@ static int check_array(struct ctx *c, const struct kw *k, const cJSON *v, const 
                        const struct seg *sp)
 {
     int n = cJSON_GetArraySize(v), r, i;
-    double lim;
+    double lim = 0;
     const cJSON *tuple = NULL, *rest, *t;
     const char *tuple_kw, *rest_kw;
 
@@ -1150,7 +1151,7 @@ static int unknown_property(struct ctx *c, const struct kw *k, const char *key,
         }
     }
     if (n)
-        fail(c, ip, "unknown property '%s' (allowed: %s)", key, allowed.data);
+        fail(c, ip, "unknown property '%s' (allowed: %s)", key, allowed.data ? allowed.data : "");
     else
         fail(c, ip, "unknown property '%s' (no properties are allowed)", key);
     buf_fini(&allowed);
@@ -1161,14 +1162,12 @@ static int check_object(struct ctx *c, const struct kw *k, const cJSON *v, const
                         const struct seg *sp)
 {
     int n = cJSON_GetArraySize(v), r;
-    double lim;
+    double lim = 0;
 
     if (k->props && !cJSON_IsObject(k->props))
         return schema_fail(c, ip, sp, "'properties' must be an object");
-    if (k->pattern_props) {
-        if (!cJSON_IsObject(k->pattern_props))
-            return schema_fail(c, ip, sp, "'patternProperties' must be an object");
-    }
+    if (k->pattern_props && !cJSON_IsObject(k->pattern_props))
+        return schema_fail(c, ip, sp, "'patternProperties' must be an object");
     if (k->add_props) {
         struct seg as = seg_key(sp, "additionalProperties");
         for (const cJSON *m = v->child; m; m = m->next) {
@@ -1294,10 +1293,13 @@ static int check_branches(struct ctx *c, const cJSON *arr, const char *kwname, b
         bs = seg_idx(&ks, best);
         check(c, best_b, v, ip, &bs);
         if (n > 1 && !best_o.schema && c->msg) {
+            /* Nested anyOfs keep only the innermost error. */
             char *sub = c->msg;
+            const char *inner = sub + c->leaf;
             c->msg = NULL;
             fail(c, ip, "does not match any of the %d allowed schemas; closest is #%d: %s", n,
-                 best + 1, sub);
+                 best + 1, inner);
+            c->leaf = strlen(c->msg) - strlen(inner);
             free(sub);
         }
     }
@@ -1402,8 +1404,8 @@ static int check(struct ctx *c, const cJSON *s, const cJSON *v, const struct seg
     if (c->frames >= MAX_FRAMES)
         return schema_fail(c, ip, sp, "schema nested deeper than %d levels", MAX_FRAMES);
     if (++c->steps > MAX_STEPS)
-        return schema_fail(c, ip, sp, "validation needs more than %d steps (a $ref loop?)",
-                           MAX_STEPS);
+        return schema_fail(c, ip, sp, "validation needs more than %d steps "
+                           "(recursive anyOf/oneOf, or a $ref loop?)", MAX_STEPS);
     c->frames++;
     rc = check_keywords(c, s, v, ip, sp);
     c->frames--;

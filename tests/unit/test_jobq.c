@@ -8,6 +8,7 @@
  * by hand are in test_jobq_deps.c, blobs in test_blobs.c. */
 #include "jobq_fixture.h"
 
+#include <signal.h>
 #include <sys/wait.h>
 
 static void test_lifecycle_with_result(void **state)
@@ -326,13 +327,56 @@ static void test_recover_after_crash(void **state)
     assert_sql_text(f, "running", "SELECT outcome FROM attempts WHERE n = 2");
     assert_int_equal(claim_id(f), b);
 
-    /* Nothing interrupted twice: recover with b running affects b only. */
+    /* Start-up recovery never takes a live process's jobs (b is ours);
+     * release gives back only our own, and nothing twice. */
     assert_int_equal(jobq_complete(f->q, a, "done", 4, NULL, 0), 0);
     assert_int_equal(jobq_recover(f->q, &requeued), 0);
+    assert_int_equal(requeued, 0);
+    assert_int_equal(jobq_release(f->q, &requeued), 0);
     assert_int_equal(requeued, 1);
     assert_sql_text(f, "succeeded", "SELECT outcome FROM attempts WHERE job_id = 1 AND n = 2");
+    assert_int_equal(jobq_release(f->q, &requeued), 0);
+    assert_int_equal(requeued, 0);
+}
+
+/* A job another live mcpdeck process is running is left alone by
+ * start-up recovery; once that process is gone it is requeued. */
+static void test_recover_spares_live_owner(void **state)
+{
+    struct fix *f = *state;
+    struct jobq_spec s = {.server = "fs", .tool = "x"};
+    int64_t id;
+    char *err = NULL;
+    assert_int_equal(jobq_submit(f->q, &s, &id, &err), 0);
+    int ready[2];
+    assert_int_equal(pipe(ready), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct db *db = NULL;
+        struct jobq *q = NULL;
+        struct job j;
+        int ok = db_open(f->path, &db, &err) == 0 && jobq_open(db, 1000, 3, &q) == 0 &&
+                 jobq_claim(q, &j) == 1;
+        if (write(ready[1], ok ? "y" : "n", 1) != 1)
+            _exit(1);
+        pause();   /* alive, holding the job, until killed */
+        _exit(0);
+    }
+    char c = 0;
+    assert_int_equal(read(ready[0], &c, 1), 1);
+    assert_int_equal(c, 'y');
+    int requeued = -1;
     assert_int_equal(jobq_recover(f->q, &requeued), 0);
     assert_int_equal(requeued, 0);
+    assert_sql_text(f, "running", "SELECT status FROM jobs");
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    assert_int_equal(jobq_recover(f->q, &requeued), 0);
+    assert_int_equal(requeued, 1);
+    assert_sql_text(f, "queued", "SELECT status FROM jobs");
+    close(ready[0]);
+    close(ready[1]);
 }
 
 /* An interruption is not the job's fault: requeued even with no attempts
@@ -346,7 +390,7 @@ static void test_recover_past_max_attempts(void **state)
     assert_int_equal(jobq_submit(f->q, &s, &id, &err), 0);
     assert_int_equal(claim_id(f), id);
     int requeued = 0;
-    assert_int_equal(jobq_recover(f->q, &requeued), 0);
+    assert_int_equal(jobq_release(f->q, &requeued), 0);
     assert_int_equal(requeued, 1);
     assert_sql_text(f, "queued", "SELECT status FROM jobs");
 
@@ -881,6 +925,7 @@ int main(void)
         T(test_cancel),
         T(test_recover_after_crash),
         T(test_recover_past_max_attempts),
+        T(test_recover_spares_live_owner),
         T(test_submit_validation),
         T(test_counts),
         T(test_list_newest_first),

@@ -121,6 +121,8 @@ static void test_enum_const(void **state)
          "args: {\"a\":1,\"b\":2} is not one of: {\"a\":1}"},
         {"{\"enum\":[[1,2]]}", "[2,1]", "args: [2,1] is not one of: [1,2]"},
         {"{\"enum\":[]}", "1", "args: 1 is not one of: (nothing)"},
+        {"{\"enum\":[1.5,2]}", "1.7", "args: 1.7 is not one of: 1.5, 2"},
+        {"{\"enum\":[0.1]}", "0.1", NULL},
         {"{\"enum\":\"x\"}", "1", "args: invalid schema at #: 'enum' must be an array"},
         {"{\"const\":\"x\"}", "\"x\"", NULL},
         {"{\"const\":\"x\"}", "\"y\"", "args: must be \"x\", got 'y'"},
@@ -153,7 +155,8 @@ static void test_numbers(void **state)
         {"{\"multipleOf\":0.1}", "0.3", NULL},
         {"{\"multipleOf\":3}", "9", NULL},
         {"{\"multipleOf\":3}", "10", "args: 10 is not a multiple of 3"},
-        {"{\"multipleOf\":0}", "1", "args: invalid schema at #: 'multipleOf' must be greater than 0"},
+        {"{\"multipleOf\":0}", "1",
+         "args: invalid schema at #: 'multipleOf' must be greater than 0"},
         /* numeric keywords only look at numbers */
         {"{\"minimum\":5}", "\"abc\"", NULL},
         {"{\"minimum\":\"5\"}", "6", "args: invalid schema at #: 'minimum' must be a number"},
@@ -191,6 +194,7 @@ static void test_strings(void **state)
         {"{\"pattern\":\"b\"}", "\"abc\"", NULL},
         {"{\"pattern\":5}", "\"a\"", "args: invalid schema at #: 'pattern' must be a string"},
         {"{\"pattern\":\"^a\"}", "5", NULL},
+        {"{\"pattern\":\"\"}", "\"abc\"", NULL},
     };
     RUN(cases);
 }
@@ -260,6 +264,7 @@ static void test_patterns(void **state)
         {"a**", "b", true},
         {"[]", "x", true},
         {"\\\\k<x>", "x", true},
+        {"^a\\\\x00", "zzz", true},   /* NUL cannot be in a POSIX pattern */
     };
     int bad = 0;
 
@@ -331,13 +336,15 @@ static void test_arrays(void **state)
         {"{\"maxItems\":2}", "[1,2,3]", "args: array is too long (3 items, maximum 2)"},
         {"{\"maxItems\":2}", "\"not an array\"", NULL},
         {"{\"uniqueItems\":true}", "[1,2,3]", NULL},
-        {"{\"uniqueItems\":true}", "[1,2,1.0]", "args: items 0 and 2 are equal, expected unique items"},
+        {"{\"uniqueItems\":true}", "[1,2,1.0]",
+         "args: items 0 and 2 are equal, expected unique items"},
         {"{\"uniqueItems\":true}", "[{\"a\":1,\"b\":2},{\"b\":2,\"a\":1}]",
          "args: items 0 and 1 are equal, expected unique items"},
         {"{\"uniqueItems\":true}", "[[1],[1,2],\"1\",1,true,null]", NULL},
         {"{\"uniqueItems\":false}", "[1,1]", NULL},
         /* 2020-12 prefixItems, then items for the rest */
-        {"{\"prefixItems\":[{\"type\":\"string\"},{\"type\":\"integer\"}]}", "[\"a\",1,null]", NULL},
+        {"{\"prefixItems\":[{\"type\":\"string\"},{\"type\":\"integer\"}]}",
+         "[\"a\",1,null]", NULL},
         {"{\"prefixItems\":[{\"type\":\"string\"},{\"type\":\"integer\"}]}", "[\"a\",\"b\"]",
          "args[1]: expected integer, got string"},
         {"{\"prefixItems\":[{\"type\":\"string\"}],\"items\":{\"type\":\"boolean\"}}",
@@ -384,6 +391,8 @@ static void test_objects(void **state)
         {"{\"properties\":{\"a\":{},\"b\":{}},\"additionalProperties\":false}",
          "{\"a\":1,\"c\":2}", "args: unknown property 'c' (allowed: a, b)"},
         {"{\"additionalProperties\":false}", "{}", NULL},
+        {"{\"properties\":{\"\":{}},\"additionalProperties\":false}", "{\"x\":1}",
+         "args: unknown property 'x' (allowed: )"},
         {"{\"additionalProperties\":false}", "{\"x\":1}",
          "args: unknown property 'x' (no properties are allowed)"},
         /* the unknown property is named before a missing one (typos) */
@@ -527,6 +536,13 @@ static void test_combinators(void **state)
          "{\"v\":[\"a\",1]}",
          "args.v: does not match any of the 2 allowed schemas; closest is #1: "
          "args.v[1]: expected string, got number"},
+        /* nested anyOfs: the outer one and the innermost error, nothing between */
+        {"{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"object\",\"properties\":{\"a\":"
+         "{\"anyOf\":[{\"type\":\"null\"},{\"type\":\"object\",\"properties\":"
+         "{\"b\":{\"type\":\"integer\"}}}]}}}]}",
+         "{\"a\":{\"b\":\"x\"}}",
+         "args: does not match any of the 2 allowed schemas; closest is #2: "
+         "args.a.b: expected integer, got string"},
     };
     RUN(cases);
 }
@@ -608,7 +624,8 @@ static void test_ref_errors(void **state)
          "args: invalid schema at #: cannot resolve $ref 'other.json#/x'"},
         {"{\"$ref\":\"https://example.com/x.json\"}", "1",
          "args: invalid schema at #: cannot resolve $ref 'https://example.com/x.json'"},
-        {"{\"$ref\":\"#nowhere\"}", "1", "args: invalid schema at #: cannot resolve $ref '#nowhere'"},
+        {"{\"$ref\":\"#nowhere\"}", "1",
+         "args: invalid schema at #: cannot resolve $ref '#nowhere'"},
         {"{\"$ref\":\"#/items/5\",\"items\":[{}]}", "1",
          "args: invalid schema at #: cannot resolve $ref '#/items/5'"},
         {"{\"$ref\":\"#/items/x\",\"items\":[{}]}", "1",
@@ -660,7 +677,8 @@ static void test_broken_schemas(void **state)
         {"5", "1", "args: invalid schema at #: expected a schema (object or boolean), got number"},
         {"\"object\"", "{}",
          "args: invalid schema at #: expected a schema (object or boolean), got string"},
-        {"null", "{}", "args: invalid schema at #: expected a schema (object or boolean), got null"},
+        {"null", "{}",
+         "args: invalid schema at #: expected a schema (object or boolean), got null"},
         {"{\"items\":[1]}", "[1]",
          "args[0]: invalid schema at #/items/0: expected a schema (object or boolean), got number"},
         {"{\"anyOf\":[{\"type\":\"string\"},3]}", "1",
@@ -808,6 +826,21 @@ static void test_depth(void **state)
     free(err);
     buf_fini(&b);
 
+    /* two $refs per level, 40 levels: the $ref count restarts at each
+     * level of the value, so only loops without progress are cut */
+    static const char twostep[] =
+        "{\"$ref\":\"#/$defs/n\",\"$defs\":{\"n\":{\"type\":\"object\",\"properties\":"
+        "{\"next\":{\"$ref\":\"#/$defs/m\"}}},\"m\":{\"$ref\":\"#/$defs/n\"}}}";
+    buf_init(&b);
+    for (int i = 0; i < 40; i++)
+        buf_puts(&b, "{\"next\":");
+    buf_puts(&b, "{}");
+    for (int i = 0; i < 40; i++)
+        buf_putc(&b, '}');
+    assert_int_equal(validate_text(twostep, b.data, &err), 0);
+    assert_null(err);
+    buf_fini(&b);
+
     /* a schema nested deeper than the frame limit without any $ref (built
      * by hand: cJSON_Parse stops at 1000 levels) */
     cJSON *deep = cJSON_CreateObject(), *inner = deep;
@@ -845,6 +878,32 @@ static void test_ref_fanout(void **state)
         assert_true(util_now_ms() - t0 < 10000);
         free(err);
     }
+
+    /* Two recursive branches per level, failing at the bottom: 2^40 paths.
+     * The step budget ends it. */
+    static const char both[] =
+        "{\"type\":\"object\",\"anyOf\":[{\"properties\":{\"a\":{\"$ref\":\"#\"}}},"
+        "{\"properties\":{\"a\":{\"$ref\":\"#\"}}}]}";
+    struct buf b;
+    char *err = NULL;
+    buf_init(&b);
+    for (int i = 0; i < 40; i++)
+        buf_puts(&b, "{\"a\":");
+    buf_puts(&b, "1");
+    for (int i = 0; i < 40; i++)
+        buf_putc(&b, '}');
+    assert_int_equal(validate_text(both, b.data, &err), -1);
+    assert_string_equal(err, "args: invalid schema at #/anyOf/0: validation needs more than "
+                             "500000 steps (recursive anyOf/oneOf, or a $ref loop?)");
+    free(err);
+    buf_fini(&b);
+
+    /* the same schema on a shallow value is cheap and exact */
+    assert_int_equal(validate_text(both, "{\"a\":{\"a\":{\"a\":{}}}}", &err), 0);
+    assert_int_equal(validate_text(both, "{\"a\":{\"a\":{\"a\":2}}}", &err), -1);
+    assert_string_equal(err, "args: does not match any of the 2 allowed schemas; closest is #1: "
+                             "args.a.a.a: expected object, got number");
+    free(err);
 }
 
 static void test_root_name_and_null_errmsg(void **state)
