@@ -12,6 +12,7 @@
 #include "db.h"
 #include "jobq.h"
 #include "jsonrpc.h"
+#include "jsonschema.h"
 #include "loop.h"
 #include "mcp_client.h"
 #include "mcp_transport.h"
@@ -280,6 +281,26 @@ static void run_answer(void *payload, const cJSON *result, const char *error)
         run_finish(r, NULL, error, retry);
         return;
     }
+    /* A tool that declares an outputSchema must answer with structured
+     * content that matches it (unless the result is an error). */
+    const struct mcp_tool *t = r->srv->client ? mcp_client_find_tool(r->srv->client, r->tool)
+                                              : NULL;
+    if (t && t->output_schema && !mcp_result_is_error(result)) {
+        const cJSON *sc = cJSON_GetObjectItemCaseSensitive(result, "structuredContent");
+        char *why = NULL;
+        if (!sc)
+            why = xstrdup("the result has no structuredContent");
+        else if (jsonschema_validate(t->output_schema, sc, "structuredContent", &why) == 0)
+            why = NULL;
+        if (why) {
+            char *m = xasprintf("%s.%s answered output that does not match its outputSchema: %s",
+                                r->srv->name, r->tool, why);
+            free(why);
+            run_finish(r, NULL, m, 0);
+            free(m);
+            return;
+        }
+    }
     run_finish(r, result, NULL, 0);
 }
 
@@ -441,18 +462,6 @@ void engine_set_elicit_handler(struct engine *e, engine_elicit_cb cb, void *payl
     e->elicit_payload = payload;
 }
 
-/* Fill properties the answer lacks from the schema's defaults. */
-static void apply_defaults(const cJSON *schema, cJSON *content)
-{
-    const cJSON *props = cJSON_GetObjectItemCaseSensitive(schema, "properties");
-    const cJSON *p;
-    cJSON_ArrayForEach(p, props) {
-        const cJSON *def = cJSON_GetObjectItemCaseSensitive(p, "default");
-        if (def && !cJSON_GetObjectItemCaseSensitive(content, p->string))
-            cJSON_AddItemToObject(content, p->string, cJSON_Duplicate(def, 1));
-    }
-}
-
 void engine_elicit_answer(struct engine *e, struct engine_elicit *req, const char *action,
                           cJSON *content)
 {
@@ -473,7 +482,7 @@ void engine_elicit_answer(struct engine *e, struct engine_elicit *req, const cha
         if (strcmp(action, "accept") == 0) {
             if (!content)
                 content = cJSON_CreateObject();
-            apply_defaults(req->schema, content);
+            jsonschema_apply_defaults(req->schema, content);
             cJSON_AddItemToObject(r, "content", content);
             content = NULL;
         }
@@ -907,8 +916,15 @@ int engine_check_args(struct engine *e, const char *server, const char *tool,
         *errmsg = xasprintf("server %s has no tool '%s'", server, tool);
         return -1;
     }
-    /* the schema check itself lands with the JSON Schema validator */
-    return 0;
+    if (!t->input_schema)
+        return 0;
+    char *why = NULL;
+    if (jsonschema_validate(t->input_schema, args, "args", &why) == 0)
+        return 0;
+    *errmsg = xasprintf("arguments for %s.%s do not match its input schema: %s", server, tool,
+                        why);
+    free(why);
+    return -1;
 }
 
 static void direct_answer(void *payload, const cJSON *result, const char *error)

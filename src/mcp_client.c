@@ -78,6 +78,7 @@ static void tools_free(struct mcp_tool *t, size_t n)
         free(t[i].name);
         free(t[i].description);
         cJSON_Delete(t[i].input_schema);
+        cJSON_Delete(t[i].output_schema);
         cJSON_Delete(t[i].annotations);
     }
     free(t);
@@ -312,6 +313,8 @@ static void tools_page(void *payload, const cJSON *result, const struct jsonrpc_
         mt->description = cJSON_IsString(d) ? xstrdup(d->valuestring) : NULL;
         const cJSON *s = cJSON_GetObjectItemCaseSensitive(t, "inputSchema");
         mt->input_schema = s ? cJSON_Duplicate(s, 1) : NULL;
+        const cJSON *os = cJSON_GetObjectItemCaseSensitive(t, "outputSchema");
+        mt->output_schema = cJSON_IsObject(os) ? cJSON_Duplicate(os, 1) : NULL;
         const cJSON *a = cJSON_GetObjectItemCaseSensitive(t, "annotations");
         mt->annotations = a ? cJSON_Duplicate(a, 1) : NULL;
     }

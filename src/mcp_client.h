@@ -34,6 +34,7 @@ struct mcp_tool {
     char *name;
     char *description;       /* may be NULL */
     cJSON *input_schema;     /* owned; may be NULL */
+    cJSON *output_schema;    /* owned; NULL when the tool declares none */
     cJSON *annotations;      /* owned; may be NULL */
 };
 

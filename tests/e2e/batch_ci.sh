@@ -81,6 +81,28 @@ printf -- '- {id: a, type: review, prompt: "look"}\n' > model.yaml
 expect_exit "a model task without a model is invalid input" 2 $?
 contains "model task error names the settings" model.err "models: and providers:"
 
+# arguments are checked against the tool's inputSchema before anything runs
+cat > schema.yaml <<YAML
+- {id: e, tool: fs.read_text_file, args: {path: notes.txt, head: "ten"}}
+YAML
+"$MCPDECK" --batch schema.yaml 2>schema.err
+expect_exit "arguments that break the input schema are invalid input" 2 $?
+contains "schema error with position and path" schema.err \
+    "schema.yaml:1:42: arguments for fs.read_text_file do not match its input schema: args.head: expected integer, got string"
+
+# structured output is checked against the tool's outputSchema
+cat > out.yaml <<YAML
+- {id: good, tool: bad.shaped, args: {ok: true}, expect: {json: {n: 1}}}
+- {id: bad, tool: bad.shaped, args: {ok: false}}
+YAML
+"$MCPDECK" --batch out.yaml --format json >out.json 2>/dev/null
+expect_exit "output that breaks the outputSchema fails the task" 1 $?
+check "the mismatch is reported" node -e '
+const r = JSON.parse(require("fs").readFileSync("out.json", "utf8"));
+const by = Object.fromEntries(r.tasks.map(t => [t.id, t]));
+if (!by.good.passed) { console.error(by.good); process.exit(1); }
+if (by.bad.passed || !/does not match its outputSchema: structuredContent.n: expected number, got string/.test(by.bad.error)) { console.error(by.bad); process.exit(1); }'
+
 cat > ff.yaml <<'YAML'
 - {id: bad1, tool: fs.read_text_file, args: {path: missing.txt}, priority: 10}
 - {id: slow1, tool: bad.nap, args: {ms: 3000}}
