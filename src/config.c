@@ -38,7 +38,7 @@ static const char *const top_keys[] = {"servers", "queue", "data_dir", NULL};
 static const char *const queue_keys[] = {"concurrency", "timeout", "retries", NULL};
 static const char *const server_keys[] = {"command", "args", "env", "cwd", "url", "headers",
                                            "enabled", "timeout", "startup_timeout", "type",
-                                           "log_level", "max_message", NULL};
+                                           "log_level", "max_message", "concurrency", NULL};
 static const char *const log_levels[] = {"debug", "info", "notice", "warning", "error",
                                          "critical", "alert", "emergency", NULL};
 
@@ -409,6 +409,9 @@ static int load_server(struct loader *L, const struct ydoc_node *key, const stru
             return fail(L, v, "'log_level' must be one of: debug, info, notice, warning, error, "
                               "critical, alert, emergency; got '%s'", s->log_level);
     }
+    if ((v = ydoc_map_get(n, "concurrency")) &&
+        positive_int(L, v, "concurrency", &s->concurrency) < 0)
+        return -1;
     if ((v = ydoc_map_get(n, "max_message"))) {
         char *t;
         if (scalar(L, v, "max_message", &t) < 0)

@@ -38,6 +38,7 @@ struct config_server {
     int startup_timeout_ms;  /* default 30000 */
     char *log_level;         /* logging/setLevel after connecting, or NULL */
     int max_message;         /* bytes; default 16 MiB */
+    int concurrency;         /* jobs on this server at once; 0 = only the global limit */
     int line, col;           /* where it was defined */
 };
 

@@ -38,7 +38,9 @@ struct server {
     int64_t calls, errors;
     int restarts;
     int started;                         /* start was requested at least once */
-    struct run *parked;                  /* jobs waiting for the server */
+    struct run *parked;                  /* jobs waiting for the server to be ready */
+    struct run *waiting;                 /* jobs waiting for a slot (per-server limit) */
+    int busy;                            /* jobs dispatched to it now */
     struct buf logcopy;                  /* engine_server_log's answer */
     uint64_t restart_timer;              /* a crashed server comes back after backoff */
     int crashes;                         /* consecutive, for the backoff */
@@ -56,6 +58,7 @@ struct run {                             /* a job being worked on */
     int cancelled;
     double progress, total;              /* last progress notification */
     int has_progress;
+    int dispatched;                      /* holds a slot on srv (busy) */
     struct run *next;                    /* in e->runs or srv->parked */
 };
 
@@ -218,6 +221,8 @@ static void arm_wake(struct engine *e)
     sqlite3_finalize(st);
 }
 
+static void server_slot_free(struct server *s);
+
 /* The attempt is over: record it and tell subscribers. result is the
  * tool's CallToolResult (stored whole) or NULL with error set. */
 static void run_finish(struct run *r, const cJSON *result, const char *error, int retry)
@@ -225,6 +230,11 @@ static void run_finish(struct run *r, const cJSON *result, const char *error, in
     struct engine *e = r->e;
     run_unlink(&e->runs, r);
     e->running--;
+    if (r->dispatched && r->srv) {
+        r->srv->busy--;
+        r->dispatched = 0;
+        server_slot_free(r->srv);
+    }
     if (r->cancelled) {
         run_free(r);
         return;
@@ -310,6 +320,17 @@ static void run_progress(void *payload, double progress, double total, const cha
     r->progress = progress;
     r->total = total;
     r->has_progress = 1;
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddNumberToObject(d, "progress", progress);
+    if (total >= 0)
+        cJSON_AddNumberToObject(d, "total", total);
+    if (message)
+        cJSON_AddStringToObject(d, "message", message);
+    char *txt = cJSON_PrintUnformatted(d);
+    tx_touch(r->e);
+    jobq_event_add(r->e->q, r->job_id, "progress", txt);
+    cJSON_free(txt);
+    cJSON_Delete(d);
     struct engine_event ev = {ENGINE_EV_JOB_PROGRESS, r->job_id, JOB_RUNNING, NULL, message,
                               progress, total, NULL};
     emit(r->e, &ev);
@@ -320,10 +341,35 @@ static int idle_timeout(const struct server *s)
     return s->cfg && s->cfg->timeout_ms > 0 ? s->cfg->timeout_ms : 60000;
 }
 
+static void run_dispatch(struct run *r);
+
+/* A slot on a server with a concurrency limit is free: start a waiter. */
+static void server_slot_free(struct server *s)
+{
+    if (!s->waiting || (s->cfg && s->cfg->concurrency > 0 && s->busy >= s->cfg->concurrency))
+        return;
+    struct run *r = s->waiting;
+    s->waiting = r->next;
+    r->next = s->e->runs;
+    s->e->runs = r;
+    run_dispatch(r);
+}
+
 static void run_dispatch(struct run *r)
 {
     struct server *s = r->srv;
     char *err = NULL;
+    if (s->cfg && s->cfg->concurrency > 0 && s->busy >= s->cfg->concurrency) {
+        run_unlink(&s->e->runs, r);      /* wait for a slot, in claim order */
+        struct run **pp = &s->waiting;
+        while (*pp)
+            pp = &(*pp)->next;
+        r->next = NULL;
+        *pp = r;
+        return;
+    }
+    s->busy++;
+    r->dispatched = 1;
     /* The server's timeout is an idle timeout that progress resets; the
      * job's timeout is the hard maximum of the attempt. */
     struct mcp_call_opts o = {idle_timeout(s), r->timeout_ms, run_progress};
@@ -622,6 +668,22 @@ static void start_job(struct engine *e, struct job *j)
     }
 }
 
+/* The claim filter: a server with its own limit takes no more jobs than
+ * it has slots (jobs waiting for it to start count too). */
+static int server_has_slot(void *payload, const char *name)
+{
+    struct engine *e = payload;
+    struct server *s = server_find(e, name);
+    if (!s || !s->cfg || s->cfg->concurrency <= 0)
+        return 1;
+    int n = s->busy;
+    for (struct run *r = s->parked; r; r = r->next)
+        n++;
+    for (struct run *r = s->waiting; r; r = r->next)
+        n++;
+    return n < s->cfg->concurrency;
+}
+
 /* Before the loop sleeps: claim what may run, then commit the turn. */
 static void schedule(struct loop *l, void *payload)
 {
@@ -711,6 +773,7 @@ int engine_new(const struct engine_opts *opts, struct engine **out, char **errms
         add_server(e, c->name, c->kind == CONFIG_SERVER_HTTP ? "http" : "stdio", c, NULL);
     }
     loop_signal(e->loop, SIGCHLD, on_sigchld, e);
+    jobq_set_claim_filter(e->q, server_has_slot, e);
     loop_hook_add(e->loop, schedule, e);
     *out = e;
     return 0;
@@ -793,6 +856,12 @@ void engine_free(struct engine *e)
         e->elicits = q->next;
         elicit_free(q);
     }
+    for (size_t i = 0; i < e->nservers; i++)   /* before any client goes: no new dispatch */
+        while (e->servers[i].waiting) {
+            struct run *r = e->servers[i].waiting;
+            e->servers[i].waiting = r->next;
+            run_free(r);
+        }
     for (size_t i = 0; i < e->nservers; i++) {
         struct server *s = &e->servers[i];
         if (s->restart_timer)
@@ -804,6 +873,7 @@ void engine_free(struct engine *e)
             s->parked = r->next;
             run_free(r);
         }
+
         free(s->name);
         free(s->last_error);
         buf_fini(&s->logcopy);
@@ -882,14 +952,17 @@ int engine_cancel(struct engine *e, int64_t id, char **errmsg)
         *errmsg = xasprintf("job %lld is not queued or running", (long long)id);
         return -1;
     }
-    for (size_t i = 0; i < e->nservers; i++)
-        for (struct run *r = e->servers[i].parked; r; r = r->next)
-            if (r->job_id == id) {
-                run_unlink(&e->servers[i].parked, r);
-                e->running--;
-                run_free(r);
-                goto done;
-            }
+    for (size_t i = 0; i < e->nservers; i++) {
+        struct run **lists[2] = {&e->servers[i].parked, &e->servers[i].waiting};
+        for (int k = 0; k < 2; k++)
+            for (struct run *r = *lists[k]; r; r = r->next)
+                if (r->job_id == id) {
+                    run_unlink(lists[k], r);
+                    e->running--;
+                    run_free(r);
+                    goto done;
+                }
+    }
     for (struct run *r = e->runs; r; r = r->next)
         if (r->job_id == id) {
             r->cancelled = 1;

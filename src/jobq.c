@@ -56,6 +56,7 @@ static const char *const st_sql[JQ_ST_COUNT] = {
         "SELECT " JOB_COLS " FROM jobs WHERE status = 'queued' AND run_at_ms <= ?1 "
         "AND NOT EXISTS (SELECT 1 FROM job_deps d JOIN jobs n ON n.id = d.needs_id "
         "WHERE d.job_id = jobs.id AND n.status <> 'succeeded') "
+        "AND mcpdeck_claimable(server) "
         "ORDER BY priority DESC, id LIMIT 1",
     [JQ_START] = "UPDATE jobs SET status = 'running', attempts = attempts + 1, "
                  "started_ms = ?2, finished_ms = NULL, owner = ?3 WHERE id = ?1",
@@ -352,6 +353,21 @@ static void owner_state(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         sqlite3_result_int(ctx, pid > 0 && proc_start(pid) == start ? 1 : 0);
 }
 
+/* SQL mcpdeck_claimable(server): the owner's claim filter, or true. */
+static void claimable(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    struct jobq *q = sqlite3_user_data(ctx);
+    const char *server = (const char *)sqlite3_value_text(argv[0]);
+    sqlite3_result_int(ctx, !q->claim_ok || !server || q->claim_ok(q->claim_payload, server));
+}
+
+void jobq_set_claim_filter(struct jobq *q, int (*ok)(void *payload, const char *server),
+                           void *payload)
+{
+    q->claim_ok = ok;
+    q->claim_payload = payload;
+}
+
 int jobq_open(struct db *db, int default_timeout_ms, int default_attempts, struct jobq **out)
 {
     struct jobq *q = xcalloc(1, sizeof *q);
@@ -365,7 +381,9 @@ int jobq_open(struct db *db, int default_timeout_ms, int default_attempts, struc
     *out = NULL;
     snprintf(q->owner, sizeof q->owner, "%ld:%llu", (long)getpid(), proc_start(getpid()));
     if (sqlite3_create_function(q->h, "mcpdeck_owner_state", 1, SQLITE_UTF8, q->owner,
-                                owner_state, NULL, NULL) != SQLITE_OK) {
+                                owner_state, NULL, NULL) != SQLITE_OK ||
+        sqlite3_create_function(q->h, "mcpdeck_claimable", 1, SQLITE_UTF8, q, claimable, NULL,
+                                NULL) != SQLITE_OK) {
         free(q);
         return -1;
     }

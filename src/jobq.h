@@ -135,6 +135,10 @@ int jobq_submit_many(struct jobq *q, const struct jobq_spec *specs, size_t n, in
 /* Claim the best ready job: queued, run_at reached, every job it needs
  * succeeded. status -> running, attempts+1, started_ms set.
  * Returns 1 and fills *out (no result), 0 if nothing is ready, -1 on error. */
+/* Claim only jobs whose server ok() accepts (e.g. servers below their own
+ * concurrency limit); NULL accepts all. Called during jobq_claim. */
+void jobq_set_claim_filter(struct jobq *q, int (*ok)(void *payload, const char *server),
+                           void *payload);
 int jobq_claim(struct jobq *q, struct job *out);
 
 /* Finish a running job as succeeded with its result (stored in `results`;

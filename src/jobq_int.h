@@ -82,6 +82,8 @@ struct jobq {
     sqlite3_stmt *st[JQ_ST_COUNT];
     jobq_change_cb change_cb;
     void *change_payload;
+    int (*claim_ok)(void *payload, const char *server);
+    void *claim_payload;
     struct jobq_fx *fx;        /* side effects of the change in progress */
     size_t nfx, capfx;
 };

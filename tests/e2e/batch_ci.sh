@@ -10,6 +10,7 @@ mkdir sub && : > sub/only.txt
 cat > mcpdeck.yaml <<YAML
 servers:
   bad: {command: "$BAD", args: [good]}
+  one: {command: "$BAD", args: [good], concurrency: 1}
 YAML
 
 cat > ci.yaml <<'YAML'
@@ -102,6 +103,21 @@ const r = JSON.parse(require("fs").readFileSync("out.json", "utf8"));
 const by = Object.fromEntries(r.tasks.map(t => [t.id, t]));
 if (!by.good.passed) { console.error(by.good); process.exit(1); }
 if (by.bad.passed || !/does not match its outputSchema: structuredContent.n: expected number, got string/.test(by.bad.error)) { console.error(by.bad); process.exit(1); }'
+
+# a per-server limit: at most one job at a time on "one", in claim order
+cat > lim.yaml <<YAML
+- {id: l1, tool: one.nap, args: {ms: 150}}
+- {id: l2, tool: one.nap, args: {ms: 150}}
+- {id: l3, tool: one.nap, args: {ms: 150}}
+- {id: free, tool: bad.nap, args: {ms: 150}}
+YAML
+"$MCPDECK" --batch lim.yaml --concurrency 8 >/dev/null 2>&1
+expect_exit "per-server limit batch exits 0" 0 $?
+sqlite3 "$XDG_DATA_HOME/mcpdeck/mcpdeck.db" "select a.started_ms, a.finished_ms from attempts a join jobs j on j.id = a.job_id where j.batch = '$(pwd)/lim.yaml' and j.server = 'one' order by a.started_ms" >lim.txt
+check "jobs on a server with concurrency 1 never overlap" node -e '
+const rows = require("fs").readFileSync("lim.txt", "utf8").trim().split("\n").map(l => l.split("|").map(Number));
+if (rows.length !== 3) process.exit(1);
+for (let i = 1; i < rows.length; i++) if (rows[i][0] < rows[i-1][1]) { console.error(rows); process.exit(1); }'
 
 cat > ff.yaml <<'YAML'
 - {id: bad1, tool: fs.read_text_file, args: {path: missing.txt}, priority: 10}

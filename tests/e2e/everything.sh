@@ -58,6 +58,10 @@ want(/Ada Lovelace/.test(by.elicit.result) && /accept/.test(by.elicit.result), "
 want(/mcpdeck/.test(by.remember.result), "memory " + by.remember.result);
 '
 contains "elicitation answered from the batch file" err.txt "answered from the batch file"
+long=$(node -e 'const r = JSON.parse(require("fs").readFileSync("out.json", "utf8"));
+console.log(r.tasks.find(t => t.id === "long").job)')
+"$MCPDECK" jobs show "$long" >long.txt 2>&1
+contains "progress notifications are stored as job events" long.txt "progress"
 
 # without answers the elicitation is declined, and the tool says so
 printf -- '- {id: e2, tool: everything.trigger-elicitation-request}\n' > decline.yaml
