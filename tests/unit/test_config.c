@@ -374,7 +374,7 @@ static void test_unknown_keys(void **state)
     expect_error("servers:\n  s:\n    command: x\n    envFile: .env\n",
                  "t.yaml:4:5: unknown key 'envFile' in a server; expected one of: command, "
                  "args, env, cwd, url, headers, enabled, timeout, startup_timeout, type, "
-                 "log_level, max_message");
+                 "log_level, max_message, concurrency");
     /* mcpServers in a YAML file is the Claude format, which is lenient */
     c = load_ok("mcpServers:\n  s: {command: x, envFile: .env}\nother: 1\n");
     assert_int_equal(c->nservers, 1);
