@@ -1,0 +1,137 @@
+/* engine_int.h — the engine's own state, shared by engine.c (lifecycle,
+ * events, commands, snapshots), engine_jobs.c (runs, group commit, the
+ * scheduler) and engine_servers.c (server sessions, restarts,
+ * elicitation). Nothing outside those files includes it. */
+#ifndef MCPDECK_ENGINE_INT_H
+#define MCPDECK_ENGINE_INT_H
+
+#include "engine.h"
+#include "builtin.h"
+#include "config.h"
+#include "db.h"
+#include "jobq.h"
+#include "jsonrpc.h"
+#include "jsonschema.h"
+#include "loop.h"
+#include "mcp_client.h"
+#include "mcp_transport.h"
+#include "pathjail.h"
+#include "proc.h"
+#include "util.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct run;
+
+struct server {
+    struct engine *e;
+    char *name;
+    const char *kind;
+    const struct config_server *cfg;     /* NULL for built-ins */
+    const struct builtin_server *builtin;
+    struct mcp_client *client;
+    enum server_state state;
+    char *last_error;
+    int64_t calls, errors;
+    int restarts;
+    int started;                         /* start was requested at least once */
+    struct run *parked;                  /* jobs waiting for the server to be ready */
+    struct run *waiting;                 /* jobs waiting for a slot (per-server limit) */
+    int busy;                            /* jobs dispatched to it now */
+    struct buf logcopy;                  /* engine_server_log's answer */
+    uint64_t restart_timer;              /* a crashed server comes back after backoff */
+    int crashes;                         /* consecutive, for the backoff */
+    int64_t ready_since;
+};
+
+struct run {                             /* a job being worked on */
+    struct engine *e;
+    int64_t job_id;
+    struct server *srv;
+    char *tool;
+    cJSON *args;
+    int timeout_ms;
+    int64_t reqid;
+    int cancelled;
+    double progress, total;              /* last progress notification */
+    int has_progress;
+    int dispatched;                      /* holds a slot on srv (busy) */
+    struct run *next;                    /* in e->runs or srv->parked */
+};
+
+struct engine_elicit {
+    struct engine *e;
+    struct server *srv;
+    struct mcp_client *client;           /* to check it is still the same session */
+    cJSON *id;
+    cJSON *schema;
+    struct engine_elicit *next;
+};
+
+struct sub {
+    engine_event_cb cb;
+    void *payload;
+};
+
+struct direct_call {
+    struct server *srv;
+    engine_call_cb cb;
+    void *payload;
+};
+
+struct engine {
+    struct loop *loop;
+    struct config *cfg;
+    struct db *db;
+    struct jobq *q;
+    char *db_path;
+    char *root;
+    const char *roots[2];
+    struct server *servers;
+    size_t nservers;
+    struct sub *subs;
+    size_t nsubs;
+    struct run *runs;                    /* dispatched or parked, for cancel */
+    int running;
+    int concurrency;
+    int scheduling;
+    int64_t calls, errors;
+    uint64_t wake_timer;
+    int64_t wake_at;
+    int in_tx;                           /* a group transaction is open (see engine_tx_touch) */
+    engine_elicit_cb elicit_cb;
+    void *elicit_payload;
+    struct engine_elicit *elicits;       /* pending elicitation requests */
+};
+
+/* === shared between engine.c, engine_jobs.c and engine_servers.c === */
+
+/* events (engine.c) */
+void engine_emit(struct engine *e, const struct engine_event *ev);
+void engine_emit_job(struct engine *e, enum engine_event_kind k, int64_t id,
+                     enum job_status st, const char *text);
+void engine_emit_server(struct engine *e, struct server *s);
+
+/* runs and the scheduler (engine_jobs.c) */
+void engine_tx_touch(struct engine *e);
+void engine_tx_flush(struct engine *e);
+void engine_run_free(struct run *r);
+void engine_run_unlink(struct run **list, struct run *r);
+void engine_arm_wake(struct engine *e);
+void engine_run_finish(struct run *r, const cJSON *result, const char *error, int retry);
+void engine_run_dispatch(struct run *r);
+int engine_idle_timeout(const struct server *s);
+void engine_server_slot_free(struct server *s);
+int engine_server_has_slot(void *payload, const char *name);
+void engine_schedule(struct loop *l, void *payload);
+
+/* servers (engine_servers.c) */
+struct server *engine_server_find(struct engine *e, const char *name);
+int engine_server_start(struct server *s, char **errmsg);
+void engine_server_release_parked(struct server *s);
+void engine_server_reset_client(struct server *s);
+void engine_elicit_free(struct engine_elicit *q);
+
+#endif

@@ -1,0 +1,316 @@
+/* engine_jobs.c — running jobs: claiming them before the loop sleeps
+ * (the scheduler), dispatching each to its server (waiting for it to be
+ * ready, or for a slot under a per-server limit), and recording the
+ * outcome — completed, failed, or requeued with backoff — in one group
+ * transaction per loop turn. */
+#include "engine_int.h"
+
+/* === group commit ===
+ * Claims, completions and failures of one loop turn share one SQLite
+ * transaction, committed before the loop sleeps (or before anything is
+ * submitted). A crash can only undo the claims and completions of the
+ * current turn: those jobs run again (at least once, as after any crash).
+ * Submissions are never grouped: a task is on disk when engine_submit
+ * returns. */
+
+void engine_tx_touch(struct engine *e)
+{
+    if (!e->in_tx && db_begin(e->db) == 0)
+        e->in_tx = 1;
+}
+
+void engine_tx_flush(struct engine *e)
+{
+    if (e->in_tx) {
+        db_commit(e->db);
+        e->in_tx = 0;
+    }
+}
+
+/* === runs === */
+
+void engine_run_free(struct run *r)
+{
+    free(r->tool);
+    cJSON_Delete(r->args);
+    free(r);
+}
+
+void engine_run_unlink(struct run **list, struct run *r)
+{
+    for (struct run **pp = list; *pp; pp = &(*pp)->next)
+        if (*pp == r) {
+            *pp = r->next;
+            return;
+        }
+}
+
+static void wake_cb(struct loop *l, uint64_t id, void *payload)
+{
+    struct engine *e = payload;
+    e->wake_timer = 0;
+    e->wake_at = 0;
+}
+
+/* Make sure the loop wakes when the earliest delayed (retrying) job is due. */
+void engine_arm_wake(struct engine *e)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db_handle(e->db),
+                           "SELECT MIN(run_at_ms) FROM jobs WHERE status='queued'", -1, &st,
+                           NULL) != SQLITE_OK)
+        return;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+        int64_t at = sqlite3_column_int64(st, 0);
+        int64_t delay = at - util_wall_ms();
+        if (delay > 0 && (!e->wake_timer || at < e->wake_at)) {
+            if (e->wake_timer)
+                loop_timer_del(e->loop, e->wake_timer);
+            e->wake_at = at;
+            e->wake_timer = loop_timer_add(e->loop, delay + 1, wake_cb, e);
+        }
+    }
+    sqlite3_finalize(st);
+}
+
+
+/* The attempt is over: record it and tell subscribers. result is the
+ * tool's CallToolResult (stored whole) or NULL with error set. */
+void engine_run_finish(struct run *r, const cJSON *result, const char *error, int retry)
+{
+    struct engine *e = r->e;
+    engine_run_unlink(&e->runs, r);
+    e->running--;
+    if (r->dispatched && r->srv) {
+        r->srv->busy--;
+        r->dispatched = 0;
+        engine_server_slot_free(r->srv);
+    }
+    if (r->cancelled) {
+        engine_run_free(r);
+        return;
+    }
+    struct engine_event ev = {ENGINE_EV_JOB_DONE, r->job_id, JOB_FAILED, NULL, error, 0, 0,
+                              result};
+    if (error) {
+        int requeued = 0;
+        engine_tx_touch(e);
+        jobq_fail(e->q, r->job_id, error, retry, NULL, 0, NULL, &requeued);
+        if (requeued) {
+            ev.kind = ENGINE_EV_JOB_RETRY;
+            ev.status = JOB_QUEUED;
+            engine_arm_wake(e);
+        }
+        engine_emit(e, &ev);
+        engine_run_free(r);
+        return;
+    }
+    char *body = cJSON_PrintUnformatted(result);
+    size_t len = body ? strlen(body) : 0;
+    if (mcp_result_is_error(result)) {
+        char *text = mcp_result_text(result);
+        const char *msg = *text ? text : "the tool reported an error";
+        engine_tx_touch(e);
+        jobq_fail(e->q, r->job_id, msg, 0, body, len, MCP_RESULT_MIME, NULL);
+        ev.text = msg;
+        engine_emit(e, &ev);
+        free(text);
+    } else {
+        engine_tx_touch(e);
+        jobq_complete(e->q, r->job_id, body, len, MCP_RESULT_MIME, 0);
+        ev.status = JOB_SUCCEEDED;
+        engine_emit(e, &ev);
+    }
+    cJSON_free(body);
+    engine_run_free(r);
+}
+
+static void run_answer(void *payload, const cJSON *result, const char *error)
+{
+    struct run *r = payload;
+    struct engine *e = r->e;
+    r->srv->calls++;
+    e->calls++;
+    if (error || mcp_result_is_error(result)) {
+        r->srv->errors++;
+        e->errors++;
+    }
+    if (error) {
+        /* A JSON-RPC error from the server is its final word; transport
+         * failures and timeouts are worth another attempt. */
+        int retry = strstr(error, "answered error") == NULL;
+        engine_run_finish(r, NULL, error, retry);
+        return;
+    }
+    /* A tool that declares an outputSchema must answer with structured
+     * content that matches it (unless the result is an error). */
+    const struct mcp_tool *t = r->srv->client ? mcp_client_find_tool(r->srv->client, r->tool)
+                                              : NULL;
+    if (t && t->output_schema && !mcp_result_is_error(result)) {
+        const cJSON *sc = cJSON_GetObjectItemCaseSensitive(result, "structuredContent");
+        char *why = NULL;
+        if (!sc)
+            why = xstrdup("the result has no structuredContent");
+        else if (jsonschema_validate(t->output_schema, sc, "structuredContent", &why) == 0)
+            why = NULL;
+        if (why) {
+            char *m = xasprintf("%s.%s answered output that does not match its outputSchema: %s",
+                                r->srv->name, r->tool, why);
+            free(why);
+            engine_run_finish(r, NULL, m, 0);
+            free(m);
+            return;
+        }
+    }
+    engine_run_finish(r, result, NULL, 0);
+}
+
+static void run_progress(void *payload, double progress, double total, const char *message)
+{
+    struct run *r = payload;
+    r->progress = progress;
+    r->total = total;
+    r->has_progress = 1;
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddNumberToObject(d, "progress", progress);
+    if (total >= 0)
+        cJSON_AddNumberToObject(d, "total", total);
+    if (message)
+        cJSON_AddStringToObject(d, "message", message);
+    char *txt = cJSON_PrintUnformatted(d);
+    engine_tx_touch(r->e);
+    jobq_event_add(r->e->q, r->job_id, "progress", txt);
+    cJSON_free(txt);
+    cJSON_Delete(d);
+    struct engine_event ev = {ENGINE_EV_JOB_PROGRESS, r->job_id, JOB_RUNNING, NULL, message,
+                              progress, total, NULL};
+    engine_emit(r->e, &ev);
+}
+
+int engine_idle_timeout(const struct server *s)
+{
+    return s->cfg && s->cfg->timeout_ms > 0 ? s->cfg->timeout_ms : 60000;
+}
+
+
+/* A slot on a server with a concurrency limit is free: start a waiter. */
+void engine_server_slot_free(struct server *s)
+{
+    if (!s->waiting || (s->cfg && s->cfg->concurrency > 0 && s->busy >= s->cfg->concurrency))
+        return;
+    struct run *r = s->waiting;
+    s->waiting = r->next;
+    r->next = s->e->runs;
+    s->e->runs = r;
+    engine_run_dispatch(r);
+}
+
+void engine_run_dispatch(struct run *r)
+{
+    struct server *s = r->srv;
+    char *err = NULL;
+    if (s->cfg && s->cfg->concurrency > 0 && s->busy >= s->cfg->concurrency) {
+        engine_run_unlink(&s->e->runs, r);      /* wait for a slot, in claim order */
+        struct run **pp = &s->waiting;
+        while (*pp)
+            pp = &(*pp)->next;
+        r->next = NULL;
+        *pp = r;
+        return;
+    }
+    s->busy++;
+    r->dispatched = 1;
+    /* The server's timeout is an idle timeout that progress resets; the
+     * job's timeout is the hard maximum of the attempt. */
+    struct mcp_call_opts o = {engine_idle_timeout(s), r->timeout_ms, run_progress};
+    if (o.timeout_ms > o.max_ms)
+        o.timeout_ms = o.max_ms;
+    int64_t id = mcp_client_call_tool(s->client, r->tool, r->args, &o, run_answer, r, &err);
+    if (id < 0) {
+        engine_run_finish(r, NULL, err, 1);
+        free(err);
+        return;
+    }
+    r->reqid = id;
+}
+
+/* === scheduler === */
+
+static void start_job(struct engine *e, struct job *j)
+{
+    struct run *r = xcalloc(1, sizeof *r);
+    r->e = e;
+    r->job_id = j->id;
+    r->tool = xstrdup(j->tool);
+    r->args = cJSON_Parse(j->args_json ? j->args_json : "{}");
+    r->timeout_ms = j->timeout_ms;
+    e->running++;
+    r->next = e->runs;
+    e->runs = r;
+    engine_emit_job(e, ENGINE_EV_JOB_STARTED, j->id, JOB_RUNNING, NULL);
+
+    struct server *s = engine_server_find(e, j->server);
+    if (!s) {
+        char *m = xasprintf("unknown server '%s'", j->server);
+        engine_run_finish(r, NULL, m, 0);
+        free(m);
+        return;
+    }
+    r->srv = s;
+    if (s->state == SERVER_READY) {
+        engine_run_dispatch(r);
+        return;
+    }
+    engine_run_unlink(&e->runs, r);
+    r->next = s->parked;
+    s->parked = r;
+    if (s->state != SERVER_STARTING && !s->restart_timer) {
+        char *err = NULL;
+        if (engine_server_start(s, &err) < 0) {
+            /* server_set already released nothing: do it now */
+            engine_server_release_parked(s);
+            free(err);
+        }
+    }
+}
+
+/* The claim filter: a server with its own limit takes no more jobs than
+ * it has slots (jobs waiting for it to start count too). */
+int engine_server_has_slot(void *payload, const char *name)
+{
+    struct engine *e = payload;
+    struct server *s = engine_server_find(e, name);
+    if (!s || !s->cfg || s->cfg->concurrency <= 0)
+        return 1;
+    int n = s->busy;
+    for (struct run *r = s->parked; r; r = r->next)
+        n++;
+    for (struct run *r = s->waiting; r; r = r->next)
+        n++;
+    return n < s->cfg->concurrency;
+}
+
+/* Before the loop sleeps: claim what may run, then commit the turn. */
+void engine_schedule(struct loop *l, void *payload)
+{
+    struct engine *e = payload;
+    while (e->scheduling && e->running < e->concurrency) {
+        struct job j;
+        memset(&j, 0, sizeof j);
+        engine_tx_touch(e);
+        int rc = jobq_claim(e->q, &j);
+        if (rc <= 0) {
+            if (rc == 0 && !e->wake_timer)
+                engine_arm_wake(e);
+            break;
+        }
+        start_job(e, &j);
+        job_fini(&j);
+    }
+    engine_tx_flush(e);
+}
+
+void engine_set_scheduling(struct engine *e, int on)
+{
+    e->scheduling = on;
+}

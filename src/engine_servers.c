@@ -1,0 +1,248 @@
+/* engine_servers.c — the engine's MCP sessions: starting a server,
+ * following its client's state (ready, closed), restarting a crashed one
+ * with backoff, and answering what servers ask of the user
+ * (elicitation). */
+#include "engine_int.h"
+
+/* === servers === */
+
+static void server_set(struct server *s, enum server_state st, const char *error)
+{
+    if (error) {
+        free(s->last_error);
+        s->last_error = xstrdup(error);
+    }
+    s->state = st;
+    engine_emit_server(s->e, s);
+}
+
+void engine_server_release_parked(struct server *s)
+{
+    while (s->parked) {
+        struct run *r = s->parked;
+        s->parked = r->next;
+        r->next = s->e->runs;
+        s->e->runs = r;
+        if (s->state == SERVER_READY) {
+            engine_run_dispatch(r);
+        } else {
+            char *m = xasprintf("server %s is not available: %s", s->name,
+                                s->last_error ? s->last_error : server_state_name(s->state));
+            engine_run_finish(r, NULL, m, 1);
+            free(m);
+        }
+    }
+}
+
+
+static void restart_cb(struct loop *l, uint64_t id, void *payload)
+{
+    struct server *s = payload;
+    s->restart_timer = 0;
+    char *err = NULL;
+    if (s->state == SERVER_FAILED && engine_server_start(s, &err) < 0)
+        free(err);
+}
+
+static void client_state(void *payload, struct mcp_client *c, enum mcp_client_state st,
+                         const char *error)
+{
+    struct server *s = payload;
+    if (st == MCP_CLIENT_READY) {
+        s->ready_since = util_now_ms();
+        server_set(s, SERVER_READY, NULL);
+        engine_server_release_parked(s);
+    } else if (st == MCP_CLIENT_CLOSED) {
+        int was_ready = s->state == SERVER_READY;
+        server_set(s, SERVER_FAILED, error);
+        /* A server that dies after working is restarted with exponential
+         * backoff (1 s, 2 s, ... 60 s); a minute of good health resets it.
+         * One that never came up waits for the next job to try again. */
+        if (was_ready && !s->builtin && !s->restart_timer) {
+            if (util_now_ms() - s->ready_since > 60000)
+                s->crashes = 0;
+            int64_t delay = 1000LL << (s->crashes < 6 ? s->crashes : 6);
+            if (delay > 60000)
+                delay = 60000;
+            s->crashes++;
+            s->restart_timer = loop_timer_add(s->e->loop, delay, restart_cb, s);
+        }
+        if (!s->restart_timer)
+            engine_server_release_parked(s);
+    }
+}
+
+void engine_elicit_free(struct engine_elicit *q)
+{
+    cJSON_Delete(q->id);
+    cJSON_Delete(q->schema);
+    free(q);
+}
+
+static void client_request(void *payload, struct mcp_client *c, const char *method,
+                           const cJSON *params, const cJSON *id)
+{
+    struct server *s = payload;
+    struct engine *e = s->e;
+    if (strcmp(method, "elicitation/create") != 0) {
+        mcp_client_reply_error(c, id, JSONRPC_INVALID_REQUEST,
+                               "mcpdeck cannot sample: no model is configured");
+        return;
+    }
+    const cJSON *mode = cJSON_GetObjectItemCaseSensitive(params, "mode");
+    if (cJSON_IsString(mode) && strcmp(mode->valuestring, "form") != 0) {
+        mcp_client_reply_error(c, id, JSONRPC_INVALID_PARAMS,
+                               "mcpdeck supports form elicitation only");
+        return;
+    }
+    struct engine_elicit *q = xcalloc(1, sizeof *q);
+    q->e = e;
+    q->srv = s;
+    q->client = c;
+    q->id = cJSON_Duplicate(id, 1);
+    const cJSON *schema = cJSON_GetObjectItemCaseSensitive(params, "requestedSchema");
+    q->schema = schema ? cJSON_Duplicate(schema, 1) : cJSON_CreateObject();
+    q->next = e->elicits;
+    e->elicits = q;
+    size_t n = 0;
+    for (struct run *r = e->runs; r; r = r->next)
+        n += r->srv == s;
+    int64_t *jobs = xcalloc(n ? n : 1, sizeof *jobs);
+    n = 0;
+    for (struct run *r = e->runs; r; r = r->next)
+        if (r->srv == s)
+            jobs[n++] = r->job_id;
+    const cJSON *msg = cJSON_GetObjectItemCaseSensitive(params, "message");
+    if (e->elicit_cb)
+        e->elicit_cb(e->elicit_payload, q, s->name, jobs, n,
+                     cJSON_IsString(msg) ? msg->valuestring : "", q->schema);
+    else
+        engine_elicit_answer(e, q, "decline", NULL);
+    free(jobs);
+}
+
+void engine_set_elicit_handler(struct engine *e, engine_elicit_cb cb, void *payload)
+{
+    e->elicit_cb = cb;
+    e->elicit_payload = payload;
+}
+
+void engine_elicit_answer(struct engine *e, struct engine_elicit *req, const char *action,
+                          cJSON *content)
+{
+    int found = 0;
+    for (struct engine_elicit **pp = &e->elicits; *pp; pp = &(*pp)->next)
+        if (*pp == req) {
+            *pp = req->next;
+            found = 1;
+            break;
+        }
+    if (!found) {
+        cJSON_Delete(content);
+        return;
+    }
+    if (req->srv->client == req->client && req->srv->state == SERVER_READY) {
+        cJSON *r = cJSON_CreateObject();
+        cJSON_AddStringToObject(r, "action", action);
+        if (strcmp(action, "accept") == 0) {
+            if (!content)
+                content = cJSON_CreateObject();
+            jsonschema_apply_defaults(req->schema, content);
+            cJSON_AddItemToObject(r, "content", content);
+            content = NULL;
+        }
+        mcp_client_reply(req->client, req->id, r);
+    }
+    cJSON_Delete(content);
+    engine_elicit_free(req);
+}
+
+static void client_notify(void *payload, struct mcp_client *c, const char *method,
+                          const cJSON *params)
+{
+    struct server *s = payload;
+    struct engine_event ev = {ENGINE_EV_SERVER_STATE, 0, 0, s->name, method, 0, 0, NULL};
+    engine_emit(s->e, &ev);
+}
+
+static void client_tools(void *payload, struct mcp_client *c)
+{
+    struct server *s = payload;
+    engine_emit_server(s->e, s);
+}
+
+static const struct mcp_client_events client_events = {client_state, client_tools,
+                                                        client_request, client_notify};
+
+void engine_server_reset_client(struct server *s)
+{
+    if (!s->client)
+        return;
+    /* elicitation requests of the old session can no longer be answered */
+    for (struct engine_elicit **pp = &s->e->elicits; *pp;) {
+        struct engine_elicit *q = *pp;
+        if (q->client == s->client) {
+            *pp = q->next;
+            engine_elicit_free(q);
+        } else {
+            pp = &q->next;
+        }
+    }
+    mcp_client_free(s->client);
+    s->client = NULL;
+}
+
+/* Start (or restart) a server's session; the outcome comes via events. */
+int engine_server_start(struct server *s, char **errmsg)
+{
+    struct engine *e = s->e;
+    if (s->state == SERVER_STARTING || s->state == SERVER_READY)
+        return 0;
+    if (s->state == SERVER_DISABLED) {
+        *errmsg = xasprintf("server %s is disabled in the config", s->name);
+        return -1;
+    }
+    if (s->started)
+        s->restarts++;
+    s->started = 1;
+    engine_server_reset_client(s);
+    struct mcp_transport *t;
+    int timeout = 30000;   /* built-ins answer at once; this only bounds a bug */
+    if (s->builtin) {
+        t = mcp_inproc_new(e->loop, s->builtin, e->root);
+    } else if (s->cfg->kind == CONFIG_SERVER_STDIO) {
+        t = mcp_stdio_new(e->loop, s->cfg);
+        timeout = s->cfg->startup_timeout_ms;
+    } else {
+        t = mcp_http_new(e->loop, s->cfg);
+        timeout = s->cfg->startup_timeout_ms;
+    }
+    struct mcp_client_caps caps = {1, 0};   /* elicitation yes; sampling needs a model */
+    s->client = mcp_client_new(e->loop, s->name, t, e->roots, &caps, &client_events, s);
+    if (s->cfg && s->cfg->log_level)
+        mcp_client_set_log_level(s->client, s->cfg->log_level);
+    server_set(s, SERVER_STARTING, NULL);
+    if (mcp_client_connect(s->client, timeout, errmsg) < 0) {
+        server_set(s, SERVER_FAILED, *errmsg);
+        return -1;
+    }
+    return 0;
+}
+
+struct server *engine_server_find(struct engine *e, const char *name)
+{
+    for (size_t i = 0; i < e->nservers; i++)
+        if (strcmp(e->servers[i].name, name) == 0)
+            return &e->servers[i];
+    return NULL;
+}
+
+int engine_start_server(struct engine *e, const char *name, char **errmsg)
+{
+    struct server *s = engine_server_find(e, name);
+    if (!s) {
+        *errmsg = xasprintf("unknown server '%s'", name);
+        return -1;
+    }
+    return engine_server_start(s, errmsg);
+}
