@@ -45,28 +45,6 @@ struct defaults {
     char *server;
 };
 
-static char *keys_check(struct ydoc *d, const struct ydoc_node *map, const char *where,
-                        const char *const *allowed)
-{
-    for (size_t i = 0; i < map->npairs; i++) {
-        const char *k = map->pairs[i].key->str;
-        int ok = 0;
-        for (size_t j = 0; allowed[j]; j++)
-            ok |= strcmp(k, allowed[j]) == 0;
-        if (ok)
-            continue;
-        struct buf b;
-        buf_init(&b);
-        for (size_t j = 0; allowed[j]; j++)
-            buf_printf(&b, "%s%s", j ? ", " : "", allowed[j]);
-        char *e = ydoc_errorf(d, map->pairs[i].key, "unknown key '%s' in %s; expected one of: %s",
-                              k, where, b.data);
-        buf_fini(&b);
-        return e;
-    }
-    return NULL;
-}
-
 static char *get_int(struct ydoc *d, const struct ydoc_node *v, const char *what, int lo, int hi,
                      int *out)
 {
@@ -100,7 +78,7 @@ static char *parse_expect(struct ydoc *d, const struct ydoc_node *n, struct bexp
     if (n->kind != YDOC_MAP)
         return ydoc_errorf(d, n, "'expect' must be a mapping (status, contains, regex, json, "
                                  "is_error, max_duration)");
-    char *err = keys_check(d, n, "expect", expect_keys);
+    char *err = ydoc_check_keys(d, n, "expect", expect_keys);
     if (err)
         return err;
     const struct ydoc_node *v;
@@ -168,7 +146,7 @@ static char *parse_task(struct ydoc *d, const struct ydoc_node *n, const struct 
     if (n->kind != YDOC_MAP)
         return ydoc_errorf(d, n, "a task must be a mapping with 'tool' (or 'type' and "
                                  "'prompt'), got a %s", ydoc_kind_name(n->kind));
-    char *err = keys_check(d, n, "task", task_keys);
+    char *err = ydoc_check_keys(d, n, "task", task_keys);
     if (err)
         return err;
     const struct ydoc_node *v;
@@ -270,7 +248,7 @@ static char *parse_defaults(struct ydoc *d, const struct ydoc_node *n, struct de
     if (n->kind != YDOC_MAP)
         return ydoc_errorf(d, n, "'defaults' must be a mapping (timeout, retries, priority, "
                                  "server)");
-    char *err = keys_check(d, n, "defaults", default_keys);
+    char *err = ydoc_check_keys(d, n, "defaults", default_keys);
     if (err)
         return err;
     const struct ydoc_node *v;
@@ -359,7 +337,7 @@ int bfile_load(const char *path, struct bfile *f, char **errmsg)
     }
     if (list->kind == YDOC_MAP) {
         static const char *const top[] = {"defaults", "tasks", NULL};
-        if ((err = keys_check(d, list, "the batch file", top)))
+        if ((err = ydoc_check_keys(d, list, "the batch file", top)))
             goto fail;
         const struct ydoc_node *dn = ydoc_map_get(list, "defaults");
         if (dn && (err = parse_defaults(d, dn, &df)))

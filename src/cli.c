@@ -18,6 +18,48 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* === engines for one-shot commands === */
+
+/* An engine with every enabled server started and waited for; it runs no
+ * jobs. NULL (the error printed) when the config or store cannot open. */
+static struct engine *open_all(const struct cli_opts *o)
+{
+    struct engine *e = NULL;
+    char *err = NULL;
+    struct engine_opts eo = {o->config_path, o->data_dir, 0, NULL};
+    if (engine_new(&eo, &e, &err) < 0) {
+        fprintf(stderr, "mcpdeck: %s\n", err);
+        free(err);
+        return NULL;
+    }
+    engine_start(e);
+    engine_set_scheduling(e, 0);
+    engine_wait_servers(e, 60000);
+    return e;
+}
+
+/* An engine with one server started and waited for. On failure NULL,
+ * the error printed, *rc the exit code: 2 for a bad config or an unknown
+ * server, 3 for a server that cannot start. */
+static struct engine *open_one(const struct cli_opts *o, const char *server, int *rc)
+{
+    struct engine *e = NULL;
+    char *err = NULL;
+    struct engine_opts eo = {o->config_path, o->data_dir, 0, NULL};
+    *rc = 2;
+    if (engine_new(&eo, &e, &err) == 0) {
+        if (engine_start_server(e, server, &err) == 0) {
+            engine_wait_servers(e, 60000);
+            return e;
+        }
+        *rc = strncmp(err, "unknown server", 14) == 0 ? 2 : 3;
+    }
+    fprintf(stderr, "mcpdeck: %s\n", err);
+    free(err);
+    engine_free(e);
+    return NULL;
+}
+
 struct call_state {
     int done;
     int rc;
@@ -57,17 +99,11 @@ int cli_call(const struct cli_opts *o, int argc, char **argv)
         cJSON_Delete(args);
         return 2;
     }
-    struct engine *e = NULL;
     char *err = NULL;
-    struct engine_opts eo = {o->config_path, o->data_dir, 0, NULL};
-    int rc = 2;
-    if (engine_new(&eo, &e, &err) < 0)
+    int rc;
+    struct engine *e = open_one(o, argv[0], &rc);
+    if (!e)
         goto out;
-    if (engine_start_server(e, argv[0], &err) < 0) {
-        rc = strncmp(err, "unknown server", 14) == 0 ? 2 : 3;
-        goto out;
-    }
-    engine_wait_servers(e, 60000);
     struct call_state cs = {0, 1, o->json};
     if (engine_call(e, argv[0], argv[1], args, call_done, &cs, &err) < 0) {
         rc = strstr(err, "has no tool") ? 2 : 3;
@@ -203,17 +239,10 @@ static void ping_done(void *payload, const cJSON *result, const char *error)
 
 static int servers_check(const struct cli_opts *o)
 {
-    struct engine *e = NULL;
     char *err = NULL;
-    struct engine_opts eo = {o->config_path, o->data_dir, 0, NULL};
-    if (engine_new(&eo, &e, &err) < 0) {
-        fprintf(stderr, "mcpdeck: %s\n", err);
-        free(err);
+    struct engine *e = open_all(o);
+    if (!e)
         return 2;
-    }
-    engine_start(e);
-    engine_set_scheduling(e, 0);
-    engine_wait_servers(e, 60000);
     struct engine_server_info info[256];
     size_t n = engine_servers(e, info, ARRAY_LEN(info));
     if (n > ARRAY_LEN(info))
@@ -270,17 +299,9 @@ int cli_servers(const struct cli_opts *o, int argc, char **argv)
         fputs(servers_usage, stderr);
         return 2;
     }
-    struct engine *e = NULL;
-    char *err = NULL;
-    struct engine_opts eo = {o->config_path, o->data_dir, 0, NULL};
-    if (engine_new(&eo, &e, &err) < 0) {
-        fprintf(stderr, "mcpdeck: %s\n", err);
-        free(err);
+    struct engine *e = open_all(o);
+    if (!e)
         return 2;
-    }
-    engine_start(e);
-    engine_set_scheduling(e, 0);
-    engine_wait_servers(e, 60000);
     struct engine_server_info info[256];
     size_t n = engine_servers(e, info, ARRAY_LEN(info));
     int bad = 0;
@@ -509,17 +530,11 @@ int cli_request(const struct cli_opts *o, const char *what, int argc, char **arg
         }
         cJSON_AddItemToObject(params, "arguments", args);
     }
-    struct engine *e = NULL;
     char *err = NULL;
-    struct engine_opts eo = {o->config_path, o->data_dir, 0, NULL};
-    int rc = 2;
-    if (engine_new(&eo, &e, &err) < 0)
+    int rc;
+    struct engine *e = open_one(o, argv[0], &rc);
+    if (!e)
         goto out;
-    if (engine_start_server(e, argv[0], &err) < 0) {
-        rc = strncmp(err, "unknown server", 14) == 0 ? 2 : 3;
-        goto out;
-    }
-    engine_wait_servers(e, 60000);
     struct req_state rs = {0, 1, o->json};
     rc = 3;
     int r = engine_request(e, argv[0], is_read ? "resources/read" : "prompts/get", params,

@@ -148,23 +148,12 @@ static int scalar(struct loader *L, const struct ydoc_node *n, const char *what,
 static int check_keys(struct loader *L, const struct ydoc_node *map, const char *where,
                       const char *const *allowed)
 {
-    for (size_t i = 0; i < map->npairs; i++) {
-        const char *k = map->pairs[i].key->str;
-        int ok = 0;
-        for (size_t j = 0; allowed[j]; j++)
-            ok |= strcmp(k, allowed[j]) == 0;
-        if (ok)
-            continue;
-        struct buf b;
-        buf_init(&b);
-        for (size_t j = 0; allowed[j]; j++)
-            buf_printf(&b, "%s%s", j ? ", " : "", allowed[j]);
-        fail(L, map->pairs[i].key, "unknown key '%s' in %s; expected one of: %s", k, where,
-             b.data);
-        buf_fini(&b);
-        return -1;
-    }
-    return 0;
+    char *e = ydoc_check_keys(L->d, map, where, allowed);
+    if (!e)
+        return 0;
+    free(L->err);
+    L->err = e;
+    return -1;
 }
 
 static int positive_int(struct loader *L, const struct ydoc_node *n, const char *what, int *out)

@@ -82,6 +82,28 @@ char *ydoc_errorf(const struct ydoc *d, const struct ydoc_node *n, const char *f
     return r;
 }
 
+char *ydoc_check_keys(const struct ydoc *d, const struct ydoc_node *map, const char *where,
+                      const char *const *allowed)
+{
+    for (size_t i = 0; map && i < map->npairs; i++) {
+        const char *k = map->pairs[i].key->str;
+        int ok = 0;
+        for (size_t j = 0; allowed[j] && !ok; j++)
+            ok = strcmp(k, allowed[j]) == 0;
+        if (ok)
+            continue;
+        struct buf b;
+        buf_init(&b);
+        for (size_t j = 0; allowed[j]; j++)
+            buf_printf(&b, "%s%s", j ? ", " : "", allowed[j]);
+        char *e = ydoc_errorf(d, map->pairs[i].key, "unknown key '%s' in %s; expected one of: %s",
+                              k, where, b.data ? b.data : "");
+        buf_fini(&b);
+        return e;
+    }
+    return NULL;
+}
+
 const char *ydoc_kind_name(enum ydoc_kind k)
 {
     return k == YDOC_MAP ? "mapping" : k == YDOC_SEQ ? "sequence" : "scalar";

@@ -53,6 +53,12 @@ const struct ydoc_node *ydoc_map_get(const struct ydoc_node *map, const char *ke
 char *ydoc_errorf(const struct ydoc *d, const struct ydoc_node *n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* NULL if every key of map is in allowed (NULL-terminated), else a
+ * malloc'd "file:line:col: unknown key 'k' in <where>; expected one of:
+ * a, b, c" pointing at the first stranger. */
+char *ydoc_check_keys(const struct ydoc *d, const struct ydoc_node *map, const char *where,
+                      const char *const *allowed);
+
 /* Scalar typing per the YAML core schema: plain null/~/empty → null,
  * true/false → bool, integers and floats → number; quoted → string. */
 enum ydoc_scalar_type { YDOC_T_NULL, YDOC_T_BOOL, YDOC_T_INT, YDOC_T_FLOAT, YDOC_T_STRING };
