@@ -499,6 +499,10 @@ static void req_done(void *payload, const cJSON *result, const char *error)
         else if (cJSON_IsString(b))
             printf("[binary, %zu base64 characters]\n", strlen(b->valuestring));
     }
+    const cJSON *comp = cJSON_GetObjectItemCaseSensitive(result, "completion");
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(comp, "values"))
+        if (cJSON_IsString(it))
+            printf("%s\n", it->valuestring);
     cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(result, "messages")) {
         const cJSON *role = cJSON_GetObjectItemCaseSensitive(it, "role");
         const cJSON *c = cJSON_GetObjectItemCaseSensitive(it, "content");
@@ -510,15 +514,38 @@ static void req_done(void *payload, const cJSON *result, const char *error)
 
 int cli_request(const struct cli_opts *o, const char *what, int argc, char **argv)
 {
-    int is_read = strcmp(what, "read") == 0;
-    if (argc < 2 || argc > (is_read ? 2 : 3)) {
+    int is_read = strcmp(what, "read") == 0, is_complete = strcmp(what, "complete") == 0;
+    if (is_complete ? (argc < 4 || argc > 5) : (argc < 2 || argc > (is_read ? 2 : 3))) {
         fprintf(stderr, is_read ? "usage: mcpdeck read SERVER URI\n"
-                                : "usage: mcpdeck prompt SERVER NAME [JSON-ARGS]\n");
+                        : is_complete
+                            ? "usage: mcpdeck complete SERVER PROMPT ARGUMENT VALUE [JSON-CONTEXT]\n"
+                            : "usage: mcpdeck prompt SERVER NAME [JSON-ARGS]\n");
         return 2;
     }
     cJSON *params = cJSON_CreateObject();
+    const char *method = is_read ? "resources/read" : is_complete ? "completion/complete"
+                                                                  : "prompts/get";
     if (is_read) {
         cJSON_AddStringToObject(params, "uri", argv[1]);
+    } else if (is_complete) {
+        cJSON *ref = cJSON_AddObjectToObject(params, "ref");
+        cJSON_AddStringToObject(ref, "type", "ref/prompt");
+        cJSON_AddStringToObject(ref, "name", argv[1]);
+        cJSON *arg = cJSON_AddObjectToObject(params, "argument");
+        cJSON_AddStringToObject(arg, "name", argv[2]);
+        cJSON_AddStringToObject(arg, "value", argv[3]);
+        if (argc == 5) {
+            cJSON *ctx = cJSON_ParseWithOpts(argv[4], NULL, 1);
+            if (!cJSON_IsObject(ctx)) {
+                fprintf(stderr, "mcpdeck: the completion context must be a JSON object of "
+                                "arguments already chosen\n");
+                cJSON_Delete(ctx);
+                cJSON_Delete(params);
+                return 2;
+            }
+            cJSON *c = cJSON_AddObjectToObject(params, "context");
+            cJSON_AddItemToObject(c, "arguments", ctx);
+        }
     } else {
         cJSON_AddStringToObject(params, "name", argv[1]);
         cJSON *args = cJSON_ParseWithOpts(argc == 3 ? argv[2] : "{}", NULL, 1);
@@ -537,8 +564,7 @@ int cli_request(const struct cli_opts *o, const char *what, int argc, char **arg
         goto out;
     struct req_state rs = {0, 1, o->json};
     rc = 3;
-    int r = engine_request(e, argv[0], is_read ? "resources/read" : "prompts/get", params,
-                           req_done, &rs, &err);
+    int r = engine_request(e, argv[0], method, params, req_done, &rs, &err);
     params = NULL;
     if (r < 0)
         goto out;
@@ -550,6 +576,68 @@ out:
         fprintf(stderr, "mcpdeck: %s\n", err);
     free(err);
     cJSON_Delete(params);
+    engine_free(e);
+    return rc;
+}
+
+/* === subscribe: follow a resource's updates === */
+
+struct sub_state {
+    const char *server, *uri;
+    int want, seen, failed;
+};
+
+static void sub_event(void *payload, const struct engine_event *ev)
+{
+    /* the engine reports server notifications as SERVER_STATE events whose
+     * text is the method; the updated URI is not in the event, so each
+     * notifications/resources/updated from this server counts */
+    struct sub_state *ss = payload;
+    if (ev->kind == ENGINE_EV_SERVER_STATE && ev->server && strcmp(ev->server, ss->server) == 0 &&
+        ev->text && strcmp(ev->text, "notifications/resources/updated") == 0) {
+        ss->seen++;
+        printf("updated %s\n", ss->uri);
+        fflush(stdout);
+    }
+}
+
+static void sub_done(void *payload, const cJSON *result, const char *error)
+{
+    struct sub_state *ss = payload;
+    if (error) {
+        fprintf(stderr, "mcpdeck: %s\n", error);
+        ss->failed = 1;
+    }
+}
+
+int cli_subscribe(const struct cli_opts *o, int argc, char **argv)
+{
+    int count = 0;
+    if (argc == 4 && strcmp(argv[2], "--count") == 0)
+        count = atoi(argv[3]);
+    if (!(argc == 2 || (argc == 4 && count > 0))) {
+        fprintf(stderr, "usage: mcpdeck subscribe SERVER URI [--count N]\n");
+        return 2;
+    }
+    int rc;
+    struct engine *e = open_one(o, argv[0], &rc);
+    if (!e)
+        return rc;
+    struct sub_state ss = {argv[0], argv[1], count, 0, 0};
+    engine_subscribe(e, sub_event, &ss);
+    cJSON *params = cJSON_CreateObject();
+    cJSON_AddStringToObject(params, "uri", argv[1]);
+    char *err = NULL;
+    rc = 0;
+    if (engine_request(e, argv[0], "resources/subscribe", params, sub_done, &ss, &err) < 0) {
+        fprintf(stderr, "mcpdeck: %s\n", err);
+        free(err);
+        rc = 3;
+    } else {
+        while (!ss.failed && (!ss.want || ss.seen < ss.want))
+            loop_run_once(engine_loop(e), -1);
+        rc = ss.failed ? 1 : 0;
+    }
     engine_free(e);
     return rc;
 }

@@ -14,8 +14,11 @@ int cli_servers(const struct cli_opts *o, int argc, char **argv);
  * (it runs a command with the server URL last and the scenario name in
  * MCP_CONFORMANCE_SCENARIO): connect over Streamable HTTP, list the tools
  * and call each with arguments made from its input schema. */
-/* `mcpdeck read SERVER URI` and `mcpdeck prompt SERVER NAME [JSON]`. */
+/* `mcpdeck read SERVER URI`, `mcpdeck prompt SERVER NAME [JSON]` and
+ * `mcpdeck complete SERVER PROMPT ARG VALUE [JSON-CONTEXT]`. */
 int cli_request(const struct cli_opts *o, const char *what, int argc, char **argv);
+/* `mcpdeck subscribe SERVER URI [--count N]`: print each update. */
+int cli_subscribe(const struct cli_opts *o, int argc, char **argv);
 int cli_conformance(const struct cli_opts *o, int argc, char **argv);
 
 #endif

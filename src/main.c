@@ -28,6 +28,8 @@ static const char usage[] =
     "                              retry ID | result ID]   the job store (--format text|json|md)\n"
     "       mcpdeck [OPTIONS] read SERVER URI     read a resource\n"
     "       mcpdeck [OPTIONS] prompt SERVER NAME [JSON]   get a prompt\n"
+    "       mcpdeck [OPTIONS] complete SERVER PROMPT ARG VALUE [JSON]  completion/complete\n"
+    "       mcpdeck [OPTIONS] subscribe SERVER URI [--count N]   print resource updates\n"
     "       mcpdeck [OPTIONS] conformance URL     client mode for the MCP conformance suite\n"
     "\n"
     "options:\n"
@@ -146,7 +148,10 @@ int main(int argc, char **argv)
         rc = cli_call(&co, nrest - 1, rest + 1);
     } else if (nrest > 0 && strcmp(rest[0], "servers") == 0) {
         rc = cli_servers(&co, nrest - 1, rest + 1);
-    } else if (nrest > 0 && (strcmp(rest[0], "read") == 0 || strcmp(rest[0], "prompt") == 0)) {
+    } else if (nrest > 0 && strcmp(rest[0], "subscribe") == 0) {
+        rc = cli_subscribe(&co, nrest - 1, rest + 1);
+    } else if (nrest > 0 && (strcmp(rest[0], "read") == 0 || strcmp(rest[0], "prompt") == 0 ||
+                             strcmp(rest[0], "complete") == 0)) {
         rc = cli_request(&co, rest[0], nrest - 1, rest + 1);
     } else if (nrest > 0 && strcmp(rest[0], "jobs") == 0) {
         rc = run_jobs(config, data_dir, nrest - 1, rest + 1, format ? format : json ? "json"

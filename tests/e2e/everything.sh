@@ -85,6 +85,11 @@ contains "prompt fetched with arguments" prompt.out "Paris"
 "$MCPDECK" prompt mem nothing >noprompt.out 2>&1
 expect_exit "prompts/get on a server without prompts is refused" 3 $?
 contains "refusal names the missing capability" noprompt.out "does not advertise the 'prompts' capability"
+"$MCPDECK" complete everything completable-prompt department E >comp.out 2>&1
+expect_exit "completion/complete exits 0" 0 $?
+contains "completion values printed" comp.out "Engineering"
+"$MCPDECK" complete everything completable-prompt name A '{"department":"Engineering"}' >comp2.out 2>&1
+contains "completion uses the context of chosen arguments" comp2.out "Alice"
 "$MCPDECK" call everything get-structured-content '{"location":"Chicago"}' --json >sc.json 2>&1
 check "call --json shows structuredContent" grep -q structuredContent sc.json
 e2e_done

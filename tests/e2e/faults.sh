@@ -63,6 +63,14 @@ contains "closed stdout is explained" closeout.err "server closed its stdout"
 contains "unknown protocol version names both versions" badversion.err "1999-01-01; mcpdeck speaks 2025-11-25"
 contains "missing command is explained" missing.err "cannot run /nonexistent/server"
 
+# resources/subscribe, then notifications/resources/updated
+timeout 20 "$MCPDECK" subscribe good test://doc --count 3 >sub.out 2>&1
+expect_exit "subscribe ends after the updates asked for" 0 $?
+check "three updates printed" [ "$(grep -c '^updated test://doc' sub.out)" -eq 3 ]
+"$MCPDECK" subscribe fs file:///x --count 1 >sub2.out 2>&1
+expect_exit "subscribe to a server without resources is refused" 3 $?
+contains "the refusal names the capability" sub2.out "does not advertise the 'resources.subscribe' capability"
+
 # servers check: a health round over every server
 "$MCPDECK" servers check >check.out 2>&1
 expect_exit "servers check exits 1 when some server is unhealthy" 1 $?
