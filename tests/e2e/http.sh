@@ -12,8 +12,16 @@ for i in $(seq 50); do
     grep -q "listening on port" server.log && break
     sleep 0.1
 done
+P401=$((PORT + 1))
+node -e 'require("http").createServer((q, r) => { r.writeHead(401, {"WWW-Authenticate": "Bearer"}); r.end(); })
+  .listen(+process.argv[1], "127.0.0.1", () => console.error("listening on port"))' "$P401" 2>auth.log &
+AUTH=$!
+trap 'kill $SRV $AUTH 2>/dev/null' EXIT
+for i in $(seq 50); do grep -q "listening" auth.log && break; sleep 0.1; done
 cat > mcpdeck.yaml <<YAML
 servers:
+  locked:
+    url: http://127.0.0.1:$P401/mcp
   web:
     url: http://127.0.0.1:$PORT/mcp
     headers: {X-Test: "\${TEST_HEADER:-plain}"}
@@ -42,4 +50,7 @@ if (res !== "Echo: one|Echo: two|The sum of 1 and 2 is 3.") { console.error(res)
 "$MCPDECK" call down echo '{"message":"x"}' >down.out 2>&1
 expect_exit "unreachable HTTP server: exit 3" 3 $?
 contains "unreachable server explained" down.out "cannot reach http://127.0.0.1:1/mcp"
+"$MCPDECK" call locked echo '{}' >locked.out 2>&1
+expect_exit "a server that answers 401: exit 3" 3 $?
+contains "401 says authorization is needed" locked.out "HTTP 401 from http://127.0.0.1:$P401/mcp: the server requires authorization"
 e2e_done
