@@ -92,8 +92,8 @@ static void on_stdout(struct loop *l, int fd, int mask, void *payload)
         ssize_t n = read(fd, tmp, sizeof tmp);
         if (n > 0) {
             jsonrpc_lines_feed(&s->lines, tmp, (size_t)n, on_line, s);
-            if (s->closed)
-                return;
+            if (s->closed || (size_t)n < sizeof tmp)
+                return;   /* drained (poll is level-triggered: more wakes us) */
             continue;
         }
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
