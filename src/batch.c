@@ -34,6 +34,7 @@ struct bstate {
     int tty;
     int64_t started;
     int64_t last_draw;
+    int settled;                 /* nothing finished since submit_ready last ran */
 };
 
 static struct btask *task_by_job(struct bstate *b, int64_t id)
@@ -112,6 +113,7 @@ static void task_done(struct bstate *b, struct btask *t, enum job_status st,
         return;
     t->done = 1;
     b->ndone++;
+    b->settled = 0;   /* its dependents may be ready now */
     struct job j;
     memset(&j, 0, sizeof j);
     int have = engine_job(b->e, t->job_id, &j) == 0;
@@ -163,10 +165,14 @@ static void on_event(void *payload, const struct engine_event *ev)
     }
 }
 
-/* Submit the tasks whose needs have all succeeded; skip those whose need
- * did not. Returns -1 on a store error. */
+/* Submit the tasks whose needs have all succeeded (together, in one
+ * transaction); skip those whose need did not. Returns -1 on a store
+ * error. */
 static int submit_ready(struct bstate *b)
 {
+    if (b->settled)
+        return 0;
+    b->settled = 1;
     int changed;
     do {
         changed = 0;
@@ -174,41 +180,58 @@ static int submit_ready(struct bstate *b)
             struct btask *t = &b->f.tasks[i];
             if (t->job_id || t->done)
                 continue;
-            int ready = 1;
-            struct btask *bad = NULL;
             for (size_t k = 0; k < t->nneeds; k++) {
                 struct btask *n = bfile_find(&b->f, t->needs[k]);
-                if (!n->done)
-                    ready = 0;
-                else if (n->expect_failure)
-                    bad = n;
-            }
-            if (bad) {
-                t->done = 1;
-                b->ndone++;
-                t->expect_failure = xasprintf("skipped: needs '%s', which did not pass", bad->id);
-                say(b, "skip", t->id, t->expect_failure);
-                changed = 1;
-                continue;
-            }
-            if (!ready)
-                continue;
-            char *args = cJSON_PrintUnformatted(t->args);
-            struct jobq_spec spec = {.key = t->id, .batch = b->batch, .server = t->server,
-                                     .tool = t->tool, .args_json = args,
-                                     .priority = t->priority, .timeout_ms = t->timeout_ms,
-                                     .max_attempts = t->attempts};
-            char *err = NULL;
-            int rc = engine_submit(b->e, &spec, &t->job_id, &err);
-            cJSON_free(args);
-            if (rc < 0) {
-                fprintf(stderr, "mcpdeck: %s\n", err);
-                free(err);
-                return -1;
+                if (n->done && n->expect_failure) {
+                    t->done = 1;
+                    b->ndone++;
+                    t->expect_failure = xasprintf("skipped: needs '%s', which did not pass",
+                                                  n->id);
+                    say(b, "skip", t->id, t->expect_failure);
+                    changed = 1;
+                    break;
+                }
             }
         }
     } while (changed);
-    return 0;
+    struct jobq_spec *specs = xcalloc(b->f.n, sizeof *specs);
+    struct btask **who = xcalloc(b->f.n, sizeof *who);
+    char **args = xcalloc(b->f.n, sizeof *args);
+    int64_t *ids = xcalloc(b->f.n, sizeof *ids);
+    size_t n = 0;
+    for (size_t i = 0; i < b->f.n; i++) {
+        struct btask *t = &b->f.tasks[i];
+        if (t->job_id || t->done)
+            continue;
+        int ready = 1;
+        for (size_t k = 0; k < t->nneeds && ready; k++)
+            ready = bfile_find(&b->f, t->needs[k])->done;
+        if (!ready)
+            continue;
+        args[n] = cJSON_PrintUnformatted(t->args);
+        specs[n] = (struct jobq_spec){.key = t->id, .batch = b->batch, .server = t->server,
+                                      .tool = t->tool, .args_json = args[n],
+                                      .priority = t->priority, .timeout_ms = t->timeout_ms,
+                                      .max_attempts = t->attempts};
+        who[n++] = t;
+    }
+    int rc = 0;
+    char *err = NULL;
+    if (n && engine_submit_group(b->e, specs, n, ids, &err) < 0) {
+        fprintf(stderr, "mcpdeck: %s\n", err);
+        free(err);
+        rc = -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (rc == 0)
+            who[i]->job_id = ids[i];
+        cJSON_free(args[i]);
+    }
+    free(specs);
+    free(who);
+    free(args);
+    free(ids);
+    return rc;
 }
 
 /* --resume: pick up this file's jobs from the interrupted run. */

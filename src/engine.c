@@ -264,6 +264,36 @@ int engine_submit(struct engine *e, const struct jobq_spec *spec, int64_t *id, c
     return 0;
 }
 
+int engine_submit_group(struct engine *e, const struct jobq_spec *specs, size_t n, int64_t *ids,
+                        char **errmsg)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct server *s = engine_server_find(e, specs[i].server ? specs[i].server : "");
+        if (!s) {
+            *errmsg = xasprintf("unknown server '%s'", specs[i].server ? specs[i].server : "");
+            return -1;
+        }
+    }
+    engine_tx_flush(e);
+    if (db_begin(e->db) < 0) {
+        *errmsg = xasprintf("cannot start a transaction in %s", e->db_path);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (jobq_submit(e->q, &specs[i], &ids[i], errmsg) < 0) {
+            db_rollback(e->db);
+            return -1;
+        }
+    if (db_commit(e->db) < 0) {
+        db_rollback(e->db);
+        *errmsg = xasprintf("cannot commit the submitted tasks to %s", e->db_path);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        engine_emit_job(e, ENGINE_EV_JOB_QUEUED, ids[i], JOB_QUEUED, NULL);
+    return 0;
+}
+
 int engine_submit_text(struct engine *e, const char *target, const char *args_json,
                        int64_t *id, char **errmsg)
 {

@@ -84,6 +84,10 @@ void engine_unsubscribe(struct engine *e, engine_event_cb cb, void *payload);
 /* Queue a tool task (server + tool + JSON args). The job is on disk when
  * this returns. Unknown server is an error. */
 int engine_submit(struct engine *e, const struct jobq_spec *spec, int64_t *id, char **errmsg);
+/* Queue several tasks in one transaction: all or none are on disk when
+ * this returns (a batch of 10,000 costs one commit, not 10,000). */
+int engine_submit_group(struct engine *e, const struct jobq_spec *specs, size_t n, int64_t *ids,
+                        char **errmsg);
 /* Parse "server.tool" and JSON args text, then engine_submit. */
 int engine_submit_text(struct engine *e, const char *target, const char *args_json,
                        int64_t *id, char **errmsg);
