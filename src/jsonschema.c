@@ -93,30 +93,7 @@ static struct seg seg_idx(const struct seg *up, int idx)
 
 /* === Messages === */
 
-static bool key_is_plain(const char *k)
-{
-    if (!*k)
-        return false;
-    for (const unsigned char *p = (const unsigned char *)k; *p; p++) {
-        if (!(isalnum(*p) || *p == '_' || *p == '-' || *p == '$' || *p == '@' || *p >= 0x80))
-            return false;
-    }
-    return true;
-}
 
-static void put_json_string(struct buf *b, const char *s)
-{
-    buf_putc(b, '"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            buf_printf(b, "\\%c", *p);
-        else if (*p < 0x20)
-            buf_printf(b, "\\u%04x", *p);
-        else
-            buf_putc(b, (char)*p);
-    }
-    buf_putc(b, '"');
-}
 
 static void put_ipath(struct buf *b, const struct seg *s)
 {
@@ -127,11 +104,11 @@ static void put_ipath(struct buf *b, const struct seg *s)
     put_ipath(b, s->up);
     if (!s->key) {
         buf_printf(b, "[%d]", s->idx);
-    } else if (key_is_plain(s->key)) {
+    } else if (jsonschema_key_is_plain(s->key)) {
         buf_printf(b, ".%s", s->key);
     } else {
         buf_putc(b, '[');
-        put_json_string(b, s->key);
+        jsonschema_put_json_string(b, s->key);
         buf_putc(b, ']');
     }
 }
@@ -219,76 +196,10 @@ static int schema_fail(struct ctx *c, const struct seg *ip, const struct seg *sp
     return note(c, ip, 0, true);
 }
 
-static const char *value_type_name(const cJSON *v)
-{
-    if (cJSON_IsObject(v))
-        return "object";
-    if (cJSON_IsArray(v))
-        return "array";
-    if (cJSON_IsString(v))
-        return "string";
-    if (cJSON_IsNumber(v))
-        return "number";
-    if (cJSON_IsBool(v))
-        return "boolean";
-    if (cJSON_IsNull(v))
-        return "null";
-    return "unknown value";
-}
 
-/* Numbers in their shortest exact form ("0.1", "3", "1e+300"). */
-static void fmt_num(char out[32], double d)
-{
-    snprintf(out, 32, "%.15g", d);
-    if (strtod(out, NULL) != d)
-        snprintf(out, 32, "%.17g", d);
-}
 
-/* Cut s to at most max bytes on a UTF-8 boundary, adding "…" if cut. */
-static void put_clipped(struct buf *b, const char *s, size_t max)
-{
-    size_t n = strlen(s);
 
-    if (n <= max) {
-        buf_puts(b, s);
-        return;
-    }
-    while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
-        max--;
-    buf_append(b, s, max);
-    buf_puts(b, "\xe2\x80\xa6");
-}
 
-/* A value as a message shows it: 'text' for strings, JSON otherwise. */
-static char *render_value(const cJSON *v)
-{
-    struct buf b;
-
-    buf_init(&b);
-    if (cJSON_IsString(v)) {
-        buf_putc(&b, '\'');
-        put_clipped(&b, v->valuestring, 60);
-        buf_putc(&b, '\'');
-    } else {
-        char *j = cJSON_PrintUnformatted(v);
-        put_clipped(&b, j ? j : "?", 60);
-        cJSON_free(j);
-    }
-    if (!b.data)
-        buf_puts(&b, "");
-    return buf_detach(&b);
-}
-
-static char *render_json(const cJSON *v)
-{
-    struct buf b;
-    char *j = cJSON_PrintUnformatted(v);
-
-    buf_init(&b);
-    put_clipped(&b, j ? j : "?", 60);
-    cJSON_free(j);
-    return buf_detach(&b);
-}
 
 /* "a, b or c" for a set of type bits. */
 static void put_types(struct buf *b, unsigned types)
@@ -318,10 +229,10 @@ static int type_fail(struct ctx *c, const cJSON *v, const struct seg *ip, unsign
         buf_init(&b);
         put_types(&b, types);
         if (cJSON_IsNumber(v) && (types & T_INTEGER) && !(types & T_NUMBER)) {
-            fmt_num(num, v->valuedouble);
+            jsonschema_fmt_num(num, v->valuedouble);
             fail(c, ip, "expected %s, got number %s", b.data, num);
         } else {
-            fail(c, ip, "expected %s, got %s", b.data, value_type_name(v));
+            fail(c, ip, "expected %s, got %s", b.data, jsonschema_value_type_name(v));
         }
         buf_fini(&b);
     }
@@ -330,48 +241,8 @@ static int type_fail(struct ctx *c, const cJSON *v, const struct seg *ip, unsign
 
 /* === Values === */
 
-static bool is_integral(double d)
-{
-    return isfinite(d) && floor(d) == d;
-}
 
-static bool json_equal(const cJSON *a, const cJSON *b)
-{
-    if (cJSON_IsNumber(a) && cJSON_IsNumber(b))
-        return a->valuedouble == b->valuedouble;
-    if ((a->type & 0xFF) != (b->type & 0xFF))
-        return false;
-    if (cJSON_IsString(a) || cJSON_IsRaw(a))
-        return strcmp(a->valuestring, b->valuestring) == 0;
-    if (cJSON_IsArray(a)) {
-        const cJSON *x = a->child, *y = b->child;
-        for (; x && y; x = x->next, y = y->next) {
-            if (!json_equal(x, y))
-                return false;
-        }
-        return !x && !y;
-    }
-    if (cJSON_IsObject(a)) {
-        if (cJSON_GetArraySize(a) != cJSON_GetArraySize(b))
-            return false;
-        for (const cJSON *x = a->child; x; x = x->next) {
-            const cJSON *y = cJSON_GetObjectItemCaseSensitive(b, x->string);
-            if (!y || !json_equal(x, y))
-                return false;
-        }
-        return true;
-    }
-    return true;   /* null, true, false */
-}
 
-static size_t utf8_length(const char *s)
-{
-    size_t n = 0;
-
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        n += (*p & 0xC0) != 0x80;
-    return n;
-}
 
 /* === Patterns (translated in jsonschema_pattern.c) === */
 
@@ -475,7 +346,7 @@ static int kw_number(struct ctx *c, const cJSON *k, bool count, const struct seg
 {
     if (!k)
         return 0;
-    if (!cJSON_IsNumber(k) || (count && (k->valuedouble < 0 || !is_integral(k->valuedouble))))
+    if (!cJSON_IsNumber(k) || (count && (k->valuedouble < 0 || !jsonschema_is_integral(k->valuedouble))))
         return schema_fail(c, ip, sp, "'%s' must be %s", k->string,
                            count ? "a non-negative integer" : "a number");
     *out = k->valuedouble;
@@ -525,7 +396,7 @@ static int check_type(struct ctx *c, const cJSON *t, const cJSON *v, const struc
     else if (cJSON_IsString(v))
         have = T_STRING;
     else if (cJSON_IsNumber(v))
-        have = T_NUMBER | (is_integral(v->valuedouble) ? T_INTEGER : 0);
+        have = T_NUMBER | (jsonschema_is_integral(v->valuedouble) ? T_INTEGER : 0);
     else if (cJSON_IsBool(v))
         have = T_BOOLEAN;
     else if (cJSON_IsNull(v))
@@ -544,7 +415,7 @@ static int check_enum(struct ctx *c, const cJSON *e, const cJSON *v, const struc
     if (!cJSON_IsArray(e))
         return schema_fail(c, ip, sp, "'enum' must be an array");
     for (const cJSON *x = e->child; x; x = x->next) {
-        if (json_equal(x, v))
+        if (jsonschema_json_equal(x, v))
             return 0;
     }
     if (c->quiet)
@@ -555,13 +426,13 @@ static int check_enum(struct ctx *c, const cJSON *e, const cJSON *v, const struc
             buf_puts(&list, ", \xe2\x80\xa6");
             break;
         }
-        char *j = render_json(x);
+        char *j = jsonschema_render_json(x);
         if (x != e->child)
             buf_puts(&list, ", ");
         buf_puts(&list, j);
         free(j);
     }
-    shown = render_value(v);
+    shown = jsonschema_render_value(v);
     fail(c, ip, "%s is not one of: %s", shown, list.data ? list.data : "(nothing)");
     free(shown);
     buf_fini(&list);
@@ -576,18 +447,18 @@ static int check_number(struct ctx *c, const struct kw *k, const cJSON *v, const
     bool xmin_flag = cJSON_IsTrue(k->xmin), xmax_flag = cJSON_IsTrue(k->xmax);
     int r;
 
-    fmt_num(a, d);
+    jsonschema_fmt_num(a, d);
     if ((r = kw_number(c, k->minimum, false, ip, sp, &lim)) < 0)
         return -1;
     if (r > 0 && (xmin_flag ? d <= lim : d < lim)) {
-        fmt_num(b, lim);
+        jsonschema_fmt_num(b, lim);
         return xmin_flag ? fail(c, ip, "%s must be greater than %s", a, b)
                          : fail(c, ip, "%s is less than the minimum %s", a, b);
     }
     if ((r = kw_number(c, k->maximum, false, ip, sp, &lim)) < 0)
         return -1;
     if (r > 0 && (xmax_flag ? d >= lim : d > lim)) {
-        fmt_num(b, lim);
+        jsonschema_fmt_num(b, lim);
         return xmax_flag ? fail(c, ip, "%s must be less than %s", a, b)
                          : fail(c, ip, "%s is greater than the maximum %s", a, b);
     }
@@ -595,7 +466,7 @@ static int check_number(struct ctx *c, const struct kw *k, const cJSON *v, const
         if ((r = kw_number(c, k->xmin, false, ip, sp, &lim)) < 0)
             return -1;
         if (r > 0 && d <= lim) {
-            fmt_num(b, lim);
+            jsonschema_fmt_num(b, lim);
             return fail(c, ip, "%s must be greater than %s", a, b);
         }
     }
@@ -603,7 +474,7 @@ static int check_number(struct ctx *c, const struct kw *k, const cJSON *v, const
         if ((r = kw_number(c, k->xmax, false, ip, sp, &lim)) < 0)
             return -1;
         if (r > 0 && d >= lim) {
-            fmt_num(b, lim);
+            jsonschema_fmt_num(b, lim);
             return fail(c, ip, "%s must be less than %s", a, b);
         }
     }
@@ -614,7 +485,7 @@ static int check_number(struct ctx *c, const struct kw *k, const cJSON *v, const
             return schema_fail(c, ip, sp, "'multipleOf' must be greater than 0");
         double q = d / lim;
         if (!isfinite(q) || fabs(q - round(q)) > 1e-9 * fmax(1.0, fabs(q))) {
-            fmt_num(b, lim);
+            jsonschema_fmt_num(b, lim);
             return fail(c, ip, "%s is not a multiple of %s", a, b);
         }
     }
@@ -628,7 +499,7 @@ static int check_string(struct ctx *c, const struct kw *k, const cJSON *v, const
     int r;
 
     if (k->min_len || k->max_len) {
-        size_t n = utf8_length(v->valuestring);
+        size_t n = jsonschema_utf8_length(v->valuestring);
         if ((r = kw_number(c, k->min_len, true, ip, sp, &lim)) < 0)
             return -1;
         if (r > 0 && (double)n < lim)
@@ -646,7 +517,7 @@ static int check_string(struct ctx *c, const struct kw *k, const cJSON *v, const
         if (pattern_match(c, k->pattern, k->pattern->valuestring, v->valuestring) == 0) {
             if (c->quiet)
                 return note(c, ip, 0, false);
-            char *shown = render_value(v);
+            char *shown = jsonschema_render_value(v);
             fail(c, ip, "%s does not match the pattern '%s'", shown, k->pattern->valuestring);
             free(shown);
             return -1;
@@ -714,7 +585,7 @@ static int check_array(struct ctx *c, const struct kw *k, const cJSON *v, const 
         for (const cJSON *x = v->child; x; x = x->next, i++) {
             int j = i + 1;
             for (const cJSON *y = x->next; y; y = y->next, j++) {
-                if (json_equal(x, y))
+                if (jsonschema_json_equal(x, y))
                     return fail(c, ip, "items %d and %d are equal, expected unique items", i, j);
             }
         }
@@ -951,10 +822,10 @@ static int check_keywords(struct ctx *c, const cJSON *s, const cJSON *v, const s
         return -1;
     if (k.type && check_type(c, k.type, v, ip, sp) < 0)
         return -1;
-    if (k.cnst && !json_equal(k.cnst, v)) {
+    if (k.cnst && !jsonschema_json_equal(k.cnst, v)) {
         if (c->quiet)
             return note(c, ip, 0, false);
-        char *want = render_json(k.cnst), *got = render_value(v);
+        char *want = jsonschema_render_json(k.cnst), *got = jsonschema_render_value(v);
         fail(c, ip, "must be %s, got %s", want, got);
         free(want);
         free(got);
@@ -1010,7 +881,7 @@ static int check(struct ctx *c, const cJSON *s, const cJSON *v, const struct seg
         return fail(c, ip, "no value is allowed here (the schema is false)");
     if (!cJSON_IsObject(s))
         return schema_fail(c, ip, sp, "expected a schema (object or boolean), got %s",
-                           value_type_name(s));
+                           jsonschema_value_type_name(s));
     if (c->frames >= MAX_FRAMES)
         return schema_fail(c, ip, sp, "schema nested deeper than %d levels", MAX_FRAMES);
     if (++c->steps > MAX_STEPS)

@@ -4,6 +4,10 @@
 
 #include <cjson/cJSON.h>
 #include <regex.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util.h"
 
 /* Compile an ECMAScript pattern as POSIX ERE. 0, or -1 when it has no
  * faithful translation or regcomp refuses it (re is then not set). */
@@ -14,5 +18,17 @@ int jsonschema_hexval(int ch);
 
 /* The schema a "$ref" names inside root, or NULL. */
 const cJSON *jsonschema_ref_resolve(const cJSON *root, const char *ref);
+
+/* jsonschema_values.c */
+bool jsonschema_key_is_plain(const char *k);
+void jsonschema_put_json_string(struct buf *b, const char *s);
+const char *jsonschema_value_type_name(const cJSON *v);
+void jsonschema_fmt_num(char out[32], double d);
+void jsonschema_put_clipped(struct buf *b, const char *s, size_t max);
+char *jsonschema_render_value(const cJSON *v);
+char *jsonschema_render_json(const cJSON *v);
+bool jsonschema_is_integral(double d);
+bool jsonschema_json_equal(const cJSON *a, const cJSON *b);
+size_t jsonschema_utf8_length(const char *s);
 
 #endif
