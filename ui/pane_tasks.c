@@ -101,7 +101,17 @@ static void draw_row(struct tui *t, WINDOW *w, int y, const struct job *j,
     wattrset(w, selected ? base : th->attr[job_el(j->status)]);
     draw_str(w, draw_glyph(t->utf8, job_glyph(j->status)), 1);
     waddch(w, ' ');
-    draw_cell(w, job_status_name(j->status), c->status - 2);
+    char st[32];
+    double pr, tot;
+    if (j->status == JOB_RUNNING && engine_job_progress(t->e, j->id, &pr, &tot) == 0) {
+        if (tot > 0)
+            snprintf(st, sizeof st, "%3.0f%%", 100.0 * pr / tot);   /* progress of a long call */
+        else
+            snprintf(st, sizeof st, "run %.0f", pr);
+    } else {
+        snprintf(st, sizeof st, "%s", job_status_name(j->status));
+    }
+    draw_cell(w, st, c->status - 2);
     wattrset(w, base);
     waddch(w, ' ');
     char *target = xasprintf("%s.%s", j->server ? j->server : "?", j->tool ? j->tool : "?");

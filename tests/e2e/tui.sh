@@ -190,5 +190,32 @@ else
     fi
 fi
 
+# --- 6. a long task shows its progress and can be cancelled -------------
+cat >"$T/work/mcpdeck.yaml" <<YAML
+servers:
+  everything:
+    command: node
+    args: ["$EVERYTHING", stdio]
+YAML
+start prog
+if wait_for prog 15 grep -qE 'everything +(stdio +)?ready'; then
+    tm send-keys -t prog n
+    sleep 0.3
+    tm send-keys -t prog -l 'everything.trigger-long-running-operation'
+    tm send-keys -t prog Tab
+    tm send-keys -t prog -l '{"duration":20,"steps":20}'
+    tm send-keys -t prog Enter
+fi
+if wait_for prog 15 grep -qE '[0-9]+%'; then
+    ok "a long task shows its progress in Tasks"
+else fail "a long task shows its progress in Tasks" "$(why prog)"; fi
+tm send-keys -t prog c
+if wait_for prog 10 grep -q cancelled; then
+    ok "c cancels the running task"
+else fail "c cancels the running task" "$(why prog)"; fi
+tm send-keys -t prog q
+wait_for prog 10 dead prog
+rm -f "$T/work/mcpdeck.yaml"
+
 cleanup
 e2e_done
