@@ -15,7 +15,7 @@ for p in build-essential pkg-config libncurses-dev libcurl4-openssl-dev \
     want "$p"
 done
 if [ "$what" = test ]; then
-    for p in libcmocka-dev tmux sqlite3 git libxml2-utils; do want "$p"; done
+    for p in libcmocka-dev tmux sqlite3 git libxml2-utils prometheus; do want "$p"; done
     command -v node >/dev/null 2>&1 || want nodejs
     command -v npm >/dev/null 2>&1 || want npm
 fi
