@@ -32,13 +32,24 @@ struct loader {
     struct ydoc *d;
     enum format fmt;
     char *err;
+    struct config *c;
+    int secret_refs;         /* variables expanded now are secrets (server env, headers...) */
 };
 
-static const char *const top_keys[] = {"servers", "queue", "data_dir", NULL};
+static const char *const top_keys[] = {"servers", "queue", "data_dir", "health", "breaker",
+                                        "router", "log", "metrics", "secrets", NULL};
+static const char *const health_keys[] = {"interval", "slow", "window", NULL};
+static const char *const breaker_keys[] = {"failures", "cooldown", NULL};
+static const char *const router_keys[] = {"weights", NULL};
+static const char *const weight_keys[] = {"capability", "fit", "health", "preference", NULL};
+static const char *const log_keys[] = {"level", "file", "max_size", "keep", NULL};
+static const char *const metrics_keys[] = {"file", "interval", NULL};
 static const char *const queue_keys[] = {"concurrency", "timeout", "retries", NULL};
 static const char *const server_keys[] = {"command", "args", "env", "cwd", "url", "headers",
                                            "enabled", "timeout", "startup_timeout", "type",
-                                           "log_level", "max_message", "concurrency", NULL};
+                                           "log_level", "max_message", "concurrency",
+                                           "capabilities", "task_types", "weight",
+                                           "preference", "health_interval", NULL};
 static const char *const log_levels[] = {"debug", "info", "notice", "warning", "error",
                                          "critical", "alert", "emergency", NULL};
 
@@ -54,7 +65,24 @@ static int var_name_ok(const char *s)
     return 1;
 }
 
+static void add_secret_name(struct config *c, const char *name)
+{
+    for (size_t i = 0; i < c->nsecret_env; i++)
+        if (!strcmp(c->secret_env[i], name))
+            return;
+    c->secret_env = xrealloc(c->secret_env, (c->nsecret_env + 1) * sizeof *c->secret_env);
+    c->secret_env[c->nsecret_env++] = xstrdup(name);
+}
+
+/* config_expand_env, noting each variable it read in refs (may be NULL). */
+static int expand_env(const char *s, char **out, char **errmsg, struct config *refs);
+
 int config_expand_env(const char *s, char **out, char **errmsg)
+{
+    return expand_env(s, out, errmsg, NULL);
+}
+
+static int expand_env(const char *s, char **out, char **errmsg, struct config *refs)
 {
     struct buf b;
     buf_init(&b);
@@ -94,6 +122,8 @@ int config_expand_env(const char *s, char **out, char **errmsg)
             goto fail;
         }
         const char *v = getenv(name);
+        if (refs && v && *v)
+            add_secret_name(refs, name);
         if (v && (*v || !def)) {
             buf_puts(&b, v);
         } else if (def) {
@@ -137,7 +167,7 @@ static int scalar(struct loader *L, const struct ydoc_node *n, const char *what,
     if (n->kind != YDOC_SCALAR)
         return fail(L, n, "'%s' must be a single value, not a %s", what, ydoc_kind_name(n->kind));
     char *err = NULL;
-    if (config_expand_env(n->str, out, &err) < 0) {
+    if (expand_env(n->str, out, &err, L->secret_refs ? L->c : NULL) < 0) {
         fail(L, n, "%s", err);
         free(err);
         return -1;
@@ -282,8 +312,18 @@ static int valid_name(const char *s)
     return 1;
 }
 
+static void strv_free(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
 static void server_fini(struct config_server *s)
 {
+    strv_free(s->caps, s->ncaps);
+    strv_free(s->task_types, s->ntask_types);
+    free(s->weight);
     free(s->name);
     free(s->command);
     for (size_t i = 0; i < s->nargs; i++)
@@ -300,6 +340,92 @@ static void server_fini(struct config_server *s)
     free(s->headers);
 }
 
+/* A number in [lo, hi]. */
+static int number(struct loader *L, const struct ydoc_node *n, const char *what, double lo,
+                  double hi, double *out)
+{
+    char *v;
+    if (scalar(L, n, what, &v) < 0)
+        return -1;
+    char *end;
+    double x = strtod(v, &end);
+    if (!*v || *end || !(x >= lo && x <= hi)) {
+        fail(L, n, "'%s' must be a number from %g to %g, got '%s'", what, lo, hi, v);
+        free(v);
+        return -1;
+    }
+    free(v);
+    *out = x;
+    return 0;
+}
+
+/* A size: plain bytes or with B, KiB, MiB; within [lo, hi]. */
+static int size_value(struct loader *L, const struct ydoc_node *n, const char *what,
+                      double lo, double hi, int *out)
+{
+    char *t;
+    if (scalar(L, n, what, &t) < 0)
+        return -1;
+    char *end;
+    double x = strtod(t, &end);
+    double mult = !strcmp(end, "") || !strcmp(end, "B") ? 1 : !strcmp(end, "KiB") ? 1024
+                  : !strcmp(end, "MiB") ? 1048576 : -1;
+    int empty = end == t;
+    free(t);
+    if (empty || mult < 0 || x * mult < lo || x * mult > hi)
+        return fail(L, n, "'%s' must be a size from %.0fKiB to %.0fMiB, such as 16MiB or "
+                          "65536", what, lo / 1024, hi / 1048576);
+    *out = (int)(x * mult);
+    return 0;
+}
+
+/* A list of words (capabilities, task types): lowercase letters, digits, '_'. */
+static int word_list(struct loader *L, const struct ydoc_node *n, const char *what,
+                     char ***out, size_t *count)
+{
+    if (string_list(L, n, what, out, count) < 0)
+        return -1;
+    for (size_t i = 0; i < *count; i++) {
+        const char *w = (*out)[i];
+        int ok = *w != '\0';
+        for (const char *c = w; *c; c++)
+            ok &= islower((unsigned char)*c) || isdigit((unsigned char)*c) || *c == '_';
+        if (!ok)
+            return fail(L, n->items[i], "'%s' in '%s' must be a lowercase word such as "
+                                        "code_analysis", w, what);
+    }
+    return 0;
+}
+
+/* capabilities, task_types, weight, preference, health_interval */
+static int routing_keys(struct loader *L, const struct ydoc_node *n, struct config_server *s)
+{
+    const struct ydoc_node *v;
+    if ((v = ydoc_map_get(n, "capabilities"))) {
+        s->has_caps = 1;
+        if (word_list(L, v, "capabilities", &s->caps, &s->ncaps) < 0)
+            return -1;
+    }
+    if ((v = ydoc_map_get(n, "task_types"))) {
+        s->has_task_types = 1;
+        if (word_list(L, v, "task_types", &s->task_types, &s->ntask_types) < 0)
+            return -1;
+    }
+    if ((v = ydoc_map_get(n, "weight"))) {
+        if (scalar(L, v, "weight", &s->weight) < 0)
+            return -1;
+        if (strcmp(s->weight, "light") && strcmp(s->weight, "heavy") && strcmp(s->weight, "both"))
+            return fail(L, v, "'weight' must be light, heavy or both; got '%s'", s->weight);
+    }
+    if ((v = ydoc_map_get(n, "preference")) &&
+        number(L, v, "preference", 0, 1, &s->preference) < 0)
+        return -1;
+    if ((v = ydoc_map_get(n, "health_interval")) &&
+        duration(L, v, "health_interval", &s->health_interval_ms) < 0)
+        return -1;
+    return 0;
+}
+
 /* === servers === */
 
 static int load_server(struct loader *L, const struct ydoc_node *key, const struct ydoc_node *n,
@@ -309,6 +435,7 @@ static int load_server(struct loader *L, const struct ydoc_node *key, const stru
     s->timeout_ms = 60000;
     s->startup_timeout_ms = 30000;
     s->max_message = 16 << 20;
+    s->preference = -1;
     s->line = key->line;
     s->col = key->col;
     s->name = xstrdup(key->str);
@@ -361,17 +488,26 @@ static int load_server(struct loader *L, const struct ydoc_node *key, const stru
             return fail(L, cmd, "'command' is empty");
     } else {
         s->kind = CONFIG_SERVER_HTTP;
-        if (scalar(L, url, "url", &s->url) < 0)
+        L->secret_refs = 1;
+        int rc = scalar(L, url, "url", &s->url);
+        L->secret_refs = 0;
+        if (rc < 0)
             return -1;
         if (strncmp(s->url, "http://", 7) && strncmp(s->url, "https://", 8))
             return fail(L, url, "'url' must start with http:// or https://, got '%s'", s->url);
     }
+    /* what a server's args, env and headers take from the environment is
+     * treated as a secret (tokens live there) */
+    L->secret_refs = 1;
     if ((v = ydoc_map_get(n, "args")) && string_list(L, v, "args", &s->args, &s->nargs) < 0)
         return -1;
     if ((v = ydoc_map_get(n, "env")) && pair_map(L, v, "env", 0, &s->env, &s->nenv) < 0)
         return -1;
     if ((v = ydoc_map_get(n, "headers")) &&
         pair_map(L, v, "headers", 1, &s->headers, &s->nheaders) < 0)
+        return -1;
+    L->secret_refs = 0;
+    if (routing_keys(L, n, s) < 0)
         return -1;
     if ((v = ydoc_map_get(n, "cwd")) && scalar(L, v, "cwd", &s->cwd) < 0)
         return -1;
@@ -401,21 +537,9 @@ static int load_server(struct loader *L, const struct ydoc_node *key, const stru
     if ((v = ydoc_map_get(n, "concurrency")) &&
         positive_int(L, v, "concurrency", &s->concurrency) < 0)
         return -1;
-    if ((v = ydoc_map_get(n, "max_message"))) {
-        char *t;
-        if (scalar(L, v, "max_message", &t) < 0)
-            return -1;
-        char *end;
-        double x = strtod(t, &end);
-        double mult = !strcmp(end, "") || !strcmp(end, "B") ? 1 : !strcmp(end, "KiB") ? 1024
-                      : !strcmp(end, "MiB") ? 1048576 : -1;
-        int empty = end == t;
-        free(t);
-        if (empty || mult < 0 || x * mult < 1024 || x * mult > 1073741824.0)
-            return fail(L, v, "'max_message' must be a size from 1KiB to 1024MiB, such as "
-                              "16MiB or 65536");
-        s->max_message = (int)(x * mult);
-    }
+    if ((v = ydoc_map_get(n, "max_message")) &&
+        size_value(L, v, "max_message", 1024, 1073741824.0, &s->max_message) < 0)
+        return -1;
     return 0;
 }
 
@@ -445,6 +569,116 @@ static char *default_data_dir(void)
         return xasprintf("%s/mcpdeck", x);
     const char *h = getenv("HOME");
     return xasprintf("%s/.local/share/mcpdeck", h && *h ? h : ".");
+}
+
+/* A section that must be a mapping with known keys; NULL when absent or
+ * null (then *ok stays 1). */
+static const struct ydoc_node *section(struct loader *L, const struct ydoc_node *root,
+                                       const char *name, const char *const *keys, int *ok)
+{
+    const struct ydoc_node *v = ydoc_map_get(root, name);
+    if (!v || (v->kind == YDOC_SCALAR && ydoc_scalar_type(v) == YDOC_T_NULL))
+        return NULL;
+    if (v->kind != YDOC_MAP) {
+        fail(L, v, "'%s' must be a mapping", name);
+        *ok = 0;
+        return NULL;
+    }
+    if (check_keys(L, v, name, keys) < 0) {
+        *ok = 0;
+        return NULL;
+    }
+    return v;
+}
+
+/* health, breaker, router, log, metrics, secrets */
+static int load_sections(struct loader *L, const struct ydoc_node *root, struct config *c)
+{
+    int ok = 1;
+    const struct ydoc_node *m, *v;
+    if ((m = section(L, root, "health", health_keys, &ok))) {
+        if ((v = ydoc_map_get(m, "interval")) &&
+            duration(L, v, "interval", &c->health_interval_ms) < 0)
+            return -1;
+        if ((v = ydoc_map_get(m, "slow")) && duration(L, v, "slow", &c->health_slow_ms) < 0)
+            return -1;
+        if ((v = ydoc_map_get(m, "window")) &&
+            positive_int(L, v, "window", &c->health_window) < 0)
+            return -1;
+    }
+    if (!ok)
+        return -1;
+    if ((m = section(L, root, "breaker", breaker_keys, &ok))) {
+        if ((v = ydoc_map_get(m, "failures")) &&
+            positive_int(L, v, "failures", &c->breaker_failures) < 0)
+            return -1;
+        if ((v = ydoc_map_get(m, "cooldown")) &&
+            duration(L, v, "cooldown", &c->breaker_cooldown_ms) < 0)
+            return -1;
+    }
+    if (!ok)
+        return -1;
+    if ((m = section(L, root, "router", router_keys, &ok)) &&
+        (m = section(L, m, "weights", weight_keys, &ok))) {
+        struct { const char *k; double *d; } w[] = {
+            {"capability", &c->weights.capability}, {"fit", &c->weights.fit},
+            {"health", &c->weights.health}, {"preference", &c->weights.preference}};
+        for (size_t i = 0; i < ARRAY_LEN(w); i++)
+            if ((v = ydoc_map_get(m, w[i].k)) && number(L, v, w[i].k, 0, 1, w[i].d) < 0)
+                return -1;
+        if (c->weights.capability + c->weights.fit + c->weights.health +
+                c->weights.preference <= 0)
+            return fail(L, m, "router weights must not all be 0");
+    }
+    if (!ok)
+        return -1;
+    if ((m = section(L, root, "log", log_keys, &ok))) {
+        if ((v = ydoc_map_get(m, "level"))) {
+            char *lv;
+            if (scalar(L, v, "level", &lv) < 0)
+                return -1;
+            free(c->log_level);
+            c->log_level = lv;
+            if (strcmp(lv, "debug") && strcmp(lv, "info") && strcmp(lv, "warn") &&
+                strcmp(lv, "error"))
+                return fail(L, v, "log 'level' must be debug, info, warn or error; got '%s'",
+                            lv);
+        }
+        if ((v = ydoc_map_get(m, "file")) && scalar(L, v, "file", &c->log_file) < 0)
+            return -1;
+        if ((v = ydoc_map_get(m, "max_size")) &&
+            size_value(L, v, "max_size", 4096, 1073741824.0, &c->log_max_bytes) < 0)
+            return -1;
+        if ((v = ydoc_map_get(m, "keep")) && positive_int(L, v, "keep", &c->log_keep) < 0)
+            return -1;
+    }
+    if (!ok)
+        return -1;
+    if ((m = section(L, root, "metrics", metrics_keys, &ok))) {
+        if ((v = ydoc_map_get(m, "file")) && scalar(L, v, "file", &c->metrics_file) < 0)
+            return -1;
+        if ((v = ydoc_map_get(m, "interval")) &&
+            duration(L, v, "interval", &c->metrics_interval_ms) < 0)
+            return -1;
+    }
+    if (!ok)
+        return -1;
+    if ((v = ydoc_map_get(root, "secrets"))) {
+        char **names = NULL;
+        size_t n = 0;
+        int rc = string_list(L, v, "secrets", &names, &n);
+        for (size_t i = 0; i < n && rc == 0; i++) {
+            if (!var_name_ok(names[i]))
+                rc = fail(L, v->items[i], "'%s' in 'secrets' is not an environment variable "
+                                          "name", names[i]);
+            else
+                add_secret_name(c, names[i]);
+        }
+        strv_free(names, n);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
 }
 
 static int load_doc(struct loader *L, struct config *c)
@@ -506,6 +740,8 @@ static int load_doc(struct loader *L, struct config *c)
             positive_int(L, q, "retries", &c->queue_retries) < 0)
             return -1;
     }
+    if (load_sections(L, root, c) < 0)
+        return -1;
     if ((v = ydoc_map_get(root, "servers")) && load_servers(L, "servers", v, c) < 0)
         return -1;
     return 0;
@@ -524,6 +760,17 @@ int config_load_string(const char *name, const char *text, size_t len, struct co
     c->queue_concurrency = 10;
     c->queue_timeout_ms = 300000;
     c->queue_retries = 3;
+    c->health_interval_ms = 30000;
+    c->health_slow_ms = 2000;
+    c->health_window = 20;
+    c->breaker_failures = 5;
+    c->breaker_cooldown_ms = 60000;
+    c->weights = (struct config_weights){0.4, 0.3, 0.2, 0.1};
+    c->log_level = xstrdup("info");
+    c->log_max_bytes = 10 << 20;
+    c->log_keep = 5;
+    c->metrics_interval_ms = 15000;
+    L.c = c;
     int rc = load_doc(&L, c);   /* server names are unique: ydoc refuses duplicate keys */
     ydoc_free(L.d);
     if (rc < 0) {
@@ -584,6 +831,10 @@ void config_free(struct config *c)
     free(c->servers);
     free(c->source);
     free(c->data_dir);
+    free(c->log_file);
+    free(c->log_level);
+    free(c->metrics_file);
+    strv_free(c->secret_env, c->nsecret_env);
     free(c);
 }
 

@@ -39,7 +39,21 @@ struct config_server {
     char *log_level;         /* logging/setLevel after connecting, or NULL */
     int max_message;         /* bytes; default 16 MiB */
     int concurrency;         /* jobs on this server at once; 0 = only the global limit */
+    /* routing: what config says of the server (overrides the catalog) */
+    char **caps;             /* capabilities, ncaps entries; has_caps when given */
+    size_t ncaps;
+    int has_caps;
+    char **task_types;       /* task types it serves */
+    size_t ntask_types;
+    int has_task_types;
+    char *weight;            /* "light", "heavy", "both" or NULL */
+    double preference;       /* 0..1, or -1 when not given */
+    int health_interval_ms;  /* 0 = health.interval */
     int line, col;           /* where it was defined */
+};
+
+struct config_weights {
+    double capability, fit, health, preference;   /* default 0.4 0.3 0.2 0.1 */
 };
 
 struct config {
@@ -48,6 +62,20 @@ struct config {
     int queue_concurrency;   /* default 10 */
     int queue_timeout_ms;    /* per-job timeout, default 300000 ("300s", "5m", or seconds) */
     int queue_retries;       /* attempts per job, default 3 */
+    int health_interval_ms;  /* periodic check, default 30000 */
+    int health_slow_ms;      /* a check or call slower than this: warning; default 2000 */
+    int health_window;       /* recent calls looked at for errors, default 20 */
+    int breaker_failures;    /* consecutive failures that open a breaker, default 5 */
+    int breaker_cooldown_ms; /* open → half-open, default 60000 */
+    struct config_weights weights;
+    char *log_file;          /* NULL = data_dir/logs/mcpdeck.log */
+    char *log_level;         /* debug, info, warn, error; default info */
+    int log_max_bytes;       /* rotate beyond this, default 10 MiB */
+    int log_keep;            /* rotated files kept, default 5 */
+    char *metrics_file;      /* rewritten every metrics_interval_ms, or NULL */
+    int metrics_interval_ms; /* default 15000 */
+    char **secret_env;       /* environment variables whose values are secrets: */
+    size_t nsecret_env;      /* those under 'secrets:' and those ${...} in servers */
     struct config_server *servers;
     size_t nservers;
 };

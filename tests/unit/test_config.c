@@ -370,11 +370,12 @@ static void test_unknown_keys(void **state)
                  "timeout, retries");
     expect_error("data_dir: /x\nsevrers: {}\n",
                  "t.yaml:2:1: unknown key 'sevrers' in the configuration; expected one of: "
-                 "servers, queue, data_dir");
+                 "servers, queue, data_dir, health, breaker, router, log, metrics, secrets");
     expect_error("servers:\n  s:\n    command: x\n    envFile: .env\n",
                  "t.yaml:4:5: unknown key 'envFile' in a server; expected one of: command, "
                  "args, env, cwd, url, headers, enabled, timeout, startup_timeout, type, "
-                 "log_level, max_message, concurrency");
+                 "log_level, max_message, concurrency, capabilities, task_types, weight, "
+                 "preference, health_interval");
     /* mcpServers in a YAML file is the Claude format, which is lenient */
     c = load_ok("mcpServers:\n  s: {command: x, envFile: .env}\nother: 1\n");
     assert_int_equal(c->nservers, 1);
@@ -698,6 +699,85 @@ static void test_discovery_order(void **state)
     unsetenv("XDG_CONFIG_HOME");
 }
 
+/* health, breaker, router, log, metrics, secrets and the routing keys of a
+ * server; secrets are what server env/headers/args/url took from the
+ * environment plus those listed. */
+static void test_registry_sections(void **state)
+{
+    struct config *c = load_ok("servers: {}\n");
+    assert_int_equal(c->health_interval_ms, 30000);
+    assert_int_equal(c->breaker_failures, 5);
+    assert_int_equal(c->breaker_cooldown_ms, 60000);
+    assert_true(c->weights.capability == 0.4 && c->weights.preference == 0.1);
+    assert_string_equal(c->log_level, "info");
+    assert_null(c->metrics_file);
+    assert_int_equal(c->nsecret_env, 0);
+    config_free(c);
+
+    setenv("MCPDECK_T_TOKEN", "tok-123456", 1);
+    setenv("MCPDECK_T_DIR", "/tmp", 1);
+    c = load_ok("health: {interval: 5s, slow: 250ms, window: 4}\n"
+                "breaker: {failures: 2, cooldown: 1500ms}\n"
+                "router: {weights: {capability: 0.5, fit: 0.2, health: 0.2, preference: 0.1}}\n"
+                "log: {level: debug, file: /tmp/x.log, max_size: 64KiB, keep: 2}\n"
+                "metrics: {file: /tmp/m.prom, interval: 2s}\n"
+                "secrets: [OTHER_KEY]\n"
+                "data_dir: ${MCPDECK_T_DIR}\n"
+                "servers:\n"
+                "  a:\n"
+                "    command: x\n"
+                "    env: {T: \"${MCPDECK_T_TOKEN}\"}\n"
+                "    capabilities: [code_analysis, security_analysis]\n"
+                "    task_types: [review]\n"
+                "    weight: heavy\n"
+                "    preference: 0.9\n"
+                "    health_interval: 10s\n");
+    assert_int_equal(c->health_interval_ms, 5000);
+    assert_int_equal(c->health_slow_ms, 250);
+    assert_int_equal(c->health_window, 4);
+    assert_int_equal(c->breaker_failures, 2);
+    assert_int_equal(c->breaker_cooldown_ms, 1500);
+    assert_true(c->weights.capability == 0.5 && c->weights.fit == 0.2);
+    assert_string_equal(c->log_level, "debug");
+    assert_string_equal(c->log_file, "/tmp/x.log");
+    assert_int_equal(c->log_max_bytes, 65536);
+    assert_int_equal(c->log_keep, 2);
+    assert_string_equal(c->metrics_file, "/tmp/m.prom");
+    assert_int_equal(c->metrics_interval_ms, 2000);
+    const struct config_server *a = config_find_server(c, "a");
+    assert_int_equal(a->has_caps, 1);
+    assert_int_equal(a->ncaps, 2);
+    assert_string_equal(a->caps[1], "security_analysis");
+    assert_int_equal(a->ntask_types, 1);
+    assert_string_equal(a->weight, "heavy");
+    assert_true(a->preference == 0.9);
+    assert_int_equal(a->health_interval_ms, 10000);
+    /* the token a server's env took is a secret; data_dir's is not */
+    assert_int_equal(c->nsecret_env, 2);
+    assert_string_equal(c->secret_env[0], "OTHER_KEY");
+    assert_string_equal(c->secret_env[1], "MCPDECK_T_TOKEN");
+    config_free(c);
+
+    expect_error("breaker: {failures: 0}\n",
+                 "t.yaml:1:21: 'failures' must be a positive integer, got '0'");
+    expect_error("router: {weights: {fit: 2}}\n",
+                 "t.yaml:1:25: 'fit' must be a number from 0 to 1, got '2'");
+    expect_error("router: {weights: {capability: 0, fit: 0, health: 0, preference: 0}}\n",
+                 "t.yaml:1:19: router weights must not all be 0");
+    expect_error("log: {level: loud}\n",
+                 "t.yaml:1:14: log 'level' must be debug, info, warn or error; got 'loud'");
+    expect_error("health: 5\n", "t.yaml:1:9: 'health' must be a mapping");
+    expect_error("metrics: {every: 1s}\n",
+                 "t.yaml:1:11: unknown key 'every' in metrics; expected one of: file, interval");
+    expect_error("secrets: [a-b]\n",
+                 "t.yaml:1:11: 'a-b' in 'secrets' is not an environment variable name");
+    expect_error("servers:\n  a:\n    command: x\n    weight: huge\n",
+                 "t.yaml:4:13: 'weight' must be light, heavy or both; got 'huge'");
+    expect_error("servers:\n  a:\n    command: x\n    capabilities: [Code Analysis]\n",
+                 "t.yaml:4:20: 'Code Analysis' in 'capabilities' must be a lowercase word "
+                 "such as code_analysis");
+}
+
 int main(void)
 {
     if (!getcwd(top_dir, sizeof top_dir))
@@ -715,6 +795,7 @@ int main(void)
         cmocka_unit_test_teardown(test_claude_mcp_json, back_to_top),
         cmocka_unit_test_teardown(test_vscode_mcp_json, back_to_top),
         cmocka_unit_test_teardown(test_discovery_order, back_to_top),
+        cmocka_unit_test_teardown(test_registry_sections, back_to_top),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
