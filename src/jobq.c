@@ -46,8 +46,8 @@ static const char *const st_sql[JQ_ST_COUNT] = {
     [JQ_SP_ROLLBACK] = "ROLLBACK TO jobq",
     [JQ_SUBMIT] =
         "INSERT INTO jobs (key, batch, server, tool, args_json, priority, status, "
-        "max_attempts, timeout_ms, run_at_ms, created_ms, idempotency_key) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'queued', ?7, ?8, ?9, ?10, ?11)",
+        "max_attempts, timeout_ms, run_at_ms, created_ms, idempotency_key, route_json) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'queued', ?7, ?8, ?9, ?10, ?11, ?12)",
     [JQ_IDEM_FIND] = "SELECT id FROM jobs WHERE idempotency_key = ?1",
     /* Not UPDATE ... RETURNING: that builds a temporary table per call,
      * which costs more than a second statement. The NOT EXISTS walks
@@ -113,6 +113,7 @@ static const char *const st_sql[JQ_ST_COUNT] = {
                  "finished_ms = NULL, max_attempts = MAX(max_attempts, attempts + 1) "
                  "WHERE id = ?1 AND (status = 'failed' OR status = 'cancelled' "
                  "OR status = 'skipped')",
+    [JQ_SET_ROUTE] = "UPDATE jobs SET server = ?2, route_json = ?3 WHERE id = ?1",
     [JQ_SET_PRIORITY] = "UPDATE jobs SET priority = ?2 WHERE id = ?1 AND status = 'queued'",
     [JQ_NEEDS] = "SELECT needs_id FROM job_deps WHERE job_id = ?1 ORDER BY needs_id",
     [JQ_NEEDED_BY] = "SELECT job_id FROM job_deps WHERE needs_id = ?1 ORDER BY job_id",
@@ -165,6 +166,7 @@ void job_fini(struct job *j)
     free(j->result_mime);
     free(j->idempotency_key);
     free(j->result_sha256);
+    free(j->route_json);
     memset(j, 0, sizeof *j);
 }
 
@@ -198,6 +200,7 @@ void jobq_fill_job(sqlite3_stmt *st, struct job *j)
     j->error = jobq_col_text(st, 14);
     j->run_at_ms = sqlite3_column_int64(st, 15);
     j->idempotency_key = jobq_col_text(st, 16);
+    j->route_json = jobq_col_text(st, 17);
 }
 
 /* Step a statement that returns no rows, then reset it. 0 or -1. */
@@ -420,22 +423,34 @@ void jobq_set_change_cb(struct jobq *q, jobq_change_cb cb, void *payload)
 
 int jobq_spec_check(const struct jobq_spec *spec, char **errmsg)
 {
-    if (!spec->server || !*spec->server || !spec->tool || !*spec->tool) {
+    int routed = spec->route_json && (!spec->server || !*spec->server);
+    if ((!routed && (!spec->server || !*spec->server)) || !spec->tool || !*spec->tool) {
         *errmsg = xasprintf("a tool task needs a server and a tool (got \"%s.%s\")",
                             spec->server ? spec->server : "", spec->tool ? spec->tool : "");
         return -1;
     }
+    const char *srv = routed ? "(routed)" : spec->server;
+    if (routed) {
+        cJSON *r = cJSON_Parse(spec->route_json);
+        int ok = cJSON_IsObject(r);
+        cJSON_Delete(r);
+        if (!ok) {
+            *errmsg = xasprintf("(routed).%s: the route request must be a JSON object",
+                                spec->tool);
+            return -1;
+        }
+    }
     if (spec->timeout_ms < 0 || spec->max_attempts < 0 || spec->run_at_ms < 0) {
         *errmsg = xasprintf("%s.%s: timeout, attempts and run_at must not be negative",
-                            spec->server, spec->tool);
+                            srv, spec->tool);
         return -1;
     }
     if ((spec->nneeds && !spec->needs) || (spec->nneeds_keys && !spec->needs_keys)) {
-        *errmsg = xasprintf("%s.%s: needs counted but not given", spec->server, spec->tool);
+        *errmsg = xasprintf("%s.%s: needs counted but not given", srv, spec->tool);
         return -1;
     }
     if (spec->idempotency_key && !*spec->idempotency_key) {
-        *errmsg = xasprintf("%s.%s: the idempotency key is empty", spec->server, spec->tool);
+        *errmsg = xasprintf("%s.%s: the idempotency key is empty", srv, spec->tool);
         return -1;
     }
     if (!spec->args_json)
@@ -445,14 +460,14 @@ int jobq_spec_check(const struct jobq_spec *spec, char **errmsg)
     if (!args) {
         size_t off = end && end >= spec->args_json ? (size_t)(end - spec->args_json) : 0;
         *errmsg = xasprintf("%s.%s: arguments are not valid JSON (at offset %zu): %.60s",
-                            spec->server, spec->tool, off, spec->args_json);
+                            srv, spec->tool, off, spec->args_json);
         return -1;
     }
     int is_object = cJSON_IsObject(args);
     cJSON_Delete(args);
     if (!is_object) {
         *errmsg = xasprintf("%s.%s: arguments must be a JSON object like {\"path\": \"x\"}, "
-                            "got: %.60s", spec->server, spec->tool, spec->args_json);
+                            "got: %.60s", srv, spec->tool, spec->args_json);
         return -1;
     }
     return 0;
@@ -477,7 +492,7 @@ int jobq_insert(struct jobq *q, const struct jobq_spec *spec, int64_t now, int64
     sqlite3_stmt *st = q->st[JQ_SUBMIT];
     jobq_bind_text_or_null(st, 1, spec->key);
     jobq_bind_text_or_null(st, 2, spec->batch);
-    sqlite3_bind_text(st, 3, spec->server, -1, SQLITE_STATIC);
+    jobq_bind_text_or_null(st, 3, spec->server && *spec->server ? spec->server : NULL);
     sqlite3_bind_text(st, 4, spec->tool, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 5, spec->args_json ? spec->args_json : "{}", -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 6, spec->priority);
@@ -486,13 +501,15 @@ int jobq_insert(struct jobq *q, const struct jobq_spec *spec, int64_t now, int64
     sqlite3_bind_int64(st, 9, spec->run_at_ms);
     sqlite3_bind_int64(st, 10, now);
     jobq_bind_text_or_null(st, 11, spec->idempotency_key);
+    jobq_bind_text_or_null(st, 12, spec->route_json);
     if (jobq_step_done(st) < 0)
         goto fail;
     *id = sqlite3_last_insert_rowid(q->h);
     *created = 1;
     return 0;
 fail:
-    *errmsg = xasprintf("cannot queue %s.%s: %s", spec->server, spec->tool,
+    *errmsg = xasprintf("cannot queue %s.%s: %s",
+                        spec->server && *spec->server ? spec->server : "(routed)", spec->tool,
                         sqlite3_errmsg(q->h));
     return -1;
 }

@@ -61,6 +61,9 @@ struct job {
     int result_blob;        /* the body is in the blob store: read it with jobq_result */
     size_t result_size;     /* stored size of the body, inline or blob */
     char *result_sha256;    /* lowercase hex of the body, or NULL */
+    /* routed tasks: {"request": {...}} before the first start, then also
+     * "chosen" and "scores" (router.h); NULL for a task naming its server */
+    char *route_json;
 };
 
 void job_fini(struct job *j);                /* frees members; NULL-safe */
@@ -85,6 +88,10 @@ struct jobq_spec {
      * one needs (resolved to their ids inside the group). */
     const char *const *needs_keys;
     size_t nneeds_keys;
+    /* A routed task: server NULL and this JSON object says what the
+     * router must find ({"type": "review", "caps": [...], "heavy": true});
+     * the engine picks the server when the job starts (jobq_set_route). */
+    const char *route_json;
 };
 
 struct jobq_counts {
@@ -163,6 +170,10 @@ int jobq_cancel(struct jobq *q, int64_t id);
  * and *errmsg (no such job, wrong status, or a job it needs is itself
  * failed, cancelled or skipped). */
 int jobq_retry(struct jobq *q, int64_t id, int *restored, char **errmsg);
+/* Record where a routed job goes: its server (NULL: none could be
+ * chosen) and the route JSON (the request, the choice and every
+ * candidate's score). 0 or -1. */
+int jobq_set_route(struct jobq *q, int64_t id, const char *server, const char *route_json);
 /* Change a queued job's priority. 0, or -1 when it is not queued. */
 int jobq_set_priority(struct jobq *q, int64_t id, int priority);
 

@@ -223,6 +223,15 @@ int jobq_set_priority(struct jobq *q, int64_t id, int priority)
     return jobq_step_done(st) == 0 && sqlite3_changes(q->h) > 0 ? 0 : -1;
 }
 
+int jobq_set_route(struct jobq *q, int64_t id, const char *server, const char *route_json)
+{
+    sqlite3_stmt *st = q->st[JQ_SET_ROUTE];
+    sqlite3_bind_int64(st, 1, id);
+    jobq_bind_text_or_null(st, 2, server);
+    jobq_bind_text_or_null(st, 3, route_json);
+    return jobq_step_done(st) == 0 && sqlite3_changes(q->h) > 0 ? 0 : -1;
+}
+
 /* === Reading the edges === */
 
 static int ids_of(struct jobq *q, enum jobq_st which, int64_t id, int64_t **out, size_t *n)

@@ -912,6 +912,48 @@ static void test_skipped_counted_and_read(void **state)
     assert_int_equal(jobq_cancel(f->q, a), -1);   /* already ended */
 }
 
+/* A routed task has no server until the engine routes it; the request and
+ * then the route are kept with the job. */
+static void test_routed_job(void **state)
+{
+    struct fix *f = *state;
+    char *err = NULL;
+    int64_t id = 0;
+    struct jobq_spec spec = {.tool = "echo", .args_json = "{}",
+                             .route_json = "{\"request\":{\"type\":\"review\"}}"};
+    assert_int_equal(jobq_submit(f->q, &spec, &id, &err), 0);
+    turn(f);
+    struct job j;
+    assert_int_equal(jobq_claim(f->q, &j), 1);
+    assert_int_equal(j.id, id);
+    assert_null(j.server);
+    assert_string_equal(j.route_json, "{\"request\":{\"type\":\"review\"}}");
+    job_fini(&j);
+    assert_int_equal(jobq_set_route(f->q, id, "a", "{\"chosen\":\"a\"}"), 0);
+    assert_int_equal(jobq_set_route(f->q, id + 100, "a", "{}"), -1);
+    turn(f);
+    assert_int_equal(jobq_get(f->q, id, &j), 0);
+    assert_string_equal(j.server, "a");
+    assert_string_equal(j.route_json, "{\"chosen\":\"a\"}");
+    job_fini(&j);
+
+    /* no server and no route request, or a request that is not an object */
+    spec.route_json = NULL;
+    assert_int_equal(jobq_submit(f->q, &spec, &id, &err), -1);
+    assert_non_null(strstr(err, "needs a server"));
+    free(err);
+    spec.route_json = "[1]";
+    assert_int_equal(jobq_submit(f->q, &spec, &id, &err), -1);
+    assert_string_equal(err, "(routed).echo: the route request must be a JSON object");
+    free(err);
+    /* a task naming its server keeps no route */
+    spec = (struct jobq_spec){.server = "s", .tool = "t"};
+    assert_int_equal(jobq_submit(f->q, &spec, &id, &err), 0);
+    assert_int_equal(jobq_get(f->q, id, &j), 0);
+    assert_null(j.route_json);
+    job_fini(&j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -961,6 +1003,8 @@ int main(void)
         TX(test_attempts_history),
         TX(test_events),
         TX(test_skipped_counted_and_read),
+        T(test_routed_job),
+        TX(test_routed_job),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
