@@ -219,70 +219,55 @@ out:
     return rc;
 }
 
-/* === servers check: one health round (ping) with latency === */
-
-struct ping_state {
-    int pending;
-    int64_t started;
-    int64_t latency_us;
-    char *error;
-};
-
-static void ping_done(void *payload, const cJSON *result, const char *error)
-{
-    struct ping_state *p = payload;
-    p->pending = 0;
-    p->latency_us = util_now_us() - p->started;
-    if (error)
-        p->error = xstrdup(error);
-}
+/* === servers check: one health round with latency === */
 
 static int servers_check(const struct cli_opts *o)
 {
-    char *err = NULL;
     struct engine *e = open_all(o);
     if (!e)
         return 2;
+    engine_check_servers(e, 15000);
     struct engine_server_info info[256];
     size_t n = engine_servers(e, info, ARRAY_LEN(info));
     if (n > ARRAY_LEN(info))
         n = ARRAY_LEN(info);
-    struct ping_state *ps = xcalloc(n ? n : 1, sizeof *ps);
-    for (size_t i = 0; i < n; i++) {
-        if (info[i].state != SERVER_READY)
-            continue;
-        ps[i].pending = 1;
-        ps[i].started = util_now_us();
-        if (engine_request(e, info[i].name, "ping", NULL, ping_done, &ps[i], &err) < 0) {
-            ps[i].pending = 0;
-            ps[i].error = err;
-            err = NULL;
-        }
-    }
-    for (;;) {
-        int left = 0;
-        for (size_t i = 0; i < n; i++)
-            left += ps[i].pending;
-        if (!left)
-            break;
-        loop_run_once(engine_loop(e), 100);
-    }
     int bad = 0;
-    printf("%-20s %-8s %-9s %10s  %s\n", "NAME", "KIND", "HEALTH", "LATENCY", "DETAIL");
+    cJSON *arr = o->json ? cJSON_CreateArray() : NULL;
+    if (!o->json)
+        printf("%-20s %-8s %-9s %-9s %9s  %-9s  %s\n", "NAME", "KIND", "STATE", "HEALTH",
+               "LATENCY", "BREAKER", "REASON");
     for (size_t i = 0; i < n; i++) {
-        const char *health = info[i].state == SERVER_DISABLED ? "disabled"
-                             : info[i].state != SERVER_READY  ? "unhealthy"
-                             : ps[i].error                    ? "unhealthy"
-                                                              : "healthy";
-        bad |= strcmp(health, "unhealthy") == 0;
+        const struct engine_server_info *si = &info[i];
+        const char *health = si->state == SERVER_DISABLED ? "disabled"
+                                                          : server_health_name(si->health);
+        bad |= si->health == SERVER_HEALTH_UNHEALTHY;
+        const char *why = si->health_reason ? si->health_reason
+                          : si->last_error  ? si->last_error : "";
+        if (o->json) {
+            cJSON *j = cJSON_CreateObject();
+            cJSON_AddStringToObject(j, "name", si->name);
+            cJSON_AddStringToObject(j, "kind", si->kind);
+            cJSON_AddStringToObject(j, "state", server_state_name(si->state));
+            cJSON_AddStringToObject(j, "health", health);
+            if (si->latency_ms >= 0 && si->checked_ms)
+                cJSON_AddNumberToObject(j, "latency_ms", (double)si->latency_ms);
+            cJSON_AddStringToObject(j, "breaker", si->breaker);
+            cJSON_AddStringToObject(j, "reason", why);
+            cJSON_AddItemToArray(arr, j);
+            continue;
+        }
         char lat[32] = "-";
-        if (info[i].state == SERVER_READY && !ps[i].error)
-            snprintf(lat, sizeof lat, "%.2fms", (double)ps[i].latency_us / 1000.0);
-        printf("%-20s %-8s %-9s %10s  %s\n", info[i].name, info[i].kind, health, lat,
-               ps[i].error ? ps[i].error : info[i].last_error ? info[i].last_error : "");
-        free(ps[i].error);
+        if (si->latency_ms >= 0 && si->checked_ms)
+            snprintf(lat, sizeof lat, "%lldms", (long long)si->latency_ms);
+        printf("%-20s %-8s %-9s %-9s %9s  %-9s  %s\n", si->name, si->kind,
+               server_state_name(si->state), health, lat, si->breaker, why);
     }
-    free(ps);
+    if (arr) {
+        char *t = cJSON_Print(arr);
+        printf("%s\n", t);
+        cJSON_free(t);
+        cJSON_Delete(arr);
+    }
     engine_free(e);
     return bad ? 1 : 0;
 }

@@ -64,15 +64,18 @@ static void on_sigchld(struct loop *l, int signo, void *payload)
 static void add_server(struct engine *e, const char *name, const char *kind,
                        const struct config_server *cfg, const struct builtin_server *b)
 {
+    /* pointers, not structs: sessions and timers hold a server's address,
+     * which must not move when one is added at run time */
     e->servers = xrealloc(e->servers, (e->nservers + 1) * sizeof *e->servers);
-    struct server *s = &e->servers[e->nservers++];
-    memset(s, 0, sizeof *s);
+    struct server *s = xcalloc(1, sizeof *s);
+    e->servers[e->nservers++] = s;
     s->e = e;
     s->name = xstrdup(name);
     s->kind = kind;
     s->cfg = cfg;
     s->builtin = b;
     s->state = cfg && !cfg->enabled ? SERVER_DISABLED : SERVER_STOPPED;
+    engine_health_init(s);
 }
 
 static char *default_data_dir(void)
@@ -107,6 +110,13 @@ int engine_new(const struct engine_opts *opts, struct engine **out, char **errms
     }
     int requeued = 0;
     jobq_recover(e->q, &requeued);
+    /* health history older than a week goes */
+    char *sql = xasprintf("DELETE FROM servers_health WHERE ts_ms < %lld",
+                          (long long)(util_wall_ms() - 7LL * 86400000));
+    char *dberr = NULL;
+    if (db_exec(e->db, sql, &dberr) < 0)
+        free(dberr);
+    free(sql);
     e->concurrency = opts && opts->concurrency > 0 ? opts->concurrency
                                                    : e->cfg->queue_concurrency;
     e->root = pathjail_workspace_root(NULL);
@@ -153,10 +163,11 @@ const char *engine_server_log(struct engine *e, const char *server)
 
 void engine_start(struct engine *e)
 {
+    e->health_auto = 1;
     for (size_t i = 0; i < e->nservers; i++) {
         char *err = NULL;
-        if (e->servers[i].state != SERVER_DISABLED)
-            engine_server_start(&e->servers[i], &err);
+        if (e->servers[i]->state != SERVER_DISABLED)
+            engine_server_start(e->servers[i], &err);
         free(err);
     }
     e->scheduling = 1;
@@ -168,7 +179,7 @@ int engine_wait_servers(struct engine *e, int timeout_ms)
     for (;;) {
         int starting = 0;
         for (size_t i = 0; i < e->nservers; i++)
-            if (e->servers[i].state == SERVER_STARTING)
+            if (e->servers[i]->state == SERVER_STARTING)
                 starting++;
         int64_t left = end - util_now_ms();
         if (!starting || left <= 0)
@@ -188,7 +199,7 @@ void engine_free(struct engine *e)
     struct proc **procs = xcalloc(e->nservers + 1, sizeof *procs);
     int n = 0;
     for (size_t i = 0; i < e->nservers; i++) {
-        struct server *s = &e->servers[i];
+        struct server *s = e->servers[i];
         struct proc *p = s->client ? mcp_stdio_proc(mcp_client_transport(s->client)) : NULL;
         if (p && p->pid > 0)
             procs[n++] = p;
@@ -202,13 +213,13 @@ void engine_free(struct engine *e)
         engine_elicit_free(q);
     }
     for (size_t i = 0; i < e->nservers; i++)   /* before any client goes: no new dispatch */
-        while (e->servers[i].waiting) {
-            struct run *r = e->servers[i].waiting;
-            e->servers[i].waiting = r->next;
+        while (e->servers[i]->waiting) {
+            struct run *r = e->servers[i]->waiting;
+            e->servers[i]->waiting = r->next;
             engine_run_free(r);
         }
     for (size_t i = 0; i < e->nservers; i++) {
-        struct server *s = &e->servers[i];
+        struct server *s = e->servers[i];
         if (s->restart_timer)
             loop_timer_del(e->loop, s->restart_timer);
         mcp_client_free(s->client);   /* fails calls in flight: runs are cancelled */
@@ -219,9 +230,11 @@ void engine_free(struct engine *e)
             engine_run_free(r);
         }
 
+        engine_health_fini(s);
         free(s->name);
         free(s->last_error);
         buf_fini(&s->logcopy);
+        free(s);
     }
     while (e->runs) {
         struct run *r = e->runs;
@@ -328,7 +341,7 @@ int engine_cancel(struct engine *e, int64_t id, char **errmsg)
         return -1;
     }
     for (size_t i = 0; i < e->nservers; i++) {
-        struct run **lists[2] = {&e->servers[i].parked, &e->servers[i].waiting};
+        struct run **lists[2] = {&e->servers[i]->parked, &e->servers[i]->waiting};
         for (int k = 0; k < 2; k++)
             for (struct run *r = *lists[k]; r; r = r->next)
                 if (r->job_id == id) {
@@ -378,6 +391,8 @@ int engine_check_args(struct engine *e, const char *server, const char *tool,
 static void direct_answer(void *payload, const cJSON *result, const char *error)
 {
     struct direct_call *d = payload;
+    engine_health_call(d->srv, error && engine_error_is_fault(error),
+                       util_now_ms() - d->sent_ms);
     d->srv->calls++;
     d->srv->e->calls++;
     if (error || mcp_result_is_error(result)) {
@@ -405,12 +420,16 @@ int engine_call(struct engine *e, const char *server, const char *tool, const cJ
         *errmsg = xasprintf("server %s has no tool '%s'", server, tool);
         return -1;
     }
+    if (engine_breaker_allow(s, errmsg) < 0)
+        return -1;
     struct direct_call *d = xcalloc(1, sizeof *d);
     d->srv = s;
+    d->sent_ms = util_now_ms();
     d->cb = cb;
     d->payload = payload;
     struct mcp_call_opts o = {engine_idle_timeout(s), e->cfg->queue_timeout_ms, NULL};
     if (mcp_client_call_tool(s->client, tool, args, &o, direct_answer, d, errmsg) < 0) {
+        breaker_release(&s->breaker);
         free(d);
         return -1;
     }
@@ -470,7 +489,7 @@ const char *server_state_name(enum server_state s)
 size_t engine_servers(struct engine *e, struct engine_server_info *out, size_t max)
 {
     for (size_t i = 0; i < e->nservers && i < max; i++) {
-        struct server *s = &e->servers[i];
+        struct server *s = e->servers[i];
         const struct mcp_tool *tools;
         out[i].name = s->name;
         out[i].kind = s->kind;
@@ -481,6 +500,16 @@ size_t engine_servers(struct engine *e, struct engine_server_info *out, size_t m
         out[i].inflight = s->client ? mcp_client_inflight(s->client) : 0;
         out[i].restarts = s->restarts;
         out[i].last_error = s->last_error;
+        out[i].health = s->health;
+        out[i].health_reason = s->health_reason;
+        out[i].checked_ms = s->checked_ms;
+        out[i].latency_ms = s->latency_ms;
+        breaker_poll(&s->breaker, util_now_ms());
+        out[i].breaker = breaker_state_name(s->breaker.state);
+        out[i].breaker_retry_ms =
+            s->breaker.state == BREAKER_OPEN
+                ? util_wall_ms() + (s->breaker.opened_at + s->breaker.cooldown_ms - util_now_ms())
+                : 0;
     }
     return e->nservers;
 }

@@ -50,6 +50,11 @@ int engine_start_server(struct engine *e, const char *name, char **errmsg);
 /* Run the loop until every started server is ready or failed, or
  * timeout_ms passes. Returns the number still starting. */
 int engine_wait_servers(struct engine *e, int timeout_ms);
+/* One round of health checks: every enabled server is started if it is
+ * not running and checked (ping, or tools/list where ping is not
+ * answered); returns when every check answered or timeout_ms passed.
+ * Returns the number of checks still out. */
+int engine_check_servers(struct engine *e, int timeout_ms);
 /* Whether the scheduler may claim queued jobs (default 1 after start). */
 void engine_set_scheduling(struct engine *e, int on);
 
@@ -63,6 +68,7 @@ enum engine_event_kind {
     ENGINE_EV_JOB_PROGRESS,      /* progress notification (progress, total, text) */
     ENGINE_EV_SERVER_STATE,      /* a server changed state or its tools */
     ENGINE_EV_LOG,               /* a message for the user (text) */
+    ENGINE_EV_SERVER_HEALTH,     /* a server's health or breaker changed (text: why) */
 };
 
 struct engine_event {
@@ -143,6 +149,14 @@ enum server_state {
 };
 const char *server_state_name(enum server_state s);
 
+enum server_health {
+    SERVER_HEALTH_UNKNOWN,       /* never checked */
+    SERVER_HEALTH_HEALTHY,
+    SERVER_HEALTH_WARNING,       /* slow beyond health.slow, or faults in the recent window */
+    SERVER_HEALTH_UNHEALTHY,     /* the last check failed, or it is down */
+};
+const char *server_health_name(enum server_health h);
+
 struct engine_server_info {
     const char *name;
     const char *kind;            /* "stdio", "http", "builtin" */
@@ -152,6 +166,12 @@ struct engine_server_info {
     int inflight;
     int restarts;
     const char *last_error;      /* or NULL */
+    enum server_health health;
+    const char *health_reason;   /* why it has that health, or NULL */
+    int64_t checked_ms;          /* Unix ms of the last check; 0 = never */
+    int64_t latency_ms;          /* of the last check; -1 = none */
+    const char *breaker;         /* "closed", "half-open", "open" */
+    int64_t breaker_retry_ms;    /* open: Unix ms when a trial may go; else 0 */
 };
 
 /* Number of servers; fills up to max entries of out. */

@@ -6,6 +6,7 @@
 #define MCPDECK_ENGINE_INT_H
 
 #include "engine.h"
+#include "breaker.h"
 #include "builtin.h"
 #include "config.h"
 #include "db.h"
@@ -44,6 +45,19 @@ struct server {
     uint64_t restart_timer;              /* a crashed server comes back after backoff */
     int crashes;                         /* consecutive, for the backoff */
     int64_t ready_since;
+    /* health and the breaker (engine_health.c) */
+    struct breaker breaker;
+    enum server_health health;
+    char *health_reason;
+    int64_t checked_ms;                  /* wall clock of the last check; 0 = never */
+    int64_t latency_ms;                  /* of the last check; -1 = none */
+    int check_ok;                        /* the last check's outcome */
+    int check_inflight;
+    int64_t check_started;               /* monotonic */
+    int ping_unsupported;                /* ping answered "method not found": tools/list */
+    uint64_t health_timer;
+    unsigned char window[64];            /* recent call outcomes, 1 = a server fault */
+    int wlen, wpos;
 };
 
 struct run {                             /* a job being worked on */
@@ -54,6 +68,7 @@ struct run {                             /* a job being worked on */
     cJSON *args;
     int timeout_ms;
     int64_t reqid;
+    int64_t sent_ms;                     /* monotonic, when the call went */
     int cancelled;
     double progress, total;              /* last progress notification */
     int has_progress;
@@ -77,6 +92,7 @@ struct sub {
 
 struct direct_call {
     struct server *srv;
+    int64_t sent_ms;
     engine_call_cb cb;
     void *payload;
 };
@@ -89,7 +105,7 @@ struct engine {
     char *db_path;
     char *root;
     const char *roots[2];
-    struct server *servers;
+    struct server **servers;
     size_t nservers;
     struct sub *subs;
     size_t nsubs;
@@ -104,6 +120,8 @@ struct engine {
     engine_elicit_cb elicit_cb;
     void *elicit_payload;
     struct engine_elicit *elicits;       /* pending elicitation requests */
+    int health_auto;                     /* periodic checks armed (engine_start) */
+    int checks_inflight;
 };
 
 /* === shared between engine.c, engine_jobs.c and engine_servers.c === */
@@ -133,5 +151,21 @@ int engine_server_start(struct server *s, char **errmsg);
 void engine_server_release_parked(struct server *s);
 void engine_server_reset_client(struct server *s);
 void engine_elicit_free(struct engine_elicit *q);
+
+/* health and breakers (engine_health.c) */
+void engine_health_init(struct server *s);
+void engine_health_fini(struct server *s);
+/* The server became ready, or went down (error). */
+void engine_health_ready(struct server *s);
+void engine_health_down(struct server *s, const char *error);
+/* A call's outcome: fault is a failure of the server (transport, timeout,
+ * crash, internal error), not a tool's isError nor a caller's mistake. */
+void engine_health_call(struct server *s, int fault, int64_t latency_ms);
+/* Whether a failure text is the server's fault (see engine_health_call). */
+int engine_error_is_fault(const char *error);
+/* 0 when the breaker lets a call through now; else -1 and *why (when not
+ * NULL) says so and when it will be retried. */
+int engine_breaker_allow(struct server *s, char **why);
+void engine_health_arm(struct server *s, int64_t delay_ms);
 
 #endif

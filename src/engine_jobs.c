@@ -129,6 +129,11 @@ static void run_answer(void *payload, const cJSON *result, const char *error)
 {
     struct run *r = payload;
     struct engine *e = r->e;
+    if (r->cancelled)
+        breaker_release(&r->srv->breaker);     /* no outcome: the user stopped it */
+    else
+        engine_health_call(r->srv, error && engine_error_is_fault(error),
+                           util_now_ms() - r->sent_ms);
     r->srv->calls++;
     e->calls++;
     if (error || mcp_result_is_error(result)) {
@@ -218,8 +223,14 @@ void engine_run_dispatch(struct run *r)
         *pp = r;
         return;
     }
+    if (engine_breaker_allow(s, &err) < 0) {
+        engine_run_finish(r, NULL, err, 1);
+        free(err);
+        return;
+    }
     s->busy++;
     r->dispatched = 1;
+    r->sent_ms = util_now_ms();
     /* The server's timeout is an idle timeout that progress resets; the
      * job's timeout is the hard maximum of the attempt. */
     struct mcp_call_opts o = {engine_idle_timeout(s), r->timeout_ms, run_progress};
@@ -227,6 +238,7 @@ void engine_run_dispatch(struct run *r)
         o.timeout_ms = o.max_ms;
     int64_t id = mcp_client_call_tool(s->client, r->tool, r->args, &o, run_answer, r, &err);
     if (id < 0) {
+        breaker_release(&s->breaker);
         engine_run_finish(r, NULL, err, 1);
         free(err);
         return;

@@ -51,10 +51,12 @@ static void client_state(void *payload, struct mcp_client *c, enum mcp_client_st
     if (st == MCP_CLIENT_READY) {
         s->ready_since = util_now_ms();
         server_set(s, SERVER_READY, NULL);
+        engine_health_ready(s);
         engine_server_release_parked(s);
     } else if (st == MCP_CLIENT_CLOSED) {
         int was_ready = s->state == SERVER_READY;
         server_set(s, SERVER_FAILED, error);
+        engine_health_down(s, error);
         /* A server that dies after working is restarted with exponential
          * backoff (1 s, 2 s, ... 60 s); a minute of good health resets it.
          * One that never came up waits for the next job to try again. */
@@ -232,8 +234,8 @@ int engine_server_start(struct server *s, char **errmsg)
 struct server *engine_server_find(struct engine *e, const char *name)
 {
     for (size_t i = 0; i < e->nservers; i++)
-        if (strcmp(e->servers[i].name, name) == 0)
-            return &e->servers[i];
+        if (strcmp(e->servers[i]->name, name) == 0)
+            return e->servers[i];
     return NULL;
 }
 

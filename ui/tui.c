@@ -102,6 +102,7 @@ static void on_event(void *payload, const struct engine_event *ev)
         tui_dirty(t, PANE_TASKS);
         break;
     case ENGINE_EV_SERVER_STATE:
+    case ENGINE_EV_SERVER_HEALTH:
         tui_dirty(t, PANE_REGISTRY);
         tui_dirty(t, PANE_METRICS);
         break;

@@ -75,7 +75,9 @@ contains "the refusal names the capability" sub2.out "does not advertise the 're
 "$MCPDECK" servers check >check.out 2>&1
 expect_exit "servers check exits 1 when some server is unhealthy" 1 $?
 check "healthy and unhealthy servers with latency" sh -c \
-    "grep -Eq '^good +stdio +healthy +[0-9.]+ms' check.out && grep -Eq '^crashinit +stdio +unhealthy' check.out && grep -Eq '^fs +builtin +healthy' check.out"
+    "grep -Eq '^good +stdio +ready +healthy +[0-9]+ms +closed +ping answered' check.out && grep -Eq '^crashinit +stdio +failed +unhealthy .*exited with status 3' check.out && grep -Eq '^fs +builtin +ready +healthy' check.out"
+check "every check is kept in the health history" sh -c \
+    "[ \$(sqlite3 data/mcpdeck/mcpdeck.db \"SELECT COUNT(*) FROM servers_health WHERE server='good' AND state='check-ok' AND latency_ms >= 0\") -ge 1 ] && [ \$(sqlite3 data/mcpdeck/mcpdeck.db \"SELECT COUNT(*) FROM servers_health WHERE server='crashinit' AND state='unhealthy'\") -ge 1 ]"
 
 sleep 0.3
 left=$(count_procs "$BAD" "$T")
