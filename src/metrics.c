@@ -235,40 +235,48 @@ static char *label_clean(const char *v)
     return buf_detach(&b);
 }
 
+/* Find the series for labels (NULL values count as ""), first as given,
+ * then as label_clean() would store them. Returns its index, or -1 with
+ * *at where the cleaned key (in key) goes. clean[] holds what the caller
+ * frees. */
+static long family_search(const struct family *f, const struct metric_def *d,
+                          const char *const *labels, const char *key[3], char *clean[3],
+                          size_t *at)
+{
+    for (size_t k = 0; k < 3; k++) {
+        key[k] = k < d->nlabels && labels && labels[k] ? labels[k] : "";
+        clean[k] = NULL;
+    }
+    long i = family_find(f, d->nlabels, key, NULL);
+    if (i >= 0)
+        return i;
+    for (size_t k = 0; k < d->nlabels; k++)
+        key[k] = clean[k] = label_clean(key[k]);
+    return family_find(f, d->nlabels, key, at);
+}
+
 /* The series for these labels, created on first use (or the family's
  * "_other" series once it is full). Never NULL. */
 static struct series *series_get(struct metrics *m, enum metric_id id, const char *const *labels)
 {
     const struct metric_def *d = &metrics_table[id];
     struct family *f = &m->fam[id];
-    const char *key[3] = {"", "", ""};
-    for (size_t i = 0; i < d->nlabels; i++)
-        if (labels && labels[i])
-            key[i] = labels[i];
-    long i = family_find(f, d->nlabels, key, NULL);
-    if (i >= 0)
-        return f->s[i];
-
-    char *clean[3] = {NULL, NULL, NULL};
-    for (size_t k = 0; k < d->nlabels; k++)
-        key[k] = clean[k] = label_clean(key[k]);
+    const char *key[3];
+    char *clean[3];
     size_t at = 0;
-    i = family_find(f, d->nlabels, key, &at);
+    long i = family_search(f, d, labels, key, clean, &at);
     struct series *s;
     if (i >= 0) {
         s = f->s[i];
     } else if (f->n - (size_t)f->has_other < METRICS_SERIES_MAX) {
         s = family_insert(f, d, key, at);
+    } else if ((i = family_find(f, d->nlabels, other_labels, &at)) >= 0) {
+        s = f->s[i];
     } else {
-        i = family_find(f, d->nlabels, other_labels, &at);
-        if (i >= 0) {
-            s = f->s[i];
-        } else {
-            s = family_insert(f, d, other_labels, at);
-            f->has_other = 1;
-        }
+        s = family_insert(f, d, other_labels, at);
+        f->has_other = 1;
     }
-    for (size_t k = 0; k < d->nlabels; k++)
+    for (size_t k = 0; k < 3; k++)
         free(clean[k]);
     return s;
 }
@@ -279,21 +287,12 @@ static const struct series *series_lookup(const struct metrics *m, enum metric_i
 {
     if ((unsigned)id >= MET__COUNT)
         return NULL;
-    const struct metric_def *d = &metrics_table[id];
     const struct family *f = &m->fam[id];
-    const char *key[3] = {"", "", ""};
-    for (size_t i = 0; i < d->nlabels; i++)
-        if (labels && labels[i])
-            key[i] = labels[i];
-    long i = family_find(f, d->nlabels, key, NULL);
-    if (i < 0) {
-        char *clean[3] = {NULL, NULL, NULL};
-        for (size_t k = 0; k < d->nlabels; k++)
-            key[k] = clean[k] = label_clean(key[k]);
-        i = family_find(f, d->nlabels, key, NULL);
-        for (size_t k = 0; k < d->nlabels; k++)
-            free(clean[k]);
-    }
+    const char *key[3];
+    char *clean[3];
+    long i = family_search(f, &metrics_table[id], labels, key, clean, NULL);
+    for (size_t k = 0; k < 3; k++)
+        free(clean[k]);
     return i >= 0 ? f->s[i] : NULL;
 }
 
