@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "config.h"
 #include "engine.h"
+#include "metrics.h"
 #include "loop.h"
 #include "mcp_client.h"
 #include "util.h"
@@ -217,6 +218,42 @@ out:
     free(err);
     engine_free(e);
     return rc;
+}
+
+/* === metrics === */
+
+int cli_metrics(const struct cli_opts *o, int argc, char **argv)
+{
+    int check = 1;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--no-check") == 0) {
+            check = 0;
+        } else {
+            fprintf(stderr, "usage: mcpdeck metrics [--no-check]\n");
+            return 2;
+        }
+    }
+    struct engine *e = check ? open_all(o) : NULL;
+    if (!check) {
+        char *err = NULL;
+        struct engine_opts eo = {o->config_path, o->data_dir, 0, NULL};
+        if (engine_new(&eo, &e, &err) < 0) {
+            fprintf(stderr, "mcpdeck: %s\n", err);
+            free(err);
+            return 2;
+        }
+    }
+    if (!e)
+        return 2;
+    if (check)
+        engine_check_servers(e, 15000);
+    struct buf b;
+    buf_init(&b);
+    metrics_prometheus(engine_metrics(e), &b);
+    fwrite(b.data, 1, b.len, stdout);
+    buf_fini(&b);
+    engine_free(e);
+    return 0;
 }
 
 /* === servers check: one health round with latency === */

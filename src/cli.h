@@ -19,6 +19,9 @@ int cli_servers(const struct cli_opts *o, int argc, char **argv);
 int cli_request(const struct cli_opts *o, const char *what, int argc, char **argv);
 /* `mcpdeck subscribe SERVER URI [--count N]`: print each update. */
 int cli_subscribe(const struct cli_opts *o, int argc, char **argv);
+/* `mcpdeck metrics [--no-check]`: one health round (unless --no-check),
+ * then the metrics table in the Prometheus text format on stdout. */
+int cli_metrics(const struct cli_opts *o, int argc, char **argv);
 int cli_conformance(const struct cli_opts *o, int argc, char **argv);
 
 #endif

@@ -56,6 +56,13 @@ void engine_unsubscribe(struct engine *e, engine_event_cb cb, void *payload)
 
 /* === lifecycle === */
 
+static struct engine_overrides overrides;
+
+void engine_set_overrides(const struct engine_overrides *o)
+{
+    overrides = *o;
+}
+
 static void on_sigchld(struct loop *l, int signo, void *payload)
 {
     proc_reap_all();
@@ -130,6 +137,10 @@ int engine_new(const struct engine_opts *opts, struct engine **out, char **errms
     loop_signal(e->loop, SIGCHLD, on_sigchld, e);
     jobq_set_claim_filter(e->q, engine_server_has_slot, e);
     loop_hook_add(e->loop, engine_schedule, e);
+    e->metrics = metrics_new();
+    if (overrides.metrics_file || e->cfg->metrics_file)
+        engine_set_metrics_file(e, overrides.metrics_file ? overrides.metrics_file
+                                                          : e->cfg->metrics_file);
     *out = e;
     return 0;
 fail:
@@ -246,6 +257,15 @@ void engine_free(struct engine *e)
         int requeued;
         jobq_release(e->q, &requeued);   /* our running jobs → queued: nothing is lost */
     }
+    if (e->metrics_file) {
+        char *err = NULL;
+        if (metrics_write_file(engine_metrics(e), e->metrics_file, &err) < 0)
+            free(err);
+        free(e->metrics_file);
+    }
+    if (e->metrics_timer)
+        loop_timer_del(e->loop, e->metrics_timer);
+    metrics_free(e->metrics);
     free(e->servers);
     free(e->subs);
     jobq_close(e->q);
@@ -273,6 +293,7 @@ int engine_submit(struct engine *e, const struct jobq_spec *spec, int64_t *id, c
     engine_tx_flush(e);
     if (jobq_submit(e->q, spec, id, errmsg) < 0)
         return -1;
+    metrics_inc(e->metrics, MET_JOBS_SUBMITTED, NULL);
     engine_emit_job(e, ENGINE_EV_JOB_QUEUED, *id, JOB_QUEUED, NULL);
     return 0;
 }
@@ -302,6 +323,7 @@ int engine_submit_group(struct engine *e, const struct jobq_spec *specs, size_t 
         *errmsg = xasprintf("cannot commit the submitted tasks to %s", e->db_path);
         return -1;
     }
+    metrics_add(e->metrics, MET_JOBS_SUBMITTED, NULL, (double)n);
     for (size_t i = 0; i < n; i++)
         engine_emit_job(e, ENGINE_EV_JOB_QUEUED, ids[i], JOB_QUEUED, NULL);
     return 0;
@@ -393,6 +415,9 @@ static void direct_answer(void *payload, const cJSON *result, const char *error)
     struct direct_call *d = payload;
     engine_health_call(d->srv, error && engine_error_is_fault(error),
                        util_now_ms() - d->sent_ms);
+    engine_metrics_call(d->srv, d->tool, error || mcp_result_is_error(result),
+                        util_now_ms() - d->sent_ms);
+    free(d->tool);
     d->srv->calls++;
     d->srv->e->calls++;
     if (error || mcp_result_is_error(result)) {
@@ -424,12 +449,14 @@ int engine_call(struct engine *e, const char *server, const char *tool, const cJ
         return -1;
     struct direct_call *d = xcalloc(1, sizeof *d);
     d->srv = s;
+    d->tool = xstrdup(tool);
     d->sent_ms = util_now_ms();
     d->cb = cb;
     d->payload = payload;
     struct mcp_call_opts o = {engine_idle_timeout(s), e->cfg->queue_timeout_ms, NULL};
     if (mcp_client_call_tool(s->client, tool, args, &o, direct_answer, d, errmsg) < 0) {
         breaker_release(&s->breaker);
+        free(d->tool);
         free(d);
         return -1;
     }
@@ -476,6 +503,48 @@ const cJSON *engine_server_list(struct engine *e, const char *server, const char
                       : strcmp(which, "templates") == 0 ? MCP_LIST_TEMPLATES
                                                          : MCP_LIST_PROMPTS;
     return mcp_client_list(s->client, w);
+}
+
+/* === metrics === */
+
+const struct metrics *engine_metrics(struct engine *e)
+{
+    struct jobq_counts c;
+    if (jobq_counts(e->q, &c) == 0)
+        metrics_set(e->metrics, MET_QUEUE_DEPTH, NULL, c.n[JOB_QUEUED]);
+    metrics_set(e->metrics, MET_JOBS_RUNNING, NULL, e->running);
+    int64_t now = util_now_ms();
+    for (size_t i = 0; i < e->nservers; i++) {
+        struct server *s = e->servers[i];
+        const char *l[] = {s->name};
+        metrics_set(e->metrics, MET_SERVER_HEALTH, l, s->health);
+        breaker_poll(&s->breaker, now);
+        metrics_set(e->metrics, MET_BREAKER_STATE, l, s->breaker.state);
+    }
+    return e->metrics;
+}
+
+static void metrics_tick(struct loop *l, uint64_t id, void *payload)
+{
+    struct engine *e = payload;
+    char *err = NULL;
+    if (metrics_write_file(engine_metrics(e), e->metrics_file, &err) < 0) {
+        struct engine_event ev = {ENGINE_EV_LOG, 0, 0, NULL, err, 0, 0, NULL};
+        engine_emit(e, &ev);
+        free(err);
+    }
+    e->metrics_timer = loop_timer_add(e->loop, e->cfg->metrics_interval_ms, metrics_tick, e);
+}
+
+void engine_set_metrics_file(struct engine *e, const char *path)
+{
+    if (e->metrics_timer)
+        loop_timer_del(e->loop, e->metrics_timer);
+    e->metrics_timer = 0;
+    free(e->metrics_file);
+    e->metrics_file = path ? xstrdup(path) : NULL;
+    if (path)
+        e->metrics_timer = loop_timer_add(e->loop, 0, metrics_tick, e);
 }
 
 /* === snapshots === */

@@ -24,6 +24,16 @@ struct engine_opts {
     const char *only_servers;    /* comma list: start only these (NULL = all) */
 };
 
+/* Process-wide command-line overrides of the config (--metrics-file,
+ * --log-level, --log-file), set once by main before any engine_new; the
+ * strings must outlive the engines. NULL fields keep the config's. */
+struct engine_overrides {
+    const char *metrics_file;
+    const char *log_level;
+    const char *log_file;
+};
+void engine_set_overrides(const struct engine_overrides *o);
+
 /* Load config, open the store (recovering interrupted jobs), register the
  * built-in and configured servers. Nothing is started yet. */
 int engine_new(const struct engine_opts *opts, struct engine **out, char **errmsg);
@@ -197,6 +207,13 @@ struct engine_stats {
     int64_t calls, errors;       /* tool calls since start, all servers */
 };
 void engine_stats(struct engine *e, struct engine_stats *out);
+
+/* The metrics table (metrics.h), its gauges refreshed now (queue depth,
+ * running jobs, health and breaker states). */
+const struct metrics *engine_metrics(struct engine *e);
+/* Rewrite PATH atomically with the Prometheus text every interval (the
+ * config's metrics.interval) and once more at engine_free. NULL stops. */
+void engine_set_metrics_file(struct engine *e, const char *path);
 
 /* Progress of a running job: 0 and the figures, or -1 if none seen. */
 int engine_job_progress(struct engine *e, int64_t id, double *progress, double *total);

@@ -201,6 +201,16 @@ int engine_error_is_fault(const char *error)
              strstr(error, "answered error -32602"));
 }
 
+void engine_metrics_call(struct server *s, const char *tool, int error, int64_t latency_ms)
+{
+    struct metrics *m = s->e->metrics;
+    const char *st[] = {s->name, tool};
+    metrics_inc(m, MET_TOOL_CALLS, st);
+    if (error)
+        metrics_inc(m, MET_TOOL_ERRORS, st);
+    metrics_observe(m, MET_TOOL_CALL_SECONDS, st, (double)latency_ms / 1000.0);
+}
+
 /* === checks === */
 
 static void check_done(struct server *s, int ok, const char *error)
@@ -211,6 +221,8 @@ static void check_done(struct server *s, int ok, const char *error)
     s->latency_ms = util_now_ms() - s->check_started;
     s->checked_ms = util_wall_ms();
     s->check_ok = ok;
+    const char *l[] = {s->name};
+    metrics_observe(e->metrics, MET_HEALTH_CHECK_SECONDS, l, (double)s->latency_ms / 1000.0);
     history_add(s, ok ? "check-ok" : "check-failed", s->latency_ms, error);
     breaker_outcome(s, ok);
     evaluate(s, error);

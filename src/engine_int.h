@@ -16,6 +16,7 @@
 #include "loop.h"
 #include "mcp_client.h"
 #include "mcp_transport.h"
+#include "metrics.h"
 #include "pathjail.h"
 #include "proc.h"
 #include "util.h"
@@ -69,6 +70,7 @@ struct run {                             /* a job being worked on */
     int timeout_ms;
     int64_t reqid;
     int64_t sent_ms;                     /* monotonic, when the call went */
+    int64_t started_ms;                  /* wall clock, when the attempt began */
     int cancelled;
     double progress, total;              /* last progress notification */
     int has_progress;
@@ -92,6 +94,7 @@ struct sub {
 
 struct direct_call {
     struct server *srv;
+    char *tool;
     int64_t sent_ms;
     engine_call_cb cb;
     void *payload;
@@ -121,6 +124,9 @@ struct engine {
     void *elicit_payload;
     struct engine_elicit *elicits;       /* pending elicitation requests */
     int health_auto;                     /* periodic checks armed (engine_start) */
+    struct metrics *metrics;
+    uint64_t metrics_timer;
+    char *metrics_file;                  /* rewritten every metrics interval, or NULL */
     int checks_inflight;
 };
 
@@ -167,5 +173,7 @@ int engine_error_is_fault(const char *error);
  * NULL) says so and when it will be retried. */
 int engine_breaker_allow(struct server *s, char **why);
 void engine_health_arm(struct server *s, int64_t delay_ms);
+/* A tool call ended: calls, errors and latency per server and tool. */
+void engine_metrics_call(struct server *s, const char *tool, int error, int64_t latency_ms);
 
 #endif

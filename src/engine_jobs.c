@@ -74,6 +74,21 @@ void engine_arm_wake(struct engine *e)
 }
 
 
+/* Jobs finished (by status, with the attempt's duration) and retries. */
+static void job_metrics(struct run *r, enum job_status st, int requeued)
+{
+    struct metrics *m = r->e->metrics;
+    if (requeued) {
+        metrics_inc(m, MET_JOB_RETRIES, NULL);
+        return;
+    }
+    const char *l[] = {job_status_name(st)};
+    metrics_inc(m, MET_JOBS, l);
+    if (r->started_ms)
+        metrics_observe(m, MET_JOB_DURATION_SECONDS, l,
+                        (double)(util_wall_ms() - r->started_ms) / 1000.0);
+}
+
 /* The attempt is over: record it and tell subscribers. result is the
  * tool's CallToolResult (stored whole) or NULL with error set. */
 void engine_run_finish(struct run *r, const cJSON *result, const char *error, int retry)
@@ -96,6 +111,7 @@ void engine_run_finish(struct run *r, const cJSON *result, const char *error, in
         int requeued = 0;
         engine_tx_touch(e);
         jobq_fail(e->q, r->job_id, error, retry, NULL, 0, NULL, &requeued);
+        job_metrics(r, JOB_FAILED, requeued);
         if (requeued) {
             ev.kind = ENGINE_EV_JOB_RETRY;
             ev.status = JOB_QUEUED;
@@ -112,12 +128,14 @@ void engine_run_finish(struct run *r, const cJSON *result, const char *error, in
         const char *msg = *text ? text : "the tool reported an error";
         engine_tx_touch(e);
         jobq_fail(e->q, r->job_id, msg, 0, body, len, MCP_RESULT_MIME, NULL);
+        job_metrics(r, JOB_FAILED, 0);
         ev.text = msg;
         engine_emit(e, &ev);
         free(text);
     } else {
         engine_tx_touch(e);
         jobq_complete(e->q, r->job_id, body, len, MCP_RESULT_MIME, 0);
+        job_metrics(r, JOB_SUCCEEDED, 0);
         ev.status = JOB_SUCCEEDED;
         engine_emit(e, &ev);
     }
@@ -134,6 +152,8 @@ static void run_answer(void *payload, const cJSON *result, const char *error)
     else
         engine_health_call(r->srv, error && engine_error_is_fault(error),
                            util_now_ms() - r->sent_ms);
+    engine_metrics_call(r->srv, r->tool, error || mcp_result_is_error(result),
+                        util_now_ms() - r->sent_ms);
     r->srv->calls++;
     e->calls++;
     if (error || mcp_result_is_error(result)) {
@@ -256,6 +276,12 @@ static void start_job(struct engine *e, struct job *j)
     r->tool = xstrdup(j->tool);
     r->args = cJSON_Parse(j->args_json ? j->args_json : "{}");
     r->timeout_ms = j->timeout_ms;
+    r->started_ms = j->started_ms ? j->started_ms : util_wall_ms();
+    /* waited from when it was queued (or due) until this attempt began */
+    int64_t since = j->run_at_ms > j->created_ms ? j->run_at_ms : j->created_ms;
+    if (r->started_ms >= since && j->attempts <= 1)
+        metrics_observe(e->metrics, MET_QUEUE_WAIT_SECONDS, NULL,
+                        (double)(r->started_ms - since) / 1000.0);
     e->running++;
     r->next = e->runs;
     e->runs = r;

@@ -204,8 +204,11 @@ int engine_server_start(struct server *s, char **errmsg)
         *errmsg = xasprintf("server %s is disabled in the config", s->name);
         return -1;
     }
-    if (s->started)
+    if (s->started) {
         s->restarts++;
+        const char *l[] = {s->name};
+        metrics_inc(e->metrics, MET_SERVER_RESTARTS, l);
+    }
     s->started = 1;
     engine_server_reset_client(s);
     struct mcp_transport *t;

@@ -31,6 +31,8 @@ static const char usage[] =
     "       mcpdeck [OPTIONS] complete SERVER PROMPT ARG VALUE [JSON]  completion/complete\n"
     "       mcpdeck [OPTIONS] subscribe SERVER URI [--count N]   print resource updates\n"
     "       mcpdeck [OPTIONS] conformance URL     client mode for the MCP conformance suite\n"
+    "       mcpdeck [OPTIONS] metrics [--no-check]   Prometheus text: one health round, then\n"
+    "                                             the queue, health and breaker figures\n"
     "\n"
     "options:\n"
     "  -c, --config PATH     config file (YAML, or .mcp.json / VS Code mcp.json)\n"
@@ -43,6 +45,9 @@ static const char usage[] =
     "      --resume          continue an interrupted batch: finished tasks are kept\n"
     "      --json            call/servers: print JSON\n"
     "      --concurrency N   jobs run at once (default from config, 10)\n"
+    "      --metrics-file PATH  rewrite Prometheus metrics to PATH every metrics.interval\n"
+    "      --log-level LVL   debug, info, warn or error (default from config, info)\n"
+    "      --log-file PATH   the JSON-lines log (default <data_dir>/logs/mcpdeck.log)\n"
     "  -V, --version         print the version\n"
     "  -h, --help            this help\n"
     "\n"
@@ -84,6 +89,7 @@ int main(int argc, char **argv)
     const char *config = NULL, *data_dir = NULL, *batch = NULL, *format = NULL, *output = NULL;
     int json = 0, concurrency = 0, dry_run = 0, fail_fast = 0, resume = 0, timeout_ms = 0;
     char **rest = xcalloc((size_t)argc + 1, sizeof *rest);
+    struct engine_overrides ov = {NULL, NULL, NULL};
     int nrest = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -110,6 +116,18 @@ int main(int argc, char **argv)
                 free(rest);
                 return 2;
             }
+        } else if (strcmp(a, "--metrics-file") == 0) {
+            ov.metrics_file = need_arg(&i, argc, argv);
+        } else if (strcmp(a, "--log-level") == 0) {
+            ov.log_level = need_arg(&i, argc, argv);
+            if (strcmp(ov.log_level, "debug") && strcmp(ov.log_level, "info") &&
+                strcmp(ov.log_level, "warn") && strcmp(ov.log_level, "error")) {
+                fprintf(stderr, "mcpdeck: --log-level must be debug, info, warn or error\n");
+                free(rest);
+                return 2;
+            }
+        } else if (strcmp(a, "--log-file") == 0) {
+            ov.log_file = need_arg(&i, argc, argv);
         } else if (strcmp(a, "--json") == 0) {
             json = 1;
         } else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
@@ -138,6 +156,7 @@ int main(int argc, char **argv)
         }
     }
     int rc;
+    engine_set_overrides(&ov);
     struct cli_opts co = {config, data_dir, json};
     if (batch) {
         struct batch_opts bo = {batch,   config,    data_dir,   format, output,
@@ -156,6 +175,8 @@ int main(int argc, char **argv)
     } else if (nrest > 0 && strcmp(rest[0], "jobs") == 0) {
         rc = run_jobs(config, data_dir, nrest - 1, rest + 1, format ? format : json ? "json"
                                                                                      : "text");
+    } else if (nrest > 0 && strcmp(rest[0], "metrics") == 0) {
+        rc = cli_metrics(&co, nrest - 1, rest + 1);
     } else if (nrest > 0 && strcmp(rest[0], "conformance") == 0) {
         rc = cli_conformance(&co, nrest - 1, rest + 1);
     } else if (nrest > 0) {

@@ -1,11 +1,16 @@
 /* pane_metrics.c — the Metrics pane: jobs by status (engine_stats), tool
- * calls and errors since start, and calls per server (engine_servers).
+ * calls and errors since start, calls per server (engine_servers), and
+ * the latency histograms of the metrics table (engine_metrics: the same
+ * figures `mcpdeck metrics` exports) as count / p50 / p95 / p99.
  * Redrawn on job and server events and by the 1 s tick; scrolls when
  * focused and the terminal is short. */
 #include "ui.h"
 #include "engine.h"
+#include "metrics.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Lines are numbered as if the pane were endless; only those between top
  * and top + h are drawn. */
@@ -31,6 +36,57 @@ static void cell(WINDOW *w, const struct theme *th, const char *label, long long
     wattrset(w, n && el_if_nonzero < THEME_COUNT ? th->attr[el_if_nonzero] : A_NORMAL);
     draw_printf(w, 6, "%6lld", n);
     wattrset(w, A_NORMAL);
+}
+
+struct lat_walk {
+    struct vrows *v;
+    const struct theme *th;
+    int width;
+    int titled;
+};
+
+static void fmt_secs(char out[16], double s)
+{
+    if (s != s)
+        snprintf(out, 16, "-");
+    else if (s < 1.0)
+        snprintf(out, 16, "%.1fms", s * 1000.0);
+    else
+        snprintf(out, 16, "%.2fs", s);
+}
+
+/* One histogram series with observations: name{labels} n p50 p95 p99. */
+static void latency_row(void *payload, const struct metric_series_view *s)
+{
+    struct lat_walk *lw = payload;
+    if (s->def->kind != METRIC_HISTOGRAM || !s->count)
+        return;
+    WINDOW *w = lw->v->w;
+    if (!lw->titled) {
+        lw->titled = 1;
+        if (next_line(lw->v)) {
+            wattrset(w, lw->th->attr[THEME_DIM]);
+            draw_cell(w, "latency", 24);
+            draw_str(w, "     n     p50     p95     p99", lw->width);
+            wattrset(w, A_NORMAL);
+        }
+    }
+    if (!next_line(lw->v))
+        return;
+    const char *name = s->def->name;
+    if (strncmp(name, "mcpdeck_", 8) == 0)
+        name += 8;
+    char label[64];
+    if (s->def->nlabels)
+        snprintf(label, sizeof label, " %s %s", name, s->labels[0]);
+    else
+        snprintf(label, sizeof label, " %s", name);
+    draw_cell(w, label, 24);
+    char a[16], b[16], c[16];
+    fmt_secs(a, s->p50);
+    fmt_secs(b, s->p95);
+    fmt_secs(c, s->p99);
+    draw_printf(w, 30, "%6llu %7s %7s %7s", (unsigned long long)s->count, a, b, c);
 }
 
 static void metrics_draw(struct tui *t, struct pane *p)
@@ -100,6 +156,9 @@ static void metrics_draw(struct tui *t, struct pane *p)
         wattrset(w, A_NORMAL);
     }
     free(srv);
+
+    struct lat_walk lw = {&v, th, width, 0};
+    metrics_foreach(engine_metrics(t->e), latency_row, &lw);
     sc->total = v.row;
     if (sc->top > 0 && sc->top > sc->total - sc->visible) {
         /* shrank under the scroll position: draw again from a valid top */
