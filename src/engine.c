@@ -134,6 +134,7 @@ int engine_new(const struct engine_opts *opts, struct engine **out, char **errms
         const struct config_server *c = &e->cfg->servers[i];
         add_server(e, c->name, c->kind == CONFIG_SERVER_HTTP ? "http" : "stdio", c, NULL);
     }
+    engine_admin_load(e);
     loop_signal(e->loop, SIGCHLD, on_sigchld, e);
     jobq_set_claim_filter(e->q, engine_server_has_slot, e);
     loop_hook_add(e->loop, engine_schedule, e);
@@ -266,6 +267,9 @@ void engine_free(struct engine *e)
     if (e->metrics_timer)
         loop_timer_del(e->loop, e->metrics_timer);
     metrics_free(e->metrics);
+    for (size_t i = 0; i < e->nextra; i++)
+        config_free(e->extra[i]);
+    free(e->extra);
     free(e->servers);
     free(e->subs);
     jobq_close(e->q);
@@ -557,8 +561,14 @@ const char *server_state_name(enum server_state s)
 
 size_t engine_servers(struct engine *e, struct engine_server_info *out, size_t max)
 {
-    for (size_t i = 0; i < e->nservers && i < max; i++) {
-        struct server *s = e->servers[i];
+    size_t n = 0;
+    for (size_t k = 0; k < e->nservers; k++) {
+        struct server *s = e->servers[k];
+        if (s->removed)
+            continue;
+        size_t i = n++;
+        if (i >= max)
+            continue;
         const struct mcp_tool *tools;
         out[i].name = s->name;
         out[i].kind = s->kind;
@@ -580,7 +590,7 @@ size_t engine_servers(struct engine *e, struct engine_server_info *out, size_t m
                 ? util_wall_ms() + (s->breaker.opened_at + s->breaker.cooldown_ms - util_now_ms())
                 : 0;
     }
-    return e->nservers;
+    return n;
 }
 
 size_t engine_server_tools(struct engine *e, const char *server,

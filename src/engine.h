@@ -49,6 +49,17 @@ const char *engine_db_path(struct engine *e);
  * the engine). Fails if the name is taken. */
 int engine_add_server(struct engine *e, const struct config_server *cfg, char **errmsg);
 
+/* Run-time registry changes, kept in the store for the next start.
+ * add: spec_json is a server definition in the config's keys as JSON
+ * ({"command": "node", "args": ["x.js"]} or {"url": "https://..."});
+ * checked like the config (errors name what is wrong). remove: only a
+ * server added this way. enable/disable: any server; a disabled one is
+ * stopped and its waiting jobs fail. restart: stop and start again. */
+int engine_server_add(struct engine *e, const char *name, const char *spec_json, char **errmsg);
+int engine_server_remove(struct engine *e, const char *name, char **errmsg);
+int engine_server_enable(struct engine *e, const char *name, int on, char **errmsg);
+int engine_server_restart(struct engine *e, const char *name, char **errmsg);
+
 /* The server's captured stderr (stdio) or log lines, most recent last;
  * NULL for an unknown server. Valid until the next loop turn. */
 const char *engine_server_log(struct engine *e, const char *server);

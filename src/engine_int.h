@@ -59,6 +59,7 @@ struct server {
     uint64_t health_timer;
     unsigned char window[64];            /* recent call outcomes, 1 = a server fault */
     int wlen, wpos;
+    int removed;                         /* `servers remove`d: hidden, never started */
 };
 
 struct run {                             /* a job being worked on */
@@ -125,6 +126,8 @@ struct engine {
     struct engine_elicit *elicits;       /* pending elicitation requests */
     int health_auto;                     /* periodic checks armed (engine_start) */
     struct metrics *metrics;
+    struct config **extra;               /* definitions of servers added at run time */
+    size_t nextra;
     uint64_t metrics_timer;
     char *metrics_file;                  /* rewritten every metrics interval, or NULL */
     int checks_inflight;
@@ -157,6 +160,9 @@ int engine_server_start(struct server *s, char **errmsg);
 void engine_server_release_parked(struct server *s);
 void engine_server_reset_client(struct server *s);
 void engine_elicit_free(struct engine_elicit *q);
+
+/* run-time registry changes (engine_admin.c) */
+void engine_admin_load(struct engine *e);
 
 /* health and breakers (engine_health.c) */
 void engine_health_init(struct server *s);

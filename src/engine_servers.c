@@ -201,7 +201,8 @@ int engine_server_start(struct server *s, char **errmsg)
     if (s->state == SERVER_STARTING || s->state == SERVER_READY)
         return 0;
     if (s->state == SERVER_DISABLED) {
-        *errmsg = xasprintf("server %s is disabled in the config", s->name);
+        *errmsg = xasprintf("server %s is disabled (in the config or by `mcpdeck servers "
+                            "disable`)", s->name);
         return -1;
     }
     if (s->started) {
