@@ -2,7 +2,7 @@
 # bench/run.sh — `make bench`: every benchmark in bench/ (bench/README.md),
 # each beside its peer in the same run on the same machine, then one table.
 #
-#   sh bench/run.sh [client] [queue] [batch]      (default: all three)
+#   sh bench/run.sh [client] [queue] [batch] [router]   (default: all four)
 #
 # Needs build/mcpdeck and build/libmcpdeck.a (make builds them). Compiles
 # the C bench programs into $BUILD/bench/, installs the npm peers (npm ci
@@ -14,7 +14,7 @@ set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 BUILD=${BUILD:-build}
-which=${*:-client queue batch}
+which=${*:-client queue batch router}
 out=$(mktemp -d /tmp/mcpdeck-bench.XXXXXX)
 export BENCH_SUMMARY="$out/summary.tsv"
 : >"$BENCH_SUMMARY"
@@ -51,8 +51,8 @@ npm_ci() {   # npm_ci DIR: npm ci when node_modules is missing or older than the
 }
 wants() { case " $which " in *" $1 "*) return 0 ;; esac; return 1; }
 for w in $which; do
-    case $w in client | queue | batch) ;;
-    *) say "unknown benchmark '$w' (client, queue, batch)"; exit 2 ;; esac
+    case $w in client | queue | batch | router) ;;
+    *) say "unknown benchmark '$w' (client, queue, batch, router)"; exit 2 ;; esac
 done
 
 # === build the bench programs ===
@@ -67,14 +67,17 @@ mkdir -p "$BUILD/bench"
 # shellcheck disable=SC2086
 ${CC:-cc} $CFLAGS_B -o "$BUILD/bench/bench_client" bench/bench_client.c $LIBS_B &&
     ${CC:-cc} $CFLAGS_B -o "$BUILD/bench/bench_queue" bench/bench_queue.c $LIBS_B &&
+    ${CC:-cc} $CFLAGS_B -o "$BUILD/bench/bench_router" bench/bench_router.c $LIBS_B &&
     ${CC:-cc} $CFLAGS_B -o "$BUILD/bench/coldstart" bench/coldstart.c ||
     { say "cannot compile the bench programs"; exit 1; }
 
-# === node: the pinned Node 22 from tests/servers ===
-npm_ci tests/servers || { say "npm ci in tests/servers failed"; exit 1; }
-NODE=$(readlink -f tests/servers/node_modules/.bin/node 2>/dev/null)
-[ -x "$NODE" ] || NODE=$(command -v node)
-export NODE
+# === node: the pinned Node 22 from tests/servers (router needs none) ===
+if wants client || wants queue || wants batch; then
+    npm_ci tests/servers || { say "npm ci in tests/servers failed"; exit 1; }
+    NODE=$(readlink -f tests/servers/node_modules/.bin/node 2>/dev/null)
+    [ -x "$NODE" ] || NODE=$(command -v node)
+    export NODE
+fi
 
 started=$(date +%s)
 if wants client; then
@@ -115,6 +118,10 @@ if wants batch; then
     apt_install time || true
     timeout 300 sh bench/batch.sh "$top/$BUILD/mcpdeck" "$out" ||
         { say "batch benchmark FAILED"; status=1; }
+fi
+
+if wants router; then
+    timeout 300 "$BUILD/bench/bench_router" || { say "router benchmark FAILED"; status=1; }
 fi
 
 # === the table ===
