@@ -124,7 +124,8 @@ out:
 
 static const char servers_usage[] =
     "usage: mcpdeck servers [list | check | tools NAME | resources NAME | templates NAME |\n"
-    "                        prompts NAME | log NAME]\n";
+    "                        prompts NAME | log NAME | add NAME ... | remove NAME |\n"
+    "                        enable NAME | disable NAME | restart NAME]\n";
 
 /* `servers tools NAME` and `servers log NAME`: start that one server. */
 static int server_detail(const struct cli_opts *o, const char *what, const char *name)
@@ -313,6 +314,10 @@ int cli_servers(const struct cli_opts *o, int argc, char **argv)
 {
     if (argc == 1 && strcmp(argv[0], "check") == 0)
         return servers_check(o);
+    static const char *const admin[] = {"add", "remove", "enable", "disable", "restart"};
+    for (size_t i = 0; argc >= 1 && i < ARRAY_LEN(admin); i++)
+        if (strcmp(argv[0], admin[i]) == 0)
+            return cli_servers_admin(o, argc, argv);
     static const char *const details[] = {"tools", "log", "resources", "templates", "prompts"};
     for (size_t i = 0; argc == 2 && i < ARRAY_LEN(details); i++)
         if (strcmp(argv[0], details[i]) == 0)

@@ -10,6 +10,8 @@ struct cli_opts {
 
 int cli_call(const struct cli_opts *o, int argc, char **argv);
 int cli_servers(const struct cli_opts *o, int argc, char **argv);
+/* `mcpdeck servers add|remove|enable|disable|restart NAME ...` */
+int cli_servers_admin(const struct cli_opts *o, int argc, char **argv);
 /* `mcpdeck conformance URL`: the client side of the MCP conformance suite
  * (it runs a command with the server URL last and the scenario name in
  * MCP_CONFORMANCE_SCENARIO): connect over Streamable HTTP, list the tools

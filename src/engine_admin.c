@@ -149,10 +149,11 @@ int engine_server_remove(struct engine *e, const char *name, char **errmsg)
     sqlite3_step(st);
     sqlite3_finalize(st);
     if (sqlite3_changes(db_handle(e->db)) == 0) {
-        *errmsg = s ? xasprintf("server %s comes from %s, not from `servers add`: remove it "
-                                "there (or disable it)", name,
-                                s->builtin ? "mcpdeck itself" : e->cfg->source)
-                    : xasprintf("unknown server '%s'", name);
+        *errmsg = !s         ? xasprintf("unknown server '%s'", name)
+                  : s->builtin ? xasprintf("server %s is built in; disable it instead", name)
+                               : xasprintf("server %s comes from %s, not from `servers add`: "
+                                           "remove it there, or disable it", name,
+                                           e->cfg->source);
         return -1;
     }
     if (s) {               /* gone for good: stopped now, absent next time */

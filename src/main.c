@@ -23,6 +23,8 @@ static const char usage[] =
     "       mcpdeck [OPTIONS] servers check       ping every server, print health and latency\n"
     "       mcpdeck [OPTIONS] servers tools NAME  a server's tools (--json: with schemas)\n"
     "       mcpdeck [OPTIONS] servers log NAME    a server's captured stderr and log messages\n"
+    "       mcpdeck [OPTIONS] servers add NAME -- CMD [ARGS] | add NAME URL | remove NAME\n"
+    "       mcpdeck [OPTIONS] servers enable|disable|restart NAME   kept for later runs\n"
     "       mcpdeck [OPTIONS] servers resources|templates|prompts NAME\n"
     "       mcpdeck [OPTIONS] jobs [list [--status S] [--limit N] | show ID | cancel ID |\n"
     "                              retry ID | result ID]   the job store (--format text|json|md)\n"
