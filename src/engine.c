@@ -12,6 +12,8 @@
 
 void engine_emit(struct engine *e, const struct engine_event *ev)
 {
+    if (ev->kind == ENGINE_EV_SERVER_STATE || ev->kind == ENGINE_EV_SERVER_HEALTH)
+        engine_route_changed(e);     /* cached routes are stale; waiting jobs may go */
     /* Subscribers may unsubscribe from their callback: iterate a copy. */
     size_t n = e->nsubs;
     if (n == 0)
@@ -129,10 +131,27 @@ int engine_new(const struct engine_opts *opts, struct engine **out, char **errms
     e->root = pathjail_workspace_root(NULL);
     e->roots[0] = e->root;
     e->roots[1] = NULL;
+    if (registry_catalog_embedded(&e->catalog, errmsg) < 0)
+        goto fail;
+    e->rcache = router_cache_new();
+    e->weights = (struct router_weights){e->cfg->weights.capability, e->cfg->weights.fit,
+                                         e->cfg->weights.health, e->cfg->weights.preference};
     add_server(e, builtin_fs.name, "builtin", NULL, &builtin_fs);
     for (size_t i = 0; i < e->cfg->nservers; i++) {
         const struct config_server *c = &e->cfg->servers[i];
         add_server(e, c->name, c->kind == CONFIG_SERVER_HTTP ? "http" : "stdio", c, NULL);
+    }
+    /* profiles now: a capability the catalog does not know is a config error */
+    for (size_t i = 0; i < e->nservers; i++) {
+        char *perr = NULL;
+        struct server *s = e->servers[i];
+        if (engine_profile_resolve(s, &perr) < 0) {
+            *errmsg = s->cfg ? xasprintf("%s:%d:%d: %s", e->cfg->source, s->cfg->line,
+                                         s->cfg->col, perr)
+                             : xstrdup(perr);
+            free(perr);
+            goto fail;
+        }
     }
     engine_admin_load(e);
     loop_signal(e->loop, SIGCHLD, on_sigchld, e);
@@ -266,6 +285,7 @@ void engine_free(struct engine *e)
     }
     if (e->metrics_timer)
         loop_timer_del(e->loop, e->metrics_timer);
+    engine_route_fini(e);
     metrics_free(e->metrics);
     for (size_t i = 0; i < e->nextra; i++)
         config_free(e->extra[i]);
@@ -283,14 +303,39 @@ void engine_free(struct engine *e)
 
 /* === commands === */
 
+/* A routed spec (no server, a route request) whose request is sound. */
+static int routed_ok(struct engine *e, const struct jobq_spec *spec, char **errmsg)
+{
+    cJSON *j = cJSON_Parse(spec->route_json);
+    const cJSON *r = cJSON_GetObjectItemCaseSensitive(j, "request");
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(r, "type");
+    int rc = 0;
+    const char *const *caps;
+    size_t n;
+    int heavy;
+    if (!cJSON_IsObject(r)) {
+        *errmsg = xasprintf("a routed task needs a route request {\"request\": {...}}");
+        rc = -1;
+    } else if (cJSON_IsString(t) &&
+               registry_task_type(e->catalog, t->valuestring, &caps, &n, &heavy) < 0) {
+        *errmsg = xasprintf("unknown task type '%s'", t->valuestring);
+        rc = -1;
+    }
+    cJSON_Delete(j);
+    return rc;
+}
+
 int engine_submit(struct engine *e, const struct jobq_spec *spec, int64_t *id, char **errmsg)
 {
     struct server *s = engine_server_find(e, spec->server ? spec->server : "");
-    if (!s) {
+    if (!s && spec->route_json && !(spec->server && *spec->server)) {
+        if (routed_ok(e, spec, errmsg) < 0)
+            return -1;
+    } else if (!s) {
         *errmsg = xasprintf("unknown server '%s'", spec->server ? spec->server : "");
         return -1;
     }
-    if (s->state == SERVER_READY && !mcp_client_find_tool(s->client, spec->tool)) {
+    if (s && s->state == SERVER_READY && !mcp_client_find_tool(s->client, spec->tool)) {
         *errmsg = xasprintf("server %s has no tool '%s'", s->name, spec->tool);
         return -1;
     }
@@ -307,7 +352,10 @@ int engine_submit_group(struct engine *e, const struct jobq_spec *specs, size_t 
 {
     for (size_t i = 0; i < n; i++) {
         struct server *s = engine_server_find(e, specs[i].server ? specs[i].server : "");
-        if (!s) {
+        if (!s && specs[i].route_json && !(specs[i].server && *specs[i].server)) {
+            if (routed_ok(e, &specs[i], errmsg) < 0)
+                return -1;
+        } else if (!s) {
             *errmsg = xasprintf("unknown server '%s'", specs[i].server ? specs[i].server : "");
             return -1;
         }
@@ -579,6 +627,14 @@ size_t engine_servers(struct engine *e, struct engine_server_info *out, size_t m
         out[i].inflight = s->client ? mcp_client_inflight(s->client) : 0;
         out[i].restarts = s->restarts;
         out[i].last_error = s->last_error;
+        out[i].caps = (const char *const *)s->profile.caps;
+        out[i].ncaps = s->profile.ncaps;
+        out[i].caps_source = registry_source_name(s->profile.source);
+        out[i].catalog_id = s->profile.catalog_id;
+        out[i].task_types = (const char *const *)s->profile.task_types;
+        out[i].ntask_types = s->profile.ntask_types;
+        out[i].light = s->profile.light;
+        out[i].heavy = s->profile.heavy;
         out[i].health = s->health;
         out[i].health_reason = s->health_reason;
         out[i].checked_ms = s->checked_ms;

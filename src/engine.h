@@ -115,6 +115,29 @@ int engine_submit(struct engine *e, const struct jobq_spec *spec, int64_t *id, c
  * this returns (a batch of 10,000 costs one commit, not 10,000). */
 int engine_submit_group(struct engine *e, const struct jobq_spec *specs, size_t n, int64_t *ids,
                         char **errmsg);
+/* === routing === */
+
+/* What a routed task asks of the router. */
+struct engine_route_req {
+    const char *type;            /* generate, refactor, debug, review, document, test,
+                                    deploy; or NULL */
+    const char *const *caps;     /* required capabilities besides the type's */
+    size_t ncaps;
+    const char *server;          /* the task names its server: only that one */
+    const char *tool;            /* a tool task: only servers that have this tool */
+    int heavy;                   /* 1 heavy, 0 light, -1 the type's default */
+};
+/* Route now, as a job starting now would be routed. Returns 0 and
+ * *chosen (malloc'd), or -1 with *errmsg (a bad request, or no server
+ * fits: the message lists the required capabilities and what each
+ * server lacked). *explain (a text table of every candidate's scores) and
+ * *json (what is stored with a job) are filled in both cases when not
+ * NULL. */
+int engine_route(struct engine *e, const struct engine_route_req *req, char **chosen,
+                 char **explain, struct cJSON **json, char **errmsg);
+/* The route_json a jobq_spec needs for req (malloc'd). */
+char *engine_route_request_json(const struct engine_route_req *req);
+
 /* Parse "server.tool" and JSON args text, then engine_submit. */
 int engine_submit_text(struct engine *e, const char *target, const char *args_json,
                        int64_t *id, char **errmsg);
@@ -192,6 +215,14 @@ struct engine_server_info {
     int64_t checked_ms;          /* Unix ms of the last check; 0 = never */
     int64_t latency_ms;          /* of the last check; -1 = none */
     const char *breaker;         /* "closed", "half-open", "open" */
+    /* profile (registry.h): what the router knows of it */
+    const char *const *caps;
+    size_t ncaps;
+    const char *caps_source;     /* "catalog", "derived", "config" */
+    const char *catalog_id;      /* matched catalog entry, or NULL */
+    const char *const *task_types;
+    size_t ntask_types;
+    int light, heavy;
     int64_t breaker_retry_ms;    /* open: Unix ms when a trial may go; else 0 */
 };
 

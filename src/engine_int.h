@@ -18,6 +18,8 @@
 #include "mcp_transport.h"
 #include "metrics.h"
 #include "pathjail.h"
+#include "registry.h"
+#include "router.h"
 #include "proc.h"
 #include "util.h"
 
@@ -60,6 +62,7 @@ struct server {
     unsigned char window[64];            /* recent call outcomes, 1 = a server fault */
     int wlen, wpos;
     int removed;                         /* `servers remove`d: hidden, never started */
+    struct registry_profile profile;     /* what it is good for (engine_route.c) */
 };
 
 struct run {                             /* a job being worked on */
@@ -72,6 +75,8 @@ struct run {                             /* a job being worked on */
     int64_t reqid;
     int64_t sent_ms;                     /* monotonic, when the call went */
     int64_t started_ms;                  /* wall clock, when the attempt began */
+    char *route_type;                    /* routed: the task type (for success rates) */
+    char *route_json;                    /* routed: the request, until routed */
     int cancelled;
     double progress, total;              /* last progress notification */
     int has_progress;
@@ -126,6 +131,13 @@ struct engine {
     struct engine_elicit *elicits;       /* pending elicitation requests */
     int health_auto;                     /* periodic checks armed (engine_start) */
     struct metrics *metrics;
+    struct registry_catalog *catalog;
+    struct router_cache *rcache;
+    struct router_weights weights;
+    struct run *route_wait;              /* routed jobs waiting for servers to start */
+    int routing;                         /* engine_route_changed is routing them */
+    struct success *success;             /* per (server, task type), engine_route.c */
+    size_t nsuccess;
     struct config **extra;               /* definitions of servers added at run time */
     size_t nextra;
     uint64_t metrics_timer;
@@ -149,6 +161,8 @@ void engine_run_unlink(struct run **list, struct run *r);
 void engine_arm_wake(struct engine *e);
 void engine_run_finish(struct run *r, const cJSON *result, const char *error, int retry);
 void engine_run_dispatch(struct run *r);
+/* Send a run (in e->runs) to server s: now if ready, else once it is. */
+void engine_run_on(struct run *r, struct server *s);
 int engine_idle_timeout(const struct server *s);
 void engine_server_slot_free(struct server *s);
 int engine_server_has_slot(void *payload, const char *name);
@@ -160,6 +174,18 @@ int engine_server_start(struct server *s, char **errmsg);
 void engine_server_release_parked(struct server *s);
 void engine_server_reset_client(struct server *s);
 void engine_elicit_free(struct engine_elicit *q);
+
+/* profiles and routing (engine_route.c) */
+/* (Re)resolve a server's profile from the catalog, its tools and config. */
+int engine_profile_resolve(struct server *s, char **errmsg);
+/* Route a job that names no server: sets r->srv, or finishes the run. */
+void engine_route_run(struct run *r, const struct job *j);
+/* Something routing depends on changed: drop cached decisions, and try
+ * the routed jobs that waited for servers to start. */
+void engine_route_changed(struct engine *e);
+/* A routed job ended: its server's success rate for the task type. */
+void engine_route_outcome(struct engine *e, const char *server, const char *type, int ok);
+void engine_route_fini(struct engine *e);
 
 /* run-time registry changes (engine_admin.c) */
 void engine_admin_load(struct engine *e);

@@ -31,6 +31,8 @@ void engine_tx_flush(struct engine *e)
 
 void engine_run_free(struct run *r)
 {
+    free(r->route_type);
+    free(r->route_json);
     free(r->tool);
     cJSON_Delete(r->args);
     free(r);
@@ -78,6 +80,8 @@ void engine_arm_wake(struct engine *e)
 static void job_metrics(struct run *r, enum job_status st, int requeued)
 {
     struct metrics *m = r->e->metrics;
+    if (r->route_type && r->srv && (st == JOB_SUCCEEDED || st == JOB_FAILED))
+        engine_route_outcome(r->e, r->srv->name, r->route_type, st == JOB_SUCCEEDED);
     if (requeued) {
         metrics_inc(m, MET_JOB_RETRIES, NULL);
         return;
@@ -287,6 +291,10 @@ static void start_job(struct engine *e, struct job *j)
     e->runs = r;
     engine_emit_job(e, ENGINE_EV_JOB_STARTED, j->id, JOB_RUNNING, NULL);
 
+    if (!j->server && j->route_json) {
+        engine_route_run(r, j);
+        return;
+    }
     struct server *s = engine_server_find(e, j->server);
     if (!s) {
         char *m = xasprintf("unknown server '%s'", j->server);
@@ -294,6 +302,12 @@ static void start_job(struct engine *e, struct job *j)
         free(m);
         return;
     }
+    engine_run_on(r, s);
+}
+
+void engine_run_on(struct run *r, struct server *s)
+{
+    struct engine *e = r->e;
     r->srv = s;
     if (s->state == SERVER_READY) {
         engine_run_dispatch(r);

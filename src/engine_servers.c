@@ -50,6 +50,9 @@ static void client_state(void *payload, struct mcp_client *c, enum mcp_client_st
     struct server *s = payload;
     if (st == MCP_CLIENT_READY) {
         s->ready_since = util_now_ms();
+        char *perr = NULL;
+        if (engine_profile_resolve(s, &perr) < 0)
+            free(perr);                  /* the config was checked at start-up */
         server_set(s, SERVER_READY, NULL);
         engine_health_ready(s);
         engine_server_release_parked(s);
@@ -170,6 +173,9 @@ static void client_notify(void *payload, struct mcp_client *c, const char *metho
 static void client_tools(void *payload, struct mcp_client *c)
 {
     struct server *s = payload;
+    char *perr = NULL;
+    if (engine_profile_resolve(s, &perr) < 0)
+        free(perr);
     engine_emit_server(s->e, s);
 }
 
