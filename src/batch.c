@@ -45,10 +45,33 @@ static struct btask *task_by_job(struct bstate *b, int64_t id)
     return NULL;
 }
 
-static char *target(const struct btask *t)
+/* What a task runs: server.tool, a model task's type, or for a routed
+ * task the route and (once known) the server it went to. */
+static char *target(const struct btask *t, const char *routed_to)
 {
-    return t->type ? xasprintf("%s (model task)", t->type)
-                   : xasprintf("%s.%s", t->server, t->tool);
+    if (t->type)
+        return xasprintf("%s (model task)", t->type);
+    if (!t->routed)
+        return xasprintf("%s.%s", t->server, t->tool);
+    struct buf b;
+    buf_init(&b);
+    buf_printf(&b, "%s.%s (routed:", routed_to ? routed_to : "?", t->tool);
+    if (t->route_type)
+        buf_printf(&b, " %s", t->route_type);
+    for (size_t i = 0; i < t->ncaps; i++)
+        buf_printf(&b, " %s", t->caps[i]);
+    buf_puts(&b, ")");
+    return buf_detach(&b);
+}
+
+static void route_req(const struct btask *t, struct engine_route_req *req)
+{
+    memset(req, 0, sizeof *req);
+    req->type = t->route_type;
+    req->caps = (const char *const *)t->caps;
+    req->ncaps = t->ncaps;
+    req->tool = t->tool;
+    req->heavy = t->heavy;
 }
 
 /* === progress on stderr === */
@@ -197,6 +220,7 @@ static int submit_ready(struct bstate *b)
     struct jobq_spec *specs = xcalloc(b->f.n, sizeof *specs);
     struct btask **who = xcalloc(b->f.n, sizeof *who);
     char **args = xcalloc(b->f.n, sizeof *args);
+    char **routes = xcalloc(b->f.n, sizeof *routes);
     int64_t *ids = xcalloc(b->f.n, sizeof *ids);
     size_t n = 0;
     for (size_t i = 0; i < b->f.n; i++) {
@@ -209,10 +233,16 @@ static int submit_ready(struct bstate *b)
         if (!ready)
             continue;
         args[n] = cJSON_PrintUnformatted(t->args);
+        routes[n] = NULL;
+        if (t->routed) {
+            struct engine_route_req req;
+            route_req(t, &req);
+            routes[n] = engine_route_request_json(&req);
+        }
         specs[n] = (struct jobq_spec){.key = t->id, .batch = b->batch, .server = t->server,
                                       .tool = t->tool, .args_json = args[n],
                                       .priority = t->priority, .timeout_ms = t->timeout_ms,
-                                      .max_attempts = t->attempts};
+                                      .max_attempts = t->attempts, .route_json = routes[n]};
         who[n++] = t;
     }
     int rc = 0;
@@ -226,7 +256,9 @@ static int submit_ready(struct bstate *b)
         if (rc == 0)
             who[i]->job_id = ids[i];
         cJSON_free(args[i]);
+        free(routes[i]);
     }
+    free(routes);
     free(specs);
     free(who);
     free(args);
@@ -307,6 +339,15 @@ static int check_servers(struct bstate *b)
             free(m);
             return 2;
         }
+        if (t->routed) {              /* the router may pick any server: start them all */
+            for (size_t k = 0; k < ns && k < ARRAY_LEN(info); k++) {
+                char *err = NULL;
+                if (info[k].state != SERVER_DISABLED &&
+                    engine_start_server(b->e, info[k].name, &err) < 0)
+                    free(err);
+            }
+            continue;
+        }
         int found = 0;
         for (size_t k = 0; k < ns && k < ARRAY_LEN(info); k++)
             found |= strcmp(info[k].name, t->server) == 0;
@@ -333,6 +374,30 @@ static int check_servers(struct bstate *b)
     ns = engine_servers(b->e, info, ARRAY_LEN(info));
     for (size_t i = 0; i < b->f.n; i++) {
         struct btask *t = &b->f.tasks[i];
+        if (t->routed) {
+            /* some server must fit now; the args are checked against its schema */
+            struct engine_route_req req;
+            route_req(t, &req);
+            char *chosen = NULL, *why = NULL;
+            if (engine_route(b->e, &req, &chosen, NULL, NULL, &why) < 0) {
+                char *m = ydoc_errorf(b->f.doc, t->tool_node, "%s", why);
+                fprintf(stderr, "mcpdeck: %s\n", m);
+                free(m);
+                free(why);
+                return 2;
+            }
+            if (engine_check_args(b->e, chosen, t->tool, t->args, &why) < 0) {
+                const struct ydoc_node *at = ydoc_map_get(t->node, "args");
+                char *m = ydoc_errorf(b->f.doc, at ? at : t->tool_node, "%s", why);
+                fprintf(stderr, "mcpdeck: %s\n", m);
+                free(m);
+                free(why);
+                free(chosen);
+                return 2;
+            }
+            free(chosen);
+            continue;
+        }
         for (size_t k = 0; k < ns && k < ARRAY_LEN(info); k++) {
             if (strcmp(info[k].name, t->server) != 0)
                 continue;
@@ -381,13 +446,24 @@ static void print_plan(struct bstate *b)
             if (level[i] != l)
                 continue;
             struct btask *t = &b->f.tasks[i];
-            char *tg = target(t);
+            char *tg = target(t, NULL);
             printf("  stage %d  %-24s %s  priority %d%s", l + 1, t->id, tg, t->priority,
                    t->nneeds ? "  after" : "");
             for (size_t k = 0; k < t->nneeds; k++)
                 printf(" %s", t->needs[k]);
             printf("\n");
             free(tg);
+            if (t->routed) {         /* the route it would take now, and why */
+                struct engine_route_req req;
+                route_req(t, &req);
+                char *explain = NULL, *why = NULL;
+                engine_route(b->e, &req, NULL, &explain, NULL, &why);
+                for (char *line = explain ? strtok(explain, "\n") : NULL; line;
+                     line = strtok(NULL, "\n"))
+                    printf("      %s\n", line);
+                free(explain);
+                free(why);
+            }
         }
     free(level);
 }
@@ -402,7 +478,7 @@ static void make_row(struct bstate *b, struct btask *t, struct brow *r, struct j
     memset(r, 0, sizeof *r);
     memset(j, 0, sizeof *j);
     int have = t->job_id && engine_job(b->e, t->job_id, j) == 0;
-    *tg = target(t);
+    *tg = target(t, have ? j->server : NULL);
     *text = NULL;
     *sc = NULL;
     r->id = t->id;
@@ -530,6 +606,7 @@ int batch_run(const struct batch_opts *o)
         goto out;
     }
     bfile_drop_doc(&b.f);   /* every positioned check is done */
+    engine_set_health_checks(b.e, 1);
     engine_subscribe(b.e, on_event, &b);
     engine_set_elicit_handler(b.e, on_elicit, &b);
     loop_signal(engine_loop(b.e), SIGINT, on_sigint, &b);

@@ -19,11 +19,17 @@
  *         json: {"temperature": 22.5}   # path → value in structuredContent
  *         is_error: false
  *         max_duration: 2s
+ *     - id: routed
+ *       type: review            # a routed tool task: the router picks the
+ *       tool: echo              # best server of this type that has the tool
+ *       caps: [code_analysis]   # (and/or required capabilities)
+ *       heavy: true             # heavy or light work (default: the type's)
  *     - id: review
  *       type: review            # a model task (needs a configured model)
  *       prompt: "check the diff"
  */
 #include "batch_file.h"
+#include "registry.h"
 #include "util.h"
 
 #include <regex.h>
@@ -33,7 +39,7 @@
 
 static const char *const task_keys[] = {"id", "tool", "args", "type", "prompt", "priority",
                                         "timeout", "retries", "needs", "elicit", "expect",
-                                        NULL};
+                                        "caps", "heavy", NULL};
 static const char *const default_keys[] = {"timeout", "retries", "priority", "server", NULL};
 static const char *const expect_keys[] = {"status", "contains", "regex", "json", "is_error",
                                           "max_duration", NULL};
@@ -159,9 +165,8 @@ static char *parse_task(struct ydoc *d, const struct ydoc_node *n, const struct 
     }
     const struct ydoc_node *tool = ydoc_map_get(n, "tool");
     const struct ydoc_node *type = ydoc_map_get(n, "type");
-    if (tool && type)
-        return ydoc_errorf(d, n, "a task has either 'tool' (a tool call) or 'type' (a model "
-                                 "task), not both");
+    const struct ydoc_node *caps = ydoc_map_get(n, "caps");
+    t->heavy = -1;
     if (!tool && !type)
         return ydoc_errorf(d, n, "task has no 'tool' (server.tool) and no 'type'");
     if (type) {
@@ -172,6 +177,50 @@ static char *parse_task(struct ydoc *d, const struct ydoc_node *n, const struct 
         if (!ok)
             return ydoc_errorf(d, type, "'type' must be one of: generate, refactor, debug, "
                                         "review, document, test, deploy");
+    }
+    if (caps) {
+        if (caps->kind != YDOC_SEQ || !caps->nitems)
+            return ydoc_errorf(d, caps, "'caps' must be a list of capabilities");
+        t->caps = xcalloc(caps->nitems, sizeof *t->caps);
+        for (size_t i = 0; i < caps->nitems; i++) {
+            const struct ydoc_node *c = caps->items[i];
+            if (c->kind != YDOC_SCALAR || !registry_is_capability(c->str)) {
+                size_t nc;
+                const char *const *all = registry_capabilities(&nc);
+                struct buf b;
+                buf_init(&b);
+                for (size_t k = 0; k < nc; k++)
+                    buf_printf(&b, "%s%s", k ? ", " : "", all[k]);
+                char *m = ydoc_errorf(d, c, "unknown capability '%s'; expected one of: %s",
+                                      c->kind == YDOC_SCALAR ? c->str : "?", b.data);
+                buf_fini(&b);
+                return m;
+            }
+            t->caps[t->ncaps++] = xstrdup(c->str);
+        }
+    }
+    if ((v = ydoc_map_get(n, "heavy"))) {
+        if (v->kind != YDOC_SCALAR || ydoc_scalar_type(v) != YDOC_T_BOOL)
+            return ydoc_errorf(d, v, "'heavy' must be true or false");
+        t->heavy = strcmp(v->str, "true") == 0 || strcmp(v->str, "True") == 0 ||
+                   strcmp(v->str, "TRUE") == 0;
+    }
+    if (tool && (type || caps)) {             /* a routed tool task */
+        if (tool->kind != YDOC_SCALAR || !tool->str[0] || strchr(tool->str, '.'))
+            return ydoc_errorf(d, tool, "a routed task names only the tool ('tool: echo'), "
+                                        "the router picks the server; for a fixed server "
+                                        "drop 'type' and 'caps'");
+        if (ydoc_map_get(n, "prompt"))
+            return ydoc_errorf(d, ydoc_map_get(n, "prompt"),
+                               "'prompt' belongs to model tasks (type: without tool:)");
+        t->routed = 1;
+        t->route_type = type ? xstrdup(type->str) : NULL;
+        t->tool = xstrdup(tool->str);
+        t->tool_node = tool;
+    } else if (caps || (ydoc_map_get(n, "heavy") && !type)) {
+        return ydoc_errorf(d, caps ? caps : ydoc_map_get(n, "heavy"),
+                           "'caps' and 'heavy' route a tool task: add 'tool: NAME'");
+    } else if (type) {
         t->type = xstrdup(type->str);
         t->tool_node = type;
         if (!(v = ydoc_map_get(n, "prompt")))
@@ -190,8 +239,8 @@ static char *parse_task(struct ydoc *d, const struct ydoc_node *n, const struct 
             t->server = xstrdup(df->server);
             t->tool = xstrdup(tool->str);
         } else {
-            return ydoc_errorf(d, tool, "'tool' must be server.tool (or set defaults.server), "
-                                        "got '%s'", tool->str);
+            return ydoc_errorf(d, tool, "'tool' must be server.tool (or set defaults.server, or "
+                                        "route it with 'type' or 'caps'), got '%s'", tool->str);
         }
         if (ydoc_map_get(n, "prompt"))
             return ydoc_errorf(d, ydoc_map_get(n, "prompt"),
@@ -388,6 +437,10 @@ void bfile_fini(struct bfile *f)
         free(t->server);
         free(t->tool);
         free(t->type);
+        free(t->route_type);
+        for (size_t k = 0; k < t->ncaps; k++)
+            free(t->caps[k]);
+        free(t->caps);
         free(t->prompt);
         cJSON_Delete(t->args);
         for (size_t k = 0; k < t->nneeds; k++)

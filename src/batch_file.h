@@ -31,6 +31,13 @@ struct btask {
     char *server;
     char *tool;
     char *type;                  /* model task type, or NULL for tool tasks */
+    /* a routed tool task (tool: NAME with type: and/or caps:): server is
+     * NULL and the router picks one that has the tool */
+    int routed;
+    char *route_type;            /* task type for the router, or NULL */
+    char **caps;                 /* required capabilities, ncaps */
+    size_t ncaps;
+    int heavy;                   /* 1, 0, or -1 (the type's default) */
     char *prompt;
     cJSON *args;                 /* object */
     int priority;

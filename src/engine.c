@@ -223,6 +223,16 @@ void engine_free(struct engine *e)
 {
     if (!e)
         return;
+    /* the last figures, while everything they read is still there */
+    if (e->metrics_file) {
+        char *err = NULL;
+        if (metrics_write_file(engine_metrics(e), e->metrics_file, &err) < 0)
+            free(err);
+        free(e->metrics_file);
+        e->metrics_file = NULL;
+    }
+    e->stopping = 1;                 /* checks cut short now are not failures */
+    e->health_auto = 0;
     /* Jobs still running go back to the queue: they were not finished. */
     for (struct run *r = e->runs; r; r = r->next)
         r->cancelled = 1;
@@ -276,12 +286,6 @@ void engine_free(struct engine *e)
     if (e->q && e->db) {
         int requeued;
         jobq_release(e->q, &requeued);   /* our running jobs → queued: nothing is lost */
-    }
-    if (e->metrics_file) {
-        char *err = NULL;
-        if (metrics_write_file(engine_metrics(e), e->metrics_file, &err) < 0)
-            free(err);
-        free(e->metrics_file);
     }
     if (e->metrics_timer)
         loop_timer_del(e->loop, e->metrics_timer);

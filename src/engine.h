@@ -76,6 +76,8 @@ int engine_wait_servers(struct engine *e, int timeout_ms);
  * answered); returns when every check answered or timeout_ms passed.
  * Returns the number of checks still out. */
 int engine_check_servers(struct engine *e, int timeout_ms);
+/* Periodic health checks on (engine_start turns them on) or off. */
+void engine_set_health_checks(struct engine *e, int on);
 /* Whether the scheduler may claim queued jobs (default 1 after start). */
 void engine_set_scheduling(struct engine *e, int on);
 

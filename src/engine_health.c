@@ -4,8 +4,8 @@
  * health_interval) once it is ready: `ping`, or `tools/list` for a server
  * that answers ping with "method not found". The check's latency is
  * recorded. A failed check makes the server unhealthy; a check slower
- * than health.slow, or server faults among the last health.window calls,
- * make it warning; otherwise healthy. Never checked is unknown. Every
+ * than health.slow, or server faults among the last health.window calls
+ * and checks, make it warning; otherwise healthy. Never checked is unknown. Every
  * check and every change of health is a row in servers_health, and a
  * change is an ENGINE_EV_SERVER_HEALTH event with its reason.
  *
@@ -97,14 +97,16 @@ static void health_set(struct server *s, enum server_health h, const char *why)
     emit_health(s, why);
 }
 
-static void breaker_changed(struct server *s)
+static void breaker_changed(struct server *s, enum breaker_state was)
 {
     char when[16];
     char *why;
     if (s->breaker.state == BREAKER_OPEN) {
         clock_text(s->breaker.opened_at + s->breaker.cooldown_ms, when);
-        why = xasprintf("breaker open after %d consecutive failures; trial at %s",
-                        s->breaker.threshold, when);
+        why = was == BREAKER_HALF_OPEN
+                  ? xasprintf("breaker open again: the trial failed; next trial at %s", when)
+                  : xasprintf("breaker open after %d consecutive failures; trial at %s",
+                              s->breaker.threshold, when);
     } else {
         why = xasprintf("breaker %s", breaker_state_name(s->breaker.state));
     }
@@ -117,8 +119,9 @@ static void breaker_changed(struct server *s)
 
 static void breaker_outcome(struct server *s, int ok)
 {
+    enum breaker_state was = s->breaker.state;
     if (breaker_record(&s->breaker, ok, util_now_ms()))
-        breaker_changed(s);
+        breaker_changed(s, was);
 }
 
 int engine_breaker_allow(struct server *s, char **why)
@@ -127,7 +130,7 @@ int engine_breaker_allow(struct server *s, char **why)
     enum breaker_state was = s->breaker.state;
     int ok = breaker_allow(&s->breaker, util_now_ms(), &retry);
     if (s->breaker.state != was)
-        breaker_changed(s);
+        breaker_changed(s, was);
     if (ok)
         return 0;
     if (why) {
@@ -168,7 +171,7 @@ static void evaluate(struct server *s, const char *check_error)
                         (long long)s->latency_ms, c->health_slow_ms);
     } else if (faults) {
         h = SERVER_HEALTH_WARNING;
-        why = xasprintf("%d of the last %d calls failed", faults, s->wlen);
+        why = xasprintf("%d of the last %d calls and checks failed", faults, s->wlen);
     } else {
         h = SERVER_HEALTH_HEALTHY;
         why = xasprintf("%s answered in %lld ms", s->ping_unsupported ? "tools/list" : "ping",
@@ -178,7 +181,8 @@ static void evaluate(struct server *s, const char *check_error)
     free(why);
 }
 
-void engine_health_call(struct server *s, int fault, int64_t latency_ms)
+/* The recent window: the last health.window calls and checks. */
+static void window_push(struct server *s, int fault)
 {
     int cap = s->e->cfg->health_window;
     if (cap > (int)sizeof s->window)
@@ -187,6 +191,11 @@ void engine_health_call(struct server *s, int fault, int64_t latency_ms)
     s->wpos = (s->wpos + 1) % cap;
     if (s->wlen < cap)
         s->wlen++;
+}
+
+void engine_health_call(struct server *s, int fault, int64_t latency_ms)
+{
+    window_push(s, fault);
     breaker_outcome(s, !fault);
     /* calls refine a checked server's health; they do not replace checks */
     if (s->checked_ms && s->check_ok)
@@ -218,12 +227,15 @@ static void check_done(struct server *s, int ok, const char *error)
     struct engine *e = s->e;
     s->check_inflight = 0;
     e->checks_inflight--;
+    if (e->stopping)
+        return;
     s->latency_ms = util_now_ms() - s->check_started;
     s->checked_ms = util_wall_ms();
     s->check_ok = ok;
     const char *l[] = {s->name};
     metrics_observe(e->metrics, MET_HEALTH_CHECK_SECONDS, l, (double)s->latency_ms / 1000.0);
     history_add(s, ok ? "check-ok" : "check-failed", s->latency_ms, error);
+    window_push(s, !ok);
     breaker_outcome(s, ok);
     evaluate(s, error);
     if (e->health_auto)
@@ -320,6 +332,8 @@ void engine_health_ready(struct server *s)
 
 void engine_health_down(struct server *s, const char *error)
 {
+    if (s->e->stopping)
+        return;
     breaker_outcome(s, 0);
     s->check_ok = 0;
     char *why = xasprintf("down: %s", error ? error : "the session closed");
@@ -327,6 +341,20 @@ void engine_health_down(struct server *s, const char *error)
     free(why);
     if (s->e->health_auto)
         engine_health_arm(s, -1);
+}
+
+void engine_set_health_checks(struct engine *e, int on)
+{
+    e->health_auto = on;
+    for (size_t i = 0; i < e->nservers; i++) {
+        struct server *s = e->servers[i];
+        if (on && !s->health_timer && !s->check_inflight && s->state == SERVER_READY)
+            engine_health_arm(s, 0);
+        else if (!on && s->health_timer) {
+            loop_timer_del(e->loop, s->health_timer);
+            s->health_timer = 0;
+        }
+    }
 }
 
 int engine_check_servers(struct engine *e, int timeout_ms)

@@ -130,6 +130,7 @@ struct engine {
     void *elicit_payload;
     struct engine_elicit *elicits;       /* pending elicitation requests */
     int health_auto;                     /* periodic checks armed (engine_start) */
+    int stopping;                        /* engine_free is under way */
     struct metrics *metrics;
     struct registry_catalog *catalog;
     struct router_cache *rcache;

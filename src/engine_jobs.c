@@ -165,9 +165,11 @@ static void run_answer(void *payload, const cJSON *result, const char *error)
         e->errors++;
     }
     if (error) {
-        /* A JSON-RPC error from the server is its final word; transport
-         * failures and timeouts are worth another attempt. */
-        int retry = strstr(error, "answered error") == NULL;
+        /* Transport failures, timeouts and the server's own failures
+         * (internal error) are worth another attempt; a JSON-RPC error
+         * that says the request was wrong (invalid params, unknown
+         * method) is final. */
+        int retry = engine_error_is_fault(error);
         engine_run_finish(r, NULL, error, retry);
         return;
     }
@@ -291,7 +293,7 @@ static void start_job(struct engine *e, struct job *j)
     e->runs = r;
     engine_emit_job(e, ENGINE_EV_JOB_STARTED, j->id, JOB_RUNNING, NULL);
 
-    if (!j->server && j->route_json) {
+    if (j->route_json) {             /* routed: again on every attempt */
         engine_route_run(r, j);
         return;
     }
