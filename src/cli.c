@@ -124,7 +124,7 @@ out:
 
 static const char servers_usage[] =
     "usage: mcpdeck servers [list | check | tools NAME | resources NAME | templates NAME |\n"
-    "                        prompts NAME | log NAME | add NAME ... | remove NAME |\n"
+    "                        prompts NAME | log NAME | caps | add NAME ... | remove NAME |\n"
     "                        enable NAME | disable NAME | restart NAME]\n";
 
 /* `servers tools NAME` and `servers log NAME`: start that one server. */
@@ -314,6 +314,8 @@ int cli_servers(const struct cli_opts *o, int argc, char **argv)
 {
     if (argc == 1 && strcmp(argv[0], "check") == 0)
         return servers_check(o);
+    if (argc == 1 && strcmp(argv[0], "caps") == 0)
+        return cli_servers_caps(o);
     static const char *const admin[] = {"add", "remove", "enable", "disable", "restart"};
     for (size_t i = 0; argc >= 1 && i < ARRAY_LEN(admin); i++)
         if (strcmp(argv[0], admin[i]) == 0)

@@ -12,6 +12,11 @@ int cli_call(const struct cli_opts *o, int argc, char **argv);
 int cli_servers(const struct cli_opts *o, int argc, char **argv);
 /* `mcpdeck servers add|remove|enable|disable|restart NAME ...` */
 int cli_servers_admin(const struct cli_opts *o, int argc, char **argv);
+/* `mcpdeck servers caps`: each server's profile (capabilities, source,
+ * task types, weight). */
+int cli_servers_caps(const struct cli_opts *o);
+/* `mcpdeck run ...`: route one task (--explain: why) and run it. */
+int cli_run(const struct cli_opts *o, int argc, char **argv);
 /* `mcpdeck conformance URL`: the client side of the MCP conformance suite
  * (it runs a command with the server URL last and the scenario name in
  * MCP_CONFORMANCE_SCENARIO): connect over Streamable HTTP, list the tools

@@ -3,6 +3,7 @@
  * the store; the TUI and the next runs see them). */
 #include "cli.h"
 #include "engine.h"
+#include "loop.h"
 #include "util.h"
 
 #include <cjson/cJSON.h>
@@ -109,5 +110,190 @@ out:
     free(err);
     free(spec);
     engine_free(e);
+    return rc;
+}
+
+/* === servers caps: what the router knows of each server === */
+
+int cli_servers_caps(const struct cli_opts *o)
+{
+    struct engine *e = NULL;
+    char *err = NULL;
+    struct engine_opts eo = {o->config_path, o->data_dir, 0, NULL};
+    if (engine_new(&eo, &e, &err) < 0) {
+        fprintf(stderr, "mcpdeck: %s\n", err);
+        free(err);
+        return 2;
+    }
+    engine_start(e);                 /* derived profiles need the tools */
+    engine_set_scheduling(e, 0);
+    engine_wait_servers(e, 60000);
+    struct engine_server_info info[256];
+    size_t n = engine_servers(e, info, 256);
+    cJSON *arr = o->json ? cJSON_CreateArray() : NULL;
+    if (!o->json)
+        printf("%-20s %-8s %-6s %-12s %s\n", "NAME", "SOURCE", "WEIGHT", "CATALOG",
+               "CAPABILITIES / TASK TYPES");
+    for (size_t i = 0; i < n && i < 256; i++) {
+        const struct engine_server_info *s = &info[i];
+        const char *w = s->light && s->heavy ? "both" : s->heavy ? "heavy" : s->light ? "light"
+                                                                                      : "-";
+        if (arr) {
+            cJSON *j = cJSON_CreateObject();
+            cJSON_AddStringToObject(j, "name", s->name);
+            cJSON_AddStringToObject(j, "source", s->caps_source);
+            cJSON_AddStringToObject(j, "weight", w);
+            if (s->catalog_id)
+                cJSON_AddStringToObject(j, "catalog", s->catalog_id);
+            cJSON_AddItemToObject(j, "capabilities",
+                                  cJSON_CreateStringArray(s->caps, (int)s->ncaps));
+            cJSON_AddItemToObject(j, "task_types",
+                                  cJSON_CreateStringArray(s->task_types, (int)s->ntask_types));
+            cJSON_AddItemToArray(arr, j);
+            continue;
+        }
+        printf("%-20s %-8s %-6s %-12s ", s->name, s->caps_source, w,
+               s->catalog_id ? s->catalog_id : "-");
+        for (size_t k = 0; k < s->ncaps; k++)
+            printf("%s%s", k ? ", " : "", s->caps[k]);
+        printf("%s\n%-49s ", s->ncaps ? "" : "(none)", "");
+        for (size_t k = 0; k < s->ntask_types; k++)
+            printf("%s%s", k ? ", " : "", s->task_types[k]);
+        printf("%s\n", s->ntask_types ? "" : "(no task types)");
+    }
+    if (arr) {
+        char *t = cJSON_Print(arr);
+        printf("%s\n", t);
+        cJSON_free(t);
+        cJSON_Delete(arr);
+    }
+    engine_free(e);
+    return 0;
+}
+
+/* === run: one routed task === */
+
+static const char run_usage[] =
+    "usage: mcpdeck run [--type TYPE] [--cap CAP]... [--heavy | --light] [--server NAME]\n"
+    "                   [--tool TOOL [--args JSON]] [--explain] [PROMPT...]\n"
+    "  routes the task to the best server (capability, fit, health, preference);\n"
+    "  --explain prints every candidate's score. With --tool it calls that tool on the\n"
+    "  chosen server; without, it is a model task (needs a configured model).\n";
+
+struct run_wait {
+    int64_t id;
+    int done;
+};
+
+static void run_event(void *payload, const struct engine_event *ev)
+{
+    struct run_wait *w = payload;
+    if (ev->kind == ENGINE_EV_JOB_DONE && ev->job_id == w->id)
+        w->done = 1;
+}
+
+int cli_run(const struct cli_opts *o, int argc, char **argv)
+{
+    struct engine_route_req req = {.heavy = -1};
+    const char **caps = xcalloc((size_t)argc + 1, sizeof *caps);
+    const char *args = "{}";
+    int explain = 0, rc = 2;
+    struct buf prompt;
+    buf_init(&prompt);
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        int more = i + 1 < argc;
+        if (strcmp(a, "--type") == 0 && more)
+            req.type = argv[++i];
+        else if (strcmp(a, "--cap") == 0 && more)
+            caps[req.ncaps++] = argv[++i];
+        else if (strcmp(a, "--server") == 0 && more)
+            req.server = argv[++i];
+        else if (strcmp(a, "--tool") == 0 && more)
+            req.tool = argv[++i];
+        else if (strcmp(a, "--args") == 0 && more)
+            args = argv[++i];
+        else if (strcmp(a, "--heavy") == 0)
+            req.heavy = 1;
+        else if (strcmp(a, "--light") == 0)
+            req.heavy = 0;
+        else if (strcmp(a, "--explain") == 0)
+            explain = 1;
+        else if (a[0] == '-' && a[1]) {
+            fprintf(stderr, "mcpdeck: run: unknown option %s\n%s", a, run_usage);
+            goto out_args;
+        } else
+            buf_printf(&prompt, "%s%s", prompt.len ? " " : "", a);
+    }
+    req.caps = caps;
+    if (!req.type && !req.ncaps && !req.server) {
+        fprintf(stderr, "mcpdeck: run needs --type, --cap or --server\n%s", run_usage);
+        goto out_args;
+    }
+    struct engine *e = NULL;
+    char *err = NULL, *chosen = NULL, *table = NULL;
+    struct engine_opts eo = {o->config_path, o->data_dir, 0, NULL};
+    if (engine_new(&eo, &e, &err) < 0)
+        goto out;
+    engine_start(e);
+    engine_set_scheduling(e, 0);
+    engine_check_servers(e, 10000);  /* route on what the servers are like now */
+    int routed = engine_route(e, &req, &chosen, explain ? &table : NULL, NULL, &err);
+    if (table)
+        fputs(table, stdout);
+    if (routed < 0) {
+        rc = 2;
+        goto out;
+    }
+    if (!req.tool) {
+        free(err);
+        err = xasprintf("'%s' would go to %s, but model tasks need the LLM gateway and a "
+                        "configured model (models: and providers: in the config); this build "
+                        "runs tool tasks only: add --tool TOOL", req.type ? req.type : "the task",
+                        chosen);
+        rc = 2;
+        goto out;
+    }
+    char *route = engine_route_request_json(&req);
+    struct jobq_spec spec = {.tool = req.tool, .args_json = args, .route_json = route};
+    struct run_wait w = {0, 0};
+    engine_subscribe(e, run_event, &w);
+    if (engine_submit(e, &spec, &w.id, &err) < 0) {
+        free(route);
+        rc = 2;
+        goto out;
+    }
+    free(route);
+    engine_set_scheduling(e, 1);
+    while (!w.done)
+        loop_run_once(engine_loop(e), 200);
+    struct job j;
+    if (engine_job(e, w.id, &j) == 0) {
+        char *text = engine_result_text(&j);
+        if (j.status == JOB_SUCCEEDED) {
+            printf("%s%s", text, *text && text[strlen(text) - 1] != '\n' ? "\n" : "");
+            fprintf(stderr, "job %lld on %s: succeeded\n", (long long)w.id,
+                    j.server ? j.server : "?");
+            rc = 0;
+        } else {
+            if (*text)
+                printf("%s\n", text);
+            err = xasprintf("job %lld on %s: %s: %s", (long long)w.id, j.server ? j.server : "?",
+                            job_status_name(j.status), j.error ? j.error : "");
+            rc = 1;
+        }
+        free(text);
+        job_fini(&j);
+    }
+out:
+    if (err)
+        fprintf(stderr, "mcpdeck: %s\n", err);
+    free(err);
+    free(chosen);
+    free(table);
+    engine_free(e);
+out_args:
+    free(caps);
+    buf_fini(&prompt);
     return rc;
 }

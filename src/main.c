@@ -21,6 +21,9 @@ static const char usage[] =
     "       mcpdeck [OPTIONS] call SERVER TOOL [JSON]   call one tool, print its text\n"
     "       mcpdeck [OPTIONS] servers [list]      list servers with state and tool count\n"
     "       mcpdeck [OPTIONS] servers check       ping every server, print health and latency\n"
+    "       mcpdeck [OPTIONS] servers caps        what each server is good for, and from where\n"
+    "       mcpdeck [OPTIONS] run --type T [--cap C] [--tool TOOL [--args JSON]] [--explain]\n"
+    "                                             route one task to the best server and run it\n"
     "       mcpdeck [OPTIONS] servers tools NAME  a server's tools (--json: with schemas)\n"
     "       mcpdeck [OPTIONS] servers log NAME    a server's captured stderr and log messages\n"
     "       mcpdeck [OPTIONS] servers add NAME -- CMD [ARGS] | add NAME URL | remove NAME\n"
@@ -177,6 +180,8 @@ int main(int argc, char **argv)
     } else if (nrest > 0 && strcmp(rest[0], "jobs") == 0) {
         rc = run_jobs(config, data_dir, nrest - 1, rest + 1, format ? format : json ? "json"
                                                                                      : "text");
+    } else if (nrest > 0 && strcmp(rest[0], "run") == 0) {
+        rc = cli_run(&co, nrest - 1, rest + 1);
     } else if (nrest > 0 && strcmp(rest[0], "metrics") == 0) {
         rc = cli_metrics(&co, nrest - 1, rest + 1);
     } else if (nrest > 0 && strcmp(rest[0], "conformance") == 0) {
