@@ -245,6 +245,17 @@ int cli_run(const struct cli_opts *o, int argc, char **argv)
         rc = 2;
         goto out;
     }
+    if (!req.tool && explain && prompt.len) {
+        char **tools = NULL;
+        size_t nt = engine_route_tools(e, prompt.data, 8, &tools);
+        printf("tools for the model (of every available server's, by relevance to the "
+               "prompt):%s", nt ? "\n" : " none match\n");
+        for (size_t i = 0; i < nt; i++) {
+            printf("  %s\n", tools[i]);
+            free(tools[i]);
+        }
+        free(tools);
+    }
     if (!req.tool) {
         free(err);
         err = xasprintf("'%s' would go to %s, but model tasks need the LLM gateway and a "

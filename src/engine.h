@@ -137,6 +137,10 @@ struct engine_route_req {
  * NULL. */
 int engine_route(struct engine *e, const struct engine_route_req *req, char **chosen,
                  char **explain, struct cJSON **json, char **errmsg);
+/* For a model task over a large catalog: the k tools of available servers
+ * most relevant to text ("server.tool", best first; *out malloc'd, each
+ * entry too). Returns how many. */
+size_t engine_route_tools(struct engine *e, const char *text, size_t k, char ***out);
 /* The route_json a jobq_spec needs for req (malloc'd). */
 char *engine_route_request_json(const struct engine_route_req *req);
 

@@ -174,6 +174,14 @@ static char *unavailable(struct server *s, const char *tool)
     return NULL;
 }
 
+/* Excluded whatever the task: disabled, down, breaker open. */
+static int unavailable_now(struct server *s)
+{
+    char *why = unavailable(s, NULL);
+    free(why);
+    return why != NULL;
+}
+
 struct route_ctx {
     struct router_task task;
     const char **caps;               /* the type's and the request's */
@@ -306,7 +314,20 @@ int engine_route(struct engine *e, const struct engine_route_req *req, char **ch
     if (route_prepare(e, req, &c, errmsg) < 0)
         return -1;
     struct router_decision d;
-    int rc = router_route(&e->weights, &c.task, c.servers, c.n, &d, errmsg);
+    int rc;
+    /* Decisions for tasks without a tool filter are cached until anything
+     * they depend on changes (health, breakers, servers, tools). */
+    const struct router_decision *hit = req->tool ? NULL : router_cache_get(e->rcache, &c.task);
+    if (hit) {
+        router_decision_copy(&d, hit);
+        rc = d.chosen ? 0 : -1;
+        if (rc < 0)
+            *errmsg = router_decision_error(&d, &c.task);
+    } else {
+        rc = router_route(&e->weights, &c.task, c.servers, c.n, &d, errmsg);
+        if (!req->tool)
+            router_cache_put(e->rcache, &c.task, &d);
+    }
     if (chosen && d.chosen)
         *chosen = xstrdup(d.chosen);
     if (explain)
@@ -345,6 +366,36 @@ static int request_parse(const cJSON *j, struct engine_route_req *req, const cha
     }
     req->caps = *caps;
     return 0;
+}
+
+size_t engine_route_tools(struct engine *e, const char *text, size_t k, char ***out)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < e->nservers; i++) {
+        const struct mcp_tool *t;
+        struct server *s = e->servers[i];
+        if (!s->removed && s->state == SERVER_READY && s->client)
+            total += mcp_client_tools(s->client, &t);
+    }
+    struct router_tool *tools = xcalloc(total + 1, sizeof *tools);
+    size_t n = 0;
+    for (size_t i = 0; i < e->nservers; i++) {
+        const struct mcp_tool *t;
+        struct server *s = e->servers[i];
+        if (s->removed || s->state != SERVER_READY || !s->client || unavailable_now(s))
+            continue;
+        size_t m = mcp_client_tools(s->client, &t);
+        for (size_t j = 0; j < m; j++)
+            tools[n++] = (struct router_tool){s->name, t[j].name, t[j].description};
+    }
+    size_t *idx = xcalloc(k + 1, sizeof *idx);
+    size_t got = router_select_tools(text, tools, n, k, idx);
+    *out = xcalloc(got + 1, sizeof **out);
+    for (size_t i = 0; i < got; i++)
+        (*out)[i] = xasprintf("%s.%s", tools[idx[i]].server, tools[idx[i]].name);
+    free(idx);
+    free(tools);
+    return got;
 }
 
 char *engine_route_request_json(const struct engine_route_req *req)

@@ -140,6 +140,9 @@ check "run --explain prints the candidates and the answer" sh -c \
 "$MCPDECK" run --type review >model.out 2>&1
 expect_exit "a model task without a model is refused" 2 $?
 contains "the refusal says what is missing" model.out "model tasks need the LLM gateway"
+"$MCPDECK" run --type review --explain "search the files for a pattern" >tools.out 2>&1
+check "a model task gets the few relevant tools, best first" sh -c \
+    "grep -A1 '^tools for the model' tools.out | tail -1 | grep -qx '  fs.search'"
 
 # === run-time registry changes persist; a disabled server is not routed ===
 "$MCPDECK" servers disable steady >/dev/null 2>&1
