@@ -242,7 +242,10 @@ static int submit_ready(struct bstate *b)
         specs[n] = (struct jobq_spec){.key = t->id, .batch = b->batch, .server = t->server,
                                       .tool = t->tool, .args_json = args[n],
                                       .priority = t->priority, .timeout_ms = t->timeout_ms,
-                                      .max_attempts = t->attempts, .route_json = routes[n]};
+                                      .max_attempts = t->attempts, .route_json = routes[n],
+                                      .idempotency_key = t->idempotency_key,
+                                      .run_at_ms = t->delay_ms ? util_wall_ms() + t->delay_ms
+                                                               : 0};
         who[n++] = t;
     }
     int rc = 0;
@@ -255,6 +258,15 @@ static int submit_ready(struct bstate *b)
     for (size_t i = 0; i < n; i++) {
         if (rc == 0)
             who[i]->job_id = ids[i];
+        /* an idempotency key may name a job an earlier run already finished */
+        struct job j;
+        memset(&j, 0, sizeof j);
+        if (rc == 0 && who[i]->idempotency_key && engine_job(b->e, ids[i], &j) == 0 &&
+            j.status != JOB_QUEUED && j.status != JOB_RUNNING) {
+            say(b, "reuse", who[i]->id, "its idempotency key names a finished job");
+            task_done(b, who[i], j.status, NULL);
+        }
+        job_fini(&j);
         cJSON_free(args[i]);
         free(routes[i]);
     }

@@ -11,6 +11,8 @@
  *       priority: 5
  *       timeout: 30s
  *       retries: 2              # attempts
+ *       delay: 10s              # not before 10 s after it is queued (run_at)
+ *       idempotency_key: deploy-42   # queued once, whatever reruns the file
  *       elicit: {name: Ada}     # answers if the server asks the user
  *       expect:                 # turns the batch into a CI smoke test
  *         status: succeeded     # or failed
@@ -39,7 +41,7 @@
 
 static const char *const task_keys[] = {"id", "tool", "args", "type", "prompt", "priority",
                                         "timeout", "retries", "needs", "elicit", "expect",
-                                        "caps", "heavy", NULL};
+                                        "caps", "heavy", "delay", "idempotency_key", NULL};
 static const char *const default_keys[] = {"timeout", "retries", "priority", "server", NULL};
 static const char *const expect_keys[] = {"status", "contains", "regex", "json", "is_error",
                                           "max_duration", NULL};
@@ -266,6 +268,11 @@ static char *parse_task(struct ydoc *d, const struct ydoc_node *n, const struct 
     if ((v = ydoc_map_get(n, "retries")) &&
         (err = get_int(d, v, "retries", 1, 100, &t->attempts)))
         return err;
+    if ((v = ydoc_map_get(n, "delay")) && (err = get_duration(d, v, "delay", &t->delay_ms)))
+        return err;
+    if ((v = ydoc_map_get(n, "idempotency_key")) &&
+        (err = get_string(d, v, "idempotency_key", &t->idempotency_key)))
+        return err;
     if ((v = ydoc_map_get(n, "needs"))) {
         const struct ydoc_node *one = v->kind == YDOC_SCALAR ? v : NULL;
         if (!one && v->kind != YDOC_SEQ)
@@ -438,6 +445,7 @@ void bfile_fini(struct bfile *f)
         free(t->tool);
         free(t->type);
         free(t->route_type);
+        free(t->idempotency_key);
         for (size_t k = 0; k < t->ncaps; k++)
             free(t->caps[k]);
         free(t->caps);

@@ -38,6 +38,8 @@ struct btask {
     char **caps;                 /* required capabilities, ncaps */
     size_t ncaps;
     int heavy;                   /* 1, 0, or -1 (the type's default) */
+    int64_t delay_ms;            /* run_at = queued + delay; 0 = at once */
+    char *idempotency_key;       /* or NULL */
     char *prompt;
     cJSON *args;                 /* object */
     int priority;

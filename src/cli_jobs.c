@@ -22,7 +22,7 @@ enum fmt { FMT_TEXT, FMT_JSON, FMT_MD };
 
 static const char usage[] =
     "usage: mcpdeck jobs [list] [--status S[,S...]] [--limit N]\n"
-    "       mcpdeck jobs show ID | cancel ID | retry ID | result ID\n"
+    "       mcpdeck jobs show ID | cancel ID | retry ID | result ID | priority ID N\n"
     "  --format text|json|md   output format (result prints the body as stored)\n"
     "  statuses: queued, running, succeeded, failed, cancelled, skipped\n";
 
@@ -623,6 +623,28 @@ static int cmd_retry(struct jobq *q, int64_t id, enum fmt f)
     return 0;
 }
 
+static int cmd_priority(struct jobq *q, int64_t id, const char *value, enum fmt f)
+{
+    char *end = NULL;
+    long v = strtol(value, &end, 10);
+    if (!*value || *end || v < -1000000 || v > 1000000) {
+        fprintf(stderr, "mcpdeck: jobs priority: '%s' is not an integer from -1000000 to "
+                        "1000000\n", value);
+        return 2;
+    }
+    if (jobq_set_priority(q, id, (int)v) < 0) {
+        say_state(q, id, "only a queued job's priority can change");
+        return 1;
+    }
+    char *data = xasprintf("{\"priority\": %ld, \"by\": \"mcpdeck jobs priority\"}", v);
+    jobq_event_add(q, id, "state", data);
+    free(data);
+    char *text = xasprintf("job %lld now has priority %ld", (long long)id, v);
+    say_done(f, id, "queued", text, -1);
+    free(text);
+    return 0;
+}
+
 static int cmd_result(struct jobq *q, int64_t id)
 {
     char *body = NULL, *err = NULL;
@@ -698,12 +720,15 @@ int cli_jobs(const char *db_path, const char *data_dir, int argc, char **argv,
     int64_t id = 0;
     int is_list = strcmp(cmd, "list") == 0;
     if (!is_list && strcmp(cmd, "show") != 0 && strcmp(cmd, "cancel") != 0
-        && strcmp(cmd, "retry") != 0 && strcmp(cmd, "result") != 0) {
+        && strcmp(cmd, "retry") != 0 && strcmp(cmd, "result") != 0
+        && strcmp(cmd, "priority") != 0) {
         fprintf(stderr, "mcpdeck: jobs: unknown command '%s'\n%s", cmd, usage);
         goto out;
     }
-    if (!is_list && (nargs - first != 1 || parse_id(args[first], &id) < 0)) {
-        fprintf(stderr, "mcpdeck: jobs %s needs one job ID (a number)\n%s", cmd, usage);
+    int want = strcmp(cmd, "priority") == 0 ? 2 : 1;
+    if (!is_list && (nargs - first != want || parse_id(args[first], &id) < 0)) {
+        fprintf(stderr, "mcpdeck: jobs %s needs one job ID (a number)%s\n%s", cmd,
+                want == 2 ? " and a priority" : "", usage);
         goto out;
     }
     if (db_open(db_path, &db, &err) < 0)
@@ -726,6 +751,8 @@ int cli_jobs(const char *db_path, const char *data_dir, int argc, char **argv,
         rc = cmd_cancel(q, id, f);
     else if (strcmp(cmd, "retry") == 0)
         rc = cmd_retry(q, id, f);
+    else if (strcmp(cmd, "priority") == 0)
+        rc = cmd_priority(q, id, args[first + 1], f);
     else
         rc = cmd_result(q, id);
 out:

@@ -228,10 +228,11 @@ static uint64_t rng_next(struct jobq *q)
 }
 
 /* Delay before retry number `attempts` (attempts already made, >= 1):
- * 500 ms doubling per attempt, capped at 60 s, then +/-20 % jitter so jobs
- * that failed together do not come back together. The jitter is applied
- * after the cap (so 48..72 s there): clamping it would bunch every job at
- * the cap onto the same 60 s, which is when jitter matters most. */
+ * 500 ms doubling per attempt, +/-20 % jitter so jobs that failed
+ * together do not come back together, never more than 60 s. Past the cap a
+ * draw above 60 s is reflected below it (so 48..60 s there): clamping it
+ * would bunch every job at the cap onto the same 60 s, which is when
+ * jitter matters most. */
 static int64_t backoff_ms(struct jobq *q, int attempts)
 {
     int64_t base = BACKOFF_BASE_MS;
@@ -240,7 +241,8 @@ static int64_t backoff_ms(struct jobq *q, int attempts)
     if (base > BACKOFF_CAP_MS)
         base = BACKOFF_CAP_MS;
     double u = (double)(rng_next(q) >> 11) / (double)(1ULL << 53);   /* [0, 1) */
-    return (int64_t)((double)base * (0.8 + 0.4 * u));
+    int64_t d = (int64_t)((double)base * (0.8 + 0.4 * u));
+    return d > BACKOFF_CAP_MS ? 2 * BACKOFF_CAP_MS - d : d;
 }
 
 /* Close the job's open attempt with an outcome. */

@@ -229,4 +229,29 @@ expect_exit "the other process finished its batch" 0 $?
 "$MCPDECK" jobs list --status succeeded --format json >done.json 2>&1
 check "and its job is succeeded in the store" grep -q '"key":.*"long"' done.json
 
+# idempotency keys and delays from a batch file; priority of a queued job
+cat > idem.yaml <<'YAML'
+- {id: once, tool: fs.list_directory, args: {path: .}, idempotency_key: idem-e2e-1}
+- {id: later, tool: fs.list_directory, args: {path: .}, delay: 1200ms}
+YAML
+"$MCPDECK" --batch idem.yaml --format json -o idem1.json 2>/dev/null
+expect_exit "a batch with an idempotency key and a delay runs" 0 $?
+"$MCPDECK" --batch idem.yaml --format json -o idem2.json 2>idem2.err
+expect_exit "running it again passes too" 0 $?
+check "the idempotency key made the second run reuse the first job" node -e '
+const a = require("./idem1.json").tasks, b = require("./idem2.json").tasks;
+if (a[0].job !== b[0].job || a[1].job === b[1].job) { console.error(a, b); process.exit(1); }'
+contains "the reuse is reported" idem2.err "its idempotency key names a finished job"
+db="$XDG_DATA_HOME/mcpdeck/mcpdeck.db"
+check "the delayed task was not started before its delay" \
+    [ "$(sqlite3 "$db" "SELECT MIN(started_ms - created_ms) FROM jobs WHERE key = 'later'")" -ge 1200 ]
+id=$(sqlite3 "$db" "SELECT id FROM jobs WHERE key = 'once'")
+"$MCPDECK" jobs priority "$id" 5 >prio.out 2>&1
+expect_exit "the priority of a finished job cannot change" 1 $?
+contains "and it says why" prio.out "only a queued job's priority can change"
+sqlite3 "$db" "UPDATE jobs SET status = 'queued' WHERE id = $id"
+"$MCPDECK" jobs priority "$id" 7 >prio2.out 2>&1
+expect_exit "a queued job's priority changes" 0 $?
+check "the new priority is stored" [ "$(sqlite3 "$db" "SELECT priority FROM jobs WHERE id = $id")" -eq 7 ]
+
 e2e_done
