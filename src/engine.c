@@ -375,11 +375,13 @@ void engine_free(struct engine *e)
         }
 
         engine_health_fini(s);
+        registry_profile_fini(&s->profile);
         free(s->name);
         free(s->last_error);
         buf_fini(&s->logcopy);
         free(s);
     }
+    e->nservers = 0;   /* gone: what follows (route, metrics) must not look at them */
     while (e->runs) {
         struct run *r = e->runs;
         e->runs = r->next;
