@@ -5,8 +5,26 @@
  * fewer than queue.concurrency run → the job's server is started if needed
  * (the job waits, "parked", until it is ready) → mcp_client_call_tool() →
  * the answer completes or fails the job; transport failures and timeouts
- * are retried with backoff up to the job's max attempts. */
+ * are retried with backoff up to the job's max attempts.
+ *
+ * Logs and secrets: engine_new opens the process's structured log (log.h;
+ * one per process, shared by every engine in it) and registers the
+ * secrets with the redactor (redact.h): every environment variable whose
+ * name looks secret, and every variable the config names under
+ * `secrets:` or expands into a server's env, headers, args or url. The
+ * engine is where text from servers becomes stored or shown text, so it
+ * redacts there, before the store (jobq stays a plain store): a job's
+ * error, result body and progress events (engine_run_finish,
+ * run_progress), route JSON (engine_route.c), a server's last error and
+ * health reasons (server_set, engine_health.c), the answers of direct
+ * calls and requests (engine_call, engine_request) and a server's log
+ * (engine_server_log). Log lines are redacted by log.c itself. What the
+ * user submits (a job's arguments) is stored as given: the server needs
+ * it. */
 #include "engine_int.h"
+
+#include <stdarg.h>
+#include <stdio.h>
 
 /* === events === */
 
@@ -56,9 +74,90 @@ void engine_unsubscribe(struct engine *e, engine_event_cb cb, void *payload)
         }
 }
 
-/* === lifecycle === */
+/* === the log and secrets === */
 
 static struct engine_overrides overrides;
+static char *log_path;      /* the log this process has open ("-": stderr), or NULL */
+static int log_users;       /* engines holding it: closed when the last one goes */
+
+void engine_secrets_register(const struct config *c)
+{
+    for (size_t i = 0; i < c->nsecret_env; i++)
+        redact_add_env(c->secret_env[i]);
+}
+
+/* Open the log for this engine: --log-file, else log.file, else
+ * <data_dir>/logs/mcpdeck.log; kept when it is already open there. A log
+ * that cannot be opened is a warning: mcpdeck works without one. */
+static void log_start(struct engine *e, const char *data_dir)
+{
+    const struct config *c = e->cfg;
+    enum log_level lv = LOG_LEVEL_INFO;
+    char *err = NULL;
+    const char *level = overrides.log_level ? overrides.log_level : c->log_level;
+    if (level && log_level_parse(level, &lv, &err) < 0) {
+        fprintf(stderr, "mcpdeck: warning: %s; logging at info\n", err);
+        free(err);
+        err = NULL;
+    }
+    log_set_level(lv);
+    e->logging = 1;
+    log_users++;
+    char *path = overrides.log_file ? xstrdup(overrides.log_file)
+                 : c->log_file      ? xstrdup(c->log_file)
+                                    : xasprintf("%s/logs/mcpdeck.log", data_dir);
+    if (log_path && strcmp(log_path, path) == 0) {
+        free(path);
+        return;
+    }
+    free(log_path);
+    log_path = NULL;
+    if (strcmp(path, "-") == 0) {
+        log_open_stream(stderr);
+    } else if (log_open(path, (size_t)c->log_max_bytes, c->log_keep, &err) < 0) {
+        fprintf(stderr, "mcpdeck: warning: %s; continuing without a log\n", err);
+        free(err);
+        free(path);
+        return;
+    }
+    log_path = path;
+}
+
+static void log_stop(struct engine *e)
+{
+    if (!e->logging)
+        return;
+    e->logging = 0;
+    if (--log_users > 0)
+        return;
+    log_close();
+    free(log_path);
+    log_path = NULL;
+}
+
+void engine_log_run(enum log_level lv, const struct run *r, const char *fmt, ...)
+{
+    if (!log_enabled(lv))
+        return;
+    struct log_ctx ctx = {r->job_id, r->srv ? r->srv->name : NULL, r->reqid};
+    va_list ap;
+    va_start(ap, fmt);
+    log_writev(lv, &ctx, fmt, ap);
+    va_end(ap);
+}
+
+void engine_log_server(enum log_level lv, const struct server *s, const char *fmt, ...)
+{
+    if (!log_enabled(lv))
+        return;
+    struct log_ctx ctx = {0, s->name, 0};
+    va_list ap;
+    va_start(ap, fmt);
+    log_writev(lv, &ctx, fmt, ap);
+    va_end(ap);
+}
+
+/* === lifecycle === */
 
 void engine_set_overrides(const struct engine_overrides *o)
 {
@@ -107,9 +206,12 @@ int engine_new(const struct engine_opts *opts, struct engine **out, char **errms
     }
     if (config_load(opts ? opts->config_path : NULL, &e->cfg, errmsg) < 0)
         goto fail;
+    redact_scan_environ();
+    engine_secrets_register(e->cfg);
     char *dir = opts && opts->data_dir ? xstrdup(opts->data_dir)
                 : e->cfg->data_dir ? xstrdup(e->cfg->data_dir) : default_data_dir();
     e->db_path = xasprintf("%s/mcpdeck.db", dir);
+    log_start(e, dir);
     free(dir);
     if (db_open(e->db_path, &e->db, errmsg) < 0)
         goto fail;
@@ -161,6 +263,12 @@ int engine_new(const struct engine_opts *opts, struct engine **out, char **errms
     if (overrides.metrics_file || e->cfg->metrics_file)
         engine_set_metrics_file(e, overrides.metrics_file ? overrides.metrics_file
                                                           : e->cfg->metrics_file);
+    if (log_enabled(LOG_LEVEL_INFO)) {
+        struct log_kv kv[] = {LOG_INT("servers", (int64_t)e->nservers),
+                              LOG_INT("concurrency", e->concurrency),
+                              LOG_STR("db", e->db_path), LOG_STR("config", e->cfg->source)};
+        log_write_kv(LOG_LEVEL_INFO, NULL, kv, ARRAY_LEN(kv), "engine started");
+    }
     *out = e;
     return 0;
 fail:
@@ -189,7 +297,12 @@ const char *engine_server_log(struct engine *e, const char *server)
     buf_consume(&s->logcopy, s->logcopy.len);
     buf_puts(&s->logcopy, t->ops->log(t));
     buf_puts(&s->logcopy, mcp_client_log(s->client));
-    return s->logcopy.data;
+    size_t n;
+    char *clean = redact_text(s->logcopy.data, s->logcopy.len, &n);
+    buf_consume(&s->logcopy, s->logcopy.len);
+    buf_append(&s->logcopy, clean, n);
+    free(clean);
+    return s->logcopy.data ? s->logcopy.data : "";
 }
 
 void engine_start(struct engine *e)
@@ -272,11 +385,13 @@ void engine_free(struct engine *e)
         }
 
         engine_health_fini(s);
+        registry_profile_fini(&s->profile);
         free(s->name);
         free(s->last_error);
         buf_fini(&s->logcopy);
         free(s);
     }
+    e->nservers = 0;   /* gone: what follows (route, metrics) must not look at them */
     while (e->runs) {
         struct run *r = e->runs;
         e->runs = r->next;
@@ -300,6 +415,12 @@ void engine_free(struct engine *e)
     db_close(e->db);
     config_free(e->cfg);
     loop_free(e->loop);
+    if (e->logging && log_enabled(LOG_LEVEL_INFO)) {
+        struct log_kv kv[] = {LOG_INT("calls", e->calls), LOG_INT("errors", e->errors),
+                              LOG_STR("db", e->db_path)};
+        log_write_kv(LOG_LEVEL_INFO, NULL, kv, ARRAY_LEN(kv), "engine stopped");
+    }
+    log_stop(e);
     free(e->db_path);
     free(e->root);
     free(e);
@@ -329,6 +450,17 @@ static int routed_ok(struct engine *e, const struct jobq_spec *spec, char **errm
     return rc;
 }
 
+static void log_queued(int64_t id, const struct jobq_spec *spec)
+{
+    if (!log_enabled(LOG_LEVEL_DEBUG))
+        return;
+    struct log_ctx ctx = {id, spec->server, 0};
+    struct log_kv kv[] = {LOG_STR("tool", spec->tool), LOG_STR("key", spec->key),
+                          LOG_STR("batch", spec->batch)};
+    log_write_kv(LOG_LEVEL_DEBUG, &ctx, kv, ARRAY_LEN(kv), "job queued%s",
+                 spec->server && *spec->server ? "" : " (to be routed)");
+}
+
 int engine_submit(struct engine *e, const struct jobq_spec *spec, int64_t *id, char **errmsg)
 {
     struct server *s = engine_server_find(e, spec->server ? spec->server : "");
@@ -346,6 +478,7 @@ int engine_submit(struct engine *e, const struct jobq_spec *spec, int64_t *id, c
     engine_tx_flush(e);
     if (jobq_submit(e->q, spec, id, errmsg) < 0)
         return -1;
+    log_queued(*id, spec);
     metrics_inc(e->metrics, MET_JOBS_SUBMITTED, NULL);
     engine_emit_job(e, ENGINE_EV_JOB_QUEUED, *id, JOB_QUEUED, NULL);
     return 0;
@@ -380,8 +513,10 @@ int engine_submit_group(struct engine *e, const struct jobq_spec *specs, size_t 
         return -1;
     }
     metrics_add(e->metrics, MET_JOBS_SUBMITTED, NULL, (double)n);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
+        log_queued(ids[i], &specs[i]);
         engine_emit_job(e, ENGINE_EV_JOB_QUEUED, ids[i], JOB_QUEUED, NULL);
+    }
     return 0;
 }
 
@@ -437,6 +572,7 @@ int engine_cancel(struct engine *e, int64_t id, char **errmsg)
             break;
         }
 done:
+    log_write(LOG_LEVEL_INFO, &(struct log_ctx){id, NULL, 0}, "job cancelled");
     engine_emit_job(e, ENGINE_EV_JOB_DONE, id, JOB_CANCELLED, "cancelled");
     return 0;
 }
@@ -466,9 +602,23 @@ int engine_check_args(struct engine *e, const char *server, const char *tool,
     return -1;
 }
 
+/* What a server answered, as callers may show it: secrets redacted. */
+static void answer_redacted(const cJSON *result, const char *error, cJSON **clean, char **err)
+{
+    *clean = result ? cJSON_Duplicate(result, 1) : NULL;
+    redact_json(*clean);
+    *err = error ? redact_string(error) : NULL;
+}
+
 static void direct_answer(void *payload, const cJSON *result, const char *error)
 {
     struct direct_call *d = payload;
+    struct log_ctx ctx = {0, d->srv->name, 0};
+    if (error)
+        log_write(LOG_LEVEL_WARN, &ctx, "call %s failed: %s", d->tool, error);
+    else
+        log_write(LOG_LEVEL_DEBUG, &ctx, "call %s answered%s", d->tool,
+                  mcp_result_is_error(result) ? " with isError" : "");
     engine_health_call(d->srv, error && engine_error_is_fault(error),
                        util_now_ms() - d->sent_ms);
     engine_metrics_call(d->srv, d->tool, error || mcp_result_is_error(result),
@@ -480,7 +630,12 @@ static void direct_answer(void *payload, const cJSON *result, const char *error)
         d->srv->errors++;
         d->srv->e->errors++;
     }
-    d->cb(d->payload, result, error);
+    cJSON *clean;
+    char *err;
+    answer_redacted(result, error, &clean, &err);
+    d->cb(d->payload, clean, err);
+    cJSON_Delete(clean);
+    free(err);
     free(d);
 }
 
@@ -519,6 +674,23 @@ int engine_call(struct engine *e, const char *server, const char *tool, const cJ
     return 0;
 }
 
+struct request_call {
+    engine_call_cb cb;
+    void *payload;
+};
+
+static void request_answer(void *payload, const cJSON *result, const char *error)
+{
+    struct request_call *q = payload;
+    cJSON *clean;
+    char *err;
+    answer_redacted(result, error, &clean, &err);
+    q->cb(q->payload, clean, err);
+    cJSON_Delete(clean);
+    free(err);
+    free(q);
+}
+
 int engine_request(struct engine *e, const char *server, const char *method, cJSON *params,
                    engine_call_cb cb, void *payload, char **errmsg)
 {
@@ -530,8 +702,15 @@ int engine_request(struct engine *e, const char *server, const char *method, cJS
                     : xasprintf("unknown server '%s'", server);
         return -1;
     }
-    return mcp_client_request(s->client, method, params, engine_idle_timeout(s), cb, payload,
-                              errmsg) < 0 ? -1 : 0;
+    struct request_call *q = xmalloc(sizeof *q);
+    q->cb = cb;
+    q->payload = payload;
+    if (mcp_client_request(s->client, method, params, engine_idle_timeout(s), request_answer, q,
+                           errmsg) < 0) {
+        free(q);
+        return -1;
+    }
+    return 0;
 }
 
 int engine_wait_tool(struct engine *e, const char *server, const char *tool, int timeout_ms)

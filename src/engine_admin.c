@@ -65,6 +65,7 @@ static int parse_spec(struct engine *e, const char *name, const char *spec_json,
     cJSON_free(text);
     if (rc < 0)
         return -1;
+    engine_secrets_register(c);
     e->extra = xrealloc(e->extra, (e->nextra + 1) * sizeof *e->extra);
     e->extra[e->nextra++] = c;
     *out = &c->servers[0];

@@ -13,7 +13,11 @@
  * internal error; not a tool's isError, not invalid params) or a failed
  * check counts against the server's breaker; an open breaker refuses calls
  * until its cooldown ends, then lets one trial through (a call or a check)
- * whose outcome closes or reopens it. */
+ * whose outcome closes or reopens it.
+ *
+ * Reasons are redacted (redact.h) before they are kept, stored or
+ * announced: a check's error may quote what the server said. Changes of
+ * health and breaker are logged (warn when worse, info when better). */
 #include "engine_int.h"
 
 #include <time.h>
@@ -70,10 +74,12 @@ static void history_add(struct server *s, const char *state, int64_t latency,
     sqlite3_bind_text(st, 3, state, -1, SQLITE_STATIC);
     if (latency >= 0)
         sqlite3_bind_int64(st, 4, latency);
-    if (why)
-        sqlite3_bind_text(st, 5, why, -1, SQLITE_STATIC);
+    char *clean = why ? redact_string(why) : NULL;
+    if (clean)
+        sqlite3_bind_text(st, 5, clean, -1, SQLITE_STATIC);
     sqlite3_step(st);
     sqlite3_finalize(st);
+    free(clean);
 }
 
 static void emit_health(struct server *s, const char *why)
@@ -86,13 +92,25 @@ static void emit_health(struct server *s, const char *why)
 static void health_set(struct server *s, enum server_health h, const char *why)
 {
     int changed = h != s->health;
-    if (changed || !s->health_reason || strcmp(s->health_reason, why) != 0) {
+    char *clean = redact_string(why);
+    if (changed || !s->health_reason || strcmp(s->health_reason, clean) != 0) {
         free(s->health_reason);
-        s->health_reason = xstrdup(why);
+        s->health_reason = clean;
+        clean = NULL;
     }
+    free(clean);
     if (!changed)
         return;
+    enum server_health was = s->health;
     s->health = h;
+    why = s->health_reason;
+    if (log_enabled(LOG_LEVEL_INFO)) {
+        struct log_ctx ctx = {0, s->name, 0};
+        struct log_kv kv[] = {LOG_STR("health", server_health_name(h)),
+                              LOG_STR("was", server_health_name(was))};
+        log_write_kv(h >= SERVER_HEALTH_WARNING ? LOG_LEVEL_WARN : LOG_LEVEL_INFO, &ctx, kv,
+                     ARRAY_LEN(kv), "server %s: %s", server_health_name(h), why);
+    }
     history_add(s, server_health_name(h), -1, why);
     emit_health(s, why);
 }
@@ -113,6 +131,8 @@ static void breaker_changed(struct server *s, enum breaker_state was)
     history_add(s, s->breaker.state == BREAKER_OPEN ? "breaker-open"
                    : s->breaker.state == BREAKER_HALF_OPEN ? "breaker-half-open"
                                                            : "breaker-closed", -1, why);
+    engine_log_server(s->breaker.state == BREAKER_OPEN ? LOG_LEVEL_WARN : LOG_LEVEL_INFO, s,
+                      "server %s", why);
     emit_health(s, why);
     free(why);
 }

@@ -13,6 +13,7 @@
 #include "jobq.h"
 #include "jsonrpc.h"
 #include "jsonschema.h"
+#include "log.h"
 #include "loop.h"
 #include "mcp_client.h"
 #include "mcp_transport.h"
@@ -21,6 +22,7 @@
 #include "registry.h"
 #include "router.h"
 #include "proc.h"
+#include "redact.h"
 #include "util.h"
 
 #include <signal.h>
@@ -144,6 +146,7 @@ struct engine {
     uint64_t metrics_timer;
     char *metrics_file;                  /* rewritten every metrics interval, or NULL */
     int checks_inflight;
+    int logging;                         /* holds a use of the process's log (engine.c) */
 };
 
 /* === shared between engine.c, engine_jobs.c and engine_servers.c === */
@@ -153,6 +156,15 @@ void engine_emit(struct engine *e, const struct engine_event *ev);
 void engine_emit_job(struct engine *e, enum engine_event_kind k, int64_t id,
                      enum job_status st, const char *text);
 void engine_emit_server(struct engine *e, struct server *s);
+
+/* the log and secrets (engine.c): lines about a job (its id, server and
+ * request id) or a server; the text is redacted by log.c */
+void engine_log_run(enum log_level lv, const struct run *r, const char *fmt, ...)
+    PRINTF_LIKE(3, 4);
+void engine_log_server(enum log_level lv, const struct server *s, const char *fmt, ...)
+    PRINTF_LIKE(3, 4);
+/* Register the secrets a config names (its secret_env) with the redactor. */
+void engine_secrets_register(const struct config *c);
 
 /* runs and the scheduler (engine_jobs.c) */
 void engine_tx_touch(struct engine *e);

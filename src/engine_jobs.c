@@ -2,7 +2,8 @@
  * (the scheduler), dispatching each to its server (waiting for it to be
  * ready, or for a slot under a per-server limit), and recording the
  * outcome — completed, failed, or requeued with backoff — in one group
- * transaction per loop turn. */
+ * transaction per loop turn. What is stored is redacted first (redact.h):
+ * the error, the result body and progress messages. */
 #include "engine_int.h"
 
 /* === group commit ===
@@ -94,10 +95,16 @@ static void job_metrics(struct run *r, enum job_status st, int requeued)
 }
 
 /* The attempt is over: record it and tell subscribers. result is the
- * tool's CallToolResult (stored whole) or NULL with error set. */
+ * tool's CallToolResult (stored whole) or NULL with error set; both are
+ * redacted before they are stored or announced. */
 void engine_run_finish(struct run *r, const cJSON *result, const char *error, int retry)
 {
     struct engine *e = r->e;
+    char *clean_error = error ? redact_string(error) : NULL;
+    cJSON *clean = result ? cJSON_Duplicate(result, 1) : NULL;
+    redact_json(clean);
+    error = clean_error;
+    result = clean;
     engine_run_unlink(&e->runs, r);
     e->running--;
     if (r->dispatched && r->srv) {
@@ -106,8 +113,9 @@ void engine_run_finish(struct run *r, const cJSON *result, const char *error, in
         engine_server_slot_free(r->srv);
     }
     if (r->cancelled) {
+        engine_log_run(LOG_LEVEL_DEBUG, r, "job's call ended after it was cancelled");
         engine_run_free(r);
-        return;
+        goto out;
     }
     struct engine_event ev = {ENGINE_EV_JOB_DONE, r->job_id, JOB_FAILED, NULL, error, 0, 0,
                               result};
@@ -120,10 +128,13 @@ void engine_run_finish(struct run *r, const cJSON *result, const char *error, in
             ev.kind = ENGINE_EV_JOB_RETRY;
             ev.status = JOB_QUEUED;
             engine_arm_wake(e);
+            engine_log_run(LOG_LEVEL_WARN, r, "job attempt failed, will retry: %s", error);
+        } else {
+            engine_log_run(LOG_LEVEL_WARN, r, "job failed: %s", error);
         }
         engine_emit(e, &ev);
         engine_run_free(r);
-        return;
+        goto out;
     }
     char *body = cJSON_PrintUnformatted(result);
     size_t len = body ? strlen(body) : 0;
@@ -133,6 +144,7 @@ void engine_run_finish(struct run *r, const cJSON *result, const char *error, in
         engine_tx_touch(e);
         jobq_fail(e->q, r->job_id, msg, 0, body, len, MCP_RESULT_MIME, NULL);
         job_metrics(r, JOB_FAILED, 0);
+        engine_log_run(LOG_LEVEL_WARN, r, "job failed: the tool reported an error: %s", msg);
         ev.text = msg;
         engine_emit(e, &ev);
         free(text);
@@ -140,11 +152,21 @@ void engine_run_finish(struct run *r, const cJSON *result, const char *error, in
         engine_tx_touch(e);
         jobq_complete(e->q, r->job_id, body, len, MCP_RESULT_MIME, 0);
         job_metrics(r, JOB_SUCCEEDED, 0);
+        if (log_enabled(LOG_LEVEL_INFO)) {
+            struct log_ctx ctx = {r->job_id, r->srv ? r->srv->name : NULL, r->reqid};
+            struct log_kv kv[] = {LOG_STR("tool", r->tool), LOG_INT("bytes", (int64_t)len),
+                                  LOG_INT("ms", r->started_ms ? util_wall_ms() - r->started_ms
+                                                              : 0)};
+            log_write_kv(LOG_LEVEL_INFO, &ctx, kv, ARRAY_LEN(kv), "job succeeded");
+        }
         ev.status = JOB_SUCCEEDED;
         engine_emit(e, &ev);
     }
     cJSON_free(body);
     engine_run_free(r);
+out:
+    cJSON_Delete(clean);
+    free(clean_error);
 }
 
 static void run_answer(void *payload, const cJSON *result, const char *error)
@@ -208,14 +230,17 @@ static void run_progress(void *payload, double progress, double total, const cha
         cJSON_AddNumberToObject(d, "total", total);
     if (message)
         cJSON_AddStringToObject(d, "message", message);
+    redact_json(d);
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(d, "message");
+    message = cJSON_IsString(m) ? m->valuestring : NULL;
     char *txt = cJSON_PrintUnformatted(d);
     engine_tx_touch(r->e);
     jobq_event_add(r->e->q, r->job_id, "progress", txt);
     cJSON_free(txt);
-    cJSON_Delete(d);
     struct engine_event ev = {ENGINE_EV_JOB_PROGRESS, r->job_id, JOB_RUNNING, NULL, message,
                               progress, total, NULL};
     engine_emit(r->e, &ev);
+    cJSON_Delete(d);
 }
 
 int engine_idle_timeout(const struct server *s)
@@ -270,6 +295,7 @@ void engine_run_dispatch(struct run *r)
         return;
     }
     r->reqid = id;
+    engine_log_run(LOG_LEVEL_DEBUG, r, "job's call %s sent", r->tool);
 }
 
 /* === scheduler === */
@@ -291,6 +317,11 @@ static void start_job(struct engine *e, struct job *j)
     e->running++;
     r->next = e->runs;
     e->runs = r;
+    if (log_enabled(LOG_LEVEL_DEBUG)) {
+        struct log_ctx ctx = {j->id, j->server, 0};
+        struct log_kv kv[] = {LOG_STR("tool", j->tool), LOG_INT("attempt", j->attempts)};
+        log_write_kv(LOG_LEVEL_DEBUG, &ctx, kv, ARRAY_LEN(kv), "job started");
+    }
     engine_emit_job(e, ENGINE_EV_JOB_STARTED, j->id, JOB_RUNNING, NULL);
 
     if (j->route_json) {             /* routed: again on every attempt */

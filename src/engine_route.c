@@ -454,7 +454,14 @@ void engine_route_run(struct run *r, const struct job *j)
         rc = engine_route(e, &req, &chosen, NULL, &json, &err);
     }
     if (json) {
+        redact_json(json);
         char *t = cJSON_PrintUnformatted(json);
+        if (log_enabled(LOG_LEVEL_DEBUG)) {
+            struct log_ctx ctx = {r->job_id, chosen, 0};
+            struct log_kv kv[] = {LOG_STR("route", t)};
+            log_write_kv(LOG_LEVEL_DEBUG, &ctx, kv, 1, "job routed to %s",
+                         chosen ? chosen : "no server");
+        }
         engine_tx_touch(e);
         jobq_set_route(e->q, r->job_id, chosen, t);
         jobq_event_add(e->q, r->job_id, "route", t);

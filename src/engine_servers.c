@@ -1,7 +1,8 @@
 /* engine_servers.c — the engine's MCP sessions: starting a server,
  * following its client's state (ready, closed), restarting a crashed one
  * with backoff, and answering what servers ask of the user
- * (elicitation). */
+ * (elicitation). A server's last error is redacted when it is set: it is
+ * shown, stored with the jobs it fails, and logged. */
 #include "engine_int.h"
 
 /* === servers === */
@@ -10,7 +11,7 @@ static void server_set(struct server *s, enum server_state st, const char *error
 {
     if (error) {
         free(s->last_error);
-        s->last_error = xstrdup(error);
+        s->last_error = redact_string(error);
     }
     s->state = st;
     engine_emit_server(s->e, s);
@@ -53,12 +54,22 @@ static void client_state(void *payload, struct mcp_client *c, enum mcp_client_st
         char *perr = NULL;
         if (engine_profile_resolve(s, &perr) < 0)
             free(perr);                  /* the config was checked at start-up */
+        if (log_enabled(LOG_LEVEL_INFO)) {
+            const struct mcp_tool *tools;
+            struct log_ctx ctx = {0, s->name, 0};
+            struct log_kv kv[] = {LOG_STR("protocol", mcp_client_protocol(c)),
+                                  LOG_INT("tools", (int64_t)mcp_client_tools(c, &tools)),
+                                  LOG_INT("restarts", s->restarts)};
+            log_write_kv(LOG_LEVEL_INFO, &ctx, kv, ARRAY_LEN(kv), "server ready");
+        }
         server_set(s, SERVER_READY, NULL);
         engine_health_ready(s);
         engine_server_release_parked(s);
     } else if (st == MCP_CLIENT_CLOSED) {
         int was_ready = s->state == SERVER_READY;
         server_set(s, SERVER_FAILED, error);
+        engine_log_server(LOG_LEVEL_WARN, s, "server %s: %s", was_ready ? "went down" : "failed",
+                          s->last_error ? s->last_error : "the session closed");
         engine_health_down(s, error);
         /* A server that dies after working is restarted with exponential
          * backoff (1 s, 2 s, ... 60 s); a minute of good health resets it.
@@ -71,6 +82,8 @@ static void client_state(void *payload, struct mcp_client *c, enum mcp_client_st
                 delay = 60000;
             s->crashes++;
             s->restart_timer = loop_timer_add(s->e->loop, delay, restart_cb, s);
+            engine_log_server(LOG_LEVEL_INFO, s, "server will be restarted in %lld ms",
+                              (long long)delay);
         }
         if (!s->restart_timer)
             engine_server_release_parked(s);
@@ -209,6 +222,7 @@ int engine_server_start(struct server *s, char **errmsg)
     if (s->state == SERVER_DISABLED) {
         *errmsg = xasprintf("server %s is disabled (in the config or by `mcpdeck servers "
                             "disable`)", s->name);
+        engine_log_server(LOG_LEVEL_INFO, s, "server not started: it is disabled");
         return -1;
     }
     if (s->started) {
@@ -233,9 +247,12 @@ int engine_server_start(struct server *s, char **errmsg)
     s->client = mcp_client_new(e->loop, s->name, t, e->roots, &caps, &client_events, s);
     if (s->cfg && s->cfg->log_level)
         mcp_client_set_log_level(s->client, s->cfg->log_level);
+    engine_log_server(LOG_LEVEL_INFO, s, "server %s (%s)", s->restarts ? "restarting" : "starting",
+                      s->kind);
     server_set(s, SERVER_STARTING, NULL);
     if (mcp_client_connect(s->client, timeout, errmsg) < 0) {
         server_set(s, SERVER_FAILED, *errmsg);
+        engine_log_server(LOG_LEVEL_WARN, s, "server failed to start: %s", s->last_error);
         return -1;
     }
     return 0;

@@ -1,6 +1,7 @@
 /* mcp_client.c — an MCP session over a transport (see mcp_client.h). */
 #include "mcp_client.h"
 #include "jsonrpc.h"
+#include "log.h"
 #include "loop.h"
 #include "mcp_transport.h"
 #include "util.h"
@@ -276,8 +277,10 @@ static void peer_notification(void *ctx, const char *method, const cJSON *params
 
 static void peer_garbage(void *ctx, const char *why)
 {
-    (void)ctx;
-    (void)why;   /* a stray line is ignored, as the spec's stdio rules allow */
+    /* a stray line is ignored, as the spec's stdio rules allow; logged */
+    struct mcp_client *c = ctx;
+    log_write(LOG_LEVEL_WARN, &(struct log_ctx){0, c->name, 0},
+              "protocol error: ignored a message from the server: %s", why);
 }
 
 static const struct jsonrpc_peer_ops peer_ops = {

@@ -1,8 +1,9 @@
 /* mcp_stdio.c — MCP over a child's stdin/stdout, newline-delimited JSON.
  * stderr goes to a ring buffer (never to our terminal) so the UI and
- * `servers log` can show it. */
+ * `servers log` can show it, and to the log at debug, a line each. */
 #include "config.h"
 #include "jsonrpc.h"
+#include "log.h"
 #include "loop.h"
 #include "mcp_transport.h"
 #include "proc.h"
@@ -49,6 +50,24 @@ static void ring_put(struct stdio_t *s, const char *p, size_t n)
         s->ring_pos = (s->ring_pos + 1) % STDERR_RING;
         if (s->ring_len < STDERR_RING)
             s->ring_len++;
+    }
+}
+
+/* The child's stderr, one debug line per line (a line split across reads
+ * comes out as two). */
+static void log_stderr(const struct stdio_t *s, const char *p, size_t n)
+{
+    if (!log_enabled(LOG_LEVEL_DEBUG))
+        return;
+    struct log_ctx ctx = {0, s->cfg->name, 0};
+    while (n) {
+        const char *nl = memchr(p, '\n', n);
+        size_t len = nl ? (size_t)(nl - p) : n;
+        if (len && !(len == 1 && p[0] == '\r'))
+            log_write(LOG_LEVEL_DEBUG, &ctx, "server stderr: %.*s", (int)len, p);
+        len += nl != NULL;
+        p += len;
+        n -= len;
     }
 }
 
@@ -117,6 +136,7 @@ static void on_stderr(struct loop *l, int fd, int mask, void *payload)
         ssize_t n = read(fd, tmp, sizeof tmp);
         if (n > 0) {
             ring_put(s, tmp, (size_t)n);
+            log_stderr(s, tmp, (size_t)n);
             continue;
         }
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
