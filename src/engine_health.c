@@ -399,8 +399,9 @@ int engine_check_server(struct engine *e, const char *name, char **errmsg)
         break;
     }
     if (s->state == SERVER_READY && !s->check_inflight) {
+        enum breaker_state was = s->breaker.state;
         if (breaker_poll(&s->breaker, util_now_ms()))
-            breaker_changed(s);
+            breaker_changed(s, was);
         if (s->breaker.state == BREAKER_OPEN)
             return engine_breaker_allow(s, errmsg);
     }

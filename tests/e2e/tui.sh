@@ -282,9 +282,9 @@ tm send-keys -t reg2 e
 if wait_for reg2 10 row badserver 'ready +healthy' && has "enabled badserver" <"$T/screen"; then
     ok "e enables it again: ready and healthy"
 else fail "e enables it again: ready and healthy" "$(why reg2)"; fi
+restarted() { grep -qF "restarts 1" "$T/screen" && row badserver ready <"$T/screen"; }
 tm send-keys -t reg2 R
-if wait_for reg2 10 has "restarts 1" && row badserver ready <"$T/screen" &&
-    has "restarting badserver" <"$T/screen"; then
+if wait_for reg2 10 restarted && has "restarting badserver" <"$T/screen"; then
     ok "R restarts the selected server: restarts 1, ready again"
 else fail "R restarts the selected server: restarts 1, ready again" "$(why reg2)"; fi
 tm send-keys -t reg2 q
