@@ -78,6 +78,11 @@ int engine_wait_servers(struct engine *e, int timeout_ms);
 int engine_check_servers(struct engine *e, int timeout_ms);
 /* Periodic health checks on (engine_start turns them on) or off. */
 void engine_set_health_checks(struct engine *e, int on);
+/* Check one server now without waiting: the outcome arrives as its
+ * health (ENGINE_EV_SERVER_HEALTH when it changes). A stopped server is
+ * started (and checked once ready when periodic checks run). 0, or -1
+ * and *errmsg: unknown, disabled, still starting, or its breaker is open. */
+int engine_check_server(struct engine *e, const char *name, char **errmsg);
 /* Whether the scheduler may claim queued jobs (default 1 after start). */
 void engine_set_scheduling(struct engine *e, int on);
 

@@ -398,3 +398,33 @@ int engine_check_servers(struct engine *e, int timeout_ms)
     engine_tx_flush(e);
     return e->checks_inflight + left;
 }
+
+int engine_check_server(struct engine *e, const char *name, char **errmsg)
+{
+    struct server *s = engine_server_find(e, name);
+    if (!s || s->removed) {
+        *errmsg = xasprintf("unknown server '%s'", name);
+        return -1;
+    }
+    switch (s->state) {
+    case SERVER_DISABLED:
+        *errmsg = xasprintf("server %s is disabled; enable it first", name);
+        return -1;
+    case SERVER_STOPPED:
+        return engine_server_start(s, errmsg);
+    case SERVER_STARTING:
+        *errmsg = xasprintf("server %s is still starting; it is checked once ready", name);
+        return -1;
+    default:
+        break;
+    }
+    if (s->state == SERVER_READY && !s->check_inflight) {
+        enum breaker_state was = s->breaker.state;
+        if (breaker_poll(&s->breaker, util_now_ms()))
+            breaker_changed(s, was);
+        if (s->breaker.state == BREAKER_OPEN)
+            return engine_breaker_allow(s, errmsg);
+    }
+    check_server(s);
+    return 0;
+}

@@ -174,4 +174,4 @@ static int metrics_key(struct tui *t, struct pane *p, int key)
     return pane_scroll_key(&sc->top, sc->total, sc->visible, key);
 }
 
-const struct pane_class pane_metrics_class = {"Metrics", metrics_draw, metrics_key};
+const struct pane_class pane_metrics_class = {"Metrics", metrics_draw, metrics_key, NULL};

@@ -254,4 +254,4 @@ static int results_key(struct tui *t, struct pane *p, int key)
     return pane_scroll_key(&rs->top, (int)rs->nlines, rs->visible, key);
 }
 
-const struct pane_class pane_results_class = {"Results", results_draw, results_key};
+const struct pane_class pane_results_class = {"Results", results_draw, results_key, NULL};

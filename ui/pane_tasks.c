@@ -202,4 +202,4 @@ static int tasks_key(struct tui *t, struct pane *p, int key)
     return 1;
 }
 
-const struct pane_class pane_tasks_class = {"Tasks", tasks_draw, tasks_key};
+const struct pane_class pane_tasks_class = {"Tasks", tasks_draw, tasks_key, NULL};

@@ -27,6 +27,9 @@ static const struct {
     [THEME_ERROR] = {"error", A_BOLD},
     [THEME_SELECTED] = {"selected", A_REVERSE},
     [THEME_STATUSBAR] = {"statusbar", A_REVERSE},
+    [THEME_HEALTH_OK] = {"health_ok", A_NORMAL},
+    [THEME_HEALTH_WARN] = {"health_warn", A_BOLD},
+    [THEME_HEALTH_BAD] = {"health_bad", A_BOLD | A_UNDERLINE},
 };
 
 static const struct {

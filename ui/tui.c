@@ -23,7 +23,12 @@
 #include <termios.h>
 #include <unistd.h>
 
-static const char key_hints[] = " n new  Tab focus  Enter select  c cancel  q quit";
+/* The status bar: global keys around the focused pane's own
+ * (pane_class.hints); when a message would not fit, the short form. */
+static const char hints_start[] = " n new  Tab focus  ";
+static const char hints_default[] = "Enter select  c cancel";
+static const char hints_end[] = "  q quit";
+static const char hints_short[] = " n new  Tab focus  q quit";
 
 static const struct pane_class *const pane_classes[PANE_COUNT] = {
     [PANE_TASKS] = &pane_tasks_class,
@@ -66,6 +71,7 @@ void tui_focus(struct tui *t, int id)
     tui_dirty(t, t->focus);
     t->focus = id;
     tui_dirty(t, t->focus);
+    t->status_dirty = 1;               /* the pane's own key hints */
 }
 
 void tui_select_job(struct tui *t, int64_t id)
@@ -272,6 +278,7 @@ static void on_tick(struct loop *l, uint64_t id, void *payload)
     t->tick = loop_timer_add(l, 1000, on_tick, t);
     tui_dirty(t, PANE_TASKS);
     tui_dirty(t, PANE_METRICS);
+    tui_dirty(t, PANE_REGISTRY);       /* breaker countdowns, check ages */
 }
 
 /* === drawing (the before-sleep hook) === */
@@ -284,7 +291,14 @@ static void draw_status(struct tui *t)
     wattrset(w, t->theme.attr[THEME_STATUSBAR]);
     mvwhline(w, 0, 0, ' ', getmaxx(w));
     wmove(w, 0, 0);
-    draw_str(w, key_hints, width);
+    const char *mine = t->panes[t->focus].cls->hints;
+    char *hints = xasprintf("%s%s%s", hints_start, mine ? mine : hints_default, hints_end);
+    if (t->message && draw_width(hints, strlen(hints)) + 4 +
+                              draw_width(t->message, strlen(t->message)) > width)
+        draw_str(w, hints_short, width);
+    else
+        draw_str(w, hints, width);
+    free(hints);
     if (t->message) {
         draw_str(w, "  | ", width - getcurx(w));
         if (t->message_error)
@@ -452,6 +466,7 @@ int tui_run(struct engine *e)
     layout_free(t);
     pane_tasks_fini(t);
     pane_results_fini(t);
+    pane_registry_fini(t);
     free(t->message);
     free(t);
     endwin();

@@ -23,6 +23,7 @@ struct engine;
 struct loop;
 struct job;
 struct tui;
+struct engine_server_info;
 
 /* === keys ===
  * A key is an int: a character (its code point, > 0) or a function key as
@@ -61,6 +62,9 @@ enum theme_el {
     THEME_ERROR,
     THEME_SELECTED,
     THEME_STATUSBAR,
+    THEME_HEALTH_OK,             /* a server's health and breaker */
+    THEME_HEALTH_WARN,
+    THEME_HEALTH_BAD,
     THEME_COUNT
 };
 
@@ -140,11 +144,13 @@ enum pane_id { PANE_TASKS, PANE_RESULTS, PANE_REGISTRY, PANE_METRICS, PANE_COUNT
 struct pane;
 
 /* A pane kind: draw fills p->body (already erased, cursor at 0,0); key
- * gets keys while the pane has focus and returns 1 if it used the key. */
+ * gets keys while the pane has focus and returns 1 if it used the key;
+ * hints are its own keys for the status bar (NULL: the Tasks keys). */
 struct pane_class {
     const char *title;
     void (*draw)(struct tui *t, struct pane *p);
     int (*key)(struct tui *t, struct pane *p, int key);
+    const char *hints;
 };
 
 extern const struct pane_class pane_tasks_class;
@@ -198,6 +204,32 @@ struct scroll_state {
     int top, total, visible;
 };
 
+/* The Registry pane (pane_registry.c): one row per server, the selected
+ * one's details in a footer. The selection is kept by name. */
+struct registry_state {
+    char *sel;                   /* selected server (owned), NULL = the first */
+    int top;                     /* index of the first server shown */
+    int visible;                 /* server rows that fit */
+};
+void pane_registry_fini(struct tui *t);
+
+/* Its columns after the glyph and name, left to right; a narrow pane
+ * drops them from the right. */
+enum registry_col {
+    RCOL_STATE, RCOL_HEALTH, RCOL_BREAKER, RCOL_CHECK, RCOL_TOOLS, RCOL_CALLS,
+    RCOL_KIND, RCOL_CAPS, RCOL_COUNT
+};
+/* The text of one cell of server s at wall-clock now_ms (the breaker's
+ * retry countdown) into out. CAPS ends in '*' when they were derived from
+ * the tools. */
+void pane_registry_cell(char *out, size_t n, const struct engine_server_info *s,
+                        enum registry_col col, int64_t now_ms);
+/* Draw the pane for servers v[0..n) into w (erased, any size): header,
+ * rows and the selected server's details; updates rs (selection, scroll). */
+void pane_registry_render(WINDOW *w, const struct theme *th, int utf8,
+                          const struct engine_server_info *v, size_t n,
+                          struct registry_state *rs, int64_t now_ms);
+
 /* === the new-task form (form.c) === */
 
 struct form;
@@ -238,7 +270,8 @@ struct tui {
     int64_t sel_job;             /* the selected job, 0 = none yet */
     struct tasks_state tasks;
     struct results_state results;
-    struct scroll_state registry, metrics;
+    struct registry_state registry;
+    struct scroll_state metrics;
     struct form *form;           /* the open form, or NULL */
     int form_dirty;
     uint64_t tick;               /* the 1 s timer */

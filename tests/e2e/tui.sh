@@ -4,7 +4,9 @@
 # fs.list_directory through the new-task form, check the result, shrink the
 # window to 80x24 (and below), quit with q and check the exit status. Then
 # once more with NO_COLOR set in the C locale: no colours, ASCII glyphs,
-# and Ctrl-C quits.
+# and Ctrl-C quits. Then the Registry pane: health after the first check,
+# a flaky server's open breaker, and its keys (d, e, R, h), a disable
+# surviving a restart of mcpdeck.
 . "$(dirname "$0")/lib.sh"
 
 SOCK="mcpdeck-test-$$"
@@ -215,6 +217,78 @@ if wait_for prog 10 grep -q cancelled; then
 else fail "c cancels the running task" "$(why prog)"; fi
 tm send-keys -t prog q
 wait_for prog 10 dead prog
+rm -f "$T/work/mcpdeck.yaml"
+
+# --- 7. the registry: health, breakers and its keys ---------------------
+BAD="$TOP/${BUILD:-build}/fixtures/badserver"
+[ -x "$BAD" ] || fail "the badserver fixture is built" "missing: $BAD (make $BAD)"
+cat >"$T/work/mcpdeck.yaml" <<YAML
+health: {interval: 1s}
+breaker: {failures: 2, cooldown: 60s}
+servers:
+  badserver: {command: "$BAD", args: [good]}
+  flaky:
+    command: "$BAD"
+    args: [flaky]
+    env: {BADSERVER_FAILS: "1000", BADSERVER_STATE: "$T/flaky.state"}
+YAML
+row() { grep -qE "^.. $1 +$2"; }    # row NAME PATTERN: a server row (glyph, name, columns)
+# select SESSION NAME: move the Registry's selection to NAME (its footer
+# starts "NAME: health, ")
+select_server() {
+    tm send-keys -t "$1" g
+    for _ in 1 2 3 4 5 6; do
+        wait_for "$1" 1 grep -qE "$2: (unknown|healthy|warning|unhealthy), " && return 0
+        tm send-keys -t "$1" Down
+    done
+    return 1
+}
+focus_registry() { tm send-keys -t "$1" Tab Tab; wait_for "$1" 5 has "R restart"; }
+
+start reg
+if wait_for reg 15 row fs 'ready +healthy' && wait_for reg 15 row badserver 'ready +healthy'; then
+    ok "the registry shows fs and a configured badserver healthy after the first check"
+else fail "the registry shows fs and a configured badserver healthy after the first check" \
+    "$(why reg)"; fi
+if wait_for reg 15 row flaky 'ready +unhealthy +open [0-9]+s'; then
+    ok "a flaky server shows unhealthy and its breaker open with the time to its trial"
+else fail "a flaky server shows unhealthy and its breaker open with the time to its trial" \
+    "$(why reg)"; fi
+if focus_registry reg && select_server reg flaky &&
+    wait_for reg 5 has "flaky: unhealthy, check failed"; then
+    ok "the selected server's health reason is shown under the list"
+else fail "the selected server's health reason is shown under the list" "$(why reg)"; fi
+tm send-keys -t reg h
+if wait_for reg 5 has "circuit breaker open"; then
+    ok "h on a server whose breaker is open says so"
+else fail "h on a server whose breaker is open says so" "$(why reg)"; fi
+select_server reg badserver || true
+tm send-keys -t reg h
+if wait_for reg 5 has "checking badserver now"; then ok "h checks the selected server"
+else fail "h checks the selected server" "$(why reg)"; fi
+tm send-keys -t reg d
+if wait_for reg 5 row badserver disabled && has "disabled badserver" <"$T/screen"; then
+    ok "d disables the selected server and says so"
+else fail "d disables the selected server and says so" "$(why reg)"; fi
+tm send-keys -t reg q
+wait_for reg 10 dead reg || fail "q quits the registry session" "$(why reg)"
+
+start reg2
+if wait_for reg2 15 row fs 'ready' && wait_for reg2 5 row badserver disabled; then
+    ok "a disabled server stays disabled when mcpdeck starts again"
+else fail "a disabled server stays disabled when mcpdeck starts again" "$(why reg2)"; fi
+focus_registry reg2 && select_server reg2 badserver || true
+tm send-keys -t reg2 e
+if wait_for reg2 10 row badserver 'ready +healthy' && has "enabled badserver" <"$T/screen"; then
+    ok "e enables it again: ready and healthy"
+else fail "e enables it again: ready and healthy" "$(why reg2)"; fi
+restarted() { grep -qF "restarts 1" "$T/screen" && row badserver ready <"$T/screen"; }
+tm send-keys -t reg2 R
+if wait_for reg2 10 restarted && has "restarting badserver" <"$T/screen"; then
+    ok "R restarts the selected server: restarts 1, ready again"
+else fail "R restarts the selected server: restarts 1, ready again" "$(why reg2)"; fi
+tm send-keys -t reg2 q
+wait_for reg2 10 dead reg2 || fail "q quits the second registry session" "$(why reg2)"
 rm -f "$T/work/mcpdeck.yaml"
 
 cleanup
