@@ -76,11 +76,14 @@ static void latency_row(void *payload, const struct metric_series_view *s)
     const char *name = s->def->name;
     if (strncmp(name, "mcpdeck_", 8) == 0)
         name += 8;
+    size_t nlen = strlen(name);
+    if (nlen > 8 && strcmp(name + nlen - 8, "_seconds") == 0)
+        nlen -= 8;               /* every row here is in seconds */
     char label[64];
     if (s->def->nlabels)
-        snprintf(label, sizeof label, " %s %s", name, s->labels[0]);
+        snprintf(label, sizeof label, " %.*s %s", (int)nlen, name, s->labels[0]);
     else
-        snprintf(label, sizeof label, " %s", name);
+        snprintf(label, sizeof label, " %.*s", (int)nlen, name);
     draw_cell(w, label, 24);
     char a[16], b[16], c[16];
     fmt_secs(a, s->p50);
