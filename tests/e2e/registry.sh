@@ -35,7 +35,7 @@ servers:
     preference: 0.1
   plain:
     command: "$BAD"
-    args: [good]
+    args: [no-ping]
 YAML
 
 # === profiles: catalog (fs), config (flaky), derived from tools (plain) ===
@@ -92,6 +92,8 @@ check "flaky's history: breaker open, half-open, closed; unhealthy then healthy"
 h="$1"
 case "$h" in *breaker-open*breaker-half-open*breaker-closed*) ;; *) echo "$h"; exit 1 ;; esac
 case "$h" in *unhealthy*healthy) ;; *) echo "$h"; exit 1 ;; esac' - "$(hist)"
+check "a server that does not answer ping is checked with tools/list" \
+    [ "$(sql "SELECT COUNT(*) FROM servers_health WHERE server = 'plain' AND state = 'healthy' AND error LIKE 'tools/list answered in%'")" -ge 1 ]
 check "checks are recorded with their latency" \
     [ "$(sql "SELECT COUNT(*) FROM servers_health WHERE server = 'steady' AND state = 'check-ok' AND latency_ms >= 0")" -ge 1 ]
 
