@@ -15,6 +15,7 @@
  * the same as ${VAR}. A missing variable without a default, an unterminated
  * "${" and a malformed name (e.g. VS Code's ${input:id}) are errors. */
 #include "config.h"
+#include "config_int.h"
 #include "embedded.h"
 #include "util.h"
 #include "ydoc.h"
@@ -26,18 +27,13 @@
 #include <string.h>
 #include <unistd.h>
 
-enum format { FMT_MCPDECK, FMT_CLAUDE, FMT_VSCODE };
 
-struct loader {
-    struct ydoc *d;
-    enum format fmt;
-    char *err;
-    struct config *c;
-    int secret_refs;         /* variables expanded now are secrets (server env, headers...) */
-};
+
 
 static const char *const top_keys[] = {"servers", "queue", "data_dir", "health", "breaker",
-                                        "router", "log", "metrics", "secrets", NULL};
+                                        "router", "log", "metrics", "secrets", "providers",
+                                        "models", "aliases", "strategies", "llm", "agent",
+                                        "tools", "sampling", NULL};
 static const char *const health_keys[] = {"interval", "slow", "window", NULL};
 static const char *const breaker_keys[] = {"failures", "cooldown", NULL};
 static const char *const router_keys[] = {"weights", NULL};
@@ -55,7 +51,7 @@ static const char *const log_levels[] = {"debug", "info", "notice", "warning", "
 
 /* === env expansion === */
 
-static int var_name_ok(const char *s)
+int cfg_var_name_ok(const char *s)
 {
     if (!isalpha((unsigned char)*s) && *s != '_')
         return 0;
@@ -112,7 +108,7 @@ static int expand_env(const char *s, char **out, char **errmsg, struct config *r
         }
         /* VS Code spells environment variables ${env:NAME}. */
         const char *name = strncmp(inner, "env:", 4) == 0 ? inner + 4 : inner;
-        if (!var_name_ok(name)) {
+        if (!cfg_var_name_ok(name)) {
             if (strncmp(inner, "input:", 6) == 0)
                 *errmsg = xasprintf("'${%s}' is a VS Code input, which mcpdeck cannot ask for; "
                                     "use an environment variable, ${NAME}", inner);
@@ -147,10 +143,8 @@ fail:
 
 /* === helpers === */
 
-static int fail(struct loader *L, const struct ydoc_node *n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 
-static int fail(struct loader *L, const struct ydoc_node *n, const char *fmt, ...)
+int cfg_fail(struct loader *L, const struct ydoc_node *n, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -162,20 +156,20 @@ static int fail(struct loader *L, const struct ydoc_node *n, const char *fmt, ..
 }
 
 /* A scalar value with ${VAR} expanded. */
-static int scalar(struct loader *L, const struct ydoc_node *n, const char *what, char **out)
+int cfg_scalar(struct loader *L, const struct ydoc_node *n, const char *what, char **out)
 {
     if (n->kind != YDOC_SCALAR)
-        return fail(L, n, "'%s' must be a single value, not a %s", what, ydoc_kind_name(n->kind));
+        return cfg_fail(L, n, "'%s' must be a single value, not a %s", what, ydoc_kind_name(n->kind));
     char *err = NULL;
     if (expand_env(n->str, out, &err, L->secret_refs ? L->c : NULL) < 0) {
-        fail(L, n, "%s", err);
+        cfg_fail(L, n, "%s", err);
         free(err);
         return -1;
     }
     return 0;
 }
 
-static int check_keys(struct loader *L, const struct ydoc_node *map, const char *where,
+int cfg_check_keys(struct loader *L, const struct ydoc_node *map, const char *where,
                       const char *const *allowed)
 {
     char *e = ydoc_check_keys(L->d, map, where, allowed);
@@ -186,15 +180,15 @@ static int check_keys(struct loader *L, const struct ydoc_node *map, const char 
     return -1;
 }
 
-static int positive_int(struct loader *L, const struct ydoc_node *n, const char *what, int *out)
+int cfg_positive_int(struct loader *L, const struct ydoc_node *n, const char *what, int *out)
 {
     char *v;
-    if (scalar(L, n, what, &v) < 0)
+    if (cfg_scalar(L, n, what, &v) < 0)
         return -1;
     char *end;
     long x = strtol(v, &end, 10);
     if (!*v || *end || x < 1 || x > 1000000) {
-        fail(L, n, "'%s' must be a positive integer, got '%s'", what, v);
+        cfg_fail(L, n, "'%s' must be a positive integer, got '%s'", what, v);
         free(v);
         return -1;
     }
@@ -203,14 +197,14 @@ static int positive_int(struct loader *L, const struct ydoc_node *n, const char 
     return 0;
 }
 
-static int duration(struct loader *L, const struct ydoc_node *n, const char *what, int *out)
+int cfg_duration(struct loader *L, const struct ydoc_node *n, const char *what, int *out)
 {
     char *v;
-    if (scalar(L, n, what, &v) < 0)
+    if (cfg_scalar(L, n, what, &v) < 0)
         return -1;
     int64_t ms;
     if (util_parse_duration_ms(v, &ms) < 0 || ms <= 0 || ms > 7LL * 86400000) {
-        fail(L, n, "'%s' must be a duration such as 30 (seconds), 1500ms, 30s, 5m or 1h, "
+        cfg_fail(L, n, "'%s' must be a duration such as 30 (seconds), 1500ms, 30s, 5m or 1h, "
                    "got '%s'", what, v);
         free(v);
         return -1;
@@ -222,14 +216,14 @@ static int duration(struct loader *L, const struct ydoc_node *n, const char *wha
 
 /* true/false (any core-schema spelling), after ${VAR} expansion, so
  * "enabled: ${USE_X:-false}" works. */
-static int boolean(struct loader *L, const struct ydoc_node *n, const char *what, int *out)
+int cfg_boolean(struct loader *L, const struct ydoc_node *n, const char *what, int *out)
 {
     static const char *const words[] = {"true", "True", "TRUE", "false", "False", "FALSE"};
     if (n->kind != YDOC_SCALAR)
-        return fail(L, n, "'%s' must be true or false, not a %s", what,
+        return cfg_fail(L, n, "'%s' must be true or false, not a %s", what,
                     ydoc_kind_name(n->kind));
     char *v;
-    if (scalar(L, n, what, &v) < 0)
+    if (cfg_scalar(L, n, what, &v) < 0)
         return -1;
     for (size_t i = 0; i < ARRAY_LEN(words); i++)
         if (!strcmp(v, words[i])) {
@@ -237,27 +231,27 @@ static int boolean(struct loader *L, const struct ydoc_node *n, const char *what
             free(v);
             return 0;
         }
-    fail(L, n, "'%s' must be true or false, got '%s'", what, v);
+    cfg_fail(L, n, "'%s' must be true or false, got '%s'", what, v);
     free(v);
     return -1;
 }
 
-static int string_list(struct loader *L, const struct ydoc_node *n, const char *what,
+int cfg_string_list(struct loader *L, const struct ydoc_node *n, const char *what,
                        char ***out, size_t *count)
 {
     if (n->kind != YDOC_SEQ)
-        return fail(L, n, "'%s' must be a list, not a %s", what, ydoc_kind_name(n->kind));
+        return cfg_fail(L, n, "'%s' must be a list, not a %s", what, ydoc_kind_name(n->kind));
     *out = xcalloc(n->nitems + 1, sizeof **out);
     *count = 0;
     for (size_t i = 0; i < n->nitems; i++) {
-        if (scalar(L, n->items[i], what, &(*out)[i]) < 0)
+        if (cfg_scalar(L, n->items[i], what, &(*out)[i]) < 0)
             return -1;
         (*count)++;
     }
     return 0;
 }
 
-/* Whether name is acceptable in a map rendered by pair_map(): an
+/* Whether name is acceptable in a map rendered by cfg_pair_map(): an
  * environment variable name has no '='; a header name is an HTTP token. */
 static int pair_name_ok(const char *name, int header)
 {
@@ -274,25 +268,25 @@ static int pair_name_ok(const char *name, int header)
 
 /* A map of name → value rendered as "name<sep>value" strings: env
  * ("K=V") or headers ("Name: value"; no line breaks in the value). */
-static int pair_map(struct loader *L, const struct ydoc_node *n, const char *what,
+int cfg_pair_map(struct loader *L, const struct ydoc_node *n, const char *what,
                     int header, char ***out, size_t *count)
 {
     if (n->kind != YDOC_MAP)
-        return fail(L, n, "'%s' must be a mapping of names to values", what);
+        return cfg_fail(L, n, "'%s' must be a mapping of names to values", what);
     *out = xcalloc(n->npairs + 1, sizeof **out);
     *count = 0;
     for (size_t i = 0; i < n->npairs; i++) {
         const struct ydoc_node *k = n->pairs[i].key;
         if (!pair_name_ok(k->str, header))
-            return fail(L, k, header ? "'%s' is not a valid HTTP header name"
+            return cfg_fail(L, k, header ? "'%s' is not a valid HTTP header name"
                                      : "'%s' is not a valid environment variable name",
                         k->str);
         char *v;
-        if (scalar(L, n->pairs[i].value, what, &v) < 0)
+        if (cfg_scalar(L, n->pairs[i].value, what, &v) < 0)
             return -1;
         if (header && strpbrk(v, "\r\n")) {
             free(v);
-            return fail(L, n->pairs[i].value, "header '%s' must not contain a line break",
+            return cfg_fail(L, n->pairs[i].value, "header '%s' must not contain a line break",
                         k->str);
         }
         (*out)[i] = xasprintf("%s%s%s", k->str, header ? ": " : "=", v);
@@ -302,7 +296,7 @@ static int pair_map(struct loader *L, const struct ydoc_node *n, const char *wha
     return 0;
 }
 
-static int valid_name(const char *s)
+int cfg_valid_name(const char *s)
 {
     if (!*s)
         return 0;
@@ -312,7 +306,7 @@ static int valid_name(const char *s)
     return 1;
 }
 
-static void strv_free(char **v, size_t n)
+void cfg_strv_free(char **v, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         free(v[i]);
@@ -321,8 +315,8 @@ static void strv_free(char **v, size_t n)
 
 static void server_fini(struct config_server *s)
 {
-    strv_free(s->caps, s->ncaps);
-    strv_free(s->task_types, s->ntask_types);
+    cfg_strv_free(s->caps, s->ncaps);
+    cfg_strv_free(s->task_types, s->ntask_types);
     free(s->weight);
     free(s->name);
     free(s->command);
@@ -341,16 +335,16 @@ static void server_fini(struct config_server *s)
 }
 
 /* A number in [lo, hi]. */
-static int number(struct loader *L, const struct ydoc_node *n, const char *what, double lo,
+int cfg_number(struct loader *L, const struct ydoc_node *n, const char *what, double lo,
                   double hi, double *out)
 {
     char *v;
-    if (scalar(L, n, what, &v) < 0)
+    if (cfg_scalar(L, n, what, &v) < 0)
         return -1;
     char *end;
     double x = strtod(v, &end);
     if (!*v || *end || !(x >= lo && x <= hi)) {
-        fail(L, n, "'%s' must be a number from %g to %g, got '%s'", what, lo, hi, v);
+        cfg_fail(L, n, "'%s' must be a number from %g to %g, got '%s'", what, lo, hi, v);
         free(v);
         return -1;
     }
@@ -360,11 +354,11 @@ static int number(struct loader *L, const struct ydoc_node *n, const char *what,
 }
 
 /* A size: plain bytes or with B, KiB, MiB; within [lo, hi]. */
-static int size_value(struct loader *L, const struct ydoc_node *n, const char *what,
+int cfg_size_value(struct loader *L, const struct ydoc_node *n, const char *what,
                       double lo, double hi, int *out)
 {
     char *t;
-    if (scalar(L, n, what, &t) < 0)
+    if (cfg_scalar(L, n, what, &t) < 0)
         return -1;
     char *end;
     double x = strtod(t, &end);
@@ -373,17 +367,17 @@ static int size_value(struct loader *L, const struct ydoc_node *n, const char *w
     int empty = end == t;
     free(t);
     if (empty || mult < 0 || x * mult < lo || x * mult > hi)
-        return fail(L, n, "'%s' must be a size from %.0fKiB to %.0fMiB, such as 16MiB or "
+        return cfg_fail(L, n, "'%s' must be a size from %.0fKiB to %.0fMiB, such as 16MiB or "
                           "65536", what, lo / 1024, hi / 1048576);
     *out = (int)(x * mult);
     return 0;
 }
 
 /* A list of words (capabilities, task types): lowercase letters, digits, '_'. */
-static int word_list(struct loader *L, const struct ydoc_node *n, const char *what,
+int cfg_word_list(struct loader *L, const struct ydoc_node *n, const char *what,
                      char ***out, size_t *count)
 {
-    if (string_list(L, n, what, out, count) < 0)
+    if (cfg_string_list(L, n, what, out, count) < 0)
         return -1;
     for (size_t i = 0; i < *count; i++) {
         const char *w = (*out)[i];
@@ -391,7 +385,7 @@ static int word_list(struct loader *L, const struct ydoc_node *n, const char *wh
         for (const char *c = w; *c; c++)
             ok &= islower((unsigned char)*c) || isdigit((unsigned char)*c) || *c == '_';
         if (!ok)
-            return fail(L, n->items[i], "'%s' in '%s' must be a lowercase word such as "
+            return cfg_fail(L, n->items[i], "'%s' in '%s' must be a lowercase word such as "
                                         "code_analysis", w, what);
     }
     return 0;
@@ -403,25 +397,25 @@ static int routing_keys(struct loader *L, const struct ydoc_node *n, struct conf
     const struct ydoc_node *v;
     if ((v = ydoc_map_get(n, "capabilities"))) {
         s->has_caps = 1;
-        if (word_list(L, v, "capabilities", &s->caps, &s->ncaps) < 0)
+        if (cfg_word_list(L, v, "capabilities", &s->caps, &s->ncaps) < 0)
             return -1;
     }
     if ((v = ydoc_map_get(n, "task_types"))) {
         s->has_task_types = 1;
-        if (word_list(L, v, "task_types", &s->task_types, &s->ntask_types) < 0)
+        if (cfg_word_list(L, v, "task_types", &s->task_types, &s->ntask_types) < 0)
             return -1;
     }
     if ((v = ydoc_map_get(n, "weight"))) {
-        if (scalar(L, v, "weight", &s->weight) < 0)
+        if (cfg_scalar(L, v, "weight", &s->weight) < 0)
             return -1;
         if (strcmp(s->weight, "light") && strcmp(s->weight, "heavy") && strcmp(s->weight, "both"))
-            return fail(L, v, "'weight' must be light, heavy or both; got '%s'", s->weight);
+            return cfg_fail(L, v, "'weight' must be light, heavy or both; got '%s'", s->weight);
     }
     if ((v = ydoc_map_get(n, "preference")) &&
-        number(L, v, "preference", 0, 1, &s->preference) < 0)
+        cfg_number(L, v, "preference", 0, 1, &s->preference) < 0)
         return -1;
     if ((v = ydoc_map_get(n, "health_interval")) &&
-        duration(L, v, "health_interval", &s->health_interval_ms) < 0)
+        cfg_duration(L, v, "health_interval", &s->health_interval_ms) < 0)
         return -1;
     return 0;
 }
@@ -439,22 +433,22 @@ static int load_server(struct loader *L, const struct ydoc_node *key, const stru
     s->line = key->line;
     s->col = key->col;
     s->name = xstrdup(key->str);
-    if (!valid_name(key->str))
-        return fail(L, key, "server name '%s' may use only letters, digits, '_' and '-' "
+    if (!cfg_valid_name(key->str))
+        return cfg_fail(L, key, "server name '%s' may use only letters, digits, '_' and '-' "
                             "(tools are addressed server.tool)", key->str);
     if (!strcmp(key->str, "fs") || !strcmp(key->str, "git") || !strcmp(key->str, "memory"))
-        return fail(L, key, "server name '%s' is reserved for the built-in server; choose "
+        return cfg_fail(L, key, "server name '%s' is reserved for the built-in server; choose "
                             "another name", key->str);
     if (n->kind != YDOC_MAP)
-        return fail(L, n, "server '%s' must be a mapping with 'command' or 'url'", key->str);
-    if (L->fmt == FMT_MCPDECK && check_keys(L, n, "a server", server_keys) < 0)
+        return cfg_fail(L, n, "server '%s' must be a mapping with 'command' or 'url'", key->str);
+    if (L->fmt == FMT_MCPDECK && cfg_check_keys(L, n, "a server", server_keys) < 0)
         return -1;
     const struct ydoc_node *v;
     const struct ydoc_node *cmd = ydoc_map_get(n, "command");
     const struct ydoc_node *url = ydoc_map_get(n, "url");
     if ((v = ydoc_map_get(n, "type"))) {
         char *t;
-        if (scalar(L, v, "type", &t) < 0)
+        if (cfg_scalar(L, v, "type", &t) < 0)
             return -1;
         int sse = !strcmp(t, "sse");
         int stdio = !strcmp(t, "stdio");
@@ -462,83 +456,83 @@ static int load_server(struct loader *L, const struct ydoc_node *key, const stru
                    !strcmp(t, "streamableHttp");
         int rc = 0;
         if (sse)
-            rc = fail(L, v, "the deprecated HTTP+SSE transport is not supported; use the "
+            rc = cfg_fail(L, v, "the deprecated HTTP+SSE transport is not supported; use the "
                             "server's Streamable HTTP endpoint (type: http)");
         else if (!stdio && !http)
-            rc = fail(L, v, "unknown server type '%s'; expected one of: stdio, http, "
+            rc = cfg_fail(L, v, "unknown server type '%s'; expected one of: stdio, http, "
                             "streamable-http", t);
         else if (stdio && !cmd)
-            rc = fail(L, v, "server '%s' has type '%s' but no 'command'", key->str, t);
+            rc = cfg_fail(L, v, "server '%s' has type '%s' but no 'command'", key->str, t);
         else if (http && !url)
-            rc = fail(L, v, "server '%s' has type '%s' but no 'url'", key->str, t);
+            rc = cfg_fail(L, v, "server '%s' has type '%s' but no 'url'", key->str, t);
         free(t);
         if (rc < 0)
             return -1;
     }
     if (cmd && url)
-        return fail(L, n, "server '%s' has both 'command' and 'url'; give one", key->str);
+        return cfg_fail(L, n, "server '%s' has both 'command' and 'url'; give one", key->str);
     if (!cmd && !url)
-        return fail(L, n, "server '%s' needs 'command' (stdio) or 'url' (Streamable HTTP)",
+        return cfg_fail(L, n, "server '%s' needs 'command' (stdio) or 'url' (Streamable HTTP)",
                     key->str);
     if (cmd) {
         s->kind = CONFIG_SERVER_STDIO;
-        if (scalar(L, cmd, "command", &s->command) < 0)
+        if (cfg_scalar(L, cmd, "command", &s->command) < 0)
             return -1;
         if (!*s->command)
-            return fail(L, cmd, "'command' is empty");
+            return cfg_fail(L, cmd, "'command' is empty");
     } else {
         s->kind = CONFIG_SERVER_HTTP;
         L->secret_refs = 1;
-        int rc = scalar(L, url, "url", &s->url);
+        int rc = cfg_scalar(L, url, "url", &s->url);
         L->secret_refs = 0;
         if (rc < 0)
             return -1;
         if (strncmp(s->url, "http://", 7) && strncmp(s->url, "https://", 8))
-            return fail(L, url, "'url' must start with http:// or https://, got '%s'", s->url);
+            return cfg_fail(L, url, "'url' must start with http:// or https://, got '%s'", s->url);
     }
     /* what a server's args, env and headers take from the environment is
      * treated as a secret (tokens live there) */
     L->secret_refs = 1;
-    if ((v = ydoc_map_get(n, "args")) && string_list(L, v, "args", &s->args, &s->nargs) < 0)
+    if ((v = ydoc_map_get(n, "args")) && cfg_string_list(L, v, "args", &s->args, &s->nargs) < 0)
         return -1;
-    if ((v = ydoc_map_get(n, "env")) && pair_map(L, v, "env", 0, &s->env, &s->nenv) < 0)
+    if ((v = ydoc_map_get(n, "env")) && cfg_pair_map(L, v, "env", 0, &s->env, &s->nenv) < 0)
         return -1;
     if ((v = ydoc_map_get(n, "headers")) &&
-        pair_map(L, v, "headers", 1, &s->headers, &s->nheaders) < 0)
+        cfg_pair_map(L, v, "headers", 1, &s->headers, &s->nheaders) < 0)
         return -1;
     L->secret_refs = 0;
     if (routing_keys(L, n, s) < 0)
         return -1;
-    if ((v = ydoc_map_get(n, "cwd")) && scalar(L, v, "cwd", &s->cwd) < 0)
+    if ((v = ydoc_map_get(n, "cwd")) && cfg_scalar(L, v, "cwd", &s->cwd) < 0)
         return -1;
-    if ((v = ydoc_map_get(n, "enabled")) && boolean(L, v, "enabled", &s->enabled) < 0)
+    if ((v = ydoc_map_get(n, "enabled")) && cfg_boolean(L, v, "enabled", &s->enabled) < 0)
         return -1;
     if ((v = ydoc_map_get(n, "disabled")) && L->fmt != FMT_MCPDECK) {
         int off = 0;
-        if (boolean(L, v, "disabled", &off) < 0)
+        if (cfg_boolean(L, v, "disabled", &off) < 0)
             return -1;
         s->enabled = !off;
     }
-    if ((v = ydoc_map_get(n, "timeout")) && duration(L, v, "timeout", &s->timeout_ms) < 0)
+    if ((v = ydoc_map_get(n, "timeout")) && cfg_duration(L, v, "timeout", &s->timeout_ms) < 0)
         return -1;
     if ((v = ydoc_map_get(n, "startup_timeout")) &&
-        duration(L, v, "startup_timeout", &s->startup_timeout_ms) < 0)
+        cfg_duration(L, v, "startup_timeout", &s->startup_timeout_ms) < 0)
         return -1;
     if ((v = ydoc_map_get(n, "log_level"))) {
-        if (scalar(L, v, "log_level", &s->log_level) < 0)
+        if (cfg_scalar(L, v, "log_level", &s->log_level) < 0)
             return -1;
         int ok = 0;
         for (size_t i = 0; log_levels[i]; i++)
             ok |= strcmp(s->log_level, log_levels[i]) == 0;
         if (!ok)
-            return fail(L, v, "'log_level' must be one of: debug, info, notice, warning, error, "
+            return cfg_fail(L, v, "'log_level' must be one of: debug, info, notice, warning, error, "
                               "critical, alert, emergency; got '%s'", s->log_level);
     }
     if ((v = ydoc_map_get(n, "concurrency")) &&
-        positive_int(L, v, "concurrency", &s->concurrency) < 0)
+        cfg_positive_int(L, v, "concurrency", &s->concurrency) < 0)
         return -1;
     if ((v = ydoc_map_get(n, "max_message")) &&
-        size_value(L, v, "max_message", 1024, 1073741824.0, &s->max_message) < 0)
+        cfg_size_value(L, v, "max_message", 1024, 1073741824.0, &s->max_message) < 0)
         return -1;
     return 0;
 }
@@ -550,7 +544,7 @@ static int load_servers(struct loader *L, const char *key, const struct ydoc_nod
     if (n->kind == YDOC_SCALAR && ydoc_scalar_type(n) == YDOC_T_NULL)
         return 0;
     if (n->kind != YDOC_MAP)
-        return fail(L, n, "'%s' must be a mapping of server names to servers", key);
+        return cfg_fail(L, n, "'%s' must be a mapping of server names to servers", key);
     c->servers = xcalloc(n->npairs ? n->npairs : 1, sizeof *c->servers);
     for (size_t i = 0; i < n->npairs; i++) {
         c->nservers++;
@@ -573,18 +567,18 @@ static char *default_data_dir(void)
 
 /* A section that must be a mapping with known keys; NULL when absent or
  * null (then *ok stays 1). */
-static const struct ydoc_node *section(struct loader *L, const struct ydoc_node *root,
+const struct ydoc_node *cfg_section(struct loader *L, const struct ydoc_node *root,
                                        const char *name, const char *const *keys, int *ok)
 {
     const struct ydoc_node *v = ydoc_map_get(root, name);
     if (!v || (v->kind == YDOC_SCALAR && ydoc_scalar_type(v) == YDOC_T_NULL))
         return NULL;
     if (v->kind != YDOC_MAP) {
-        fail(L, v, "'%s' must be a mapping", name);
+        cfg_fail(L, v, "'%s' must be a mapping", name);
         *ok = 0;
         return NULL;
     }
-    if (check_keys(L, v, name, keys) < 0) {
+    if (cfg_check_keys(L, v, name, keys) < 0) {
         *ok = 0;
         return NULL;
     }
@@ -596,69 +590,69 @@ static int load_sections(struct loader *L, const struct ydoc_node *root, struct 
 {
     int ok = 1;
     const struct ydoc_node *m, *v;
-    if ((m = section(L, root, "health", health_keys, &ok))) {
+    if ((m = cfg_section(L, root, "health", health_keys, &ok))) {
         if ((v = ydoc_map_get(m, "interval")) &&
-            duration(L, v, "interval", &c->health_interval_ms) < 0)
+            cfg_duration(L, v, "interval", &c->health_interval_ms) < 0)
             return -1;
-        if ((v = ydoc_map_get(m, "slow")) && duration(L, v, "slow", &c->health_slow_ms) < 0)
+        if ((v = ydoc_map_get(m, "slow")) && cfg_duration(L, v, "slow", &c->health_slow_ms) < 0)
             return -1;
         if ((v = ydoc_map_get(m, "window")) &&
-            positive_int(L, v, "window", &c->health_window) < 0)
+            cfg_positive_int(L, v, "window", &c->health_window) < 0)
             return -1;
     }
     if (!ok)
         return -1;
-    if ((m = section(L, root, "breaker", breaker_keys, &ok))) {
+    if ((m = cfg_section(L, root, "breaker", breaker_keys, &ok))) {
         if ((v = ydoc_map_get(m, "failures")) &&
-            positive_int(L, v, "failures", &c->breaker_failures) < 0)
+            cfg_positive_int(L, v, "failures", &c->breaker_failures) < 0)
             return -1;
         if ((v = ydoc_map_get(m, "cooldown")) &&
-            duration(L, v, "cooldown", &c->breaker_cooldown_ms) < 0)
+            cfg_duration(L, v, "cooldown", &c->breaker_cooldown_ms) < 0)
             return -1;
     }
     if (!ok)
         return -1;
-    if ((m = section(L, root, "router", router_keys, &ok)) &&
-        (m = section(L, m, "weights", weight_keys, &ok))) {
+    if ((m = cfg_section(L, root, "router", router_keys, &ok)) &&
+        (m = cfg_section(L, m, "weights", weight_keys, &ok))) {
         struct { const char *k; double *d; } w[] = {
             {"capability", &c->weights.capability}, {"fit", &c->weights.fit},
             {"health", &c->weights.health}, {"preference", &c->weights.preference}};
         for (size_t i = 0; i < ARRAY_LEN(w); i++)
-            if ((v = ydoc_map_get(m, w[i].k)) && number(L, v, w[i].k, 0, 1, w[i].d) < 0)
+            if ((v = ydoc_map_get(m, w[i].k)) && cfg_number(L, v, w[i].k, 0, 1, w[i].d) < 0)
                 return -1;
         if (c->weights.capability + c->weights.fit + c->weights.health +
                 c->weights.preference <= 0)
-            return fail(L, m, "router weights must not all be 0");
+            return cfg_fail(L, m, "router weights must not all be 0");
     }
     if (!ok)
         return -1;
-    if ((m = section(L, root, "log", log_keys, &ok))) {
+    if ((m = cfg_section(L, root, "log", log_keys, &ok))) {
         if ((v = ydoc_map_get(m, "level"))) {
             char *lv;
-            if (scalar(L, v, "level", &lv) < 0)
+            if (cfg_scalar(L, v, "level", &lv) < 0)
                 return -1;
             free(c->log_level);
             c->log_level = lv;
             if (strcmp(lv, "debug") && strcmp(lv, "info") && strcmp(lv, "warn") &&
                 strcmp(lv, "error"))
-                return fail(L, v, "log 'level' must be debug, info, warn or error; got '%s'",
+                return cfg_fail(L, v, "log 'level' must be debug, info, warn or error; got '%s'",
                             lv);
         }
-        if ((v = ydoc_map_get(m, "file")) && scalar(L, v, "file", &c->log_file) < 0)
+        if ((v = ydoc_map_get(m, "file")) && cfg_scalar(L, v, "file", &c->log_file) < 0)
             return -1;
         if ((v = ydoc_map_get(m, "max_size")) &&
-            size_value(L, v, "max_size", 4096, 1073741824.0, &c->log_max_bytes) < 0)
+            cfg_size_value(L, v, "max_size", 4096, 1073741824.0, &c->log_max_bytes) < 0)
             return -1;
-        if ((v = ydoc_map_get(m, "keep")) && positive_int(L, v, "keep", &c->log_keep) < 0)
+        if ((v = ydoc_map_get(m, "keep")) && cfg_positive_int(L, v, "keep", &c->log_keep) < 0)
             return -1;
     }
     if (!ok)
         return -1;
-    if ((m = section(L, root, "metrics", metrics_keys, &ok))) {
-        if ((v = ydoc_map_get(m, "file")) && scalar(L, v, "file", &c->metrics_file) < 0)
+    if ((m = cfg_section(L, root, "metrics", metrics_keys, &ok))) {
+        if ((v = ydoc_map_get(m, "file")) && cfg_scalar(L, v, "file", &c->metrics_file) < 0)
             return -1;
         if ((v = ydoc_map_get(m, "interval")) &&
-            duration(L, v, "interval", &c->metrics_interval_ms) < 0)
+            cfg_duration(L, v, "interval", &c->metrics_interval_ms) < 0)
             return -1;
     }
     if (!ok)
@@ -666,15 +660,15 @@ static int load_sections(struct loader *L, const struct ydoc_node *root, struct 
     if ((v = ydoc_map_get(root, "secrets"))) {
         char **names = NULL;
         size_t n = 0;
-        int rc = string_list(L, v, "secrets", &names, &n);
+        int rc = cfg_string_list(L, v, "secrets", &names, &n);
         for (size_t i = 0; i < n && rc == 0; i++) {
-            if (!var_name_ok(names[i]))
-                rc = fail(L, v->items[i], "'%s' in 'secrets' is not an environment variable "
+            if (!cfg_var_name_ok(names[i]))
+                rc = cfg_fail(L, v->items[i], "'%s' in 'secrets' is not an environment variable "
                                           "name", names[i]);
             else
                 add_secret_name(c, names[i]);
         }
-        strv_free(names, n);
+        cfg_strv_free(names, n);
         if (rc < 0)
             return -1;
     }
@@ -687,7 +681,7 @@ static int load_doc(struct loader *L, struct config *c)
     if (!root)
         return 0;   /* an empty file is the defaults */
     if (root->kind != YDOC_MAP)
-        return fail(L, root, "the configuration must be a mapping, not a %s",
+        return cfg_fail(L, root, "the configuration must be a mapping, not a %s",
                     ydoc_kind_name(root->kind));
     const struct ydoc_node *v;
     size_t nlen = strlen(L->d->name);
@@ -700,21 +694,21 @@ static int load_doc(struct loader *L, struct config *c)
         return load_servers(L, "mcpServers", v, c);
     if (L->fmt == FMT_VSCODE)
         return load_servers(L, "servers", ydoc_map_get(root, "servers"), c);
-    if (check_keys(L, root, "the configuration", top_keys) < 0)
+    if (cfg_check_keys(L, root, "the configuration", top_keys) < 0)
         return -1;
     if ((v = ydoc_map_get(root, "data_dir"))) {
         char *d;
-        if (scalar(L, v, "data_dir", &d) < 0)
+        if (cfg_scalar(L, v, "data_dir", &d) < 0)
             return -1;
         if (!*d) {
             free(d);
-            return fail(L, v, "'data_dir' is empty");
+            return cfg_fail(L, v, "'data_dir' is empty");
         }
         if (d[0] == '~' && (d[1] == '/' || !d[1])) {
             const char *h = getenv("HOME");
             if (!h || !*h) {
                 free(d);
-                return fail(L, v, "'data_dir' starts with ~ but HOME is not set");
+                return cfg_fail(L, v, "'data_dir' starts with ~ but HOME is not set");
             }
             char *e = xasprintf("%s%s", h, d + 1);
             free(d);
@@ -726,21 +720,21 @@ static int load_doc(struct loader *L, struct config *c)
     if ((v = ydoc_map_get(root, "queue")) &&
         !(v->kind == YDOC_SCALAR && ydoc_scalar_type(v) == YDOC_T_NULL)) {
         if (v->kind != YDOC_MAP)
-            return fail(L, v, "'queue' must be a mapping (concurrency, timeout, retries)");
-        if (check_keys(L, v, "queue", queue_keys) < 0)
+            return cfg_fail(L, v, "'queue' must be a mapping (concurrency, timeout, retries)");
+        if (cfg_check_keys(L, v, "queue", queue_keys) < 0)
             return -1;
         const struct ydoc_node *q;
         if ((q = ydoc_map_get(v, "concurrency")) &&
-            positive_int(L, q, "concurrency", &c->queue_concurrency) < 0)
+            cfg_positive_int(L, q, "concurrency", &c->queue_concurrency) < 0)
             return -1;
         if ((q = ydoc_map_get(v, "timeout")) &&
-            duration(L, q, "timeout", &c->queue_timeout_ms) < 0)
+            cfg_duration(L, q, "timeout", &c->queue_timeout_ms) < 0)
             return -1;
         if ((q = ydoc_map_get(v, "retries")) &&
-            positive_int(L, q, "retries", &c->queue_retries) < 0)
+            cfg_positive_int(L, q, "retries", &c->queue_retries) < 0)
             return -1;
     }
-    if (load_sections(L, root, c) < 0)
+    if (load_sections(L, root, c) < 0 || cfg_load_llm(L, root, c) < 0)
         return -1;
     if ((v = ydoc_map_get(root, "servers")) && load_servers(L, "servers", v, c) < 0)
         return -1;
@@ -770,6 +764,7 @@ int config_load_string(const char *name, const char *text, size_t len, struct co
     c->log_max_bytes = 10 << 20;
     c->log_keep = 5;
     c->metrics_interval_ms = 15000;
+    cfg_llm_defaults(c);
     L.c = c;
     int rc = load_doc(&L, c);   /* server names are unique: ydoc refuses duplicate keys */
     ydoc_free(L.d);
@@ -834,7 +829,8 @@ void config_free(struct config *c)
     free(c->log_file);
     free(c->log_level);
     free(c->metrics_file);
-    strv_free(c->secret_env, c->nsecret_env);
+    cfg_strv_free(c->secret_env, c->nsecret_env);
+    cfg_llm_free(c);
     free(c);
 }
 

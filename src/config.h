@@ -52,6 +52,67 @@ struct config_server {
     int line, col;           /* where it was defined */
 };
 
+/* === models (config_llm.c) === */
+
+enum config_provider_kind {
+    CONFIG_PROVIDER_OPENAI,      /* any OpenAI-compatible Chat Completions endpoint */
+    CONFIG_PROVIDER_ANTHROPIC,   /* the Anthropic Messages API */
+};
+
+struct config_provider {
+    char *name;
+    enum config_provider_kind kind;
+    char *base_url;              /* e.g. https://openrouter.ai/api/v1 (no trailing path) */
+    char *api_key_env;           /* the variable holding the key (read at call time), or NULL */
+    char **headers;              /* extra "Name: value" headers */
+    size_t nheaders;
+    int timeout_ms;              /* per request, default 120000 */
+    int line, col;
+};
+
+struct config_model {
+    char *name;                  /* what config and tasks call it */
+    char *provider;              /* a providers: name */
+    char *model;                 /* the provider's model id */
+    int context;                 /* tokens; 0 = unknown */
+    double price_in, price_out;  /* USD per million tokens */
+    int max_tokens;              /* answer limit, default 4096 */
+    int line, col;
+};
+
+enum config_strategy { CONFIG_STRATEGY_QUALITY, CONFIG_STRATEGY_SPEED, CONFIG_STRATEGY_COST,
+                       CONFIG_STRATEGY_COUNT };
+
+struct config_llm {
+    struct config_provider *providers;
+    size_t nproviders;
+    struct config_model *models;
+    size_t nmodels;
+    char **alias_names, **alias_targets;   /* big → a model name, small → ... */
+    size_t naliases;
+    char **strategies[CONFIG_STRATEGY_COUNT];   /* ordered model names (aliases resolved) */
+    size_t nstrategies[CONFIG_STRATEGY_COUNT];
+    enum config_strategy strategy;           /* llm.strategy, default quality */
+    int retries;                 /* per model before falling back, default 2 */
+    double max_price;            /* USD per million output tokens a fallback may cost; < 0 none */
+    double budget_task;          /* USD per task; < 0 none */
+    double budget_day;           /* USD per day (local midnight); < 0 none */
+    int cache;                   /* exact-match response cache on */
+    int cache_ttl_ms;            /* default 24 h */
+    int cache_streams;           /* cache answers that were streamed to a viewer too */
+    int breaker_failures;        /* per model, default 3 */
+    int breaker_cooldown_ms;     /* default 60000 */
+    /* agent */
+    int max_steps;               /* model turns per task, default 8 */
+    char **tools_allow, **tools_deny, **tools_destructive, **tools_approve;
+    size_t ntools_allow, ntools_deny, ntools_destructive, ntools_approve;
+    /* sampling/createMessage from servers */
+    char **sampling_allow;       /* server names (globs) that may sample */
+    size_t nsampling_allow;
+    char *sampling_model;        /* alias or model, NULL = the strategy's first */
+    int sampling_max_tokens;     /* default 1024 */
+};
+
 struct config_weights {
     double capability, fit, health, preference;   /* default 0.4 0.3 0.2 0.1 */
 };
@@ -76,6 +137,7 @@ struct config {
     int metrics_interval_ms; /* default 15000 */
     char **secret_env;       /* environment variables whose values are secrets: */
     size_t nsecret_env;      /* those under 'secrets:' and those ${...} in servers */
+    struct config_llm llm;
     struct config_server *servers;
     size_t nservers;
 };
@@ -94,5 +156,9 @@ void config_free(struct config *c);  /* NULL-safe */
 int config_expand_env(const char *s, char **out, char **errmsg);
 
 const struct config_server *config_find_server(const struct config *c, const char *name);
+/* A model by name or alias (aliases resolved), or NULL. */
+const struct config_model *config_find_model(const struct config *c, const char *name);
+const struct config_provider *config_find_provider(const struct config *c, const char *name);
+const char *config_strategy_name(enum config_strategy s);   /* "quality", "speed", "cost" */
 
 #endif

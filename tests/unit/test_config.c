@@ -370,7 +370,8 @@ static void test_unknown_keys(void **state)
                  "timeout, retries");
     expect_error("data_dir: /x\nsevrers: {}\n",
                  "t.yaml:2:1: unknown key 'sevrers' in the configuration; expected one of: "
-                 "servers, queue, data_dir, health, breaker, router, log, metrics, secrets");
+                 "servers, queue, data_dir, health, breaker, router, log, metrics, secrets, "
+                 "providers, models, aliases, strategies, llm, agent, tools, sampling");
     expect_error("servers:\n  s:\n    command: x\n    envFile: .env\n",
                  "t.yaml:4:5: unknown key 'envFile' in a server; expected one of: command, "
                  "args, env, cwd, url, headers, enabled, timeout, startup_timeout, type, "
@@ -778,6 +779,71 @@ static void test_registry_sections(void **state)
                  "such as code_analysis");
 }
 
+/* providers, models, aliases, strategies and the gateway's settings;
+ * every cross-reference checked with a position. */
+static void test_llm_sections(void **state)
+{
+    struct config *c = load_ok(
+        "providers:\n"
+        "  or: {type: openai, base_url: \"https://openrouter.ai/api/v1/\", api_key_env: OR_KEY}\n"
+        "  an: {type: anthropic, base_url: https://api.anthropic.com, api_key_env: AN_KEY,\n"
+        "       timeout: 30s}\n"
+        "models:\n"
+        "  sonnet: {provider: an, model: claude-sonnet-4-5, context: 200000, price_in: 3,\n"
+        "           price_out: 15}\n"
+        "  mini: {provider: or, model: openai/gpt-4o-mini, price_in: 0.15, price_out: 0.6,\n"
+        "         max_tokens: 1000}\n"
+        "aliases: {big: sonnet, small: mini}\n"
+        "strategies: {cost: [small, big]}\n"
+        "llm: {strategy: cost, retries: 1, max_price: 20, budget: {task: 0.5, day: 10},\n"
+        "      cache: {enabled: true, ttl: 1h}, breaker: {failures: 2, cooldown: 5s}}\n"
+        "agent: {max_steps: 4}\n"
+        "tools: {deny: [\"fs.write_*\"], destructive: [\"*.delete*\"]}\n"
+        "sampling: {allow: [everything], model: small, max_tokens: 200}\n");
+    const struct config_llm *m = &c->llm;
+    assert_int_equal(m->nproviders, 2);
+    assert_string_equal(m->providers[0].base_url, "https://openrouter.ai/api/v1");
+    assert_int_equal(m->providers[1].kind, CONFIG_PROVIDER_ANTHROPIC);
+    assert_int_equal(m->providers[1].timeout_ms, 30000);
+    assert_string_equal(config_find_model(c, "big")->model, "claude-sonnet-4-5");
+    assert_true(config_find_model(c, "small")->price_out == 0.6);
+    assert_int_equal(config_find_model(c, "mini")->max_tokens, 1000);
+    assert_null(config_find_model(c, "huge"));
+    assert_int_equal(m->nstrategies[CONFIG_STRATEGY_COST], 2);
+    assert_string_equal(m->strategies[CONFIG_STRATEGY_COST][0], "mini");
+    /* unset strategies list every model in file order */
+    assert_string_equal(m->strategies[CONFIG_STRATEGY_QUALITY][0], "sonnet");
+    assert_int_equal(m->strategy, CONFIG_STRATEGY_COST);
+    assert_true(m->budget_task == 0.5 && m->budget_day == 10 && m->max_price == 20);
+    assert_int_equal(m->cache, 1);
+    assert_int_equal(m->cache_ttl_ms, 3600000);
+    assert_int_equal(m->breaker_failures, 2);
+    assert_int_equal(m->max_steps, 4);
+    assert_string_equal(m->tools_deny[0], "fs.write_*");
+    assert_string_equal(m->sampling_model, "mini");
+    /* the key variables are secrets */
+    int or_key = 0;
+    for (size_t i = 0; i < c->nsecret_env; i++)
+        or_key |= strcmp(c->secret_env[i], "OR_KEY") == 0;
+    assert_true(or_key);
+    config_free(c);
+
+    expect_error("providers: {p: {type: gemini, base_url: http://x}}\n",
+                 "t.yaml:1:23: provider 'type' must be openai or anthropic");
+    expect_error("providers: {p: {type: openai, base_url: http://x, api_key_env: sk-123}}\n",
+                 "t.yaml:1:64: 'api_key_env' names an environment variable (e.g. "
+                 "OPENROUTER_API_KEY), not the key itself");
+    expect_error("providers: {p: {type: openai, base_url: http://x}}\n"
+                 "models: {m: {provider: q, model: x}}\n",
+                 "t.yaml:2:24: unknown provider 'q' (providers: p)");
+    expect_error("providers: {p: {type: openai, base_url: http://x}}\n"
+                 "models: {m: {provider: p, model: x}}\n"
+                 "aliases: {big: huge}\n",
+                 "t.yaml:3:16: unknown model 'huge' in aliases (models: m)");
+    expect_error("llm: {strategy: cheapest}\n",
+                 "t.yaml:1:17: 'strategy' must be quality, speed or cost");
+}
+
 int main(void)
 {
     if (!getcwd(top_dir, sizeof top_dir))
@@ -796,6 +862,7 @@ int main(void)
         cmocka_unit_test_teardown(test_vscode_mcp_json, back_to_top),
         cmocka_unit_test_teardown(test_discovery_order, back_to_top),
         cmocka_unit_test_teardown(test_registry_sections, back_to_top),
+        cmocka_unit_test_teardown(test_llm_sections, back_to_top),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
