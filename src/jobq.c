@@ -46,8 +46,9 @@ static const char *const st_sql[JQ_ST_COUNT] = {
     [JQ_SP_ROLLBACK] = "ROLLBACK TO jobq",
     [JQ_SUBMIT] =
         "INSERT INTO jobs (key, batch, server, tool, args_json, priority, status, "
-        "max_attempts, timeout_ms, run_at_ms, created_ms, idempotency_key, route_json) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'queued', ?7, ?8, ?9, ?10, ?11, ?12)",
+        "max_attempts, timeout_ms, run_at_ms, created_ms, idempotency_key, route_json, kind) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'queued', ?7, ?8, ?9, ?10, ?11, ?12, "
+        "COALESCE(?13, 'tool'))",
     [JQ_IDEM_FIND] = "SELECT id FROM jobs WHERE idempotency_key = ?1",
     /* Not UPDATE ... RETURNING: that builds a temporary table per call,
      * which costs more than a second statement. The NOT EXISTS walks
@@ -167,6 +168,7 @@ void job_fini(struct job *j)
     free(j->idempotency_key);
     free(j->result_sha256);
     free(j->route_json);
+    free(j->kind);
     memset(j, 0, sizeof *j);
 }
 
@@ -201,6 +203,7 @@ void jobq_fill_job(sqlite3_stmt *st, struct job *j)
     j->run_at_ms = sqlite3_column_int64(st, 15);
     j->idempotency_key = jobq_col_text(st, 16);
     j->route_json = jobq_col_text(st, 17);
+    j->kind = jobq_col_text(st, 18);
 }
 
 /* Step a statement that returns no rows, then reset it. 0 or -1. */
@@ -504,6 +507,7 @@ int jobq_insert(struct jobq *q, const struct jobq_spec *spec, int64_t now, int64
     sqlite3_bind_int64(st, 10, now);
     jobq_bind_text_or_null(st, 11, spec->idempotency_key);
     jobq_bind_text_or_null(st, 12, spec->route_json);
+    jobq_bind_text_or_null(st, 13, spec->kind);
     if (jobq_step_done(st) < 0)
         goto fail;
     *id = sqlite3_last_insert_rowid(q->h);

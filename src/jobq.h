@@ -64,6 +64,7 @@ struct job {
     /* routed tasks: {"request": {...}} before the first start, then also
      * "chosen" and "scores" (router.h); NULL for a task naming its server */
     char *route_json;
+    char *kind;             /* "tool" or "model" */
 };
 
 void job_fini(struct job *j);                /* frees members; NULL-safe */
@@ -92,6 +93,9 @@ struct jobq_spec {
      * router must find ({"type": "review", "caps": [...], "heavy": true});
      * the engine picks the server when the job starts (jobq_set_route). */
     const char *route_json;
+    /* "tool" (NULL, the default) or "model": a model task, whose tool is
+     * the task type and whose args are {"prompt": "...", "model": ...} */
+    const char *kind;
 };
 
 struct jobq_counts {

@@ -14,8 +14,8 @@
 /* The columns jobq_fill_job reads, in its order. */
 #define JOB_COLS "id, key, batch, server, tool, args_json, priority, status, attempts, " \
                  "max_attempts, timeout_ms, created_ms, started_ms, finished_ms, error, "  \
-                 "run_at_ms, idempotency_key, route_json"
-#define JOB_NCOLS 18
+                 "run_at_ms, idempotency_key, route_json, jobs.kind"
+#define JOB_NCOLS 19
 
 /* "skipped: needs <key or #id> which <status>" is built from this. */
 #define JOBQ_LABEL_SQL "COALESCE(key, '#' || id)"
