@@ -29,6 +29,8 @@ struct bstate {
     char *batch;                 /* the key jobs are filed under */
     size_t ndone;
     int interrupted;
+    int stream;                  /* --stream: model answers to stderr as they come */
+    struct btask *streaming;     /* whose answer is being printed */
     int timed_out;
     int failed_fast;
     int tty;
@@ -176,6 +178,19 @@ static void on_event(void *payload, const struct engine_event *ev)
     case ENGINE_EV_JOB_RETRY:
         say(b, "retry", t->id, ev->text);
         break;
+    case ENGINE_EV_JOB_TOKENS:           /* --stream: the answer as it comes */
+        if (b->stream) {
+            if (b->streaming != t) {
+                fprintf(stderr, "%s[%s] ", b->streaming ? "\n" : "", t->id);
+                b->streaming = t;
+            }
+            if (ev->text)
+                fputs(ev->text, stderr);
+            else
+                fputs(" [the model's answer restarts] ", stderr);
+            fflush(stderr);
+        }
+        break;
     case ENGINE_EV_JOB_DONE: {
         const cJSON *sc = ev->result ? cJSON_GetObjectItemCaseSensitive(ev->result,
                                                                          "structuredContent")
@@ -232,7 +247,16 @@ static int submit_ready(struct bstate *b)
             ready = bfile_find(&b->f, t->needs[k])->done;
         if (!ready)
             continue;
-        args[n] = cJSON_PrintUnformatted(t->args);
+        if (t->type) {               /* a model task: the prompt (and model) are its args */
+            cJSON *a = cJSON_CreateObject();
+            cJSON_AddStringToObject(a, "prompt", t->prompt ? t->prompt : "");
+            if (t->model)
+                cJSON_AddStringToObject(a, "model", t->model);
+            args[n] = cJSON_PrintUnformatted(a);
+            cJSON_Delete(a);
+        } else {
+            args[n] = cJSON_PrintUnformatted(t->args);
+        }
         routes[n] = NULL;
         if (t->routed) {
             struct engine_route_req req;
@@ -240,7 +264,8 @@ static int submit_ready(struct bstate *b)
             routes[n] = engine_route_request_json(&req);
         }
         specs[n] = (struct jobq_spec){.key = t->id, .batch = b->batch, .server = t->server,
-                                      .tool = t->tool, .args_json = args[n],
+                                      .tool = t->type ? t->type : t->tool, .args_json = args[n],
+                                      .kind = t->type ? "model" : NULL,
                                       .priority = t->priority, .timeout_ms = t->timeout_ms,
                                       .max_attempts = t->attempts, .route_json = routes[n],
                                       .idempotency_key = t->idempotency_key,
@@ -343,13 +368,22 @@ static int check_servers(struct bstate *b)
     for (size_t i = 0; i < b->f.n; i++) {
         struct btask *t = &b->f.tasks[i];
         if (t->type) {
-            char *m = ydoc_errorf(b->f.doc, t->tool_node,
-                                  "model tasks need the LLM gateway and a configured model "
-                                  "(models: and providers: in the config); this build runs "
-                                  "tool tasks only");
-            fprintf(stderr, "mcpdeck: %s\n", m);
-            free(m);
-            return 2;
+            const char *missing = engine_llm_missing(b->e);
+            if (missing) {
+                char *m = ydoc_errorf(b->f.doc, t->tool_node, "a '%s' task needs a model: %s",
+                                      t->type, missing);
+                fprintf(stderr, "mcpdeck: %s\n", m);
+                free(m);
+                return 2;
+            }
+            /* its tools come from the servers the router picks: start them all */
+            for (size_t k = 0; k < ns && k < ARRAY_LEN(info); k++) {
+                char *err = NULL;
+                if (info[k].state != SERVER_DISABLED &&
+                    engine_start_server(b->e, info[k].name, &err) < 0)
+                    free(err);
+            }
+            continue;
         }
         if (t->routed) {              /* the router may pick any server: start them all */
             for (size_t k = 0; k < ns && k < ARRAY_LEN(info); k++) {
@@ -386,6 +420,8 @@ static int check_servers(struct bstate *b)
     ns = engine_servers(b->e, info, ARRAY_LEN(info));
     for (size_t i = 0; i < b->f.n; i++) {
         struct btask *t = &b->f.tasks[i];
+        if (t->type)
+            continue;
         if (t->routed) {
             /* some server must fit now; the args are checked against its schema */
             struct engine_route_req req;
@@ -619,6 +655,7 @@ int batch_run(const struct batch_opts *o)
     }
     bfile_drop_doc(&b.f);   /* every positioned check is done */
     engine_set_health_checks(b.e, 1);
+    b.stream = o->stream;
     engine_subscribe(b.e, on_event, &b);
     engine_set_elicit_handler(b.e, on_elicit, &b);
     loop_signal(engine_loop(b.e), SIGINT, on_sigint, &b);

@@ -17,6 +17,7 @@ struct batch_opts {
     int fail_fast;               /* cancel the rest after the first failure */
     int timeout_ms;              /* whole batch; 0 = none */
     int resume;                  /* reuse this file's jobs from an interrupted run */
+    int stream;                  /* print model answers as they stream (stderr) */
 };
 
 /* Runs the batch; returns the process exit code. */

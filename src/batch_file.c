@@ -41,7 +41,7 @@
 
 static const char *const task_keys[] = {"id", "tool", "args", "type", "prompt", "priority",
                                         "timeout", "retries", "needs", "elicit", "expect",
-                                        "caps", "heavy", "delay", "idempotency_key", NULL};
+                                        "caps", "heavy", "delay", "idempotency_key", "model", NULL};
 static const char *const default_keys[] = {"timeout", "retries", "priority", "server", NULL};
 static const char *const expect_keys[] = {"status", "contains", "regex", "json", "is_error",
                                           "max_duration", NULL};
@@ -228,6 +228,8 @@ static char *parse_task(struct ydoc *d, const struct ydoc_node *n, const struct 
         if (!(v = ydoc_map_get(n, "prompt")))
             return ydoc_errorf(d, n, "a '%s' task needs a 'prompt'", t->type);
         if ((err = get_string(d, v, "prompt", &t->prompt)))
+            return err;
+        if ((v = ydoc_map_get(n, "model")) && (err = get_string(d, v, "model", &t->model)))
             return err;
     } else {
         if (tool->kind != YDOC_SCALAR)
@@ -446,6 +448,7 @@ void bfile_fini(struct bfile *f)
         free(t->type);
         free(t->route_type);
         free(t->idempotency_key);
+        free(t->model);
         for (size_t k = 0; k < t->ncaps; k++)
             free(t->caps[k]);
         free(t->caps);

@@ -40,6 +40,7 @@ struct btask {
     int heavy;                   /* 1, 0, or -1 (the type's default) */
     int64_t delay_ms;            /* run_at = queued + delay; 0 = at once */
     char *idempotency_key;       /* or NULL */
+    char *model;                 /* model tasks: a model or alias, or NULL */
     char *prompt;
     cJSON *args;                 /* object */
     int priority;

@@ -175,14 +175,16 @@ int cli_servers_caps(const struct cli_opts *o)
 
 static const char run_usage[] =
     "usage: mcpdeck run [--type TYPE] [--cap CAP]... [--heavy | --light] [--server NAME]\n"
-    "                   [--tool TOOL [--args JSON]] [--explain] [PROMPT...]\n"
+    "                   [--tool TOOL [--args JSON]] [--model M] [--explain] [PROMPT...]\n"
     "  routes the task to the best server (capability, fit, health, preference);\n"
     "  --explain prints every candidate's score. With --tool it calls that tool on the\n"
-    "  chosen server; without, it is a model task (needs a configured model).\n";
+    "  chosen server; without, a model answers the prompt using the routed servers'\n"
+    "  tools, streaming its answer (needs providers: and models: in the config).\n";
 
 struct run_wait {
     int64_t id;
     int done;
+    int streamed;                /* answer text went to stdout as it came */
 };
 
 static void run_event(void *payload, const struct engine_event *ev)
@@ -190,13 +192,22 @@ static void run_event(void *payload, const struct engine_event *ev)
     struct run_wait *w = payload;
     if (ev->kind == ENGINE_EV_JOB_DONE && ev->job_id == w->id)
         w->done = 1;
+    if (ev->kind == ENGINE_EV_JOB_TOKENS && ev->job_id == w->id) {
+        if (ev->text) {
+            fputs(ev->text, stdout);
+            w->streamed = 1;
+        } else if (w->streamed) {
+            fputs("\n[the model's answer restarts]\n", stdout);
+        }
+        fflush(stdout);
+    }
 }
 
 int cli_run(const struct cli_opts *o, int argc, char **argv)
 {
     struct engine_route_req req = {.heavy = -1};
     const char **caps = xcalloc((size_t)argc + 1, sizeof *caps);
-    const char *args = "{}";
+    const char *args = "{}", *model = NULL;
     int explain = 0, rc = 2;
     struct buf prompt;
     buf_init(&prompt);
@@ -213,6 +224,8 @@ int cli_run(const struct cli_opts *o, int argc, char **argv)
             req.tool = argv[++i];
         else if (strcmp(a, "--args") == 0 && more)
             args = argv[++i];
+        else if (strcmp(a, "--model") == 0 && more)
+            model = argv[++i];
         else if (strcmp(a, "--heavy") == 0)
             req.heavy = 1;
         else if (strcmp(a, "--light") == 0)
@@ -241,9 +254,15 @@ int cli_run(const struct cli_opts *o, int argc, char **argv)
     int routed = engine_route(e, &req, &chosen, explain ? &table : NULL, NULL, &err);
     if (table)
         fputs(table, stdout);
-    if (routed < 0) {
+    if (routed < 0 && req.tool) {
         rc = 2;
         goto out;
+    }
+    if (routed < 0) {                /* a model task still runs, with fewer tools */
+        if (explain)
+            fprintf(stderr, "mcpdeck: %s\n", err);
+        free(err);
+        err = NULL;
     }
     if (!req.tool && explain && prompt.len) {
         char **tools = NULL;
@@ -256,25 +275,37 @@ int cli_run(const struct cli_opts *o, int argc, char **argv)
         }
         free(tools);
     }
-    if (!req.tool) {
-        free(err);
-        err = xasprintf("'%s' would go to %s, but model tasks need the LLM gateway and a "
-                        "configured model (models: and providers: in the config); this build "
-                        "runs tool tasks only: add --tool TOOL", req.type ? req.type : "the task",
-                        chosen);
-        rc = 2;
-        goto out;
+    char *route = NULL, *margs = NULL;
+    struct jobq_spec spec = {.tool = req.tool, .args_json = args};
+    if (!req.tool) {                 /* a model task: the prompt is its argument */
+        if (!req.type || !prompt.len) {
+            free(err);
+            err = xstrdup("a model task needs --type and a prompt (or give --tool TOOL)");
+            rc = 2;
+            goto out;
+        }
+        cJSON *a = cJSON_CreateObject();
+        cJSON_AddStringToObject(a, "prompt", prompt.data);
+        if (model)
+            cJSON_AddStringToObject(a, "model", model);
+        char *t = cJSON_PrintUnformatted(a);
+        margs = xstrdup(t);
+        cJSON_free(t);
+        cJSON_Delete(a);
+        spec = (struct jobq_spec){.tool = req.type, .args_json = margs, .kind = "model"};
+    } else {
+        route = engine_route_request_json(&req);
+        spec.route_json = route;
     }
-    char *route = engine_route_request_json(&req);
-    struct jobq_spec spec = {.tool = req.tool, .args_json = args, .route_json = route};
-    struct run_wait w = {0, 0};
+    struct run_wait w = {0, 0, 0};
     engine_subscribe(e, run_event, &w);
-    if (engine_submit(e, &spec, &w.id, &err) < 0) {
-        free(route);
+    int sub = engine_submit(e, &spec, &w.id, &err);
+    free(route);
+    free(margs);
+    if (sub < 0) {
         rc = 2;
         goto out;
     }
-    free(route);
     engine_set_scheduling(e, 1);
     while (!w.done)
         loop_run_once(engine_loop(e), 200);
@@ -282,7 +313,10 @@ int cli_run(const struct cli_opts *o, int argc, char **argv)
     if (engine_job(e, w.id, &j) == 0) {
         char *text = engine_result_text(&j);
         if (j.status == JOB_SUCCEEDED) {
-            printf("%s%s", text, *text && text[strlen(text) - 1] != '\n' ? "\n" : "");
+            if (w.streamed)          /* the answer is on stdout already */
+                printf("\n");
+            else
+                printf("%s%s", text, *text && text[strlen(text) - 1] != '\n' ? "\n" : "");
             fprintf(stderr, "job %lld on %s: succeeded\n", (long long)w.id,
                     j.server ? j.server : "?");
             rc = 0;

@@ -22,6 +22,7 @@
  * user submits (a job's arguments) is stored as given: the server needs
  * it. */
 #include "engine_int.h"
+#include "llm.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -260,6 +261,7 @@ int engine_new(const struct engine_opts *opts, struct engine **out, char **errms
     jobq_set_claim_filter(e->q, engine_server_has_slot, e);
     loop_hook_add(e->loop, engine_schedule, e);
     e->metrics = metrics_new();
+    e->llm = llm_new(e->loop, e->cfg, e->db, e->metrics);
     if (overrides.metrics_file || e->cfg->metrics_file)
         engine_set_metrics_file(e, overrides.metrics_file ? overrides.metrics_file
                                                           : e->cfg->metrics_file);
@@ -345,6 +347,9 @@ void engine_free(struct engine *e)
         e->metrics_file = NULL;
     }
     e->stopping = 1;                 /* checks cut short now are not failures */
+    for (struct run *r = e->runs; r; r = r->next)
+        if (r->agent)
+            engine_agent_stop(r);    /* before the servers and the gateway go */
     e->health_auto = 0;
     /* Jobs still running go back to the queue: they were not finished. */
     for (struct run *r = e->runs; r; r = r->next)
@@ -405,6 +410,7 @@ void engine_free(struct engine *e)
     if (e->metrics_timer)
         loop_timer_del(e->loop, e->metrics_timer);
     engine_route_fini(e);
+    llm_free(e->llm);
     metrics_free(e->metrics);
     for (size_t i = 0; i < e->nextra; i++)
         config_free(e->extra[i]);
@@ -461,10 +467,32 @@ static void log_queued(int64_t id, const struct jobq_spec *spec)
                  spec->server && *spec->server ? "" : " (to be routed)");
 }
 
+/* A model task: a known type, a prompt, and a model to answer it. */
+static int model_ok(struct engine *e, const struct jobq_spec *spec, char **errmsg)
+{
+    const char *const *caps;
+    size_t n;
+    int heavy;
+    if (!spec->tool || registry_task_type(e->catalog, spec->tool, &caps, &n, &heavy) < 0) {
+        *errmsg = xasprintf("unknown task type '%s'", spec->tool ? spec->tool : "");
+        return -1;
+    }
+    const char *missing = llm_missing(e->llm);
+    if (missing) {
+        *errmsg = xasprintf("a '%s' task needs a model: %s", spec->tool, missing);
+        return -1;
+    }
+    return 0;
+}
+
 int engine_submit(struct engine *e, const struct jobq_spec *spec, int64_t *id, char **errmsg)
 {
     struct server *s = engine_server_find(e, spec->server ? spec->server : "");
-    if (!s && spec->route_json && !(spec->server && *spec->server)) {
+    if (spec->kind && strcmp(spec->kind, "model") == 0) {
+        if (model_ok(e, spec, errmsg) < 0)
+            return -1;
+        s = NULL;
+    } else if (!s && spec->route_json && !(spec->server && *spec->server)) {
         if (routed_ok(e, spec, errmsg) < 0)
             return -1;
     } else if (!s) {
@@ -489,7 +517,10 @@ int engine_submit_group(struct engine *e, const struct jobq_spec *specs, size_t 
 {
     for (size_t i = 0; i < n; i++) {
         struct server *s = engine_server_find(e, specs[i].server ? specs[i].server : "");
-        if (!s && specs[i].route_json && !(specs[i].server && *specs[i].server)) {
+        if (specs[i].kind && strcmp(specs[i].kind, "model") == 0) {
+            if (model_ok(e, &specs[i], errmsg) < 0)
+                return -1;
+        } else if (!s && specs[i].route_json && !(specs[i].server && *specs[i].server)) {
             if (routed_ok(e, &specs[i], errmsg) < 0)
                 return -1;
         } else if (!s) {
@@ -567,6 +598,11 @@ int engine_cancel(struct engine *e, int64_t id, char **errmsg)
     for (struct run *r = e->runs; r; r = r->next)
         if (r->job_id == id) {
             r->cancelled = 1;
+            if (r->agent) {          /* stop the model stream and its tool calls */
+                engine_agent_stop(r);
+                engine_run_finish(r, NULL, "cancelled", 0);
+                break;
+            }
             if (r->reqid > 0 && r->srv && r->srv->client)
                 mcp_client_cancel(r->srv->client, r->reqid, "cancelled by the user");
             break;
@@ -738,6 +774,11 @@ const cJSON *engine_server_list(struct engine *e, const char *server, const char
                       : strcmp(which, "templates") == 0 ? MCP_LIST_TEMPLATES
                                                          : MCP_LIST_PROMPTS;
     return mcp_client_list(s->client, w);
+}
+
+const char *engine_llm_missing(struct engine *e)
+{
+    return llm_missing(e->llm);
 }
 
 /* === metrics === */

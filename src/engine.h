@@ -97,6 +97,8 @@ enum engine_event_kind {
     ENGINE_EV_SERVER_STATE,      /* a server changed state or its tools */
     ENGINE_EV_LOG,               /* a message for the user (text) */
     ENGINE_EV_SERVER_HEALTH,     /* a server's health or breaker changed (text: why) */
+    ENGINE_EV_JOB_TOKENS,        /* a model task's answer as it streams (text: the new
+                                    piece; NULL: forget the text so far, a retry starts) */
 };
 
 struct engine_event {
@@ -165,6 +167,24 @@ int engine_check_args(struct engine *e, const char *server, const char *tool,
 typedef void (*engine_call_cb)(void *payload, const struct cJSON *result, const char *error);
 int engine_call(struct engine *e, const char *server, const char *tool,
                 const struct cJSON *args, engine_call_cb cb, void *payload, char **errmsg);
+
+/* === approvals: destructive tool calls of model tasks === */
+
+struct engine_approval;          /* one pending question */
+/* Asked for each destructive tool call a model wants (tools.destructive
+ * or the tool's destructiveHint) that tools.approve does not cover;
+ * answer with engine_approval_answer(). Without a handler (batch, CLI)
+ * such calls are refused and the model is told why. args borrowed for
+ * the call. */
+typedef void (*engine_approval_cb)(void *payload, struct engine_approval *q, int64_t job,
+                                   const char *server, const char *tool,
+                                   const struct cJSON *args);
+void engine_set_approval_handler(struct engine *e, engine_approval_cb cb, void *payload);
+void engine_approval_answer(struct engine *e, struct engine_approval *q, int allow);
+
+/* What model tasks need that is missing (a sentence naming the config
+ * keys), or NULL when a model can be called. */
+const char *engine_llm_missing(struct engine *e);
 
 /* === elicitation: servers asking the user for input === */
 

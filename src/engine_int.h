@@ -30,6 +30,8 @@
 #include <string.h>
 
 struct run;
+struct agent;
+struct llm;
 
 struct server {
     struct engine *e;
@@ -79,6 +81,7 @@ struct run {                             /* a job being worked on */
     int64_t started_ms;                  /* wall clock, when the attempt began */
     char *route_type;                    /* routed: the task type (for success rates) */
     char *route_json;                    /* routed: the request, until routed */
+    struct agent *agent;                 /* a model task's loop (engine_agent.c) */
     int cancelled;
     double progress, total;              /* last progress notification */
     int has_progress;
@@ -134,6 +137,10 @@ struct engine {
     int health_auto;                     /* periodic checks armed (engine_start) */
     int stopping;                        /* engine_free is under way */
     struct metrics *metrics;
+    struct llm *llm;                     /* the model gateway (llm.h) */
+    engine_approval_cb approval_cb;      /* asks the user about destructive tool calls */
+    void *approval_payload;
+    struct engine_approval *approvals;   /* pending */
     struct registry_catalog *catalog;
     struct router_cache *rcache;
     struct router_weights weights;
@@ -199,6 +206,12 @@ void engine_route_changed(struct engine *e);
 /* A routed job ended: its server's success rate for the task type. */
 void engine_route_outcome(struct engine *e, const char *server, const char *type, int ok);
 void engine_route_fini(struct engine *e);
+
+/* model tasks and sampling (engine_agent.c) */
+void engine_agent_start(struct run *r, const struct job *j);
+void engine_agent_stop(struct run *r);
+void engine_sampling(struct server *srv, struct mcp_client *c, const cJSON *params,
+                     const cJSON *id);
 
 /* run-time registry changes (engine_admin.c) */
 void engine_admin_load(struct engine *e);

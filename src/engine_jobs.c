@@ -324,6 +324,10 @@ static void start_job(struct engine *e, struct job *j)
     }
     engine_emit_job(e, ENGINE_EV_JOB_STARTED, j->id, JOB_RUNNING, NULL);
 
+    if (j->kind && strcmp(j->kind, "model") == 0) {
+        engine_agent_start(r, j);    /* a model answers, using the routed servers' tools */
+        return;
+    }
     if (j->route_json) {             /* routed: again on every attempt */
         engine_route_run(r, j);
         return;

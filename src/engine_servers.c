@@ -4,6 +4,7 @@
  * (elicitation). A server's last error is redacted when it is set: it is
  * shown, stored with the jobs it fails, and logged. */
 #include "engine_int.h"
+#include "llm.h"
 
 /* === servers === */
 
@@ -102,9 +103,12 @@ static void client_request(void *payload, struct mcp_client *c, const char *meth
 {
     struct server *s = payload;
     struct engine *e = s->e;
+    if (strcmp(method, "sampling/createMessage") == 0) {
+        engine_sampling(s, c, params, id);
+        return;
+    }
     if (strcmp(method, "elicitation/create") != 0) {
-        mcp_client_reply_error(c, id, JSONRPC_INVALID_REQUEST,
-                               "mcpdeck cannot sample: no model is configured");
+        mcp_client_reply_error(c, id, JSONRPC_METHOD_NOT_FOUND, "mcpdeck does not support this");
         return;
     }
     const cJSON *mode = cJSON_GetObjectItemCaseSensitive(params, "mode");
@@ -243,7 +247,8 @@ int engine_server_start(struct server *s, char **errmsg)
         t = mcp_http_new(e->loop, s->cfg);
         timeout = s->cfg->startup_timeout_ms;
     }
-    struct mcp_client_caps caps = {1, 0};   /* elicitation yes; sampling needs a model */
+    /* elicitation yes; sampling only when a model can answer */
+    struct mcp_client_caps caps = {1, llm_missing(e->llm) == NULL};
     s->client = mcp_client_new(e->loop, s->name, t, e->roots, &caps, &client_events, s);
     if (s->cfg && s->cfg->log_level)
         mcp_client_set_log_level(s->client, s->cfg->log_level);

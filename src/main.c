@@ -48,6 +48,7 @@ static const char usage[] =
     "      --fail-fast       stop the batch at the first failed task\n"
     "      --timeout DUR     cancel what is unfinished after DUR (e.g. 10m)\n"
     "      --resume          continue an interrupted batch: finished tasks are kept\n"
+    "      --stream          print model answers as they stream (on stderr)\n"
     "      --json            call/servers: print JSON\n"
     "      --concurrency N   jobs run at once (default from config, 10)\n"
     "      --metrics-file PATH  rewrite Prometheus metrics to PATH every metrics.interval\n"
@@ -93,6 +94,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     const char *config = NULL, *data_dir = NULL, *batch = NULL, *format = NULL, *output = NULL;
     int json = 0, concurrency = 0, dry_run = 0, fail_fast = 0, resume = 0, timeout_ms = 0;
+    int stream = 0;
     char **rest = xcalloc((size_t)argc + 1, sizeof *rest);
     struct engine_overrides ov = {NULL, NULL, NULL};
     int nrest = 0;
@@ -141,6 +143,8 @@ int main(int argc, char **argv)
             dry_run = 1;
         } else if (strcmp(a, "--fail-fast") == 0) {
             fail_fast = 1;
+        } else if (strcmp(a, "--stream") == 0) {
+            stream = 1;
         } else if (strcmp(a, "--resume") == 0) {
             resume = 1;
         } else if (strcmp(a, "--timeout") == 0) {
@@ -165,7 +169,7 @@ int main(int argc, char **argv)
     struct cli_opts co = {config, data_dir, json};
     if (batch) {
         struct batch_opts bo = {batch,   config,    data_dir,   format, output,
-                                concurrency, dry_run, fail_fast, timeout_ms, resume};
+                                concurrency, dry_run, fail_fast, timeout_ms, resume, stream};
         rc = nrest ? (fprintf(stderr, "mcpdeck: --batch takes no subcommand\n"), 2)
                    : batch_run(&bo);
     } else if (nrest > 0 && strcmp(rest[0], "call") == 0) {

@@ -107,6 +107,12 @@ static void on_event(void *payload, const struct engine_event *ev)
     case ENGINE_EV_JOB_PROGRESS:
         tui_dirty(t, PANE_TASKS);
         break;
+    case ENGINE_EV_JOB_TOKENS:
+        if (ev->job_id == t->sel_job) {
+            t->results.stale = 1;
+            tui_dirty(t, PANE_RESULTS);
+        }
+        break;
     case ENGINE_EV_SERVER_STATE:
     case ENGINE_EV_SERVER_HEALTH:
         tui_dirty(t, PANE_REGISTRY);
