@@ -122,8 +122,9 @@ int llm_wire_check_messages(const cJSON *messages, char **errmsg)
             while (id && k < nids && strcmp(ids[k], id))
                 k++;
             if (!id || k == nids) {
-                llm_wire_fail(errmsg, "messages[%d]: tool_call_id '%s' matches no earlier tool call",
-                              i, id ? id : "");
+                llm_wire_fail(errmsg,
+                              "messages[%d]: tool_call_id '%s' matches no earlier tool call", i,
+                              id ? id : "");
                 goto fail;
             }
         } else if (strcmp(role, "user")) {
@@ -414,7 +415,8 @@ int llm_stream_finish(struct llm_stream *s, struct llm_result *out, char **errms
         return llm_wire_fail(errmsg, "%s", s->error);
     if (!s->complete)
         return llm_wire_fail(errmsg, "the stream ended before the answer was complete");
-    qsort(s->calls, s->ncalls, sizeof *s->calls, call_cmp);
+    if (s->ncalls > 1)
+        qsort(s->calls, s->ncalls, sizeof *s->calls, call_cmp);
     cJSON *calls = cJSON_CreateArray();
     for (size_t i = 0; i < s->ncalls; i++) {
         struct llm_stream_call *c = &s->calls[i];

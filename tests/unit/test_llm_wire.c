@@ -159,6 +159,17 @@ static const struct req_case req_cases[] = {
      " {'role':'user','content':[{'type':'tool_result','tool_use_id':'t1'},"
      "   {'type':'text','text':'more'}]}]}",
      NULL},
+    {"anthropic tool results ahead of a user text", LLM_DIALECT_ANTHROPIC,
+     "[{'role':'user','content':'go'},"
+     " {'role':'assistant','tool_calls':[{'id':'t1','name':'x'}]},"
+     " {'role':'user','content':'note'},"
+     " {'role':'tool','tool_call_id':'t1','content':'r'}]",
+     NULL, 5, -1, 0,
+     "{'model':'m1','max_tokens':5,'messages':[{'role':'user','content':'go'},"
+     " {'role':'assistant','content':[{'type':'tool_use','id':'t1','name':'x','input':{}}]},"
+     " {'role':'user','content':[{'type':'tool_result','tool_use_id':'t1','content':'r'},"
+     "   {'type':'text','text':'note'}]}]}",
+     NULL},
     {"anthropic consecutive user messages merged", LLM_DIALECT_ANTHROPIC,
      "[{'role':'user','content':'one'},{'role':'user','content':'two'}]", NULL, 5, -1, 0,
      "{'model':'m1','max_tokens':5,'messages':[{'role':'user','content':["
@@ -469,13 +480,15 @@ struct stream_case {
     const char *err;
 };
 
-#define OAI(x) "data: {'id':'chatcmpl-9','object':'chat.completion.chunk','model':'gpt-4o'," x "}\n\n"
+#define OAI(x)                                                                          \
+    "data: {'id':'chatcmpl-9','object':'chat.completion.chunk','model':'gpt-4o'," x "}\n\n"
 
 static const struct stream_case stream_cases[] = {
     {"openai text, usage chunk, [DONE]", LLM_DIALECT_OPENAI,
      OAI("'choices':[{'index':0,'delta':{'role':'assistant','content':''},'finish_reason':null}]")
-     OAI("'choices':[{'index':0,'delta':{'content':'Hel'},'finish_reason':null}]")
+     OAI("'choices':[{'index':0,'delta':{'content':'Hel'},'finish_reason':null}],'usage':null")
      ": OPENROUTER PROCESSING\n\n"
+     OAI("'choices':[{'index':1,'delta':{'content':'other choice'},'finish_reason':null}]")
      OAI("'choices':[{'index':0,'delta':{'content':'lo!'},'finish_reason':null}]")
      OAI("'choices':[{'index':0,'delta':{},'finish_reason':'stop'}]")
      OAI("'choices':[],'usage':{'prompt_tokens':9,'completion_tokens':2,'total_tokens':11}")
@@ -508,6 +521,16 @@ static const struct stream_case stream_cases[] = {
      OAI("'choices':[{'index':0,'delta':{},'finish_reason':'tool_calls'}]"),
      0, 0, "", "[{'id':'c1','name':'git__status','arguments':{}}]", LLM_STOP_TOOL_USE,
      "tool_calls", -1, -1, "gpt-4o", "chatcmpl-9", NULL},
+    {"openai tool calls without index", LLM_DIALECT_OPENAI,
+     OAI("'choices':[{'index':0,'delta':{'tool_calls':[{'id':'c1','type':'function',"
+         "'function':{'name':'a','arguments':'{\\'x\\''}}]},'finish_reason':null}]")
+     OAI("'choices':[{'index':0,'delta':{'tool_calls':[{'function':{'arguments':': 1}'}}]},"
+         "'finish_reason':null}]")
+     OAI("'choices':[{'index':0,'delta':{'tool_calls':[{'id':'c2','type':'function',"
+         "'function':{'name':'b','arguments':'{}'}}]},'finish_reason':null}]")
+     OAI("'choices':[{'index':0,'delta':{},'finish_reason':'tool_calls'}]"),
+     0, 0, "", "[{'id':'c1','name':'a','arguments':{'x':1}},{'id':'c2','name':'b','arguments':{}}]",
+     LLM_STOP_TOOL_USE, "tool_calls", -1, -1, "gpt-4o", "chatcmpl-9", NULL},
     {"openai after [DONE] nothing counts", LLM_DIALECT_OPENAI,
      OAI("'choices':[{'index':0,'delta':{'content':'ok'},'finish_reason':'length'}]")
      "data: [DONE]\n\n"
@@ -528,7 +551,8 @@ static const struct stream_case stream_cases[] = {
      -1, NULL, NULL, "ended before the answer was complete"},
     {"openai arguments that do not assemble", LLM_DIALECT_OPENAI,
      OAI("'choices':[{'index':0,'delta':{'tool_calls':[{'index':0,'id':'c1','type':'function',"
-         "'function':{'name':'fs__write','arguments':'{\\'path\\': \\'x'}}]},'finish_reason':null}]")
+         "'function':{'name':'fs__write','arguments':'{\\'path\\': \\'x'}}]},"
+         "'finish_reason':null}]")
      OAI("'choices':[{'index':0,'delta':{},'finish_reason':'tool_calls'}]") "data: [DONE]\n\n",
      0, -1, NULL, NULL, 0, NULL, -1, -1, NULL, NULL, "malformed arguments for tool 'fs__write'"},
     {"openai malformed chunk", LLM_DIALECT_OPENAI, "data: {'choices': [\n\n", -1, -1, NULL, NULL,
