@@ -41,10 +41,14 @@ enum llm_stop {
     LLM_STOP_MAX_TOKENS,         /* cut by max_tokens: the answer is truncated */
     LLM_STOP_OTHER,              /* content filter, refusal, ... (see stop_raw) */
 };
+/* OpenAI "stop" with tool calls in the answer (some compatible servers
+ * say so) is LLM_STOP_TOOL_USE: the calls are what the caller acts on. */
 
 struct llm_result {
     char *text;                  /* the answer's text ("" when none), malloc'd */
-    cJSON *tool_calls;           /* neutral tool calls (array, possibly empty) */
+    cJSON *tool_calls;           /* neutral tool calls (array, possibly empty); each has an
+                                    id ("call_N" when the provider sent none), a name and
+                                    object arguments */
     enum llm_stop stop;
     char *stop_raw;              /* the provider's own word ("stop", "end_turn"...) */
     int64_t tokens_in, tokens_out;   /* usage; -1 when the provider sent none */
@@ -60,11 +64,16 @@ const char *llm_wire_path(enum llm_dialect d);
 
 /* The JSON body of a request (malloc'd), or NULL with *errmsg for a
  * conversation the dialect cannot express (e.g. a tool message whose
- * tool_call_id matches no earlier call). */
+ * tool_call_id matches no earlier call, a system message after the
+ * first). Tool input schemas are sent as object schemas without
+ * "$schema" or top-level oneOf/anyOf/allOf/not. OpenAI has no place for
+ * a tool message's is_error: the content alone must say it. */
 char *llm_wire_request(enum llm_dialect d, const struct llm_wire_req *r, char **errmsg);
 
 /* A complete (not streamed) 2xx response body. 0, or -1 with *errmsg
- * ("malformed JSON at offset 12", "no choices in the answer"...). */
+ * ("malformed JSON at offset 12", "no choices in the answer"...); an
+ * error body sent with a 2xx is -1 too. *out is zeroed (usage -1) on -1;
+ * llm_result_fini() it either way. */
 int llm_wire_response(enum llm_dialect d, const char *body, size_t len, struct llm_result *out,
                       char **errmsg);
 
@@ -83,7 +92,8 @@ struct llm_stream *llm_stream_new(enum llm_dialect d, llm_delta_cb cb, void *pay
 void llm_stream_free(struct llm_stream *s);      /* NULL-safe */
 /* One Server-Sent Event (type "message" when it had no event: line).
  * 0, or -1 with *errmsg for malformed data or an error event sent in the
- * stream (Anthropic's "error" event, an OpenAI chunk with "error"). */
+ * stream (Anthropic's "error" event, an OpenAI chunk with "error").
+ * After an error every later call returns that error again. */
 int llm_stream_event(struct llm_stream *s, const char *type, const char *data, size_t len,
                      char **errmsg);
 /* The stream ended (the connection closed). 0 and *out when the answer
@@ -91,7 +101,8 @@ int llm_stream_event(struct llm_stream *s, const char *type, const char *data, s
  * provider sends it); Anthropic: message_stop arrived. Otherwise -1 with
  * *errmsg ("the stream ended before the answer was complete") — a
  * truncated answer is never a result. Tool call arguments streamed in
- * pieces are assembled and must parse as JSON objects. */
+ * pieces are assembled and must parse as JSON objects. Call it once: it
+ * moves the answer into *out (zeroed, usage -1, on -1). */
 int llm_stream_finish(struct llm_stream *s, struct llm_result *out, char **errmsg);
 
 #endif
