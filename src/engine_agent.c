@@ -49,7 +49,8 @@ struct agent_call {                      /* one tool call of the current turn */
 };
 
 struct agent {
-    struct run *r;
+    struct engine *e;
+    struct run *r;                       /* NULL once the run is finished */
     char *type;
     char *model;                         /* asked for, or NULL */
     cJSON *messages;
@@ -123,7 +124,8 @@ static void agent_free(struct agent *a)
 {
     if (!a)
         return;
-    struct engine *e = a->r->e;
+    struct engine *e = a->e;
+    a->finished = 1;                 /* answers to cancelled calls are ignored */
     if (a->call)
         llm_cancel(e->llm, a->call);
     if (a->timer)
@@ -171,6 +173,7 @@ static void agent_end(struct agent *a, const char *text, const char *error, int 
     struct run *r = a->r;
     a->finished = 1;
     r->agent = NULL;
+    a->r = NULL;                     /* engine_run_finish frees the run */
     if (error) {
         engine_run_finish(r, NULL, error, retry);
     } else {
@@ -233,6 +236,8 @@ static void call_done(struct agent_call *k, const char *text, int is_error)
 static void tool_answer(void *payload, const cJSON *result, const char *error)
 {
     struct agent_call *k = payload;
+    if (k->a->finished || k->done)
+        return;
     struct engine *e = k->a->r->e;
     engine_health_call(k->t->srv, error && engine_error_is_fault(error), 0);
     engine_metrics_call(k->t->srv, k->t->tool, error || mcp_result_is_error(result), 0);
@@ -587,6 +592,7 @@ void engine_agent_start(struct run *r, const struct job *j)
     const cJSON *p = cJSON_GetObjectItemCaseSensitive(args, "prompt");
     const cJSON *model = cJSON_GetObjectItemCaseSensitive(args, "model");
     struct agent *a = xcalloc(1, sizeof *a);
+    a->e = e;
     a->r = r;
     r->agent = a;
     a->type = xstrdup(j->tool);

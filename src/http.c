@@ -15,6 +15,7 @@ struct http_req {
     CURL *easy;
     struct curl_slist *hdrs;
     char *body;
+    char *url;                        /* copied: error messages name it */
     struct http_req_opts o;
     long status;
     char errbuf[CURL_ERROR_SIZE];
@@ -105,6 +106,7 @@ static void req_free(struct http_req *r)
     curl_easy_cleanup(r->easy);
     curl_slist_free_all(r->hdrs);
     free(r->body);
+    free(r->url);
     free(r);
 }
 
@@ -179,6 +181,9 @@ struct http_req *http_start(struct http *h, const struct http_req_opts *o)
     struct http_req *r = xcalloc(1, sizeof *r);
     r->h = h;
     r->o = *o;
+    r->url = xstrdup(o->url);
+    r->o.url = r->url;
+    r->o.headers = NULL;              /* copied into r->hdrs below */
     r->easy = curl_easy_init();
     CURL *e = r->easy;
     curl_easy_setopt(e, CURLOPT_URL, o->url);

@@ -428,14 +428,15 @@ void jobq_set_change_cb(struct jobq *q, jobq_change_cb cb, void *payload)
 
 int jobq_spec_check(const struct jobq_spec *spec, char **errmsg)
 {
-    int routed = spec->route_json && (!spec->server || !*spec->server);
+    int routed = (spec->route_json || (spec->kind && strcmp(spec->kind, "model") == 0)) &&
+                 (!spec->server || !*spec->server);
     if ((!routed && (!spec->server || !*spec->server)) || !spec->tool || !*spec->tool) {
         *errmsg = xasprintf("a tool task needs a server and a tool (got \"%s.%s\")",
                             spec->server ? spec->server : "", spec->tool ? spec->tool : "");
         return -1;
     }
     const char *srv = routed ? "(routed)" : spec->server;
-    if (routed) {
+    if (routed && spec->route_json) {
         cJSON *r = cJSON_Parse(spec->route_json);
         int ok = cJSON_IsObject(r);
         cJSON_Delete(r);

@@ -226,7 +226,8 @@ int jobq_attempts(struct jobq *q, int64_t id, struct jobq_attempt **out, size_t 
 void jobq_attempts_free(struct jobq_attempt *v, size_t n);   /* NULL-safe */
 
 /* Events: what happened to a job besides its state (kind "progress",
- * "log", "route" or "state"; data JSON text or NULL). */
+ * "log", "route", "state", and for model tasks "model" (a turn) and "tool" (a
+ * tool call); data JSON text or NULL). */
 struct jobq_event {
     int64_t id;
     int64_t job_id;

@@ -481,6 +481,9 @@ static void http_done(void *payload, long status, const char *error)
     if (c->stream_err) {
         why = xasprintf("stream broke: %s", c->stream_err);
         attempt_failed(c, why, 1);
+    } else if (error && c->stream) {
+        why = xasprintf("stream broke mid-answer: %s", error);
+        attempt_failed(c, why, 1);
     } else if (error) {
         why = xasprintf("%s", error);
         attempt_failed(c, why, 1);

@@ -35,6 +35,7 @@ models:
   an-auth:   {provider: an, model: an/auth, price_in: 1, price_out: 1}
   oa-500:    {provider: oa, model: oa/e500, price_in: 1, price_out: 1}
   an-429:    {provider: an, model: an/r429, price_in: 1, price_out: 1}
+  an-429x:   {provider: an, model: an/r429-always, price_in: 1, price_out: 1}
   oa-cut:    {provider: oa, model: oa/cut, price_in: 1, price_out: 1}
   an-cut:    {provider: an, model: an/cut, price_in: 1, price_out: 1}
   oa-bad:    {provider: oa, model: oa/malformed, price_in: 1, price_out: 1}
@@ -45,7 +46,7 @@ models:
   pricey:    {provider: oa, model: oa/pricey-ok, price_in: 100, price_out: 900}
 aliases: {big: oa-ok, small: an-ok}
 strategies:
-  quality: [oa-500, an-429, oa-ok]
+  quality: [oa-500, an-429x, oa-ok]
   cost: [oa-cut, oa-long]
 llm: {retries: 1, breaker: {failures: 2, cooldown: 60s}}
 sampling: {allow: [everything], model: oa-ok, max_tokens: 100}
@@ -84,12 +85,13 @@ chain=$(sql "SELECT chain FROM usage ORDER BY id DESC LIMIT 1")
 check "the chain shows the order: 500 retried, breaker, then 429 retried after Retry-After, then ok" \
     node -e '
 const c = process.argv[1];
-const i500 = c.indexOf("oa-500"), i429 = c.indexOf("an-429"), iok = c.indexOf("oa-ok: ok");
-if (!(i500 === 0 && i429 > i500 && iok > i429 && /retry in 1000 ms/.test(c))) {
+const i500 = c.indexOf("oa-500"), i429 = c.indexOf("an-429x"), iok = c.indexOf("oa-ok: ok");
+if (!(i500 === 0 && i429 > i500 && iok > i429 && /an-429x: 429: [^;]*retry in 1000 ms/.test(c))) {
   console.error(c); process.exit(1); }' "$chain"
 check "the 500 model was tried 1 + retries times" [ "$(seen oa/e500)" -eq 2 ]
-check "the 429 model was retried once after its Retry-After and then answered" \
-    [ "$(seen an/r429)" -eq 2 ]
+check "the 429 model was retried once, after its Retry-After" [ "$(seen an/r429-always)" -eq 2 ]
+"$MCPDECK" run --type debug --model an-429 "retry then answer" >r429.out 2>&1
+contains "a 429 followed by an answer is a success from that model" r429.out "ok from an/r429"
 
 # === a model's breaker holds across tasks: the next task skips it ===
 cat > two.yaml <<YAML
@@ -105,14 +107,24 @@ check "the second task's chain says the breaker was open" \
     sh -c "sqlite3 '$DB' 'SELECT chain FROM usage ORDER BY id DESC LIMIT 1' | grep -q 'oa-500: breaker open'"
 
 # === no truncated success ===
-"$MCPDECK" run --type debug --model oa-cut "cut me" >cut.out 2>cut.err
+cat > cutonly.yaml <<YAML
+providers:
+  oa: {type: openai, base_url: "http://127.0.0.1:$PORT/v1", api_key_env: STANDIN_KEY}
+  an: {type: anthropic, base_url: "http://127.0.0.1:$PORT", api_key_env: STANDIN_KEY}
+models:
+  oa-cut:  {provider: oa, model: oa/cut, price_in: 1, price_out: 1}
+  an-cut:  {provider: an, model: an/cut, price_in: 1, price_out: 1}
+  oa-max:  {provider: oa, model: oa/max-tokens, price_in: 1, price_out: 1}
+strategies: {quality: [oa-cut]}
+YAML
+"$MCPDECK" -c cutonly.yaml run --type debug --model oa-cut "cut me" >cut.out 2>cut.err
 check "a stream cut mid-answer with nothing to fall back to fails" [ $? -ne 0 ]
 printf -- '- {id: c, type: debug, prompt: "cut", model: an-cut}\n' >cut.yaml
-"$MCPDECK" --batch cut.yaml --format json -o cut.json 2>/dev/null
+"$MCPDECK" -c cutonly.yaml --batch cut.yaml --format json -o cut.json 2>/dev/null
 check "the cut task is failed, saying the stream broke, with no result" node -e '
 const t = require("./cut.json").tasks[0];
 if (t.status !== "failed" || !/stream broke/.test(t.error) || t.result) { console.error(t); process.exit(1); }'
-"$MCPDECK" run --type debug --model oa-max "long please" >max.out 2>max.err
+"$MCPDECK" -c cutonly.yaml run --type debug --model oa-max "long please" >max.out 2>max.err
 check "an answer cut at max_tokens is a failure that says so" sh -c \
     "grep -q 'cut at max_tokens' max.err"
 curl -s -X POST "http://127.0.0.1:$PORT/reset" >/dev/null
