@@ -162,6 +162,38 @@ check "a call over the task budget is refused" [ $? -ne 0 ]
 contains "the refusal names the budget and the sums" budget.out "llm.budget.task: a call to pricey could cost up to \$3.6"
 check "no request was made" [ "$(seen oa/ok)" -eq "$before" ]
 
+# === a timeout falls back; max_price keeps fallbacks cheap; the cache ===
+cat > more.yaml <<YAML
+providers:
+  oa:   {type: openai, base_url: "http://127.0.0.1:$PORT/v1", api_key_env: STANDIN_KEY}
+  slow: {type: openai, base_url: "http://127.0.0.1:$PORT/v1", api_key_env: STANDIN_KEY,
+         timeout: 500ms}
+models:
+  hang:   {provider: slow, model: oa/hang, price_in: 1, price_out: 1}
+  e500:   {provider: oa, model: oa/e500, price_in: 1, price_out: 1}
+  pricey: {provider: oa, model: oa/pricey, price_in: 1, price_out: 50}
+  cheap:  {provider: oa, model: oa/ok, price_in: 1, price_out: 2}
+strategies: {cost: [e500, pricey, cheap]}
+llm: {strategy: cost, retries: 0, max_price: 20, cache: {enabled: true, streams: true, ttl: 1h}}
+YAML
+curl -s -X POST "http://127.0.0.1:$PORT/reset" >/dev/null
+"$MCPDECK" -c more.yaml run --type debug --model hang "hang then fall back" >hang.out 2>&1
+expect_exit "a model that never answers times out and the fallbacks answer" 0 $?
+check "the chain: hang timed out, e500 failed, pricey skipped (above max_price), cheap ok" \
+    node -e '
+const c = process.argv[1];
+if (!/^hang: .*timed out.*; e500: 500: .*; cheap: ok$/.test(c) || /pricey/.test(c)) {
+  console.error(c); process.exit(1); }' "$(sql 'SELECT chain FROM usage ORDER BY id DESC LIMIT 1')"
+check "no request went to the model above max_price" [ "$(seen oa/pricey)" -eq 0 ]
+before=$(seen oa/ok)
+"$MCPDECK" -c more.yaml run --type debug --model cheap "cache me" >c1.out 2>/dev/null
+"$MCPDECK" -c more.yaml run --type debug --model cheap "cache me" >c2.out 2>/dev/null
+check "the same request twice reached the provider once (the cache answered)" \
+    [ "$(seen oa/ok)" -eq $((before + 1)) ]
+check "the cached answer is the same" cmp -s c1.out c2.out
+check "it is recorded as a cache hit at no cost" \
+    [ "$(sql "SELECT cache_hit || '/' || cost FROM usage ORDER BY id DESC LIMIT 1")" = "1/0.0" ]
+
 # === tool calls run on a real MCP server and are fed back ===
 for m in oa-tools an-tools; do
     "$MCPDECK" run --type review --model "$m" "echo something with the echo tool" >"$m.out" 2>"$m.err"
