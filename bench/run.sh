@@ -2,27 +2,37 @@
 # bench/run.sh — `make bench`: every benchmark in bench/ (bench/README.md),
 # each beside its peer in the same run on the same machine, then one table.
 #
-#   sh bench/run.sh [client] [queue] [batch] [router]   (default: all four)
+#   sh bench/run.sh [client] [queue] [batch] [router] [llm]   (default: all five)
 #
 # Needs build/mcpdeck and build/libmcpdeck.a (make builds them). Compiles
 # the C bench programs into $BUILD/bench/, installs the npm peers (npm ci
 # in tests/servers and bench/) and, as root, redis-server and time from
 # Debian when missing. Starts its own redis-server on 127.0.0.1 on a free
-# port and stops it at the end. Slow figures never fail the run; a
+# port, and the LLM stand-in (tests/fixtures/llm_standin.cjs, plain node),
+# and stops them at the end. Slow figures never fail the run; a
 # benchmark that breaks (a call fails, a count is wrong) makes it exit 1.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 BUILD=${BUILD:-build}
-which=${*:-client queue batch router}
+which=${*:-client queue batch router llm}
 out=$(mktemp -d /tmp/mcpdeck-bench.XXXXXX)
 export BENCH_SUMMARY="$out/summary.tsv"
 : >"$BENCH_SUMMARY"
 status=0
 redis_pid=""
 redis_port=""
+standin_pid=""
 
+stop_standin() {
+    if [ -n "$standin_pid" ]; then
+        kill "$standin_pid" 2>/dev/null
+        wait "$standin_pid" 2>/dev/null
+        standin_pid=""
+    fi
+}
 cleanup() {
+    stop_standin
     if [ -n "$redis_pid" ]; then
         redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || kill "$redis_pid" 2>/dev/null
         wait "$redis_pid" 2>/dev/null
@@ -51,8 +61,8 @@ npm_ci() {   # npm_ci DIR: npm ci when node_modules is missing or older than the
 }
 wants() { case " $which " in *" $1 "*) return 0 ;; esac; return 1; }
 for w in $which; do
-    case $w in client | queue | batch | router) ;;
-    *) say "unknown benchmark '$w' (client, queue, batch, router)"; exit 2 ;; esac
+    case $w in client | queue | batch | router | llm) ;;
+    *) say "unknown benchmark '$w' (client, queue, batch, router, llm)"; exit 2 ;; esac
 done
 
 # === build the bench programs ===
@@ -68,10 +78,12 @@ mkdir -p "$BUILD/bench"
 ${CC:-cc} $CFLAGS_B -o "$BUILD/bench/bench_client" bench/bench_client.c $LIBS_B &&
     ${CC:-cc} $CFLAGS_B -o "$BUILD/bench/bench_queue" bench/bench_queue.c $LIBS_B &&
     ${CC:-cc} $CFLAGS_B -o "$BUILD/bench/bench_router" bench/bench_router.c $LIBS_B &&
+    ${CC:-cc} $CFLAGS_B -o "$BUILD/bench/bench_llm" bench/bench_llm.c $LIBS_B &&
     ${CC:-cc} $CFLAGS_B -o "$BUILD/bench/coldstart" bench/coldstart.c ||
     { say "cannot compile the bench programs"; exit 1; }
 
-# === node: the pinned Node 22 from tests/servers (router needs none) ===
+# === node: the pinned Node 22 from tests/servers (router needs none; llm
+# needs no npm package and takes the pinned node when present, else PATH's) ===
 if wants client || wants queue || wants batch; then
     npm_ci tests/servers || { say "npm ci in tests/servers failed"; exit 1; }
     NODE=$(readlink -f tests/servers/node_modules/.bin/node 2>/dev/null)
@@ -122,6 +134,33 @@ fi
 
 if wants router; then
     timeout 300 "$BUILD/bench/bench_router" || { say "router benchmark FAILED"; status=1; }
+fi
+
+if wants llm; then
+    # The upstream: the LLM stand-in on a free port ("listening PORT" first).
+    node_llm=${NODE:-$(readlink -f tests/servers/node_modules/.bin/node 2>/dev/null)}
+    [ -x "$node_llm" ] || node_llm=$(command -v node)
+    standin_port=""
+    if [ -n "$node_llm" ]; then
+        "$node_llm" tests/fixtures/llm_standin.cjs --port 0 >"$out/standin.out" \
+            2>"$out/standin.err" &
+        standin_pid=$!
+        i=0
+        while [ -z "$standin_port" ] && [ $i -le 100 ]; do
+            standin_port=$(awk '/^listening /{print $2; exit}' "$out/standin.out")
+            i=$((i + 1))
+            [ -n "$standin_port" ] || sleep 0.05
+        done
+    fi
+    if [ -n "$standin_port" ]; then
+        timeout 300 "$BUILD/bench/bench_llm" -p "$standin_port" ||
+            { say "llm benchmark FAILED"; status=1; }
+    else
+        say "the LLM stand-in did not start (node: ${node_llm:-none}; $out/standin.err)"
+        say "llm benchmark FAILED"
+        status=1
+    fi
+    stop_standin
 fi
 
 # === the table ===

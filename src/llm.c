@@ -457,8 +457,7 @@ static int http_data(void *payload, long status, const char *data, size_t n)
                                                CONFIG_PROVIDER_ANTHROPIC
                                            ? LLM_DIALECT_ANTHROPIC
                                            : LLM_DIALECT_OPENAI,
-                                       on_delta, c);
-            sse_init(&c->sse, SSE_EVENT_MAX);
+                                       on_delta, c);   /* c->sse: fresh from next_attempt */
         }
         return sse_feed(&c->sse, data, n, on_sse, c);   /* nonzero: a bad event, stop */
     }
