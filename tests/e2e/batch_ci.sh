@@ -80,7 +80,7 @@ contains "unknown need named" unk.err "needs 'zzz', which is not a task id"
 printf -- '- {id: a, type: review, prompt: "look"}\n' > model.yaml
 "$MCPDECK" --batch model.yaml 2>model.err
 expect_exit "a model task without a model is invalid input" 2 $?
-contains "model task error names the settings" model.err "models: and providers:"
+contains "model task error names the settings" model.err "add 'providers:'"
 
 # arguments are checked against the tool's inputSchema before anything runs
 cat > schema.yaml <<YAML

@@ -139,9 +139,9 @@ contains "the refusal points at the task" nocand.out "nocand.yaml:1:31"
 expect_exit "run --explain routes and runs one task" 0 $?
 check "run --explain prints the candidates and the answer" sh -c \
     "grep -q \"routing a heavy 'review' task\" run.out && grep -Eq '^\\* (flaky|steady) ' run.out && grep -q 'echo from badserver' run.out"
-"$MCPDECK" run --type review >model.out 2>&1
+"$MCPDECK" run --type review "check it" >model.out 2>&1
 expect_exit "a model task without a model is refused" 2 $?
-contains "the refusal says what is missing" model.out "model tasks need the LLM gateway"
+contains "the refusal says what is missing" model.out "a 'review' task needs a model: no model is configured"
 "$MCPDECK" run --type review --explain "search the files for a pattern" >tools.out 2>&1
 check "a model task gets the few relevant tools, best first" sh -c \
     "grep -A1 '^tools for the model' tools.out | tail -1 | grep -qx '  fs.search'"
