@@ -50,6 +50,7 @@ struct llm {
     struct model *models;
     size_t nmodels;
     struct llm_call *calls;
+    sqlite3_stmt *usage_st;      /* the usage INSERT, prepared once */
     double day_spent;            /* cached SUM(cost) since day_start */
     int64_t day_start;           /* local midnight (Unix ms) the cache is for; 0 = unread */
 };
@@ -182,13 +183,15 @@ static void usage_row(struct llm_call *c, const struct model *m, const struct ll
     struct llm *g = c->g;
     if (!g->db)
         return;
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db_handle(g->db),
+    if (!g->usage_st &&
+        sqlite3_prepare_v3(db_handle(g->db),
                            "INSERT INTO usage (ts_ms, job_id, model, provider, tokens_in, "
                            "tokens_out, cost, latency_ms, cache_hit, status, chain, error) "
                            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-                           -1, &st, NULL) != SQLITE_OK)
+                           -1, SQLITE_PREPARE_PERSISTENT, &g->usage_st, NULL) != SQLITE_OK)
         return;
+    sqlite3_stmt *st = g->usage_st;
+    sqlite3_clear_bindings(st);
     sqlite3_bind_int64(st, 1, util_wall_ms());
     if (c->o.job_id)
         sqlite3_bind_int64(st, 2, c->o.job_id);
@@ -204,7 +207,7 @@ static void usage_row(struct llm_call *c, const struct model *m, const struct ll
     if (error)
         sqlite3_bind_text(st, 12, error, -1, SQLITE_STATIC);
     sqlite3_step(st);
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     if (g->day_start)
         g->day_spent += cost;
 }
@@ -659,6 +662,7 @@ void llm_free(struct llm *g)
         call_free(c);
     }
     http_free(g->http);
+    sqlite3_finalize(g->usage_st);
     free(g->models);
     free(g);
 }

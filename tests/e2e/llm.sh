@@ -12,6 +12,7 @@ DB="$T/data/mcpdeck/mcpdeck.db"
 sql() { sqlite3 "$DB" "$1"; }
 export STANDIN_KEY="sk-standin-e2e-4b1f9d"
 
+: >standin.out
 node "$TOP/tests/fixtures/llm_standin.cjs" --port 0 --log "$T/standin.log" >standin.out 2>&1 &
 standin=$!
 trap 'kill $standin 2>/dev/null' EXIT
