@@ -649,6 +649,22 @@ struct llm *llm_new(struct loop *l, const struct config *c, struct db *db, struc
         g->models[i].cp = config_find_provider(c, c->llm.models[i].provider);
         breaker_init(&g->models[i].br, c->llm.breaker_failures, c->llm.breaker_cooldown_ms);
     }
+    /* the speed strategy starts from the latencies measured in earlier
+     * runs (successful, uncached calls of the last week) */
+    sqlite3_stmt *st;
+    if (db && sqlite3_prepare_v2(db_handle(db),
+                                 "SELECT model, AVG(latency_ms) FROM usage WHERE status = 'ok' "
+                                 "AND cache_hit = 0 AND ts_ms > ?1 GROUP BY model", -1, &st,
+                                 NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, util_wall_ms() - 7LL * 86400000);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            const char *name = (const char *)sqlite3_column_text(st, 0);
+            for (size_t i = 0; name && i < g->nmodels; i++)
+                if (strcmp(g->models[i].cm->name, name) == 0)
+                    g->models[i].ewma_ms = sqlite3_column_double(st, 1);
+        }
+        sqlite3_finalize(st);
+    }
     return g;
 }
 

@@ -195,6 +195,23 @@ check "the cached answer is the same" cmp -s c1.out c2.out
 check "it is recorded as a cache hit at no cost" \
     [ "$(sql "SELECT cache_hit || '/' || cost FROM usage ORDER BY id DESC LIMIT 1")" = "1/0.0" ]
 
+# === the speed strategy orders models by measured latency ===
+cat > speed.yaml <<YAML
+providers:
+  oa: {type: openai, base_url: "http://127.0.0.1:$PORT/v1", api_key_env: STANDIN_KEY}
+models:
+  slow: {provider: oa, model: oa/slow-400, price_in: 1, price_out: 1}
+  fast: {provider: oa, model: oa/ok, price_in: 1, price_out: 1}
+strategies: {speed: [slow, fast]}
+llm: {strategy: speed}
+YAML
+"$MCPDECK" -c speed.yaml run --type debug "first" >s1.out 2>/dev/null
+"$MCPDECK" -c speed.yaml run --type debug "second" >s2.out 2>/dev/null
+"$MCPDECK" -c speed.yaml run --type debug "third" >s3.out 2>/dev/null
+check "unmeasured, the list order holds: the first call went to slow" grep -q "ok from oa/slow-400" s1.out
+check "once slow was measured, the unmeasured fast model was tried first" grep -q "ok from oa/ok" s2.out
+check "and with both measured, the faster one stays first" grep -q "ok from oa/ok" s3.out
+
 # === tool calls run on a real MCP server and are fed back ===
 for m in oa-tools an-tools; do
     "$MCPDECK" run --type review --model "$m" "echo something with the echo tool" >"$m.out" 2>"$m.err"
