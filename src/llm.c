@@ -458,6 +458,7 @@ static int http_data(void *payload, long status, const char *data, size_t n)
                                            ? LLM_DIALECT_ANTHROPIC
                                            : LLM_DIALECT_OPENAI,
                                        on_delta, c);
+            sse_fini(&c->sse);
             sse_init(&c->sse, SSE_EVENT_MAX);
         }
         return sse_feed(&c->sse, data, n, on_sse, c);   /* nonzero: a bad event, stop */
