@@ -1,12 +1,16 @@
-/* form.c — the new-task form: a small modal window with two single-line
- * fields, "Tool (server.tool)" and "Args (JSON)" (default {}), edited in
- * place (Left/Right, Home/End, Backspace/Delete, Ctrl-U), Tab/Shift-Tab
- * between fields, Enter on the last field or Ctrl-S to submit, Esc to
- * cancel. A default value ({} for the arguments) is shown dimmed until
- * the field is edited; typing into it replaces it. tui.c submits the
- * texts and shows an error here when the engine refuses them. Text is
- * kept as wide characters so the cursor moves by character and scrolls
- * by display column. */
+/* form.c — the new-task form: a small modal window with a Kind row and
+ * two single-line fields. The kind is a tool call (fields "Tool
+ * (server.tool)" and "Args (JSON)", default {}) or a model task type,
+ * generate ... deploy (fields "Prompt" and "Model", empty = the type's
+ * default). On the Kind row Left/Right/Space or a type's first letter
+ * change it; Ctrl-T changes it from any row. Text fields are edited in
+ * place (Left/Right, Home/End, Backspace/Delete, Ctrl-U); Tab/Shift-Tab
+ * move between rows, Enter on the last field or Ctrl-S submits, Esc
+ * cancels. The form opens on the first text field. A default value ({}
+ * for the arguments) is shown dimmed until the field is edited; typing
+ * into it replaces it. tui.c submits the texts and shows an error here
+ * when the engine refuses them. Text is kept as wide characters so the
+ * cursor moves by character and scrolls by display column. */
 #include "ui.h"
 
 #include <limits.h>
@@ -15,7 +19,12 @@
 #include <wchar.h>
 #include <wctype.h>
 
-enum { NFIELDS = 2, FORM_HEIGHT = 10, FORM_MAX_WIDTH = 76 };
+enum { NROWS = 3, FORM_HEIGHT = 11, FORM_MAX_WIDTH = 76, ERROR_ROWS = 3 };
+
+/* kinds[0] is a tool call; the rest are the model task types */
+static const char *const kinds[] = {"tool", "generate", "refactor", "debug",
+                                    "review", "document", "test", "deploy"};
+enum { NKINDS = (int)ARRAY_LEN(kinds) };
 
 struct field {
     const char *label;
@@ -28,10 +37,19 @@ struct field {
 
 struct form {
     WINDOW *win;
-    struct field f[NFIELDS];
-    int focus;
+    struct field f[FORM_NFIELDS];
+    int kind;                    /* index into kinds */
+    int focus;                   /* row: 0 the kind, 1 and 2 the fields */
     char *error;
 };
+
+/* The field on row 1 or 2 for the current kind. */
+static struct field *row_field(struct form *f, int row)
+{
+    if (f->kind == 0)
+        return &f->f[row == 1 ? FORM_TOOL : FORM_ARGS];
+    return &f->f[row == 1 ? FORM_PROMPT : FORM_MODEL];
+}
 
 static void field_set(struct field *fl, const wchar_t *s)
 {
@@ -69,11 +87,15 @@ static void field_delete(struct field *fl, size_t at)
 struct form *form_new(void)
 {
     struct form *f = xcalloc(1, sizeof *f);
-    f->f[0].label = "Tool (server.tool)";
-    f->f[1].label = "Args (JSON)";
-    field_set(&f->f[0], L"");
-    field_set(&f->f[1], L"{}");
-    f->f[1].pristine = 1;
+    f->f[FORM_TOOL].label = "Tool (server.tool)";
+    f->f[FORM_ARGS].label = "Args (JSON)";
+    f->f[FORM_PROMPT].label = "Prompt";
+    f->f[FORM_MODEL].label = "Model (alias or name; empty: the type's default)";
+    for (int i = 0; i < FORM_NFIELDS; i++)
+        field_set(&f->f[i], L"");
+    field_set(&f->f[FORM_ARGS], L"{}");
+    f->f[FORM_ARGS].pristine = 1;
+    f->focus = 1;
     return f;
 }
 
@@ -83,7 +105,7 @@ void form_free(struct form *f)
         return;
     if (f->win)
         delwin(f->win);
-    for (int i = 0; i < NFIELDS; i++)
+    for (int i = 0; i < FORM_NFIELDS; i++)
         free(f->f[i].buf);
     free(f->error);
     free(f);
@@ -97,7 +119,7 @@ void form_set_error(struct form *f, char *err)
 
 char *form_text(const struct form *f, int field)
 {
-    if (field < 0 || field >= NFIELDS)
+    if (field < 0 || field >= FORM_NFIELDS)
         return xstrdup("");
     struct buf b;
     buf_init(&b);
@@ -116,32 +138,76 @@ char *form_text(const struct form *f, int field)
     return b.data ? buf_detach(&b) : xstrdup("");
 }
 
+const char *form_task_type(const struct form *f)
+{
+    return f->kind ? kinds[f->kind] : NULL;
+}
+
+int form_set_kind(struct form *f, const char *name)
+{
+    for (int i = 0; i < NKINDS; i++)
+        if (strcmp(kinds[i], name) == 0) {
+            f->kind = i;
+            return 0;
+        }
+    return -1;
+}
+
+/* A key on the Kind row. */
+static enum form_action kind_key(struct form *f, int key)
+{
+    int was = f->kind;
+    switch (key) {
+    case UK_LEFT:
+        f->kind = (f->kind + NKINDS - 1) % NKINDS;
+        break;
+    case UK_RIGHT: case ' ':
+        f->kind = (f->kind + 1) % NKINDS;
+        break;
+    default:
+        /* a first letter: the next kind after this one that starts with it */
+        if (key > 0 && key < 128)
+            for (int i = 1; i <= NKINDS; i++) {
+                int k = (f->kind + i) % NKINDS;
+                if (kinds[k][0] == (char)key) {
+                    f->kind = k;
+                    break;
+                }
+            }
+        break;
+    }
+    return f->kind != was ? FORM_KIND : FORM_NONE;
+}
+
 enum form_action form_key(struct form *f, int key)
 {
-    struct field *fl = &f->f[f->focus];
-    int was_pristine = fl->pristine;
-    fl->pristine = 0;                          /* unless the key only moves focus */
-    switch (key) {
+    switch (key) {                             /* keys for every row */
     case 27:                                   /* Esc */
         return FORM_CANCEL;
     case '\t': case UK_DOWN:
-        fl->pristine = was_pristine;
-        f->focus = (f->focus + 1) % NFIELDS;
+        f->focus = (f->focus + 1) % NROWS;
         return FORM_NONE;
     case UK_BTAB: case UK_UP:
-        fl->pristine = was_pristine;
-        f->focus = (f->focus + NFIELDS - 1) % NFIELDS;
+        f->focus = (f->focus + NROWS - 1) % NROWS;
         return FORM_NONE;
     case '\n': case '\r': case UK_ENTER:
-        fl->pristine = was_pristine;
-        if (f->focus < NFIELDS - 1) {
+        if (f->focus < NROWS - 1) {
             f->focus++;
             return FORM_NONE;
         }
         return FORM_SUBMIT;
     case 19:                                   /* Ctrl-S */
-        fl->pristine = was_pristine;
         return FORM_SUBMIT;
+    case 20:                                   /* Ctrl-T: the next kind */
+        f->kind = (f->kind + 1) % NKINDS;
+        return FORM_KIND;
+    }
+    if (f->focus == 0)
+        return kind_key(f, key);
+    struct field *fl = row_field(f, f->focus);
+    int was_pristine = fl->pristine;
+    fl->pristine = 0;
+    switch (key) {
     case UK_LEFT:
         if (fl->cur > 0)
             fl->cur--;
@@ -241,35 +307,56 @@ void form_draw(struct form *f, const struct theme *th)
     int width = getmaxx(w), inner = width - 4;
     werase(w);
     draw_frame(w, "New task", 1, th);
-    int cury = 0, curx = 0;
-    for (int i = 0; i < NFIELDS; i++) {
-        int y = 1 + i * 2;
+    int cury = 1, curx = 2;
+    /* row 1: the kind */
+    wmove(w, 1, 2);
+    wattrset(w, f->focus == 0 ? th->attr[THEME_TITLE] : A_NORMAL);
+    draw_str(w, "Kind ", inner);
+    wattrset(w, f->focus == 0 ? th->attr[THEME_SELECTED] : A_UNDERLINE);
+    char *k = f->kind ? xasprintf("< %s (model task) >", kinds[f->kind])
+                      : xstrdup("< tool call >");
+    curx = getcurx(w);
+    draw_str(w, k, inner - 5);
+    free(k);
+    wattrset(w, th->attr[THEME_DIM]);
+    draw_str(w, f->focus == 0 ? "  Left/Right change" : "  Ctrl-T change", inner - getcurx(w) + 2);
+    wattrset(w, A_NORMAL);
+    for (int row = 1; row < NROWS; row++) {
+        struct field *fl = row_field(f, row);
+        int y = row * 2;
         wmove(w, y, 2);
-        wattrset(w, i == f->focus ? th->attr[THEME_TITLE] : A_NORMAL);
-        draw_str(w, f->f[i].label, inner);
+        wattrset(w, row == f->focus ? th->attr[THEME_TITLE] : A_NORMAL);
+        draw_str(w, fl->label, inner);
         wattrset(w, A_NORMAL);
-        attr_t a = i == f->focus ? th->attr[THEME_SELECTED] : A_UNDERLINE;
-        if (f->f[i].pristine)
+        attr_t a = row == f->focus ? th->attr[THEME_SELECTED] : A_UNDERLINE;
+        if (fl->pristine)
             a |= A_DIM;
-        int cx = field_draw(w, &f->f[i], y + 1, 2, inner, a);
-        if (i == f->focus) {
+        int cx = field_draw(w, fl, y + 1, 2, inner, a);
+        if (row == f->focus) {
             cury = y + 1;
             curx = cx;
         }
     }
     if (f->error) {
-        /* up to two lines of the error */
+        /* up to ERROR_ROWS lines of the error */
         wattrset(w, th->attr[THEME_ERROR]);
         const char *s = f->error;
         size_t n = strlen(s);
-        for (int row = 6; row < 8 && n > 0; row++) {
-            size_t k = draw_fit(s, n, inner, NULL);
-            if (k == 0)
-                k = 1;
+        for (int row = 6; row < 6 + ERROR_ROWS && n > 0; row++) {
+            size_t kk = draw_fit(s, n, inner, NULL);
+            if (kk == 0)
+                kk = 1;
+            if (kk < n) {              /* break after a space when there is one */
+                size_t sp = kk;
+                while (sp > 0 && s[sp - 1] != ' ')
+                    sp--;
+                if (sp > 1)
+                    kk = sp;
+            }
             wmove(w, row, 2);
-            draw_nstr(w, s, k, inner);
-            s += k;
-            n -= k;
+            draw_nstr(w, s, kk, inner);
+            s += kk;
+            n -= kk;
             if (n && *s == '\n') {
                 s++;
                 n--;
@@ -278,7 +365,7 @@ void form_draw(struct form *f, const struct theme *th)
         wattrset(w, A_NORMAL);
     }
     wattrset(w, th->attr[THEME_DIM]);
-    wmove(w, 8, 2);
+    wmove(w, 6 + ERROR_ROWS, 2);
     draw_str(w, "Enter next/submit  Tab field  Ctrl-S submit  Esc cancel", inner);
     wattrset(w, A_NORMAL);
     wmove(w, cury, curx);

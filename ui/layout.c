@@ -62,4 +62,6 @@ void layout_apply(struct tui *t)
         leaveok(t->status, TRUE);
     if (t->form)
         form_layout(t->form, t->rows, t->cols);
+    if (t->approvals.n)
+        approvals_layout(&t->approvals, t->rows, t->cols);
 }

@@ -1,8 +1,11 @@
 /* pane_results.c — the Results pane: the selected job's result (JSON
  * pretty-printed), its error when it failed, "(no result yet)" while it is
- * queued or running. The text is built once per job change, wrapped to the
- * pane's width (again only when the width changes) and scrolled when the
- * pane has focus. */
+ * queued or running, and for a running model task its answer as it
+ * streams (tui.c keeps the text, stream.c), followed at its end unless the
+ * user scrolls up. The text is built once per job change (or, for a live
+ * answer, when more arrived), wrapped to the pane's width (again only when
+ * the width changes or the text was rebuilt) and scrolled when the pane
+ * has focus. */
 #include "ui.h"
 #include "engine.h"
 
@@ -128,54 +131,99 @@ static void add_result(struct buf *b, struct lines *para, const struct job *j)
         add_text(b, para, j->result, j->result_len, el);
 }
 
-/* Build the text for the selected job into rs. */
-static void results_load(struct tui *t, struct results_state *rs)
+static void add_header(struct buf *b, struct lines *para, const struct job *j)
 {
-    results_clear(rs);
-    rs->job_id = t->sel_job;
-    rs->stale = 0;
+    if (j->kind && strcmp(j->kind, "model") == 0)
+        add_line(b, para, status_el(j->status), "job %lld  %s (model task)%s%s  %s",
+                 (long long)j->id, j->tool ? j->tool : "?", j->server ? " via " : "",
+                 j->server ? j->server : "", job_status_name(j->status));
+    else
+        add_line(b, para, status_el(j->status), "job %lld  %s.%s  %s", (long long)j->id,
+                 j->server ? j->server : "?", j->tool ? j->tool : "?",
+                 job_status_name(j->status));
+    add_line(b, para, THEME_DIM, "attempts %d/%d  args %s", j->attempts, j->max_attempts,
+             j->args_json ? j->args_json : "{}");
+    add_line(b, para, THEME_COUNT, "%s", "");
+}
+
+int pane_results_build(struct results_state *rs, const struct job *j,
+                       const struct ui_stream *st)
+{
     struct buf b;
     struct lines para = {0};
     buf_init(&b);
+    int live = 0;
+    add_header(&b, &para, j);
+    switch (j->status) {
+    case JOB_QUEUED:
+    case JOB_RUNNING:
+        if (j->error)
+            add_line(&b, &para, THEME_ERROR, "last attempt failed: %s", j->error);
+        if (st) {
+            live = 1;
+            if (st->restarts)
+                add_line(&b, &para, THEME_DIM, "(the model's answer restarts)");
+            if (st->dropped)
+                add_line(&b, &para, THEME_DIM, "(%zu KiB from the start not kept)",
+                         (st->dropped + 1023) / 1024);
+            if (st->text.len)
+                add_text(&b, &para, st->text.data, st->text.len, THEME_COUNT);
+        } else {
+            add_line(&b, &para, THEME_DIM, "(no result yet)");
+        }
+        break;
+    case JOB_FAILED:
+        add_line(&b, &para, THEME_ERROR, "error: %s", j->error ? j->error : "(no message)");
+        if (j->has_result && j->result_len && (!j->error || strcmp(j->error, j->result) != 0)) {
+            add_line(&b, &para, THEME_COUNT, "%s", "");
+            add_result(&b, &para, j);
+        }
+        break;
+    case JOB_CANCELLED:
+        add_line(&b, &para, THEME_DIM, "cancelled%s%s", j->error ? ": " : "",
+                 j->error ? j->error : "");
+        break;
+    default:
+        if (j->has_result)
+            add_result(&b, &para, j);
+        else
+            add_line(&b, &para, THEME_DIM, "(empty result)");
+        break;
+    }
+    free(rs->text);
+    free(rs->para);
+    free(rs->lines);
+    rs->lines = NULL;
+    rs->nlines = 0;
+    rs->width = 0;
+    rs->text = buf_detach(&b);
+    rs->para = para.v;
+    rs->npara = para.n;
+    rs->live = live;
+    return live;
+}
+
+/* Build the text for the selected job into rs. */
+static void results_load(struct tui *t, struct results_state *rs)
+{
+    rs->job_id = t->sel_job;
+    rs->stale = 0;
     struct job j;
     memset(&j, 0, sizeof j);
-    if (!t->sel_job) {
-        add_line(&b, &para, THEME_DIM, "(no task selected)");
-    } else if (engine_job(t->e, t->sel_job, &j) < 0) {
-        add_line(&b, &para, THEME_ERROR, "job %lld is not in the store", (long long)t->sel_job);
-    } else {
-        add_line(&b, &para, status_el(j.status), "job %lld  %s.%s  %s", (long long)j.id,
-                 j.server ? j.server : "?", j.tool ? j.tool : "?", job_status_name(j.status));
-        add_line(&b, &para, THEME_DIM, "attempts %d/%d  args %s", j.attempts, j.max_attempts,
-                 j.args_json ? j.args_json : "{}");
-        add_line(&b, &para, THEME_COUNT, "%s", "");
-        switch (j.status) {
-        case JOB_QUEUED:
-        case JOB_RUNNING:
-            add_line(&b, &para, THEME_DIM, "(no result yet)");
-            if (j.error)
-                add_line(&b, &para, THEME_ERROR, "last attempt failed: %s", j.error);
-            break;
-        case JOB_FAILED:
-            add_line(&b, &para, THEME_ERROR, "error: %s", j.error ? j.error : "(no message)");
-            if (j.has_result && j.result_len && (!j.error || strcmp(j.error, j.result) != 0)) {
-                add_line(&b, &para, THEME_COUNT, "%s", "");
-                add_result(&b, &para, &j);
-            }
-            break;
-        case JOB_CANCELLED:
-            add_line(&b, &para, THEME_DIM, "cancelled%s%s", j.error ? ": " : "",
-                     j.error ? j.error : "");
-            break;
-        default:
-            if (j.has_result)
-                add_result(&b, &para, &j);
-            else
-                add_line(&b, &para, THEME_DIM, "(empty result)");
-            break;
-        }
+    if (t->sel_job && engine_job(t->e, t->sel_job, &j) == 0) {
+        pane_results_build(rs, &j, streams_find(&t->streams, t->sel_job));
         job_fini(&j);
+        return;
     }
+    results_clear(rs);
+    rs->live = 0;
+    struct buf b;
+    struct lines para = {0};
+    buf_init(&b);
+    if (!t->sel_job)
+        add_line(&b, &para, THEME_DIM, "(no task selected)");
+    else
+        add_line(&b, &para, THEME_ERROR, "job %lld is not in the store", (long long)t->sel_job);
     rs->text = buf_detach(&b);
     rs->para = para.v;
     rs->npara = para.n;
@@ -183,7 +231,7 @@ static void results_load(struct tui *t, struct results_state *rs)
 
 /* Wrap the logical lines to width columns, breaking after a space when
  * one is on the line. */
-static void results_wrap(struct results_state *rs, int width)
+void pane_results_wrap(struct results_state *rs, int width)
 {
     free(rs->lines);
     struct lines out = {0};
@@ -219,12 +267,21 @@ static void results_draw(struct tui *t, struct pane *p)
     WINDOW *w = p->body;
     int h = getmaxy(w), width = getmaxx(w);
     if (rs->stale || rs->job_id != t->sel_job || !rs->text) {
+        int same = rs->job_id == t->sel_job && rs->text;
+        int was_live = same && rs->live;
         results_load(t, rs);
-        rs->top = 0;
+        if (!same)
+            rs->follow = rs->live;     /* a new selection: a live answer from its end */
+        else if (!was_live && rs->live)
+            rs->follow = 1;            /* the answer started */
+        if (!rs->follow && !same)
+            rs->top = 0;
     }
     if (rs->width != width)
-        results_wrap(rs, width);
+        pane_results_wrap(rs, width);
     rs->visible = h;
+    if (rs->follow)
+        rs->top = (int)rs->nlines - h;
     pane_scroll_clamp(&rs->top, (int)rs->nlines, h);
     for (int row = 0; row < h && rs->top + row < (int)rs->nlines; row++) {
         const struct results_line *l = &rs->lines[rs->top + row];
@@ -251,7 +308,11 @@ static void results_draw(struct tui *t, struct pane *p)
 static int results_key(struct tui *t, struct pane *p, int key)
 {
     struct results_state *rs = &t->results;
-    return pane_scroll_key(&rs->top, (int)rs->nlines, rs->visible, key);
+    if (!pane_scroll_key(&rs->top, (int)rs->nlines, rs->visible, key))
+        return 0;
+    /* at the end, a live answer is followed again; scrolled up, it stays put */
+    rs->follow = rs->live && rs->top >= (int)rs->nlines - rs->visible;
+    return 1;
 }
 
 const struct pane_class pane_results_class = {"Results", results_draw, results_key, NULL};

@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 enum { TASKS_LIMIT = 500 };
 
@@ -114,7 +115,9 @@ static void draw_row(struct tui *t, WINDOW *w, int y, const struct job *j,
     draw_cell(w, st, c->status - 2);
     wattrset(w, base);
     waddch(w, ' ');
-    char *target = xasprintf("%s.%s", j->server ? j->server : "?", j->tool ? j->tool : "?");
+    char *target = j->kind && strcmp(j->kind, "model") == 0
+                       ? xasprintf("%s (model)", j->tool ? j->tool : "?")
+                       : xasprintf("%s.%s", j->server ? j->server : "?", j->tool ? j->tool : "?");
     draw_cell(w, target, c->task);
     free(target);
     if (c->attempts)

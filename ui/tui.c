@@ -1,6 +1,11 @@
 /* tui.c — the terminal front end: curses set-up and tear-down, and the glue
  * between the engine's loop and the screen.
  *
+ * Model tasks: their streamed answers are kept per running job (stream.c)
+ * and shown in Results at most every STREAM_REFRESH_MS; questions about
+ * destructive tool calls (the engine's approval handler) queue in a modal
+ * box (approve.c) answered with y or n/Esc while everything else runs on.
+ *
  * Nothing here blocks the loop. The terminal is an fd watcher (keys are
  * read with wget_wch in no-delay mode until ERR); SIGWINCH, SIGINT, SIGTERM
  * and SIGHUP arrive through loop_signal; a 1 s timer refreshes elapsed
@@ -12,6 +17,7 @@
 #include "engine.h"
 #include "loop.h"
 
+#include <cjson/cJSON.h>
 #include <langinfo.h>
 #include <locale.h>
 #include <signal.h>
@@ -29,6 +35,8 @@ static const char hints_start[] = " n new  Tab focus  ";
 static const char hints_default[] = "Enter select  c cancel";
 static const char hints_end[] = "  q quit";
 static const char hints_short[] = " n new  Tab focus  q quit";
+
+enum { STREAM_REFRESH_MS = 40 };
 
 static const struct pane_class *const pane_classes[PANE_COUNT] = {
     [PANE_TASKS] = &pane_tasks_class,
@@ -51,6 +59,7 @@ static void dirty_all(struct tui *t)
         t->panes[i].dirty = 1;
     t->status_dirty = 1;
     t->form_dirty = 1;
+    t->approvals_dirty = 1;
 }
 
 void tui_message(struct tui *t, int is_error, const char *fmt, ...)
@@ -85,6 +94,39 @@ void tui_select_job(struct tui *t, int64_t id)
     tui_dirty(t, PANE_RESULTS);
 }
 
+static void on_stream_tick(struct loop *l, uint64_t id, void *payload)
+{
+    struct tui *t = payload;
+    t->stream_timer = 0;
+    t->results.stale = 1;
+    tui_dirty(t, PANE_RESULTS);
+}
+
+/* More of job's answer arrived (or it restarts): refresh Results soon
+ * when it shows that job; pieces arriving meanwhile share the redraw. */
+static void stream_changed(struct tui *t, int64_t job)
+{
+    if (job != t->sel_job)
+        return;
+    if (!t->results.live)
+        t->results.follow = 1;         /* it starts: follow it, even if it ends at once */
+    if (t->stream_timer)
+        return;
+    t->stream_timer = loop_timer_add(t->loop, STREAM_REFRESH_MS, on_stream_tick, t);
+}
+
+/* The job stopped running: its streamed text and open questions go. */
+static void job_stopped(struct tui *t, int64_t job)
+{
+    streams_drop(&t->streams, job);
+    if (approvals_drop_job(&t->approvals, job)) {
+        if (t->approvals.n)
+            t->approvals_dirty = 1;
+        else
+            dirty_all(t);              /* repaint what was under the box */
+    }
+}
+
 static void on_event(void *payload, const struct engine_event *ev)
 {
     struct tui *t = payload;
@@ -96,6 +138,8 @@ static void on_event(void *payload, const struct engine_event *ev)
         tui_dirty(t, PANE_TASKS);
         tui_dirty(t, PANE_METRICS);
         tui_dirty(t, PANE_REGISTRY);          /* calls/errors per server */
+        if (ev->kind != ENGINE_EV_JOB_QUEUED)
+            job_stopped(t, ev->job_id);       /* a start begins a fresh answer */
         if (ev->job_id == t->sel_job) {
             t->results.stale = 1;
             tui_dirty(t, PANE_RESULTS);
@@ -108,10 +152,8 @@ static void on_event(void *payload, const struct engine_event *ev)
         tui_dirty(t, PANE_TASKS);
         break;
     case ENGINE_EV_JOB_TOKENS:
-        if (ev->job_id == t->sel_job) {
-            t->results.stale = 1;
-            tui_dirty(t, PANE_RESULTS);
-        }
+        streams_add(&t->streams, ev->job_id, ev->text);
+        stream_changed(t, ev->job_id);
         break;
     case ENGINE_EV_SERVER_STATE:
     case ENGINE_EV_SERVER_HEALTH:
@@ -123,6 +165,59 @@ static void on_event(void *payload, const struct engine_event *ev)
             tui_message(t, 0, "%s", ev->text);
         break;
     }
+}
+
+/* === approvals === */
+
+static void on_approval(void *payload, struct engine_approval *q, int64_t job,
+                        const char *server, const char *tool, const struct cJSON *args)
+{
+    struct tui *t = payload;
+    approvals_push(&t->approvals, q, job, approve_describe(server, tool, args));
+    if (t->approvals.n == 1) {
+        approvals_layout(&t->approvals, t->rows, t->cols);
+        curs_set(0);
+    }
+    t->approvals_dirty = 1;
+    tui_message(t, 0, "job %lld asks to call %s.%s: y allows, n refuses", (long long)job,
+                server ? server : "?", tool ? tool : "?");
+}
+
+/* Answer the question on screen. */
+static void approval_answer(struct tui *t, int allow)
+{
+    struct approval_item it;
+    if (!approvals_pop(&t->approvals, &it))
+        return;
+    /* tell the user first: answering may end the job (and its events) */
+    char *what = it.what;
+    char *sp = strchr(what, ' ');
+    if (sp)
+        *sp = 0;                       /* "server.tool" */
+    tui_message(t, 0, "%s %s for job %lld", allow ? "allowed" : "refused", what,
+                (long long)it.job);
+    free(it.what);
+    if (t->approvals.n) {
+        t->approvals_dirty = 1;
+    } else {
+        dirty_all(t);                  /* repaint what was under the box */
+        if (t->form)
+            curs_set(1);
+    }
+    engine_approval_answer(t->e, it.q, allow);
+}
+
+/* While a question is on screen, y and n/Esc answer it; other keys wait.
+ * Returns 1 if the key went to the question. */
+static int approval_key(struct tui *t, int key)
+{
+    if (!t->approvals.n || !t->approvals.win || t->too_small)
+        return 0;
+    if (key == 'y' || key == 'Y')
+        approval_answer(t, 1);
+    else if (key == 'n' || key == 'N' || key == 27)
+        approval_answer(t, 0);
+    return 1;
 }
 
 /* === the form === */
@@ -145,9 +240,60 @@ static void form_close(struct tui *t)
     dirty_all(t);                      /* repaint what was under it */
 }
 
+/* The form's model task: type, prompt, optional model. */
+static int submit_model(struct tui *t, const char *type, int64_t *id, char **err)
+{
+    const char *missing = engine_llm_missing(t->e);
+    if (missing) {
+        *err = xstrdup(missing);
+        return -1;
+    }
+    char *prompt = form_text(t->form, FORM_PROMPT), *model = form_text(t->form, FORM_MODEL);
+    int rc = -1;
+    const char *m = model;
+    while (*m == ' ')
+        m++;
+    size_t mn = strlen(m);
+    while (mn && m[mn - 1] == ' ')
+        mn--;
+    if (!*prompt) {
+        *err = xasprintf("a '%s' task needs a prompt", type);
+    } else {
+        cJSON *a = cJSON_CreateObject();
+        cJSON_AddStringToObject(a, "prompt", prompt);
+        if (mn) {
+            char *mm = xstrndup(m, mn);
+            cJSON_AddStringToObject(a, "model", mm);
+            free(mm);
+        }
+        char *args = cJSON_PrintUnformatted(a);
+        cJSON_Delete(a);
+        struct jobq_spec spec = {.tool = type, .args_json = args, .kind = "model"};
+        rc = engine_submit(t->e, &spec, id, err);
+        cJSON_free(args);
+    }
+    free(prompt);
+    free(model);
+    return rc;
+}
+
 static void form_submit(struct tui *t)
 {
-    char *target = form_text(t->form, 0), *args = form_text(t->form, 1);
+    const char *type = form_task_type(t->form);
+    int64_t id = 0;
+    char *err = NULL;
+    if (type) {
+        if (submit_model(t, type, &id, &err) < 0) {
+            form_set_error(t->form, err ? err : xstrdup("the task was not accepted"));
+            return;
+        }
+        form_close(t);
+        tui_select_job(t, id);
+        tui_focus(t, PANE_RESULTS);    /* the answer streams there */
+        tui_message(t, 0, "queued job %lld: %s (model task)", (long long)id, type);
+        return;
+    }
+    char *target = form_text(t->form, FORM_TOOL), *args = form_text(t->form, FORM_ARGS);
     /* surrounding blanks in the tool name are a typing accident */
     char *s = target;
     while (*s == ' ')
@@ -155,8 +301,6 @@ static void form_submit(struct tui *t)
     size_t n = strlen(s);
     while (n && s[n - 1] == ' ')
         s[--n] = 0;
-    int64_t id = 0;
-    char *err = NULL;
     if (engine_submit_text(t->e, s, args, &id, &err) < 0) {
         form_set_error(t->form, err ? err : xstrdup("the task was not accepted"));
     } else {
@@ -166,6 +310,13 @@ static void form_submit(struct tui *t)
     }
     free(target);
     free(args);
+}
+
+/* The kind changed: a model task type says at once when no model is set. */
+static void form_kind_changed(struct tui *t)
+{
+    const char *missing = form_task_type(t->form) ? engine_llm_missing(t->e) : NULL;
+    form_set_error(t->form, missing ? xstrdup(missing) : NULL);
 }
 
 /* === keys === */
@@ -204,12 +355,16 @@ static void handle_key(struct tui *t, int key)
         dirty_all(t);
         return;
     }
+    if (approval_key(t, key))
+        return;
     if (t->form) {
         enum form_action a = form_key(t->form, key);
         if (a == FORM_CANCEL)
             form_close(t);
         else if (a == FORM_SUBMIT)
             form_submit(t);
+        else if (a == FORM_KIND)
+            form_kind_changed(t);
         t->form_dirty = 1;
         return;
     }
@@ -335,7 +490,8 @@ static void draw_too_small(struct tui *t)
 static void redraw(struct loop *l, void *payload)
 {
     struct tui *t = payload;
-    int any = t->full || t->status_dirty || (t->form && t->form_dirty);
+    int any = t->full || t->status_dirty || (t->form && t->form_dirty) ||
+              (t->approvals.n && t->approvals_dirty);
     for (int i = 0; i < PANE_COUNT; i++)
         any |= t->panes[i].dirty;
     if (!any)
@@ -351,7 +507,7 @@ static void redraw(struct loop *l, void *payload)
         draw_too_small(t);
         for (int i = 0; i < PANE_COUNT; i++)
             t->panes[i].dirty = 0;
-        t->status_dirty = t->form_dirty = 0;
+        t->status_dirty = t->form_dirty = t->approvals_dirty = 0;
         doupdate();
         return;
     }
@@ -379,7 +535,11 @@ static void redraw(struct loop *l, void *payload)
     if (t->form && (drew || t->form_dirty)) {
         form_draw(t->form, &t->theme);   /* last, so the cursor is in it */
         t->form_dirty = 0;
+        drew = 1;
     }
+    if (t->approvals.n && (drew || t->approvals_dirty))
+        approvals_render(t->approvals.win, &t->theme, &t->approvals);   /* above all */
+    t->approvals_dirty = 0;
     doupdate();
 }
 
@@ -439,6 +599,7 @@ int tui_run(struct engine *e)
     t->loop = engine_loop(e);
     t->utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
     t->focus = PANE_TASKS;
+    streams_init(&t->streams, STREAM_LIMIT);
     for (int i = 0; i < PANE_COUNT; i++)
         t->panes[i].cls = pane_classes[i];
     char *err = NULL;
@@ -449,6 +610,7 @@ int tui_run(struct engine *e)
     layout_apply(t);
 
     engine_subscribe(e, on_event, t);
+    engine_set_approval_handler(e, on_approval, t);
     loop_fd_add(t->loop, STDIN_FILENO, LOOP_READ, on_stdin, t);
     loop_hook_add(t->loop, redraw, t);
     t->tick = loop_timer_add(t->loop, 1000, on_tick, t);
@@ -466,6 +628,15 @@ int tui_run(struct engine *e)
     loop_hook_del(t->loop, redraw, t);
     loop_fd_del(t->loop, STDIN_FILENO);
     engine_unsubscribe(e, on_event, t);
+    engine_set_approval_handler(e, NULL, NULL);
+    if (t->stream_timer)
+        loop_timer_del(t->loop, t->stream_timer);
+    /* nobody is left to ask: what was waiting is refused */
+    struct approval_item it;
+    while (approvals_pop(&t->approvals, &it)) {
+        free(it.what);
+        engine_approval_answer(e, it.q, 0);
+    }
 
     int rc = t->exit_code;
     form_free(t->form);
@@ -473,6 +644,8 @@ int tui_run(struct engine *e)
     pane_tasks_fini(t);
     pane_results_fini(t);
     pane_registry_fini(t);
+    streams_fini(&t->streams);
+    approvals_fini(&t->approvals);
     free(t->message);
     free(t);
     endwin();

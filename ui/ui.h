@@ -24,6 +24,8 @@ struct loop;
 struct job;
 struct tui;
 struct engine_server_info;
+struct engine_approval;
+struct cJSON;
 
 /* === keys ===
  * A key is an int: a character (its code point, > 0) or a function key as
@@ -197,8 +199,80 @@ struct results_state {
     /* logical lines of text before wrapping, with their styles */
     struct results_line *para;
     size_t npara;
+    int live;                    /* showing a streamed answer */
+    int follow;                  /* keep the end in view as text arrives */
 };
 void pane_results_fini(struct tui *t);
+
+/* === streamed answers of running model tasks (stream.c) === */
+
+struct ui_stream {
+    int64_t job;
+    struct buf text;             /* the answer so far (its tail when capped) */
+    int restarts;                /* times it started over (a retry or fallback) */
+    size_t dropped;              /* bytes cut from the front to stay under the cap */
+};
+
+struct streams {
+    struct ui_stream *v;
+    size_t n, cap;
+    size_t limit;                /* most bytes kept per job */
+};
+
+enum { STREAM_LIMIT = 1024 * 1024 };
+
+void streams_init(struct streams *s, size_t limit);
+void streams_fini(struct streams *s);
+/* The job's text, or NULL. The pointer is valid until the next add/drop. */
+struct ui_stream *streams_find(struct streams *s, int64_t job);
+/* Append the next piece of job's answer (text NUL-terminated), or with
+ * text NULL forget what came so far and count a restart. Creates the
+ * entry; beyond the limit the oldest bytes go (on a character boundary).
+ * Returns the entry (valid until the next add/drop). */
+struct ui_stream *streams_add(struct streams *s, int64_t job, const char *text);
+/* Forget job's text; 1 if there was one. */
+int streams_drop(struct streams *s, int64_t job);
+
+/* Build the Results text for job j (a snapshot with its result loaded),
+ * showing st (may be NULL) while j is queued or running. Fills rs->text and
+ * rs->para; the wrapped lines are made at the next draw. Returns 1 when
+ * the text is a live answer (the pane then follows its end). */
+int pane_results_build(struct results_state *rs, const struct job *j,
+                       const struct ui_stream *st);
+/* Wrap rs's text to width columns (rs->lines). */
+void pane_results_wrap(struct results_state *rs, int width);
+
+/* === approvals of destructive tool calls (approve.c) === */
+
+struct approval_item {
+    struct engine_approval *q;   /* the engine's question (answer it once) */
+    int64_t job;
+    char *what;                  /* "server.tool {args}" (owned) */
+};
+
+struct approvals {
+    struct approval_item *v;     /* oldest first; v[0] is on screen */
+    size_t n, cap;
+    WINDOW *win;                 /* the modal box, NULL when it does not fit */
+};
+
+/* "server.tool {compact args}", args cut to a few hundred bytes with an
+ * ellipsis; malloc'd. args may be NULL. */
+char *approve_describe(const char *server, const char *tool, const struct cJSON *args);
+/* Queue a question (what is taken). */
+void approvals_push(struct approvals *a, struct engine_approval *q, int64_t job, char *what);
+/* Take the oldest question into *out (the caller answers it and frees
+ * out->what); 0 when none. */
+int approvals_pop(struct approvals *a, struct approval_item *out);
+/* Forget job's questions without answering them (the job ended and the
+ * engine freed them). Returns how many. */
+size_t approvals_drop_job(struct approvals *a, int64_t job);
+/* Free the queue and the window (questions left are not answered). */
+void approvals_fini(struct approvals *a);
+/* (Re)create the modal window centred on a rows x cols screen. */
+void approvals_layout(struct approvals *a, int rows, int cols);
+/* Draw the oldest question into w (nothing when none) and wnoutrefresh. */
+void approvals_render(WINDOW *w, const struct theme *th, const struct approvals *a);
 
 struct scroll_state {
     int top, total, visible;
@@ -234,15 +308,25 @@ void pane_registry_render(WINDOW *w, const struct theme *th, int utf8,
 
 struct form;
 
-enum form_action { FORM_NONE, FORM_SUBMIT, FORM_CANCEL };
+enum form_action { FORM_NONE, FORM_SUBMIT, FORM_CANCEL, FORM_KIND };
+
+/* The text fields; which two show depends on the kind (tool call: TOOL
+ * and ARGS; a model task type: PROMPT and MODEL). */
+enum form_field { FORM_TOOL, FORM_ARGS, FORM_PROMPT, FORM_MODEL, FORM_NFIELDS };
 
 struct form *form_new(void);
 void form_free(struct form *f);               /* NULL-safe */
 /* Handle one key; FORM_SUBMIT on Enter in the last field or Ctrl-S,
- * FORM_CANCEL on Esc. */
+ * FORM_CANCEL on Esc, FORM_KIND when the kind changed (Left/Right/Space or
+ * a letter on the Kind row, Ctrl-T anywhere). */
 enum form_action form_key(struct form *f, int key);
-/* Field 0 (tool) or 1 (args) as UTF-8; caller frees. */
+/* A field's text as UTF-8; caller frees. */
 char *form_text(const struct form *f, int field);
+/* The chosen model task type ("generate" ... "deploy"), or NULL for a
+ * tool call (the default). Static storage. */
+const char *form_task_type(const struct form *f);
+/* Choose the kind by name ("tool" or a task type); -1 if unknown. */
+int form_set_kind(struct form *f, const char *name);
 /* Show err inline (takes ownership; NULL clears). */
 void form_set_error(struct form *f, char *err);
 /* (Re)create the window centred on a rows x cols screen. */
@@ -274,6 +358,10 @@ struct tui {
     struct scroll_state metrics;
     struct form *form;           /* the open form, or NULL */
     int form_dirty;
+    struct streams streams;      /* answers of running model tasks */
+    uint64_t stream_timer;       /* pending Results refresh for a stream, or 0 */
+    struct approvals approvals;  /* questions waiting for y/n */
+    int approvals_dirty;
     uint64_t tick;               /* the 1 s timer */
     int exit_code;               /* what tui_run returns */
 };

@@ -1,6 +1,7 @@
-/* test_ui.c — theme parsing, text measuring and the Registry pane's cells
- * and layout in ui/ (curses draws into windows of a screen on /dev/null;
- * no terminal needed). */
+/* test_ui.c — theme parsing, text measuring, the new-task form, the
+ * Registry pane's cells and layout, streamed answers of model tasks, the
+ * Results text built from them and the approval questions in ui/ (curses
+ * draws into windows of a screen on /dev/null; no terminal needed). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -12,6 +13,7 @@
 #include "ui.h"
 #include "embedded.h"
 #include "engine.h"
+#include <cjson/cJSON.h>
 
 static int parse(struct theme *t, const char *text, char **err)
 {
@@ -416,6 +418,286 @@ static void test_registry_selection(void **state)
     screen_close(scr, out, in);
 }
 
+/* === model tasks: the form's kinds === */
+
+static void type_str(struct form *f, const char *s)
+{
+    for (; *s; s++)
+        form_key(f, (unsigned char)*s);
+}
+
+static void test_form_kinds(void **state)
+{
+    struct form *f = form_new();
+    assert_null(form_task_type(f));                /* a tool call by default */
+    type_str(f, "fs.list");                        /* the first text field has focus */
+    assert_int_equal(form_key(f, UK_UP), FORM_NONE);   /* to the Kind row */
+    static const struct {
+        int key;
+        enum form_action want;
+        const char *type;                          /* NULL = tool call */
+    } steps[] = {
+        {'r', FORM_KIND, "refactor"}, {'r', FORM_KIND, "review"},
+        {'r', FORM_KIND, "refactor"},              /* the next one with that letter */
+        {'d', FORM_KIND, "debug"},    {'d', FORM_KIND, "document"},
+        {'d', FORM_KIND, "deploy"},   {'x', FORM_NONE, "deploy"},   /* no such kind */
+        {UK_RIGHT, FORM_KIND, NULL},  {UK_LEFT, FORM_KIND, "deploy"},
+        {' ', FORM_KIND, NULL},       {'g', FORM_KIND, "generate"},
+        {20, FORM_KIND, "refactor"},               /* Ctrl-T */
+        {'t', FORM_KIND, "test"},     {'t', FORM_KIND, NULL},       /* test, then tool */
+    };
+    for (size_t i = 0; i < ARRAY_LEN(steps); i++) {
+        assert_int_equal(form_key(f, steps[i].key), steps[i].want);
+        if (steps[i].type)
+            assert_string_equal(form_task_type(f), steps[i].type);
+        else
+            assert_null(form_task_type(f));
+    }
+    assert_int_equal(form_set_kind(f, "review"), 0);
+    assert_int_equal(form_set_kind(f, "nosuch"), -1);
+    assert_string_equal(form_task_type(f), "review");
+    /* the model kind has its own fields: prompt, then model */
+    form_key(f, '\t');
+    type_str(f, "check the diff");
+    assert_int_equal(form_key(f, '\r'), FORM_NONE);
+    type_str(f, "big");
+    assert_int_equal(form_key(f, '\r'), FORM_SUBMIT);
+    char *p = form_text(f, FORM_PROMPT), *m = form_text(f, FORM_MODEL);
+    char *tool = form_text(f, FORM_TOOL), *args = form_text(f, FORM_ARGS);
+    assert_string_equal(p, "check the diff");
+    assert_string_equal(m, "big");
+    assert_string_equal(tool, "fs.list");          /* kept for the tool kind */
+    assert_string_equal(args, "{}");
+    free(p);
+    free(m);
+    free(tool);
+    free(args);
+    assert_int_equal(form_key(f, 20), FORM_KIND);  /* Ctrl-T from a text field */
+    assert_string_equal(form_task_type(f), "document");
+    char *bad = form_text(f, 9);
+    assert_string_equal(bad, "");
+    free(bad);
+    form_free(f);
+}
+
+/* === streamed answers === */
+
+static void test_streams(void **state)
+{
+    struct streams s;
+    streams_init(&s, 64);
+    assert_null(streams_find(&s, 7));
+    streams_add(&s, 7, "hello ");
+    streams_add(&s, 8, "other");
+    struct ui_stream *st = streams_add(&s, 7, "world");
+    assert_string_equal(st->text.data, "hello world");
+    assert_int_equal(st->restarts, 0);
+    /* NULL: forget it, count the restart */
+    st = streams_add(&s, 7, NULL);
+    assert_int_equal(st->text.len, 0);
+    assert_int_equal(st->restarts, 1);
+    streams_add(&s, 7, "again");
+    assert_string_equal(streams_find(&s, 7)->text.data, "again");
+    assert_string_equal(streams_find(&s, 8)->text.data, "other");
+
+    /* the cap keeps the tail, cut on a character boundary */
+    for (int i = 0; i < 30; i++)
+        st = streams_add(&s, 9, "\xc3\xa9");       /* é, 2 bytes: 60 bytes */
+    assert_int_equal(st->text.len, 60);
+    assert_int_equal(st->dropped, 0);
+    st = streams_add(&s, 9, "abcdefg");           /* 67 > 64: the front goes */
+    assert_true(st->text.len <= 64);
+    assert_int_equal(st->dropped + st->text.len, 67);
+    assert_true(((unsigned char)st->text.data[0] & 0xC0) != 0x80);
+    assert_int_equal(strcmp(st->text.data + st->text.len - 7, "abcdefg"), 0);
+    assert_int_equal((st->text.len - 7) % 2, 0);   /* only whole é before it */
+    assert_int_equal(draw_width(st->text.data, st->text.len), (int)(st->text.len - 7) / 2 + 7);
+    /* one piece bigger than the cap: its tail */
+    char big[200];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = 0;
+    big[sizeof big - 2] = 'Z';
+    st = streams_add(&s, 9, big);
+    assert_int_equal(st->text.len, 64);
+    assert_int_equal(st->text.data[63], 'Z');
+    assert_true(st->dropped >= 67 + 199 - 64 - 1);
+
+    assert_int_equal(streams_drop(&s, 7), 1);
+    assert_int_equal(streams_drop(&s, 7), 0);
+    assert_null(streams_find(&s, 7));
+    assert_string_equal(streams_find(&s, 8)->text.data, "other");   /* the others stay */
+    assert_non_null(streams_find(&s, 9));
+    streams_fini(&s);
+    streams_fini(&s);                             /* twice is harmless */
+}
+
+/* === the Results text for model tasks === */
+
+static const char *para_text(const struct results_state *rs, size_t i)
+{
+    static char b[256];
+    size_t n = rs->para[i].len < sizeof b - 1 ? rs->para[i].len : sizeof b - 1;
+    memcpy(b, rs->text + rs->para[i].off, n);
+    b[n] = 0;
+    return b;
+}
+
+static int para_find(const struct results_state *rs, const char *text, enum theme_el el)
+{
+    for (size_t i = 0; i < rs->npara; i++)
+        if (strstr(para_text(rs, i), text) && (el == THEME_COUNT || rs->para[i].el == el))
+            return (int)i;
+    return -1;
+}
+
+static void test_results_model(void **state)
+{
+    struct results_state rs;
+    memset(&rs, 0, sizeof rs);
+    struct job j;
+    memset(&j, 0, sizeof j);
+    j.id = 12;
+    j.kind = "model";
+    j.tool = "review";
+    j.server = "everything";
+    j.args_json = "{\"prompt\":\"look\"}";
+    j.status = JOB_RUNNING;
+    j.attempts = 1;
+    j.max_attempts = 3;
+
+    /* running, nothing streamed yet */
+    assert_int_equal(pane_results_build(&rs, &j, NULL), 0);
+    assert_true(para_find(&rs, "job 12  review (model task) via everything  running",
+                          THEME_STATUS_RUN) == 0);
+    assert_true(para_find(&rs, "(no result yet)", THEME_DIM) > 0);
+
+    /* streaming, after a restart, with the start dropped */
+    struct streams s;
+    streams_init(&s, 1024);
+    streams_add(&s, 12, "lost");
+    streams_add(&s, 12, NULL);
+    struct ui_stream *st = streams_add(&s, 12, "first line\nsecond\tline");
+    st->dropped = 2048;
+    assert_int_equal(pane_results_build(&rs, &j, st), 1);
+    assert_int_equal(rs.live, 1);
+    int r = para_find(&rs, "(the model's answer restarts)", THEME_DIM);
+    int d = para_find(&rs, "(2 KiB from the start not kept)", THEME_DIM);
+    int a = para_find(&rs, "first line", THEME_COUNT);
+    assert_true(r > 0 && d > r && a > d);
+    assert_string_equal(para_text(&rs, (size_t)a + 1), "second  line");   /* tab expanded */
+    assert_int_equal(para_find(&rs, "lost", THEME_COUNT), -1);
+    assert_int_equal(para_find(&rs, "(no result yet)", THEME_COUNT), -1);
+    pane_results_wrap(&rs, 8);                     /* wraps, every line fits */
+    assert_true(rs.nlines > rs.npara);
+    for (size_t i = 0; i < rs.nlines; i++)
+        assert_true(draw_width(rs.text + rs.lines[i].off, rs.lines[i].len) <= 8);
+
+    /* done: the stored result replaces the stream */
+    j.status = JOB_SUCCEEDED;
+    j.has_result = 1;
+    j.result = "{\"content\":[{\"type\":\"text\",\"text\":\"the final answer\"}]}";
+    j.result_len = strlen(j.result);
+    j.result_mime = "application/vnd.mcpdeck.tool-result+json";
+    assert_int_equal(pane_results_build(&rs, &j, st), 0);
+    assert_int_equal(rs.live, 0);
+    assert_true(para_find(&rs, "the final answer", THEME_COUNT) > 0);
+    assert_int_equal(para_find(&rs, "first line", THEME_COUNT), -1);
+    assert_int_equal(para_find(&rs, "restarts", THEME_COUNT), -1);
+
+    /* a tool task's header is as before */
+    j.kind = "tool";
+    j.tool = "echo";
+    j.status = JOB_QUEUED;
+    j.has_result = 0;
+    pane_results_build(&rs, &j, NULL);
+    assert_true(para_find(&rs, "job 12  everything.echo  queued", THEME_COUNT) == 0);
+    streams_fini(&s);
+    free(rs.text);
+    free(rs.para);
+    free(rs.lines);
+}
+
+/* === approvals === */
+
+static void test_approvals(void **state)
+{
+    cJSON *args = cJSON_Parse("{\"message\":\"hello from the model\"}");
+    char *what = approve_describe("everything", "echo", args);
+    assert_string_equal(what, "everything.echo {\"message\":\"hello from the model\"}");
+    cJSON_Delete(args);
+    char *none = approve_describe("fs", "rm", NULL);
+    assert_string_equal(none, "fs.rm {}");
+    free(none);
+    /* long arguments are cut, not inside a character, with an ellipsis */
+    struct buf b;
+    buf_init(&b);
+    buf_puts(&b, "{\"s\":\"");
+    for (int i = 0; i < 400; i++)
+        buf_puts(&b, "\xc3\xa9");
+    buf_puts(&b, "\"}");
+    args = cJSON_Parse(b.data);
+    buf_fini(&b);
+    char *cut = approve_describe("s", "t", args);
+    cJSON_Delete(args);
+    assert_true(strlen(cut) < 320);
+    size_t n = strlen(cut);
+    assert_string_equal(cut + n - 3, "\xe2\x80\xa6");
+    /* every character whole: as many columns as code points */
+    assert_int_equal(draw_width(cut, n), (int)(n - 3 - strlen("s.t {\"s\":\"")) / 2 +
+                                             (int)strlen("s.t {\"s\":\"") + 1);
+    free(cut);
+
+    /* the queue: oldest first; a job's questions go when it ends */
+    struct approvals q;
+    memset(&q, 0, sizeof q);
+    struct engine_approval *q1 = (struct engine_approval *)(uintptr_t)0x10;
+    struct engine_approval *q2 = (struct engine_approval *)(uintptr_t)0x20;
+    struct engine_approval *q3 = (struct engine_approval *)(uintptr_t)0x30;
+    approvals_push(&q, q1, 5, what);
+    approvals_push(&q, q2, 6, xstrdup("fs.write_file {\"path\":\"a\"}"));
+    approvals_push(&q, q3, 5, xstrdup("fs.rm {}"));
+    assert_int_equal(q.n, 3);
+
+    FILE *out, *in;
+    SCREEN *scr = screen_open(&out, &in);
+    struct theme th;
+    theme_defaults(&th);
+    approvals_layout(&q, 40, 120);
+    assert_non_null(q.win);
+    approvals_render(q.win, &th, &q);
+    assert_true(screen_has(q.win, "Approve? (1 of 3)"));
+    assert_true(screen_has(q.win, "job 5: model wants everything.echo"));
+    assert_true(screen_has(q.win, "allow? y/n"));
+    assert_true(screen_has(q.win, "y allow  n/Esc refuse"));
+    approvals_layout(&q, 6, 120);                  /* too low for the box */
+    assert_null(q.win);
+    approvals_render(q.win, &th, &q);              /* nothing to draw into: no crash */
+    approvals_layout(&q, 24, 30);                  /* narrow: the question wraps */
+    assert_non_null(q.win);
+    approvals_render(q.win, &th, &q);
+    assert_true(screen_has(q.win, "allow? y/n"));
+
+    assert_int_equal(approvals_drop_job(&q, 5), 2);
+    assert_int_equal(approvals_drop_job(&q, 5), 0);
+    assert_int_equal(q.n, 1);
+    approvals_layout(&q, 40, 120);
+    approvals_render(q.win, &th, &q);
+    assert_true(screen_has(q.win, "Approve?"));
+    assert_false(screen_has(q.win, "1 of"));
+    struct approval_item it;
+    assert_int_equal(approvals_pop(&q, &it), 1);
+    assert_ptr_equal(it.q, q2);
+    assert_int_equal(it.job, 6);
+    assert_string_equal(it.what, "fs.write_file {\"path\":\"a\"}");
+    free(it.what);
+    assert_int_equal(approvals_pop(&q, &it), 0);
+    approvals_push(&q, q1, 7, xstrdup("x.y {}"));  /* left over: freed by fini */
+    approvals_fini(&q);
+    assert_null(q.win);
+    assert_int_equal(q.n, 0);
+    screen_close(scr, out, in);
+}
+
 int main(void)
 {
     setlocale(LC_ALL, "C.UTF-8");
@@ -431,6 +713,10 @@ int main(void)
         cmocka_unit_test(test_registry_cells),
         cmocka_unit_test(test_registry_columns),
         cmocka_unit_test(test_registry_selection),
+        cmocka_unit_test(test_form_kinds),
+        cmocka_unit_test(test_streams),
+        cmocka_unit_test(test_results_model),
+        cmocka_unit_test(test_approvals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
