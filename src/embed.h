@@ -50,7 +50,9 @@ int embed_dim(const struct embedder *e);
  * to 4 retries on transport errors, 429 and 5xx (exponential backoff from
  * 500 ms, or the server's Retry-After, capped at 30 s) — run it on a
  * worker thread or in a one-shot CLI. Returns 0, or -1 with *errmsg
- * (caller frees; *out NULL). n == 0 succeeds with *out NULL. */
+ * (caller frees; *out NULL). n == 0 succeeds with *out NULL. A hashing
+ * text without any word (empty, only punctuation) gives an all-zero row,
+ * which vecindex_put() refuses. */
 int embed_texts(struct embedder *e, const char *const *texts, size_t n, float **out, int *dim,
                 char **errmsg);
 
