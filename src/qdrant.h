@@ -15,9 +15,11 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
-#include <cJSON.h>
+#include <cjson/cJSON.h>
 
+struct config;
 struct loop;
 struct db;
 struct qdrant;
@@ -102,5 +104,36 @@ int64_t qdrant_outbox_depth(struct db *db, char **errmsg);
 /* The ms to wait after `attempts` failed attempts: 1 s doubling, capped
  * at 60 s. */
 int64_t qdrant_backoff_ms(int attempts);
+
+/* === The memory's side (qdrant_memory.c) === */
+
+/* The client memory.qdrant configures (url, the key from the environment
+ * variable api_key_env, timeout), or NULL when there is no url. */
+struct qdrant *qdrant_from_config(struct loop *l, const struct config *cfg);
+
+/* CLI: send the whole outbox now (backoff ignored), blocking on a private
+ * loop; *sent rows went, *remaining are left. 0 when the outbox ended
+ * empty; -1 and *errmsg (not configured, or why a batch failed: its rows
+ * stay queued). Never on the engine's loop. */
+int qdrant_sync_blocking(const struct config *cfg, struct db *db, int max_batch, int64_t *sent,
+                         int64_t *remaining, char **errmsg);
+
+/* CLI: memory_search()'s vector part through Qdrant. qdrant_msearch_fn
+ * fits memory_set_vector_search(): for namespace ns it queries collection
+ * <prefix><ns> (the memory filter translated to Qdrant conditions on
+ * metadata.<key>) and maps the hits back to entry ids by content hash
+ * (points of entries deleted here are skipped). After the first failure
+ * it says so once on warn ("...; searching the local index instead") and
+ * returns -1 for every later namespace, so the local index answers.
+ * Blocking (a private loop): never on the engine's loop. new returns NULL
+ * when Qdrant is not configured. */
+struct qdrant_msearch;
+struct qdrant_msearch *qdrant_msearch_new(const struct config *cfg, struct db *db, FILE *warn);
+void qdrant_msearch_free(struct qdrant_msearch *s);   /* NULL-safe */
+int qdrant_msearch_fn(void *ctx, const char *ns, const float *qvec, int dim, size_t limit,
+                      const cJSON *filter, int64_t **ids, double **scores, size_t *n,
+                      char **errmsg);
+/* 1 when Qdrant answered at least one namespace. */
+int qdrant_msearch_used(const struct qdrant_msearch *s);
 
 #endif
