@@ -51,7 +51,7 @@ struct memory_query {
     const char *const *ns;       /* namespaces to search; nns 0 = all */
     size_t nns;
     const cJSON *filter;         /* NULL, or {"key": value | {"gte": x, "lt": y, ...}} */
-    double min_score;            /* results below it are dropped (see memory_hit.score) */
+    double min_score;            /* > 0: results scoring below it are dropped */
     enum memory_mode mode;
 };
 
@@ -135,7 +135,7 @@ long memory_export(struct memory *m, const char *ns, FILE *out, char **errmsg);
  * *merged count new and deduplicated lines. */
 int memory_import(struct memory *m, FILE *in, size_t *added, size_t *merged, char **errmsg);
 /* Embed entries without a current vector (all=1: every entry) with the
- * configured embedder. *done counts embedded entries. 0 or -1/*errmsg. */
+ * configured embedder. *done counts embedded entries. 0, or -1 and *errmsg. */
 int memory_reindex(struct memory *m, int all, size_t *done, char **errmsg);
 /* {"entries": {ns: n}, "total": n, "vectors": {embedder: n},
  *  "embedder": id, "stale": n, "outbox": n, "expiring": n}. New object. */

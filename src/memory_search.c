@@ -425,7 +425,7 @@ int memory_search_vec(struct memory *m, const struct memory_query *q, const floa
     }
     *out = xcalloc(k, sizeof **out);
     for (size_t i = 0; i < total && *n < k; i++) {
-        if (scores[i] < q->min_score)
+        if (q->min_score > 0 && scores[i] < q->min_score)
             continue;
         struct memory_entry *e;
         if (memory_get(m, ids[i], &e) != 0)
