@@ -118,6 +118,12 @@ struct qdrant *qdrant_from_config(struct loop *l, const struct config *cfg);
 int qdrant_sync_blocking(const struct config *cfg, struct db *db, int max_batch, int64_t *sent,
                          int64_t *remaining, char **errmsg);
 
+/* `mcpdeck memory sync [--batch N]`: qdrant_sync_blocking with batches of
+ * N (default 64) points; prints "sent N, outbox empty" or "sent N, M
+ * still queued" on stdout, the reason on stderr. Returns the exit code:
+ * 0 all sent, 1 not configured or a failure, 2 usage. */
+int qdrant_cli_sync(const struct config *cfg, struct db *db, int argc, char **argv);
+
 /* CLI: memory_search()'s vector part through Qdrant. qdrant_msearch_fn
  * fits memory_set_vector_search(): for namespace ns it queries collection
  * <prefix><ns> (the memory filter translated to Qdrant conditions on

@@ -126,33 +126,30 @@ static cJSON *filter_for(const char *ns, const cJSON *filter)
     cJSON_AddItemToArray(must, c);
     const cJSON *it;
     cJSON_ArrayForEach(it, filter) {
+        cJSON *cond = cJSON_CreateObject();
         char *key = xasprintf("metadata.%s", it->string);
-        cJSON *cond = NULL;
+        cJSON_AddStringToObject(cond, "key", key);
+        free(key);
+        int ok = 0;
         if (cJSON_IsString(it) || cJSON_IsBool(it) ||
             (cJSON_IsNumber(it) && it->valuedouble == (double)(int64_t)it->valuedouble)) {
-            cond = cJSON_CreateObject();
             cJSON_AddItemToObject(cJSON_AddObjectToObject(cond, "match"), "value",
                                   cJSON_Duplicate(it, 0));
+            ok = 1;
         } else if (cJSON_IsObject(it)) {
-            cJSON *range = cJSON_CreateObject();
+            cJSON *range = cJSON_AddObjectToObject(cond, "range");
             static const char *const ops[] = {"gt", "gte", "lt", "lte"};
             for (size_t i = 0; i < ARRAY_LEN(ops); i++) {
                 const cJSON *v = cJSON_GetObjectItemCaseSensitive(it, ops[i]);
                 if (cJSON_IsNumber(v))
                     cJSON_AddNumberToObject(range, ops[i], v->valuedouble);
             }
-            if (cJSON_GetArraySize(range) > 0) {
-                cond = cJSON_CreateObject();
-                cJSON_AddItemToObject(cond, "range", range);
-            } else {
-                cJSON_Delete(range);
-            }
+            ok = cJSON_GetArraySize(range) > 0;
         }
-        if (cond) {
-            cJSON_AddItemToObjectCS(cond, "key", cJSON_CreateString(key));
+        if (ok)
             cJSON_AddItemToArray(must, cond);
-        }
-        free(key);
+        else
+            cJSON_Delete(cond);
     }
     return f;
 }
@@ -237,5 +234,38 @@ int qdrant_msearch_fn(void *ctx, const char *ns, const float *qvec, int dim, siz
     *ids = w.ids;
     *scores = w.scores;
     *n = w.n;
+    return 0;
+}
+
+/* === `mcpdeck memory sync` === */
+
+int qdrant_cli_sync(const struct config *cfg, struct db *db, int argc, char **argv)
+{
+    int batch = 64;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--batch") == 0 && i + 1 < argc && atoi(argv[i + 1]) > 0) {
+            batch = atoi(argv[++i]);
+        } else {
+            fprintf(stderr, "usage: mcpdeck memory sync [--batch N]\n");
+            return 2;
+        }
+    }
+    if (!cfg->memory.qdrant_url || !*cfg->memory.qdrant_url) {
+        char *err = NULL;
+        int64_t depth = qdrant_outbox_depth(db, &err);
+        fprintf(stderr, "mcpdeck: Qdrant is not configured (set memory.qdrant.url); "
+                        "%lld writes wait in the outbox\n", (long long)depth);
+        free(err);
+        return 1;
+    }
+    int64_t sent = 0, remaining = 0;
+    char *err = NULL;
+    if (qdrant_sync_blocking(cfg, db, batch, &sent, &remaining, &err) != 0) {
+        fprintf(stderr, "mcpdeck: sync to %s failed: %s\n", cfg->memory.qdrant_url, err);
+        printf("sent %lld, %lld still queued\n", (long long)sent, (long long)remaining);
+        free(err);
+        return 1;
+    }
+    printf("sent %lld, outbox empty\n", (long long)sent);
     return 0;
 }

@@ -18,8 +18,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "db.h"
 #include "loop.h"
+#include "memory.h"
 #include "qdrant.h"
 #include "util.h"
 
@@ -684,6 +686,112 @@ static void test_api_key(void **state)
     standin_stop(&s);
 }
 
+
+/* === Through the memory store === */
+
+static void test_memory_sync_and_search(void **state)
+{
+    struct fx *f = *state;
+    char *yaml = xasprintf("memory:\n  qdrant: {url: \"%s\", prefix: t_, timeout: 2s}\n",
+                           f->s.base);
+    struct config *cfg = NULL;
+    char *err = NULL;
+    if (config_load_string("q.yaml", yaml, strlen(yaml), &cfg, &err) != 0)
+        fail_msg("config: %s", err);
+    free(yaml);
+    struct memory *m = NULL;
+    if (memory_open(f->db, cfg, &m, &err) != 0)
+        fail_msg("memory: %s", err);
+    static const char *const texts[] = {
+        "the event loop owns every socket and timer",
+        "sqlite runs in WAL mode with synchronous normal",
+        "the circuit breaker opens after three failures",
+        "vectors are quantised to int8 with a scale",
+    };
+    int64_t ids[4];
+    for (int i = 0; i < 4; i++) {
+        cJSON *meta = cJSON_CreateObject();
+        cJSON_AddNumberToObject(meta, "n", i);
+        assert_true(memory_add(m, i < 3 ? "coding" : "testing", texts[i], meta, 0, &ids[i],
+                               &err) >= 0);
+        cJSON_Delete(meta);
+    }
+    assert_int_equal(memory_delete(m, ids[1], &err), 0);
+    assert_int_equal(qdrant_outbox_depth(f->db, NULL), 5);   /* 4 upserts, 1 delete */
+
+    int64_t sent = -1, remaining = -1;
+    if (qdrant_sync_blocking(cfg, f->db, 64, &sent, &remaining, &err) != 0)
+        fail_msg("sync: %s", err);
+    assert_int_equal(sent, 5);
+    assert_int_equal(remaining, 0);
+    cJSON *st;
+    cJSON *pts = points_of(&f->s, "t_coding", &st);
+    assert_int_equal(cJSON_GetArraySize(pts), 2);
+    cJSON *p0 = pts->child;
+    assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItem(p0, "namespace")), "coding");
+    assert_non_null(cJSON_GetStringValue(cJSON_GetObjectItem(p0, "hash")));
+    cJSON_Delete(st);
+
+    /* vector search answered by Qdrant, mapped back to the entries */
+    char *wtext = NULL;
+    size_t wlen = 0;
+    FILE *warn = open_memstream(&wtext, &wlen);
+    struct qdrant_msearch *qs = qdrant_msearch_new(cfg, f->db, warn);
+    assert_non_null(qs);
+    memory_set_vector_search(m, qdrant_msearch_fn, qs);
+    const char *ns[] = {"coding"};
+    struct memory_query q = {.text = "circuit breaker failures", .k = 5, .ns = ns, .nns = 1,
+                             .mode = MEMORY_VECTOR, .min_score = -1};
+    struct memory_hit *hits = NULL;
+    size_t n = 0;
+    assert_int_equal(memory_search(m, &q, &hits, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(hits[0].entry->id, ids[2]);
+    assert_int_equal(qdrant_msearch_used(qs), 1);
+    assert_int_equal(count_requests(&f->s, "POST", "/collections/t_coding/points/query"), 1);
+    memory_hits_free(hits, n);
+
+    /* a metadata filter goes to Qdrant as a condition on metadata.n */
+    cJSON *flt = cJSON_Parse("{\"n\": 0}");
+    q.filter = flt;
+    assert_int_equal(memory_search(m, &q, &hits, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(hits[0].entry->id, ids[0]);
+    memory_hits_free(hits, n);
+    q.filter = NULL;
+    cJSON_Delete(flt);
+    char *log = NULL;
+    assert_int_equal(util_read_file(f->s.log, &log, NULL), 0);
+    assert_non_null(strstr(log, "\"key\":\"metadata.n\",\"match\":{\"value\":0}"));
+    free(log);
+
+    assert_int_equal(violations(&f->s), 0);
+
+    /* Qdrant down: the local index answers, and says so once */
+    kill(f->s.pid, SIGUSR2);
+    usleep(200 * 1000);
+    qdrant_msearch_free(qs);
+    qs = qdrant_msearch_new(cfg, f->db, warn);
+    memory_set_vector_search(m, qdrant_msearch_fn, qs);
+    const char *both[] = {"coding", "testing"};
+    q.ns = both;
+    q.nns = 2;
+    assert_int_equal(memory_search(m, &q, &hits, &n, &err), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(hits[0].entry->id, ids[2]);
+    assert_int_equal(qdrant_msearch_used(qs), 0);
+    memory_hits_free(hits, n);
+    fclose(warn);
+    assert_non_null(strstr(wtext, "searching the local index instead"));
+    assert_null(strstr(strstr(wtext, "instead") + 1, "instead"));   /* once */
+    free(wtext);
+
+    memory_set_vector_search(m, NULL, NULL);
+    qdrant_msearch_free(qs);
+    memory_free(m);
+    config_free(cfg);
+}
+
 int main(void)
 {
     if (!mkdtemp(tmpdir))
@@ -702,6 +810,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_free_with_requests_out, setup, teardown),
         cmocka_unit_test_setup_teardown(test_api_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_memory_sync_and_search, setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     char *cmd = xasprintf("rm -rf %s", tmpdir);
