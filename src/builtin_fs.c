@@ -721,18 +721,18 @@ static const struct builtin_tool fs_tools[] = {
      "Read a text file inside the workspace root. Returns the whole file (up to 4 MiB), "
      "or only the lines selected by head, tail or start_line/end_line (1-based, "
      "inclusive). Binary files are refused.",
-     read_schema, fs_read_text_file},
+     read_schema, fs_read_text_file, NULL},
     {"list_directory",
      "List a directory inside the workspace root: one entry per line, sorted by name, "
      "prefixed [DIR] or [FILE]. structuredContent.entries gives each entry's name, type "
      "(file, directory, symlink, other) and size in bytes.",
-     list_schema, fs_list_directory},
+     list_schema, fs_list_directory, NULL},
     {"search",
      "Search file contents below a directory of the workspace root with a POSIX extended "
      "regular expression. Prints one 'path:line:text' per matching line (paths relative "
      "to the workspace root). Skips .git, node_modules and build directories and binary "
      "files; symlinked directories are not followed.",
-     search_schema, fs_search},
+     search_schema, fs_search, NULL},
 };
 
 const struct builtin_server builtin_fs = {

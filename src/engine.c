@@ -220,6 +220,9 @@ int engine_new(const struct engine_opts *opts, struct engine **out, char **errms
         *errmsg = xasprintf("cannot prepare the job queue in %s", e->db_path);
         goto fail;
     }
+    if (memory_open(e->db, e->cfg, &e->memory, errmsg) < 0)
+        goto fail;
+    memory_attach_loop(e->memory, e->loop);
     int requeued = 0;
     jobq_recover(e->q, &requeued);
     /* health history older than a week goes */
@@ -240,6 +243,7 @@ int engine_new(const struct engine_opts *opts, struct engine **out, char **errms
     e->weights = (struct router_weights){e->cfg->weights.capability, e->cfg->weights.fit,
                                          e->cfg->weights.health, e->cfg->weights.preference};
     add_server(e, builtin_fs.name, "builtin", NULL, &builtin_fs);
+    add_server(e, builtin_memory.name, "builtin", NULL, &builtin_memory);
     for (size_t i = 0; i < e->cfg->nservers; i++) {
         const struct config_server *c = &e->cfg->servers[i];
         add_server(e, c->name, c->kind == CONFIG_SERVER_HTTP ? "http" : "stdio", c, NULL);
@@ -418,6 +422,7 @@ void engine_free(struct engine *e)
     free(e->servers);
     free(e->subs);
     jobq_close(e->q);
+    memory_free(e->memory);
     db_close(e->db);
     config_free(e->cfg);
     loop_free(e->loop);

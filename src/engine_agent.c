@@ -183,6 +183,7 @@ static void agent_end(struct agent *a, const char *text, const char *error, int 
         cJSON_AddStringToObject(blk, "type", "text");
         cJSON_AddStringToObject(blk, "text", text);
         cJSON_AddItemToArray(content, blk);
+        memory_capture(a->e->memory, a->type, text, r->job_id);
         engine_run_finish(r, res, NULL, 0);
         cJSON_Delete(res);
     }

@@ -15,6 +15,7 @@
 #include "jsonschema.h"
 #include "log.h"
 #include "loop.h"
+#include "memory.h"
 #include "mcp_client.h"
 #include "mcp_transport.h"
 #include "metrics.h"
@@ -138,6 +139,7 @@ struct engine {
     int stopping;                        /* engine_free is under way */
     struct metrics *metrics;
     struct llm *llm;                     /* the model gateway (llm.h) */
+    struct memory *memory;               /* the memory store (memory.h) */
     engine_approval_cb approval_cb;      /* asks the user about destructive tool calls */
     void *approval_payload;
     struct engine_approval *approvals;   /* pending */

@@ -288,7 +288,7 @@ static int id_cmp(const void *a, const void *b)
 static int allowed_keep(void *payload, int64_t id)
 {
     struct allowed *a = payload;
-    return bsearch(&id, a->ids, a->n, sizeof id, id_cmp) != NULL;
+    return a->n && bsearch(&id, a->ids, a->n, sizeof id, id_cmp) != NULL;
 }
 
 static int vec_hit_cmp(const void *a, const void *b)
