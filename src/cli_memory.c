@@ -14,6 +14,7 @@
 #include "config.h"
 #include "db.h"
 #include "memory.h"
+#include "qdrant.h"
 #include "util.h"
 
 #include <stdarg.h>
@@ -420,7 +421,7 @@ static int do_stats(struct memory *m, int json)
     return 0;
 }
 
-static int do_sync(struct memory *m, const struct config *c)
+static int do_sync(struct memory *m, const struct config *c, struct db *db)
 {
     cJSON *s = memory_stats(m);
     long long depth = (long long)cJSON_GetObjectItem(s, "outbox")->valuedouble;
@@ -430,9 +431,7 @@ static int do_sync(struct memory *m, const struct config *c)
                depth);
         return 0;
     }
-    printf("outbox: %lld pending for %s; this build cannot send to Qdrant yet\n", depth,
-           c->memory.qdrant_url);
-    return depth ? 1 : 0;
+    return qdrant_cli_sync(c, db, 0, NULL);
 }
 
 int cli_memory(const struct cli_opts *o, int argc, char **argv)
@@ -469,7 +468,13 @@ int cli_memory(const struct cli_opts *o, int argc, char **argv)
     if (!strcmp(cmd, "add")) {
         rc = do_add(m, &a, o->json);
     } else if (!strcmp(cmd, "search")) {
+        /* the vector part asks Qdrant when configured; the local index if it fails */
+        struct qdrant_msearch *qs = qdrant_msearch_new(c, db, stderr);
+        if (qs)
+            memory_set_vector_search(m, qdrant_msearch_fn, qs);
         rc = do_search(m, &a, o->json);
+        memory_set_vector_search(m, NULL, NULL);
+        qdrant_msearch_free(qs);
     } else if (!strcmp(cmd, "get")) {
         rc = do_get(m, &a, o->json);
     } else if (!strcmp(cmd, "delete")) {
@@ -491,7 +496,7 @@ int cli_memory(const struct cli_opts *o, int argc, char **argv)
     } else if (!strcmp(cmd, "stats")) {
         rc = do_stats(m, o->json);
     } else {
-        rc = do_sync(m, c);
+        rc = do_sync(m, c, db);
     }
 out:
     if (err)

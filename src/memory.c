@@ -532,6 +532,12 @@ void memory_free(struct memory *m)
     memory_free_now(m);
 }
 
+void memory_set_vector_search(struct memory *m, memory_vector_search_fn fn, void *ctx)
+{
+    m->vsearch = fn;
+    m->vsearch_ctx = ctx;
+}
+
 void memory_set_clock(struct memory *m, int64_t now_ms)
 {
     m->fixed_now = now_ms;

@@ -75,6 +75,15 @@ void memory_free(struct memory *m);
 void memory_set_embedder(struct memory *m, struct embedder *e);
 /* Use a fixed Unix-ms clock (tests); 0 goes back to the real one. */
 void memory_set_clock(struct memory *m, int64_t now_ms);
+/* Answer the vector part of searches with fn instead of the local index
+ * (the Qdrant hook, qdrant_msearch_fn): for namespace ns, up to limit
+ * entry ids nearest to qvec, best first, with cosine scores (*ids and
+ * *scores malloc'd). When it returns -1 (*errmsg set) the local index
+ * answers that namespace. fn NULL: the local index only. */
+typedef int (*memory_vector_search_fn)(void *ctx, const char *ns, const float *qvec, int dim,
+                                       size_t limit, const cJSON *filter, int64_t **ids,
+                                       double **scores, size_t *n, char **errmsg);
+void memory_set_vector_search(struct memory *m, memory_vector_search_fn fn, void *ctx);
 /* Embed on l's worker pool in the *_async calls. */
 void memory_attach_loop(struct memory *m, struct loop *l);
 

@@ -29,6 +29,8 @@ struct memory {
     struct memory_vi *vis;
     size_t nvis;
     int64_t fixed_now;           /* memory_set_clock; 0 = real time */
+    memory_vector_search_fn vsearch;   /* memory_set_vector_search; NULL = local */
+    void *vsearch_ctx;
     int64_t next_expiry;         /* earliest expires_ms; 0 = none */
     struct loop *loop;
     struct memory_op *ops, **ops_tail;   /* async embeddings waiting */

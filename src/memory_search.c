@@ -299,6 +299,30 @@ static int vec_hit_cmp(const void *a, const void *b)
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
+/* The vector part of namespace ns from m->vsearch (Qdrant), appended to
+ * *all; 0 when it failed and the local index must answer. */
+static int vector_elsewhere(struct memory *m, const char *ns, const struct memory_query *q,
+                            const float *qvec, int qdim, size_t limit, struct allowed *al,
+                            struct vec_hit **all, size_t *nall)
+{
+    int64_t *ids = NULL;
+    double *scores = NULL;
+    size_t n = 0;
+    char *err = NULL;
+    if (m->vsearch(m->vsearch_ctx, ns, qvec, qdim, limit, q->filter, &ids, &scores, &n, &err) <
+        0) {
+        free(err);
+        return 0;
+    }
+    *all = xrealloc(*all, (*nall + n + 1) * sizeof **all);
+    for (size_t i = 0; i < n; i++)
+        if (!q->filter || allowed_keep(al, ids[i]))
+            (*all)[(*nall)++] = (struct vec_hit){.id = ids[i], .score = (float)scores[i]};
+    free(ids);
+    free(scores);
+    return 1;
+}
+
 static int vector_ranks(struct memory *m, const struct memory_query *q, const float *qvec,
                         int qdim, const char *where, const cJSON *binds, size_t limit,
                         struct ranked **out, size_t *n, char **errmsg)
@@ -332,7 +356,10 @@ static int vector_ranks(struct memory *m, const struct memory_query *q, const fl
     size_t nall = 0;
     struct vec_hit *tmp = xcalloc(limit, sizeof *tmp);
     for (size_t i = 0; i < nns; i++) {
-        struct vecindex *vi = memory_vi_get(m, q->nns ? q->ns[i] : c->namespaces[i].name);
+        const char *ns = q->nns ? q->ns[i] : c->namespaces[i].name;
+        if (m->vsearch && vector_elsewhere(m, ns, q, qvec, qdim, limit, &al, &all, &nall))
+            continue;
+        struct vecindex *vi = memory_vi_get(m, ns);
         if (!vi || vecindex_dim(vi) != qdim || vecindex_count(vi) == 0)
             continue;
         size_t got = vecindex_search(vi, qvec, limit, 0, q->filter ? allowed_keep : NULL, &al,
