@@ -23,6 +23,7 @@
  * it. */
 #include "engine_int.h"
 #include "llm.h"
+#include "qdrant.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -158,6 +159,39 @@ void engine_log_server(enum log_level lv, const struct server *s, const char *fm
     va_end(ap);
 }
 
+/* === the Qdrant outbox === */
+
+#define OUTBOX_PERIOD_MS 2000
+
+static void outbox_drained(void *payload, int64_t sent, int64_t failed, int64_t remaining,
+                           const char *error)
+{
+    struct engine *e = payload;
+    e->draining = 0;
+    if (error && !e->stopping)
+        log_write(LOG_LEVEL_WARN, NULL, "qdrant: %s (%lld writes wait in the outbox)", error,
+                  (long long)remaining);
+    else if (sent)
+        log_write(LOG_LEVEL_DEBUG, NULL, "qdrant: sent %lld writes, %lld left", (long long)sent,
+                  (long long)remaining);
+}
+
+static void outbox_tick(struct loop *l, uint64_t id, void *payload)
+{
+    struct engine *e = payload;
+    e->outbox_timer = loop_timer_add(e->loop, OUTBOX_PERIOD_MS, outbox_tick, e);
+    if (e->draining)
+        return;
+    char *err = NULL;
+    int64_t depth = qdrant_outbox_depth(e->db, &err);
+    free(err);
+    if (depth <= 0)
+        return;
+    engine_tx_flush(e);
+    e->draining = 1;
+    qdrant_drain(e->qdrant, e->db, 64, 0, outbox_drained, e);
+}
+
 /* === lifecycle === */
 
 void engine_set_overrides(const struct engine_overrides *o)
@@ -223,6 +257,10 @@ int engine_new(const struct engine_opts *opts, struct engine **out, char **errms
     if (memory_open(e->db, e->cfg, &e->memory, errmsg) < 0)
         goto fail;
     memory_attach_loop(e->memory, e->loop);
+    /* with memory.qdrant set, the outbox drains in the background (every
+     * 2 s while it has rows; the client's backoff and breaker apply) */
+    if ((e->qdrant = qdrant_from_config(e->loop, e->cfg)))
+        e->outbox_timer = loop_timer_add(e->loop, 0, outbox_tick, e);
     int requeued = 0;
     jobq_recover(e->q, &requeued);
     /* health history older than a week goes */
@@ -414,6 +452,9 @@ void engine_free(struct engine *e)
     if (e->metrics_timer)
         loop_timer_del(e->loop, e->metrics_timer);
     engine_route_fini(e);
+    if (e->outbox_timer)
+        loop_timer_del(e->loop, e->outbox_timer);
+    qdrant_free(e->qdrant);
     llm_free(e->llm);
     metrics_free(e->metrics);
     for (size_t i = 0; i < e->nextra; i++)
@@ -794,6 +835,19 @@ const struct metrics *engine_metrics(struct engine *e)
     if (jobq_counts(e->q, &c) == 0)
         metrics_set(e->metrics, MET_QUEUE_DEPTH, NULL, c.n[JOB_QUEUED]);
     metrics_set(e->metrics, MET_JOBS_RUNNING, NULL, e->running);
+    if (e->memory) {
+        cJSON *st = memory_stats(e->memory);
+        const cJSON *ns;
+        cJSON_ArrayForEach(ns, cJSON_GetObjectItemCaseSensitive(st, "entries")) {
+            const char *l[] = {ns->string};
+            metrics_set(e->metrics, MET_MEMORY_ENTRIES, l, ns->valuedouble);
+        }
+        const cJSON *ob = cJSON_GetObjectItemCaseSensitive(st, "outbox");
+        metrics_set(e->metrics, MET_OUTBOX_DEPTH, NULL, cJSON_IsNumber(ob) ? ob->valuedouble : 0);
+        cJSON_Delete(st);
+    }
+    if (e->qdrant)
+        metrics_set(e->metrics, MET_QDRANT_UP, NULL, qdrant_healthy(e->qdrant));
     int64_t now = util_now_ms();
     for (size_t i = 0; i < e->nservers; i++) {
         struct server *s = e->servers[i];

@@ -581,6 +581,60 @@ static void offer_tools(struct agent *a, const char *prompt, const cJSON *route)
     free(pick);
 }
 
+/* The task's namespace: memory.capture.<type> when set, else by type. */
+static const char *task_namespace(const struct engine *e, const char *type)
+{
+    const struct config_memory *m = &e->cfg->memory;
+    for (size_t i = 0; i < m->ncapture; i++)
+        if (strcmp(m->capture_types[i], type) == 0)
+            return m->capture_ns[i];
+    if (!strcmp(type, "document"))
+        return "documentation";
+    if (!strcmp(type, "test"))
+        return "testing";
+    if (!strcmp(type, "deploy"))
+        return "architecture";
+    return "coding";
+}
+
+#define MEMORY_HITS 3
+#define MEMORY_HIT_CHARS 600
+
+/* The top memory hits for the prompt in the task's namespace (and
+ * shared), as a section of the instructions; "" when there are none. */
+static void memory_context(struct agent *a, const char *prompt, struct buf *out)
+{
+    struct engine *e = a->e;
+    if (!e->memory || !*prompt)
+        return;
+    const char *ns[] = {task_namespace(e, a->type), "shared"};
+    struct memory_query q = {prompt, MEMORY_HITS, ns, 2, NULL, 0, MEMORY_HYBRID};
+    struct memory_hit *hits = NULL;
+    size_t n = 0;
+    char *err = NULL;
+    if (memory_search(e->memory, &q, &hits, &n, &err) < 0) {
+        free(err);
+        return;
+    }
+    if (n) {
+        buf_puts(out, "\nNotes from the project's memory that may be relevant:\n");
+        cJSON *ids = cJSON_CreateArray();
+        for (size_t i = 0; i < n; i++) {
+            const struct memory_entry *en = hits[i].entry;
+            size_t len = strlen(en->text);
+            buf_printf(out, "- [%s #%lld] %.*s%s\n", en->ns, (long long)en->id,
+                       (int)(len > MEMORY_HIT_CHARS ? MEMORY_HIT_CHARS : len), en->text,
+                       len > MEMORY_HIT_CHARS ? "..." : "");
+            cJSON_AddItemToArray(ids, cJSON_CreateNumber((double)en->id));
+        }
+        cJSON *d = cJSON_CreateObject();
+        cJSON_AddStringToObject(d, "namespace", ns[0]);
+        cJSON_AddItemToObject(d, "memory_ids", ids);
+        job_event(a->r, "model", d);
+    }
+    memory_hits_free(hits, n);
+}
+
 void engine_agent_start(struct run *r, const struct job *j)
 {
     struct engine *e = r->e;
@@ -631,6 +685,7 @@ void engine_agent_start(struct run *r, const struct job *j)
         }
     }
     buf_printf(&sys, "\n%s", typed);
+    memory_context(a, prompt, &sys);
     free(common);
     free(typed);
     a->messages = cJSON_CreateArray();

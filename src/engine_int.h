@@ -33,6 +33,7 @@
 struct run;
 struct agent;
 struct llm;
+struct qdrant;
 
 struct server {
     struct engine *e;
@@ -139,6 +140,9 @@ struct engine {
     int stopping;                        /* engine_free is under way */
     struct metrics *metrics;
     struct llm *llm;                     /* the model gateway (llm.h) */
+    struct qdrant *qdrant;               /* memory.qdrant, or NULL */
+    uint64_t outbox_timer;               /* drains the outbox into Qdrant */
+    int draining;
     struct memory *memory;               /* the memory store (memory.h) */
     engine_approval_cb approval_cb;      /* asks the user about destructive tool calls */
     void *approval_payload;
