@@ -34,86 +34,6 @@
 
 /* === Arguments === */
 
-/* Refuse arguments the schema does not list. allowed is NULL-terminated.
- * Returns an error result or NULL. */
-static cJSON *args_check(const cJSON *args, const char *const *allowed)
-{
-    if (args && !cJSON_IsObject(args))
-        return builtin_result_text(1, "arguments must be a JSON object");
-    const cJSON *it;
-    cJSON_ArrayForEach(it, args) {
-        int ok = 0;
-        for (size_t i = 0; allowed[i]; i++)
-            if (strcmp(it->string, allowed[i]) == 0)
-                ok = 1;
-        if (!ok) {
-            struct buf b;
-            buf_init(&b);
-            for (size_t i = 0; allowed[i]; i++)
-                buf_printf(&b, "%s%s", i ? ", " : "", allowed[i]);
-            cJSON *r = builtin_result_text(1, "unknown argument '%s' (expected: %s)",
-                                           it->string, b.data);
-            buf_fini(&b);
-            return r;
-        }
-    }
-    return NULL;
-}
-
-/* A string argument. Returns 0 with *out (borrowed; NULL when absent and
- * optional) or -1 with an error result in *err. */
-static int arg_string(const cJSON *args, const char *name, int required, const char **out,
-                      cJSON **err)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(args, name);
-    *out = NULL;
-    if (!v || cJSON_IsNull(v)) {
-        if (!required)
-            return 0;
-        *err = builtin_result_text(1, "argument '%s' is required (string)", name);
-        return -1;
-    }
-    if (!cJSON_IsString(v) || !v->valuestring) {
-        *err = builtin_result_text(1, required ? "argument '%s' is required (string)"
-                                               : "argument '%s' must be a string", name);
-        return -1;
-    }
-    *out = v->valuestring;
-    return 0;
-}
-
-/* An optional integer argument in [min, max]. *out keeps its value when
- * the argument is absent. Returns 0 or -1 with an error result in *err. */
-static int arg_int(const cJSON *args, const char *name, long min, long max, long *out,
-                   cJSON **err)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(args, name);
-    if (!v || cJSON_IsNull(v))
-        return 0;
-    double d = cJSON_IsNumber(v) ? v->valuedouble : NAN;
-    if (!cJSON_IsNumber(v) || d != floor(d) || d < (double)min || d > (double)max) {
-        *err = builtin_result_text(1, "argument '%s' must be an integer from %ld to %ld",
-                                   name, min, max);
-        return -1;
-    }
-    *out = (long)d;
-    return 0;
-}
-
-/* An optional boolean argument. */
-static int arg_bool(const cJSON *args, const char *name, int *out, cJSON **err)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(args, name);
-    if (!v || cJSON_IsNull(v))
-        return 0;
-    if (!cJSON_IsBool(v)) {
-        *err = builtin_result_text(1, "argument '%s' must be a boolean", name);
-        return -1;
-    }
-    *out = cJSON_IsTrue(v);
-    return 0;
-}
-
 /* Resolve a path argument through the jail; a refusal becomes *err. */
 static int arg_path(const struct builtin_ctx *ctx, const char *path, char **out, cJSON **err)
 {
@@ -259,15 +179,15 @@ static cJSON *fs_read_text_file(const struct builtin_ctx *ctx, const cJSON *args
     const char *path;
     long head = 0, tail = 0, start = 0, end = 0;
     char *real = NULL;
-    cJSON *r = args_check(args, allowed);
+    cJSON *r = builtin_args_check(args, allowed);
     int fd = -1;
     if (r)
         return r;
-    if (arg_string(args, "path", 1, &path, &r) < 0 ||
-        arg_int(args, "head", 1, INT_MAX, &head, &r) < 0 ||
-        arg_int(args, "tail", 1, INT_MAX, &tail, &r) < 0 ||
-        arg_int(args, "start_line", 1, INT_MAX, &start, &r) < 0 ||
-        arg_int(args, "end_line", 1, INT_MAX, &end, &r) < 0)
+    if (builtin_arg_string(args, "path", 1, &path, &r) < 0 ||
+        builtin_arg_int(args, "head", 1, INT_MAX, &head, &r) < 0 ||
+        builtin_arg_int(args, "tail", 1, INT_MAX, &tail, &r) < 0 ||
+        builtin_arg_int(args, "start_line", 1, INT_MAX, &start, &r) < 0 ||
+        builtin_arg_int(args, "end_line", 1, INT_MAX, &end, &r) < 0)
         return r;
     int ranged = start || end;
     if ((head && tail) || ((head || tail) && ranged))
@@ -359,10 +279,10 @@ static cJSON *fs_list_directory(const struct builtin_ctx *ctx, const cJSON *args
     char *real = NULL;
     struct fs_entry *ents = NULL;
     size_t n = 0, cap = 0;
-    cJSON *r = args_check(args, allowed);
+    cJSON *r = builtin_args_check(args, allowed);
     if (r)
         return r;
-    if (arg_string(args, "path", 1, &path, &r) < 0 || arg_path(ctx, path, &real, &r) < 0)
+    if (builtin_arg_string(args, "path", 1, &path, &r) < 0 || arg_path(ctx, path, &real, &r) < 0)
         return r;
 
     int dfd = open(real, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -646,14 +566,14 @@ static cJSON *fs_search(const struct builtin_ctx *ctx, const cJSON *args)
     int icase = 0;
     long max = FS_SEARCH_DEFAULT;
     char *real = NULL;
-    cJSON *r = args_check(args, allowed);
+    cJSON *r = builtin_args_check(args, allowed);
     if (r)
         return r;
-    if (arg_string(args, "pattern", 1, &pattern, &r) < 0 ||
-        arg_string(args, "path", 0, &path, &r) < 0 ||
-        arg_string(args, "glob", 0, &glob, &r) < 0 ||
-        arg_bool(args, "ignore_case", &icase, &r) < 0 ||
-        arg_int(args, "max_results", 1, FS_SEARCH_MAX, &max, &r) < 0)
+    if (builtin_arg_string(args, "pattern", 1, &pattern, &r) < 0 ||
+        builtin_arg_string(args, "path", 0, &path, &r) < 0 ||
+        builtin_arg_string(args, "glob", 0, &glob, &r) < 0 ||
+        builtin_arg_bool(args, "ignore_case", &icase, &r) < 0 ||
+        builtin_arg_int(args, "max_results", 1, FS_SEARCH_MAX, &max, &r) < 0)
         return r;
     if (!path)
         path = ".";
@@ -721,18 +641,18 @@ static const struct builtin_tool fs_tools[] = {
      "Read a text file inside the workspace root. Returns the whole file (up to 4 MiB), "
      "or only the lines selected by head, tail or start_line/end_line (1-based, "
      "inclusive). Binary files are refused.",
-     read_schema, fs_read_text_file},
+     read_schema, fs_read_text_file, BUILTIN_READ_ONLY | BUILTIN_IDEMPOTENT},
     {"list_directory",
      "List a directory inside the workspace root: one entry per line, sorted by name, "
      "prefixed [DIR] or [FILE]. structuredContent.entries gives each entry's name, type "
      "(file, directory, symlink, other) and size in bytes.",
-     list_schema, fs_list_directory},
+     list_schema, fs_list_directory, BUILTIN_READ_ONLY | BUILTIN_IDEMPOTENT},
     {"search",
      "Search file contents below a directory of the workspace root with a POSIX extended "
      "regular expression. Prints one 'path:line:text' per matching line (paths relative "
      "to the workspace root). Skips .git, node_modules and build directories and binary "
      "files; symlinked directories are not followed.",
-     search_schema, fs_search},
+     search_schema, fs_search, BUILTIN_READ_ONLY | BUILTIN_IDEMPOTENT},
 };
 
 const struct builtin_server builtin_fs = {

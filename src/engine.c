@@ -240,6 +240,7 @@ int engine_new(const struct engine_opts *opts, struct engine **out, char **errms
     e->weights = (struct router_weights){e->cfg->weights.capability, e->cfg->weights.fit,
                                          e->cfg->weights.health, e->cfg->weights.preference};
     add_server(e, builtin_fs.name, "builtin", NULL, &builtin_fs);
+    add_server(e, builtin_git.name, "builtin", NULL, &builtin_git);
     for (size_t i = 0; i < e->cfg->nservers; i++) {
         const struct config_server *c = &e->cfg->servers[i];
         add_server(e, c->name, c->kind == CONFIG_SERVER_HTTP ? "http" : "stdio", c, NULL);
