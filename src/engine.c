@@ -693,6 +693,8 @@ int engine_call(struct engine *e, const char *server, const char *tool, const cJ
         *errmsg = xasprintf("server %s has no tool '%s'", server, tool);
         return -1;
     }
+    if (engine_policy_check(e, server, tool, errmsg) < 0)
+        return -1;
     if (engine_breaker_allow(s, errmsg) < 0)
         return -1;
     struct direct_call *d = xcalloc(1, sizeof *d);
