@@ -101,6 +101,7 @@ static int read_for_edit(const char *real, const char *shown, char **out, size_t
     }
     if (memchr(*out, '\0', *len)) {
         free(*out);
+        *out = NULL;
         *errmsg = xasprintf("file '%s' looks binary (it holds a NUL byte); edit_file only "
                             "edits text", shown);
         return -1;
@@ -116,14 +117,11 @@ static char *unified_diff(const char *path, const char *old, size_t olen, const 
     git_patch *patch = NULL;
     git_buf b = {0};
     char *out = NULL;
-    char *a = xasprintf("a/%s", path), *bn = xasprintf("b/%s", path);
-    if (git_patch_from_buffers(&patch, old, olen, a, new, nlen, bn, NULL) == 0 &&
+    if (git_patch_from_buffers(&patch, old, olen, path, new, nlen, path, NULL) == 0 &&
         git_patch_to_buf(&b, patch) == 0)
         out = xstrndup(b.ptr ? b.ptr : "", b.size);
     git_buf_dispose(&b);
     git_patch_free(patch);
-    free(a);
-    free(bn);
     git_libgit2_shutdown();
     return out ? out : xstrdup("");
 }
