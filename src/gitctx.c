@@ -421,6 +421,25 @@ struct diff_sink {
     int truncated;
 };
 
+/* A file header as git prints it: git ends a "--- a/x y" or "+++ b/x y"
+ * line with a tab when the name holds a space (so that patch tools can
+ * tell where the name ends); libgit2 does not. */
+static void put_file_header(struct buf *b, const char *p, size_t len)
+{
+    const char *end = p + len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        buf_append(b, p, n);
+        if (n > 4 && (strncmp(p, "--- ", 4) == 0 || strncmp(p, "+++ ", 4) == 0) &&
+            p[4] != '"' && memchr(p + 4, ' ', n - 4))
+            buf_putc(b, '\t');
+        if (nl)
+            buf_putc(b, '\n');
+        p += n + (nl ? 1 : 0);
+    }
+}
+
 static int diff_line_cb(const git_diff_delta *d, const git_diff_hunk *h,
                         const git_diff_line *l, void *payload)
 {
@@ -433,6 +452,10 @@ static int diff_line_cb(const git_diff_delta *d, const git_diff_hunk *h,
     if (l->origin == GIT_DIFF_LINE_CONTEXT || l->origin == GIT_DIFF_LINE_ADDITION ||
         l->origin == GIT_DIFF_LINE_DELETION)
         buf_putc(&s->out, l->origin);
+    if (l->origin == GIT_DIFF_LINE_FILE_HDR) {
+        put_file_header(&s->out, l->content, l->content_len);
+        return 0;
+    }
     buf_append(&s->out, l->content, l->content_len);
     return 0;
 }
