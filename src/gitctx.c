@@ -115,6 +115,37 @@ const char *gitctx_root(const struct gitctx *g)
 
 /* === HEAD and branches === */
 
+/* The upstream ref of a local branch from branch.<name>.remote and
+ * branch.<name>.merge, with the default fetch refspec (refs/remotes/
+ * <remote>/<branch>; remote "." is this repository). Read from the config
+ * directly: git_branch_upstream() looks the remote up, which leaks in
+ * libgit2 1.5 (pcre2 match data). malloc'd, or NULL when none. */
+static char *upstream_ref(struct gitctx *g, const char *branch)
+{
+    git_config *cfg = NULL;
+    git_config *snap = NULL;
+    char *out = NULL;
+    if (git_repository_config(&cfg, g->repo) < 0)
+        return NULL;
+    if (git_config_snapshot(&snap, cfg) == 0) {
+        char *rk = xasprintf("branch.%s.remote", branch);
+        char *mk = xasprintf("branch.%s.merge", branch);
+        const char *remote = NULL, *merge = NULL;
+        if (git_config_get_string(&remote, snap, rk) == 0 &&
+            git_config_get_string(&merge, snap, mk) == 0) {
+            if (strcmp(remote, ".") == 0)
+                out = xstrdup(merge);
+            else if (strncmp(merge, "refs/heads/", 11) == 0)
+                out = xasprintf("refs/remotes/%s/%s", remote, merge + 11);
+        }
+        free(rk);
+        free(mk);
+        git_config_free(snap);
+    }
+    git_config_free(cfg);
+    return out;
+}
+
 /* Upstream name and ahead/behind of the local branch ref. */
 static void upstream_of(struct gitctx *g, git_reference *local, char **name, size_t *ahead,
                         size_t *behind)
@@ -122,15 +153,26 @@ static void upstream_of(struct gitctx *g, git_reference *local, char **name, siz
     git_reference *up = NULL;
     *name = NULL;
     *ahead = *behind = 0;
-    if (git_branch_upstream(&up, local) < 0)
+    const char *bname = NULL;
+    if (git_branch_name(&bname, local) < 0 || !bname)
         return;
-    const char *nm = NULL;
-    if (git_branch_name(&nm, up) == 0 && nm)
-        *name = xstrdup(nm);
-    const git_oid *a = git_reference_target(local), *b = git_reference_target(up);
-    if (a && b)
-        git_graph_ahead_behind(ahead, behind, g->repo, a, b);
-    git_reference_free(up);
+    char *ref = upstream_ref(g, bname);
+    if (!ref)
+        return;
+    if (git_reference_lookup(&up, g->repo, ref) == 0) {
+        const char *sh = git_reference_shorthand(up);
+        *name = xstrdup(sh ? sh : ref);
+        git_reference *ra = NULL, *rb = NULL;
+        if (git_reference_resolve(&ra, local) == 0 && git_reference_resolve(&rb, up) == 0) {
+            const git_oid *a = git_reference_target(ra), *b = git_reference_target(rb);
+            if (a && b)
+                git_graph_ahead_behind(ahead, behind, g->repo, a, b);
+        }
+        git_reference_free(ra);
+        git_reference_free(rb);
+        git_reference_free(up);
+    }
+    free(ref);
 }
 
 int gitctx_head(struct gitctx *g, struct gitctx_head *out, char **errmsg)
