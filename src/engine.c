@@ -403,6 +403,7 @@ void engine_free(struct engine *e)
         e->runs = r->next;
         engine_run_free(r);
     }
+    engine_provenance_flush(e);      /* before the store closes */
     engine_tx_flush(e);
     if (e->q && e->db) {
         int requeued;

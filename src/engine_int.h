@@ -229,6 +229,8 @@ int engine_policy_check(struct engine *e, const char *server, const char *tool, 
 /* job provenance (engine_prov.c): a "provenance" event for the job (the
  * repository root, HEAD, dirty), computed on a worker. */
 void engine_provenance_record(struct engine *e, int64_t job_id);
+/* Engine stopping: wait for a scan in flight and write its events now. */
+void engine_provenance_flush(struct engine *e);
 
 /* run-time registry changes (engine_admin.c) */
 void engine_admin_load(struct engine *e);
