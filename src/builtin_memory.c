@@ -264,12 +264,12 @@ static void delete_start(const struct builtin_ctx *ctx, const cJSON *args, built
 static const struct builtin_tool memory_tools[] = {
     {"memory_store", "Remember a text in the local memory (deduplicated by content; metadata "
                      "of a repeat is merged). Returns the entry id.",
-     store_schema, NULL, store_start},
+     store_schema, NULL, 0, store_start},
     {"memory_search", "Search the local memory by meaning and keywords (hybrid), by meaning "
                       "only (vector) or by keywords only (keyword), with optional metadata "
                       "filters.",
-     search_schema, NULL, search_start},
-    {"memory_delete", "Delete a memory entry by id.", delete_schema, NULL, delete_start},
+     search_schema, NULL, BUILTIN_READ_ONLY, search_start},
+    {"memory_delete", "Delete a memory entry by id.", delete_schema, NULL, BUILTIN_DESTRUCTIVE, delete_start},
 };
 
 const struct builtin_server builtin_memory = {

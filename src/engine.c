@@ -282,6 +282,7 @@ int engine_new(const struct engine_opts *opts, struct engine **out, char **errms
                                          e->cfg->weights.health, e->cfg->weights.preference};
     add_server(e, builtin_fs.name, "builtin", NULL, &builtin_fs);
     add_server(e, builtin_memory.name, "builtin", NULL, &builtin_memory);
+    add_server(e, builtin_git.name, "builtin", NULL, &builtin_git);
     for (size_t i = 0; i < e->cfg->nservers; i++) {
         const struct config_server *c = &e->cfg->servers[i];
         add_server(e, c->name, c->kind == CONFIG_SERVER_HTTP ? "http" : "stdio", c, NULL);
@@ -444,6 +445,7 @@ void engine_free(struct engine *e)
         e->runs = r->next;
         engine_run_free(r);
     }
+    engine_provenance_flush(e);      /* before the store closes */
     engine_tx_flush(e);
     if (e->q && e->db) {
         int requeued;
@@ -738,6 +740,8 @@ int engine_call(struct engine *e, const char *server, const char *tool, const cJ
         *errmsg = xasprintf("server %s has no tool '%s'", server, tool);
         return -1;
     }
+    if (engine_policy_check(e, server, tool, errmsg) < 0)
+        return -1;
     if (engine_breaker_allow(s, errmsg) < 0)
         return -1;
     struct direct_call *d = xcalloc(1, sizeof *d);

@@ -24,7 +24,6 @@
 #include "llm.h"
 
 #include <ctype.h>
-#include <fnmatch.h>
 
 #define TOOLS_OFFERED_MAX 16
 #define TOOL_NAME_MAX 64
@@ -72,32 +71,6 @@ struct engine_approval {
     struct agent_call *k;
     struct engine_approval *next;
 };
-
-/* === policy === */
-
-static int glob_any(char *const *globs, size_t n, const char *name)
-{
-    for (size_t i = 0; i < n; i++)
-        if (fnmatch(globs[i], name, 0) == 0)
-            return 1;
-    return 0;
-}
-
-static int tool_offered(const struct config_llm *L, const char *full)
-{
-    if (L->ntools_allow && !glob_any(L->tools_allow, L->ntools_allow, full))
-        return 0;
-    return !glob_any(L->tools_deny, L->ntools_deny, full);
-}
-
-static int tool_destructive(const struct config_llm *L, const char *full, const struct mcp_tool *t)
-{
-    const cJSON *d = cJSON_GetObjectItemCaseSensitive(t->annotations, "destructiveHint");
-    const cJSON *ro = cJSON_GetObjectItemCaseSensitive(t->annotations, "readOnlyHint");
-    if (cJSON_IsTrue(d) && !cJSON_IsTrue(ro))
-        return 1;
-    return glob_any(L->tools_destructive, L->ntools_destructive, full);
-}
 
 /* === events === */
 
@@ -291,7 +264,7 @@ static void call_gate(struct agent_call *k)
         return;
     }
     char *full = xasprintf("%s.%s", k->t->srv->name, k->t->tool);
-    int approved = glob_any(L->tools_approve, L->ntools_approve, full);
+    int approved = engine_glob_any(L->tools_approve, L->ntools_approve, full);
     free(full);
     if (approved) {
         call_start(k);
@@ -516,10 +489,10 @@ static void offer_tools(struct agent *a, const char *prompt, const cJSON *route)
         size_t m = mcp_client_tools(srv->client, &t);
         for (size_t i = 0; i < m; i++) {
             char *full = xasprintf("%s.%s", srv->name, t[i].name);
-            if (tool_offered(L, full)) {
+            if (engine_tool_offered(L, full)) {
                 all[n].srv = srv;
                 all[n].tool = xstrdup(t[i].name);
-                all[n].destructive = tool_destructive(L, full, &t[i]);
+                all[n].destructive = engine_tool_destructive(L, full, &t[i]);
                 char *nm = xasprintf("%s__%s", srv->name, t[i].name);
                 for (char *p = nm; *p; p++)
                     if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-')
@@ -762,7 +735,7 @@ void engine_sampling(struct server *srv, struct mcp_client *c, const cJSON *para
         free(m);
         return;
     }
-    if (!glob_any(L->sampling_allow, L->nsampling_allow, srv->name)) {
+    if (!engine_glob_any(L->sampling_allow, L->nsampling_allow, srv->name)) {
         char *m = xasprintf("server %s may not sample: add it to sampling.allow in the config",
                             srv->name);
         mcp_client_reply_error(c, id, JSONRPC_INVALID_REQUEST, m);

@@ -110,6 +110,11 @@ static cJSON *tools_list(struct inproc_t *t)
         cJSON_AddStringToObject(o, "description", bt->description);
         cJSON *schema = cJSON_Parse(bt->input_schema);
         cJSON_AddItemToObject(o, "inputSchema", schema ? schema : cJSON_CreateObject());
+        cJSON *ann = cJSON_AddObjectToObject(o, "annotations");
+        cJSON_AddBoolToObject(ann, "readOnlyHint", (bt->hints & BUILTIN_READ_ONLY) != 0);
+        cJSON_AddBoolToObject(ann, "destructiveHint", (bt->hints & BUILTIN_DESTRUCTIVE) != 0);
+        cJSON_AddBoolToObject(ann, "idempotentHint", (bt->hints & BUILTIN_IDEMPOTENT) != 0);
+        cJSON_AddBoolToObject(ann, "openWorldHint", 0);
         cJSON_AddItemToArray(arr, o);
     }
     return r;
