@@ -269,7 +269,7 @@ static const struct builtin_tool memory_tools[] = {
                       "only (vector) or by keywords only (keyword), with optional metadata "
                       "filters.",
      search_schema, NULL, BUILTIN_READ_ONLY, search_start},
-    {"memory_delete", "Delete a memory entry by id.", delete_schema, NULL, BUILTIN_DESTRUCTIVE, delete_start},
+    {"memory_delete", "Delete a memory entry by id.", delete_schema, NULL, 0, delete_start},
 };
 
 const struct builtin_server builtin_memory = {
