@@ -7,7 +7,9 @@
  * stdout: the log goes to its file. The servers are started and waited
  * for (up to their startup timeout) before stdin is read, so a client's
  * first tools/list sees them; later changes are announced with
- * list_changed. Stops when stdin closes or on SIGINT/SIGTERM. */
+ * list_changed. When stdin closes, answers still due get a moment
+ * (STDIO_DRAIN_MS) to go out, then what is in flight is cancelled; SIGINT
+ * and SIGTERM stop at once. */
 #include "serve.h"
 
 #include "config.h"
@@ -26,6 +28,7 @@
 
 #define STDIO_MAX_MESSAGE (64 << 20)
 #define STDIO_WAIT_MAX_MS 30000
+#define STDIO_DRAIN_MS 2000      /* after stdin closes, answers still due may go out */
 
 struct stdio_serve {
     struct loop *l;
@@ -35,6 +38,8 @@ struct stdio_serve {
     int watching_out;
     int out_broken;              /* stdout closed: stop */
     int stop;
+    int eof;                     /* stdin closed: drain, then stop */
+    int64_t drain_until;
 };
 
 static void flush_out(struct stdio_serve *st);
@@ -120,8 +125,9 @@ static void on_readable(struct loop *l, int fd, int mask, void *payload)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             return;
-        loop_fd_del(l, fd);      /* EOF or an error: the client is done */
-        st->stop = 1;
+        loop_fd_del(l, fd);      /* EOF or an error: the client is done sending */
+        st->eof = 1;
+        st->drain_until = util_now_ms() + STDIO_DRAIN_MS;
         return;
     }
 }
@@ -159,9 +165,18 @@ int serve_stdio_run(struct engine *e, char **errmsg)
     loop_fd_add(l, STDIN_FILENO, LOOP_READ, on_readable, &st);
     struct log_ctx ctx = {0, NULL, 0};
     log_write(LOG_LEVEL_INFO, &ctx, "serve: answering MCP on stdin/stdout");
-    while (!st.stop)
-        loop_run_once(l, -1);
-    loop_fd_del(l, STDIN_FILENO);
+    while (!st.stop) {
+        if (st.eof) {
+            int64_t left = st.drain_until - util_now_ms();
+            if (left <= 0 || serve_session_pending(st.ss) == 0)
+                break;
+            loop_run_once(l, left);
+        } else {
+            loop_run_once(l, -1);
+        }
+    }
+    if (!st.eof)
+        loop_fd_del(l, STDIN_FILENO);
     loop_signal(l, SIGINT, NULL, NULL);
     loop_signal(l, SIGTERM, NULL, NULL);
     serve_session_free(st.ss);
