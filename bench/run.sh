@@ -2,7 +2,8 @@
 # bench/run.sh — `make bench`: every benchmark in bench/ (bench/README.md),
 # each beside its peer in the same run on the same machine, then one table.
 #
-#   sh bench/run.sh [client] [queue] [batch] [router] [llm] [memory] [git]   (default: all seven)
+#   sh bench/run.sh [client] [queue] [batch] [router] [llm] [memory] [git] [serve]
+#                                                      (default: all eight)
 #
 # Needs build/mcpdeck and build/libmcpdeck.a (make builds them). Compiles
 # the C bench programs into $BUILD/bench/, installs the npm peers (npm ci
@@ -16,7 +17,7 @@ set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 BUILD=${BUILD:-build}
-which=${*:-client queue batch router llm memory git}
+which=${*:-client queue batch router llm memory git serve}
 out=$(mktemp -d /tmp/mcpdeck-bench.XXXXXX)
 export BENCH_SUMMARY="$out/summary.tsv"
 : >"$BENCH_SUMMARY"
@@ -62,8 +63,9 @@ npm_ci() {   # npm_ci DIR: npm ci when node_modules is missing or older than the
 }
 wants() { case " $which " in *" $1 "*) return 0 ;; esac; return 1; }
 for w in $which; do
-    case $w in client | queue | batch | router | llm | memory | git) ;;
-    *) say "unknown benchmark '$w' (client, queue, batch, router, llm, memory, git)"; exit 2 ;; esac
+    case $w in client | queue | batch | router | llm | memory | git | serve) ;;
+    *) say "unknown benchmark '$w' (client, queue, batch, router, llm, memory, git, serve)"
+       exit 2 ;; esac
 done
 
 # === build the bench programs ===
@@ -87,7 +89,7 @@ ${CC:-cc} $CFLAGS_B -o "$BUILD/bench/bench_client" bench/bench_client.c $LIBS_B 
 
 # === node: the pinned Node 22 from tests/servers (router needs none; llm
 # needs no npm package and takes the pinned node when present, else PATH's) ===
-if wants client || wants queue || wants batch; then
+if wants client || wants queue || wants batch || wants serve; then
     npm_ci tests/servers || { say "npm ci in tests/servers failed"; exit 1; }
     NODE=$(readlink -f tests/servers/node_modules/.bin/node 2>/dev/null)
     [ -x "$NODE" ] || NODE=$(command -v node)
@@ -186,6 +188,12 @@ fi
 if wants git; then
     # git.status on 50,000 files vs git status; fs.grep over 100 MB vs grep -rn
     timeout 600 "$BUILD/bench/bench_git" || { say "git benchmark FAILED"; status=1; }
+fi
+
+if wants serve; then
+    # the hop through `mcpdeck serve` (stdio), measured with the SDK client
+    timeout 600 "$NODE" bench/bench_serve.mjs "$top/$BUILD/mcpdeck" ||
+        { say "serve benchmark FAILED"; status=1; }
 fi
 
 # === the table ===
