@@ -8,7 +8,7 @@
 # Quiet unless V=1.
 
 .DEFAULT_GOAL := all
-PKGS     := ncursesw libcurl libcjson sqlite3 libgit2 yaml-0.1 libcrypto
+PKGS     := ncursesw libcurl libcjson sqlite3 libgit2 yaml-0.1 libcrypto libmicrohttpd
 PREFIX   ?= /usr/local
 BUILD    ?= build
 CC       ?= cc

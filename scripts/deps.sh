@@ -11,7 +11,8 @@ need_pkgs=""
 want() { dpkg -s "$1" >/dev/null 2>&1 || need_pkgs="$need_pkgs $1"; }
 
 for p in build-essential pkg-config libncurses-dev libcurl4-openssl-dev \
-         libcjson-dev libsqlite3-dev libgit2-dev libyaml-dev libssl-dev; do
+         libcjson-dev libsqlite3-dev libgit2-dev libyaml-dev libssl-dev \
+         libmicrohttpd-dev; do
     want "$p"
 done
 if [ "$what" = test ]; then

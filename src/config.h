@@ -151,6 +151,8 @@ struct config_serve {
     int task_tools;              /* submit_task & co. offered; default 1 */
     char *http_listen;           /* "127.0.0.1:8808", or NULL */
     char *http_token_env;        /* variable holding the bearer token, or NULL */
+    char **http_origins;         /* Origin values allowed besides loopback ("https://x:8443") */
+    size_t nhttp_origins;
 };
 
 struct config_weights {

@@ -8,7 +8,8 @@
  *     hide_open_breakers: false # leave tools of open-breaker servers out of tools/list
  *     record_calls: true        # outer tool calls run as queue jobs (Tasks, Metrics)
  *     task_tools: true          # offer submit_task, task_status, task_result, cancel_task
- *     http: {listen: 127.0.0.1:8808, token_env: MCPDECK_SERVE_TOKEN}
+ *     http: {listen: 127.0.0.1:8808, token_env: MCPDECK_SERVE_TOKEN,
+ *            origins: ["https://app.example"]}   # Origins allowed besides loopback
  *
  * Globs are fnmatch(3) patterns; a leading '!' excludes what it matches
  * (the last matching pattern wins). */
@@ -21,7 +22,7 @@
 static const char *const serve_keys[] = {"expose", "hide_open_breakers", "record_calls",
                                          "task_tools", "http", NULL};
 static const char *const expose_keys[] = {"servers", "tools", NULL};
-static const char *const http_keys[] = {"listen", "token_env", NULL};
+static const char *const http_keys[] = {"listen", "token_env", "origins", NULL};
 
 void cfg_serve_defaults(struct config *c)
 {
@@ -37,6 +38,7 @@ void cfg_serve_free(struct config *c)
     cfg_strv_free(s->tools, s->ntools);
     free(s->http_listen);
     free(s->http_token_env);
+    cfg_strv_free(s->http_origins, s->nhttp_origins);
 }
 
 static int glob_list(struct loader *L, const struct ydoc_node *n, const char *what, char ***out,
@@ -88,6 +90,9 @@ int cfg_load_serve(struct loader *L, const struct ydoc_node *root, struct config
         if (s->http_token_env && !cfg_var_name_ok(s->http_token_env))
             return cfg_fail(L, x, "'token_env' must name an environment variable, got '%s'",
                             s->http_token_env);
+        if ((x = ydoc_map_get(v, "origins")) &&
+            glob_list(L, x, "origins", &s->http_origins, &s->nhttp_origins) < 0)
+            return -1;
     }
     return ok ? 0 : -1;
 }

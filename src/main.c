@@ -6,6 +6,7 @@
 #include "config.h"
 #include "engine.h"
 #include "serve.h"
+#include "serve_http.h"
 #include "util.h"
 #include "version.h"
 #include "tui.h"          /* ui/: the one front end main.c picks */
@@ -47,6 +48,9 @@ static const char usage[] =
     "                                             server's tools as server__tool, resources,\n"
     "                                             prompts, and submit_task/task_status/\n"
     "                                             task_result/cancel_task (config: serve:)\n"
+    "       mcpdeck [OPTIONS] serve --http [ADDR:PORT]   the same over Streamable HTTP at\n"
+    "                                             http://ADDR:PORT/mcp (default serve.http.listen,\n"
+    "                                             else 127.0.0.1:8808)\n"
     "       mcpdeck [OPTIONS] metrics [--no-check]   Prometheus text: one health round, then\n"
     "                                             the queue, health and breaker figures\n"
     "\n"
@@ -60,6 +64,7 @@ static const char usage[] =
     "      --timeout DUR     cancel what is unfinished after DUR (e.g. 10m)\n"
     "      --resume          continue an interrupted batch: finished tasks are kept\n"
     "      --stream          print model answers as they stream (on stderr)\n"
+    "      --serve-http ADDR:PORT  TUI: also serve MCP over HTTP (outer calls show in Tasks)\n"
     "      --json            call/servers: print JSON\n"
     "      --concurrency N   jobs run at once (default from config, 10)\n"
     "      --metrics-file PATH  rewrite Prometheus metrics to PATH every metrics.interval\n"
@@ -100,12 +105,21 @@ static int run_jobs(const char *config, const char *data_dir, int argc, char **a
     return rc;
 }
 
-/* `mcpdeck serve`: the engine with every server, answering MCP on stdio. */
-static int run_serve(const char *config, const char *data_dir, int concurrency, int argc)
+/* `mcpdeck serve [--http [ADDR:PORT]]`: the engine with every server,
+ * answering MCP on stdio, or on Streamable HTTP. */
+static int run_serve(const char *config, const char *data_dir, int concurrency, int argc,
+                     char **argv)
 {
-    if (argc > 0) {
-        fprintf(stderr, "mcpdeck: serve takes no arguments (the serve: config section says "
-                        "what is exposed)\n");
+    int http = 0;
+    const char *listen = NULL;
+    if (argc > 0 && strcmp(argv[0], "--http") == 0) {
+        http = 1;
+        if (argc > 1)
+            listen = argv[1];
+    }
+    if (argc > (http ? 2 : 0)) {
+        fprintf(stderr, "mcpdeck: serve takes only --http [ADDR:PORT] (the serve: config "
+                        "section says what is exposed)\n");
         return 2;
     }
     struct engine *e = NULL;
@@ -117,7 +131,7 @@ static int run_serve(const char *config, const char *data_dir, int concurrency, 
         return 2;
     }
     int rc = 0;
-    if (serve_stdio_run(e, &err) < 0) {
+    if ((http ? serve_http_run(e, listen, &err) : serve_stdio_run(e, &err)) < 0) {
         fprintf(stderr, "mcpdeck: serve: %s\n", err);
         free(err);
         rc = 2;
@@ -130,6 +144,7 @@ int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
     const char *config = NULL, *data_dir = NULL, *batch = NULL, *format = NULL, *output = NULL;
+    const char *serve_http = NULL;
     int json = 0, concurrency = 0, dry_run = 0, fail_fast = 0, resume = 0, timeout_ms = 0;
     int stream = 0;
     char **rest = xcalloc((size_t)argc + 1, sizeof *rest);
@@ -172,6 +187,8 @@ int main(int argc, char **argv)
             }
         } else if (strcmp(a, "--log-file") == 0) {
             ov.log_file = need_arg(&i, argc, argv);
+        } else if (strcmp(a, "--serve-http") == 0) {
+            serve_http = need_arg(&i, argc, argv);
         } else if (strcmp(a, "--json") == 0) {
             json = 1;
         } else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
@@ -228,7 +245,7 @@ int main(int argc, char **argv)
     } else if (nrest > 0 && strcmp(rest[0], "memory") == 0) {
         rc = cli_memory(&co, nrest - 1, rest + 1);
     } else if (nrest > 0 && strcmp(rest[0], "serve") == 0) {
-        rc = run_serve(config, data_dir, concurrency, nrest - 1);
+        rc = run_serve(config, data_dir, concurrency, nrest - 1, rest + 1);
     } else if (nrest > 0 && strcmp(rest[0], "conformance") == 0) {
         rc = cli_conformance(&co, nrest - 1, rest + 1);
     } else if (nrest > 0) {
@@ -244,7 +261,15 @@ int main(int argc, char **argv)
             rc = 2;
         } else {
             engine_start(e);
-            rc = tui_run(e);
+            struct serve_http *sh = NULL;
+            if (serve_http && serve_http_open(e, serve_http, &sh, &err) < 0) {
+                fprintf(stderr, "mcpdeck: --serve-http: %s\n", err);
+                free(err);
+                rc = 2;
+            } else {
+                rc = tui_run(e);
+            }
+            serve_http_free(sh);
             engine_free(e);
         }
     }
