@@ -106,6 +106,7 @@ struct hreq {
     int suspended, wake;
     struct hstream *st;
     struct hsess *new_sess;      /* initialize: the session not registered yet */
+    struct hreq *next;           /* in h->reqs */
 };
 
 struct serve_http {
@@ -124,6 +125,7 @@ struct serve_http {
     size_t norigins;
     struct hsess *sessions;
     struct hstream *streams;
+    struct hreq *reqs;           /* requests in progress */
     uint64_t next_stream;
     int nwake;                   /* connections to resume */
     int need_run;
@@ -151,6 +153,8 @@ static void hevq_push(struct hevq *q, uint64_t seq, const char *json, size_t len
 
 static void hevq_drop_front(struct hevq *q, size_t n)
 {
+    if (n == 0)
+        return;
     for (size_t i = 0; i < n; i++)
         free(q->v[i].json);
     memmove(q->v, q->v + n, (q->n - n) * sizeof *q->v);
@@ -214,13 +218,17 @@ static enum MHD_Result reply_error(struct MHD_Connection *c, unsigned int status
 
 /* === Streams and sessions === */
 
-static void wake(struct hstream *st)
+static void req_wake(struct hreq *r)
 {
-    struct hreq *r = st->req;
     if (r && r->suspended && !r->wake) {
         r->wake = 1;
-        st->h->nwake++;
+        r->h->nwake++;
     }
+}
+
+static void wake(struct hstream *st)
+{
+    req_wake(st->req);
 }
 
 static struct hstream *stream_new(struct serve_http *h, struct hsess *sess,
@@ -240,6 +248,12 @@ static struct hstream *stream_new(struct serve_http *h, struct hsess *sess,
 static void stream_push(struct hstream *st, const char *json, size_t len)
 {
     hevq_push(&st->q, ++st->seq, json, len);
+    if (st->kind == HSTREAM_GET && st->q.n > HTTP_MAX_BACKLOG) {
+        /* nobody reads it: the oldest go */
+        size_t drop = st->q.n - HTTP_MAX_BACKLOG;
+        hevq_drop_front(&st->q, drop);
+        st->cur = st->cur > drop ? st->cur - drop : 0;
+    }
     wake(st);
 }
 
@@ -737,9 +751,12 @@ static enum MHD_Result handle_get(struct hreq *r)
         for (struct hstream *st = h->streams; st; st = st->next) {
             if (st->sess != sess || st->id != sid_n)
                 continue;
-            if (st->req)
-                return reply_error(c, MHD_HTTP_CONFLICT, -32000,
-                                   "Conflict: that stream is open on another connection");
+            if (st->req) {
+                /* the old connection is most likely dead (a suspended one
+                 * cannot tell): it ends, this one takes the stream over */
+                st->req->st = NULL;
+                req_wake(st->req);
+            }
             st->cur = 0;
             while (st->cur < st->q.n && st->q.v[st->cur].seq <= seq)
                 st->cur++;
@@ -799,6 +816,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         r->h = h;
         r->conn = c;
         buf_init(&r->body);
+        r->next = h->reqs;
+        h->reqs = r;
         *con_cls = r;
         if (!host_ok(h, header(c, MHD_HTTP_HEADER_HOST)))
             return reply_error(c, MHD_HTTP_FORBIDDEN, -32000, "Forbidden: Host not allowed");
@@ -848,12 +867,16 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         return;
     if (r->wake)
         r->h->nwake--;
+    for (struct hreq **p = &r->h->reqs; *p; p = &(*p)->next)
+        if (*p == r) {
+            *p = r->next;
+            break;
+        }
     struct hstream *st = r->st;
     if (st) {
         st->req = NULL;
         /* kept for Last-Event-ID while it may still say something */
-        if (!st->sess || !r->sse || (st->done && stream_drained(st)) ||
-            (st->kind == HSTREAM_GET && stream_drained(st)))
+        if (!st->sess || !r->sse || (st->done && stream_drained(st)))
             stream_free(st);
     }
     if (r->new_sess && !r->new_sess->registered)
@@ -902,15 +925,13 @@ static void pump(struct loop *l, void *payload)
 {
     struct serve_http *h = payload;
     for (int round = 0; round < 4 && h->nwake > 0; round++) {
-        for (struct hstream *st = h->streams; st; st = st->next) {
-            struct hreq *r = st->req;
-            if (r && r->wake) {
+        for (struct hreq *r = h->reqs; r; r = r->next)
+            if (r->wake) {
                 r->wake = 0;
                 r->suspended = 0;
                 h->nwake--;
                 MHD_resume_connection(r->conn);
             }
-        }
         MHD_run(h->d);
     }
     MHD_UNSIGNED_LONG_LONG to;
@@ -1009,8 +1030,7 @@ int serve_http_open(struct engine *e, const char *listen, struct serve_http **ou
     h->d = MHD_start_daemon(flags, (uint16_t)h->port, NULL, NULL, on_request, h,
                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)300,
-                            MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1, MHD_OPTION_END);
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)300, MHD_OPTION_END);
     if (!h->d) {
         *errmsg = xasprintf("cannot listen on %s (address in use, or not this machine's?)",
                             listen);
@@ -1060,10 +1080,10 @@ void serve_http_free(struct serve_http *h)
         /* every stream is done now; suspended connections must be resumed
          * before MHD stops */
         pump(h->l, h);
-        for (struct hstream *st = h->streams; st; st = st->next)
-            if (st->req && st->req->suspended) {
-                st->req->suspended = 0;
-                MHD_resume_connection(st->req->conn);
+        for (struct hreq *r = h->reqs; r; r = r->next)
+            if (r->suspended) {
+                r->suspended = 0;
+                MHD_resume_connection(r->conn);
             }
         MHD_run(h->d);
         loop_fd_del(h->l, h->epfd);
