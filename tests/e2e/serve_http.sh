@@ -148,4 +148,55 @@ tokpid=$(echo $pids | awk '{print $NF}')
 kill -TERM "$tokpid"
 wait "$tokpid"
 expect_exit "SIGTERM stops the second server cleanly" 0 $?
+
+# --- the TUI serving HTTP on the side: an outer call shows in Tasks
+if ! command -v tmux >/dev/null 2>&1; then
+    fail "tmux is needed for the TUI part (scripts/deps.sh test installs it)"
+    e2e_done
+fi
+SOCK="mcpdeck-serve-http-$$"
+tm() { tmux -L "$SOCK" -f /dev/null "$@"; }
+trap 'cleanup; tm kill-server >/dev/null 2>&1' EXIT
+P=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{
+    console.log(s.address().port); s.close(); })')
+URL="http://127.0.0.1:$P/mcp"
+printf 'data_dir: %s/tui-data\n' "$T" >tui.yaml
+# shellcheck disable=SC2016
+tm start-server \; set-option -g remain-on-exit on \; \
+    new-session -d -s tui -x 120 -y 40 -c "$T" \
+    -e "XDG_DATA_HOME=$XDG_DATA_HOME" -e "XDG_CONFIG_HOME=$XDG_CONFIG_HOME" \
+    -e "LC_ALL=C.UTF-8" -e "TERM=screen-256color" \
+    sh -c 'exec "$0" -c tui.yaml --serve-http "$1" 2>tui.stderr' "$MCPDECK" "127.0.0.1:$P"
+code=000
+for _ in $(seq 1 100); do
+    code=$(status tui1 -D tui1.hdr)
+    [ "$code" = 200 ] && break
+    sleep 0.1
+done
+check "mcpdeck --serve-http answers initialize while the TUI runs" test "$code" = 200
+TSID=$(sed -n 's/^[Mm]cp-[Ss]ession-[Ii]d: *\([0-9a-f]*\).*/\1/p' tui1.hdr)
+curl -s -o tuicall.body -X POST "$URL" -H "Mcp-Session-Id: $TSID" \
+    -H 'Accept: application/json, text/event-stream' \
+    -d '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"memory__memory_store","arguments":{"text":"seen from the TUI"}}}'
+contains "the outer call is answered" tuicall.body '"id":2,"result"'
+seen=1
+for _ in $(seq 1 50); do
+    tm capture-pane -p -t tui >tui.screen
+    grep -qE 'succeeded +memory\.memory_st' tui.screen && { seen=0; break; }
+    sleep 0.1
+done
+check "the outer call shows as a succeeded job in the Tasks pane" test $seen -eq 0
+[ $seen -eq 0 ] || sed -e '/^ *$/d' -e 's/^/#   |/' tui.screen
+tm send-keys -t tui q
+# (tmux now and then misses the SIGCHLD of a dead pane: nudge it, as tui.sh does)
+st=""
+for _ in $(seq 1 100); do
+    case $(tm display-message -p -t tui '#{pane_dead}:#{pane_dead_status}' 2>/dev/null) in
+    1:?*) st=$(tm display-message -p -t tui '#{pane_dead_status}'); break ;;
+    1:) kill -CHLD "$(tm display-message -p '#{pid}')" 2>/dev/null ;;
+    esac
+    sleep 0.1
+done
+check "q quits the TUI (and the HTTP server with it)" test "$st" = 0
+check "... and the port is free again" test "$(status tui2)" = 000
 e2e_done
