@@ -47,6 +47,7 @@
 #define HTTP_MAX_BACKLOG 1024      /* general messages kept while no GET stream is open */
 #define HTTP_KEEPALIVE_MS 20000    /* a comment on idle GET streams (finds dead peers) */
 #define HTTP_RETRY_MS 1000         /* the SSE retry: field of the priming event */
+#define HTTP_SESSION_IDLE_MS (60 * 60 * 1000)   /* a session nobody used for this long ends */
 
 static const char *const protocol_versions[] = {"2025-11-25", "2025-06-18", "2025-03-26",
                                                 "2024-11-05"};
@@ -90,6 +91,7 @@ struct hsess {
     char id[33];
     struct serve_session *ss;
     int registered;              /* initialize answered: findable by id */
+    int64_t last_ms;             /* its last request */
     struct hevq backlog;         /* general messages waiting for a GET stream */
     uint64_t backlog_seq;
     struct hsess *next;
@@ -351,6 +353,7 @@ static struct hsess *sess_new(struct serve_http *h)
     for (size_t i = 0; i < sizeof rnd; i++)
         snprintf(sess->id + 2 * i, 3, "%02x", rnd[i]);
     sess->ss = serve_session_new(h->s, on_send, sess);
+    sess->last_ms = util_now_ms();
     sess->next = h->sessions;
     h->sessions = sess;
     return sess;
@@ -385,8 +388,10 @@ static void sess_free(struct hsess *sess)
 static struct hsess *sess_find(struct serve_http *h, const char *id)
 {
     for (struct hsess *s = h->sessions; s; s = s->next)
-        if (s->registered && strcmp(s->id, id) == 0)
+        if (s->registered && strcmp(s->id, id) == 0) {
+            s->last_ms = util_now_ms();
             return s;
+        }
     return NULL;
 }
 
@@ -907,6 +912,17 @@ static void on_timer(struct loop *l, uint64_t id, void *payload)
     MHD_run(h->d);
 }
 
+/* Whether sess has a connection open or a request in flight. */
+static int sess_busy(const struct hsess *sess)
+{
+    for (const struct hstream *st = sess->h->streams; st; st = st->next)
+        if (st->sess == sess && st->req)
+            return 1;
+    return serve_session_pending(sess->ss) > 0;
+}
+
+/* Every HTTP_KEEPALIVE_MS: a comment on open GET streams (a dead peer
+ * shows up as a failed write), and sessions idle too long end. */
 static void on_keepalive(struct loop *l, uint64_t id, void *payload)
 {
     struct serve_http *h = payload;
@@ -916,6 +932,14 @@ static void on_keepalive(struct loop *l, uint64_t id, void *payload)
             st->ping = 1;
             wake(st);
         }
+    int64_t now = util_now_ms();
+    for (struct hsess *sess = h->sessions, *nx; sess; sess = nx) {
+        nx = sess->next;
+        if (sess->registered && now - sess->last_ms > HTTP_SESSION_IDLE_MS && !sess_busy(sess)) {
+            log_write(LOG_LEVEL_INFO, NULL, "serve: HTTP session %.8s... idle for an hour, ended", sess->id);
+            sess_free(sess);
+        }
+    }
     h->keepalive = loop_timer_add(l, HTTP_KEEPALIVE_MS, on_keepalive, h);
 }
 
