@@ -48,6 +48,7 @@
 #define HTTP_KEEPALIVE_MS 20000    /* a comment on idle GET streams (finds dead peers) */
 #define HTTP_RETRY_MS 1000         /* the SSE retry: field of the priming event */
 #define HTTP_SESSION_IDLE_MS (60 * 60 * 1000)   /* a session nobody used for this long ends */
+#define HTTP_KEEP_LOST 16          /* POST streams kept per session after their connection went */
 
 static const char *const protocol_versions[] = {"2025-11-25", "2025-06-18", "2025-03-26",
                                                 "2024-11-05"};
@@ -778,6 +779,9 @@ static enum MHD_Result handle_get(struct hreq *r)
     st->req = r;
     r->st = st;
     r->sse = 1;
+    const char *proto = serve_session_protocol(sess->ss);
+    if (proto && strcmp(proto, "2025-11-25") >= 0)
+        stream_push(st, NULL, 0);             /* priming: an id to come back with */
     /* what waited for a GET stream, and what went to streams that lost
      * their connection, goes out on this one */
     for (size_t i = 0; i < sess->backlog.n; i++)
@@ -860,6 +864,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     return reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, -32000, "Method Not Allowed");
 }
 
+/* At most HTTP_KEEP_LOST POST streams without a connection per session:
+ * past that the oldest go (the list is newest first). */
+static void trim_lost(struct hsess *sess)
+{
+    size_t n = 0;
+    struct hstream *oldest = NULL;
+    for (struct hstream *st = sess->h->streams; st; st = st->next)
+        if (st->sess == sess && st->kind == HSTREAM_POST && !st->req) {
+            n++;
+            oldest = st;
+        }
+    if (n > HTTP_KEEP_LOST)
+        stream_free(oldest);
+}
+
 /* MHD: the request is over (answered, or the client went away). */
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
@@ -883,6 +902,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         /* kept for Last-Event-ID while it may still say something */
         if (!st->sess || !r->sse || (st->done && stream_drained(st)))
             stream_free(st);
+        else if (st->kind == HSTREAM_POST)
+            trim_lost(st->sess);
     }
     if (r->new_sess && !r->new_sess->registered)
         sess_free(r->new_sess);

@@ -359,6 +359,17 @@ static void test_late_answers(void **state)
     fix_close(&f);
 }
 
+/* The SSE event id of the event whose data holds needle. */
+static char *id_before(const char *text, const char *needle)
+{
+    const char *at = strstr(text, needle), *id = NULL;
+    assert_non_null(at);
+    for (const char *p = text; (p = strstr(p, "id: ")) && p < at; p++)
+        id = p;
+    assert_non_null(id);
+    return xstrndup(id + 4, strcspn(id + 4, "\n"));
+}
+
 /* Runs fn on the engine while its loop thread is parked. */
 static void with_loop_parked(struct fix *f, void (*fn)(struct fix *f))
 {
@@ -398,10 +409,10 @@ static void test_get_stream_resume(void **state)
     assert_non_null(strstr(raw.data, "HTTP/1.1 200"));
     with_loop_parked(&f, disable_git);
     read_until(a, &raw, "notifications/tools/list_changed");
-    const char *idl = strstr(raw.data, "\r\n\r\n");
-    idl = strstr(idl, "id: ");
-    assert_non_null(idl);
-    char *last = xstrndup(idl + 4, strcspn(idl + 4, "\n"));
+    const char *prime = strstr(strstr(raw.data, "\r\n\r\n"), "id: ");
+    assert_non_null(prime);                          /* the priming event comes first */
+    assert_non_null(strstr(prime, "retry: 1000\ndata: \n\n"));
+    char *last = id_before(raw.data, "notifications/tools/list_changed");
     buf_fini(&raw);
     /* A is not read any more (as if the network had dropped it) */
     with_loop_parked(&f, enable_git);
@@ -412,8 +423,11 @@ static void test_get_stream_resume(void **state)
     read_until(b, &raw, "notifications/tools/list_changed");
     const char *ev = strstr(raw.data, "\r\n\r\n");
     assert_null(strstr(ev, last));                   /* the event it had is not repeated */
+    assert_null(strstr(ev, "retry:"));               /* nor the priming one */
     unsigned long long sn, seq;
-    assert_int_equal(sscanf(strstr(ev, "id: ") + 4, "%llu-%llu", &sn, &seq), 2);
+    char *got = id_before(raw.data, "notifications/tools/list_changed");
+    assert_int_equal(sscanf(got, "%llu-%llu", &sn, &seq), 2);
+    free(got);
     char *want = xasprintf("%llu-%llu", sn, seq - 1);
     assert_string_equal(want, last);                 /* the next one on the same stream */
     free(want);
