@@ -17,8 +17,10 @@
  * comes as SSE when the client accepts it, or the connection is
  * suspended until the last answer arrives and then gets JSON.
  * initialize is always answered as JSON, so the session id can go in its
- * headers only once the session is ready. */
+ * headers only once the session is ready. Who may talk at all (Host,
+ * Origin, token) is decided in serve_http_guard.c. */
 #include "serve_http.h"
+#include "serve_http_int.h"
 
 #include "config.h"
 #include "engine.h"
@@ -49,9 +51,6 @@
 #define HTTP_RETRY_MS 1000         /* the SSE retry: field of the priming event */
 #define HTTP_SESSION_IDLE_MS (60 * 60 * 1000)   /* a session nobody used for this long ends */
 #define HTTP_KEEP_LOST 16          /* POST streams kept per session after their connection went */
-
-static const char *const protocol_versions[] = {"2025-11-25", "2025-06-18", "2025-03-26",
-                                                "2024-11-05"};
 
 struct hevent {
     uint64_t seq;
@@ -118,14 +117,8 @@ struct serve_http {
     struct serve *s;
     struct MHD_Daemon *d;
     int epfd;
-    int port;
-    int loopback;                /* bound to a loopback address */
-    int wildcard;                /* bound to 0.0.0.0 / :: */
-    char *host;                  /* the bound host as written ("127.0.0.1", "[::1]", "localhost") */
+    struct http_guard g;         /* the bound address, token, allowed Origins */
     char *url;
-    char *token;
-    char **origins;
-    size_t norigins;
     struct hsess *sessions;
     struct hstream *streams;
     struct hreq *reqs;           /* requests in progress */
@@ -396,103 +389,6 @@ static struct hsess *sess_find(struct serve_http *h, const char *id)
     return NULL;
 }
 
-/* === Origin, Host and token checks === */
-
-/* Splits "host[:port]" / "[v6][:port]"; host is copied lowercase into out. */
-static int split_hostport(const char *s, char *out, size_t cap, int *port)
-{
-    const char *end;
-    *port = -1;
-    if (s[0] == '[') {
-        const char *rb = strchr(s, ']');
-        if (!rb)
-            return -1;
-        end = rb + 1;
-    } else {
-        end = strchr(s, ':');
-        if (!end)
-            end = s + strlen(s);
-    }
-    size_t n = (size_t)(end - s);
-    if (n == 0 || n >= cap)
-        return -1;
-    for (size_t i = 0; i < n; i++)
-        out[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]);
-    out[n] = 0;
-    if (*end == ':') {
-        char *e2;
-        long p = strtol(end + 1, &e2, 10);
-        if (e2 == end + 1 || *e2 || p < 0 || p > 65535)
-            return -1;
-        *port = (int)p;
-    } else if (*end) {
-        return -1;
-    }
-    return 0;
-}
-
-static int is_loopback_name(const char *host)
-{
-    return strcmp(host, "localhost") == 0 || strcmp(host, "127.0.0.1") == 0 ||
-           strcmp(host, "[::1]") == 0;
-}
-
-static int host_ok(const struct serve_http *h, const char *hosthdr)
-{
-    if (h->wildcard)
-        return 1;                /* bound everywhere: no one name to hold it to */
-    char host[256];
-    int port;
-    if (!hosthdr || split_hostport(hosthdr, host, sizeof host, &port) < 0)
-        return 0;
-    if (port >= 0 && port != h->port)
-        return 0;
-    if (strcmp(host, h->host) == 0)
-        return 1;
-    return h->loopback && is_loopback_name(host);
-}
-
-static int origin_ok(const struct serve_http *h, const char *origin)
-{
-    if (!origin)
-        return 1;                /* not a browser */
-    for (size_t i = 0; i < h->norigins; i++)
-        if (strcasecmp(origin, h->origins[i]) == 0)
-            return 1;
-    const char *p = strstr(origin, "://");
-    if (!p || (strncasecmp(origin, "http://", 7) != 0 && strncasecmp(origin, "https://", 8) != 0))
-        return 0;
-    char host[256];
-    int port;
-    if (split_hostport(p + 3, host, sizeof host, &port) < 0)
-        return 0;
-    return is_loopback_name(host) || (!h->wildcard && strcmp(host, h->host) == 0);
-}
-
-static int token_ok(const struct serve_http *h, const char *auth)
-{
-    if (!h->token)
-        return 1;
-    if (!auth || strncasecmp(auth, "Bearer ", 7) != 0)
-        return 0;
-    const char *t = auth + 7;
-    size_t n = strlen(t), m = strlen(h->token);
-    unsigned char diff = (unsigned char)(n != m);
-    for (size_t i = 0; i < n; i++)
-        diff |= (unsigned char)(t[i] ^ h->token[i < m ? i : 0]);
-    return diff == 0;
-}
-
-static int protocol_ok(const char *v)
-{
-    if (!v)
-        return 1;                /* absent: 2025-03-26 is assumed */
-    for (size_t i = 0; i < sizeof protocol_versions / sizeof *protocol_versions; i++)
-        if (strcmp(v, protocol_versions[i]) == 0)
-            return 1;
-    return 0;
-}
-
 /* === SSE out === */
 
 static void wire_event(struct hstream *st, const struct hevent *ev)
@@ -657,7 +553,8 @@ static enum MHD_Result handle_post(struct hreq *r)
     cJSON *doc = cJSON_ParseWithLength(r->body.data ? r->body.data : "", r->body.len);
     if (!doc || (!cJSON_IsObject(doc) && !cJSON_IsArray(doc))) {
         cJSON_Delete(doc);
-        return reply_error(c, MHD_HTTP_BAD_REQUEST, -32700, "Parse error: the body is not JSON-RPC");
+        return reply_error(c, MHD_HTTP_BAD_REQUEST, -32700,
+                           "Parse error: the body is not JSON-RPC");
     }
     struct post_scan ps = {NULL, 0, 0, cJSON_IsArray(doc)};
     if (ps.batch) {
@@ -684,7 +581,7 @@ static enum MHD_Result handle_post(struct hreq *r)
             rc = reply_error(c, MHD_HTTP_NOT_FOUND, -32001, "Session not found");
             goto done;
         }
-        if (!protocol_ok(header(c, "MCP-Protocol-Version"))) {
+        if (!http_guard_protocol_ok(header(c, "MCP-Protocol-Version"))) {
             rc = reply_error(c, MHD_HTTP_BAD_REQUEST, -32000,
                              "Bad Request: unsupported MCP-Protocol-Version");
             goto done;
@@ -748,7 +645,7 @@ static enum MHD_Result handle_get(struct hreq *r)
     struct hsess *sess = sess_find(h, sid);
     if (!sess)
         return reply_error(c, MHD_HTTP_NOT_FOUND, -32001, "Session not found");
-    if (!protocol_ok(header(c, "MCP-Protocol-Version")))
+    if (!http_guard_protocol_ok(header(c, "MCP-Protocol-Version")))
         return reply_error(c, MHD_HTTP_BAD_REQUEST, -32000,
                            "Bad Request: unsupported MCP-Protocol-Version");
     const char *last = header(c, "Last-Event-ID");
@@ -828,11 +725,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         r->next = h->reqs;
         h->reqs = r;
         *con_cls = r;
-        if (!host_ok(h, header(c, MHD_HTTP_HEADER_HOST)))
+        if (!http_guard_host_ok(&h->g, header(c, MHD_HTTP_HEADER_HOST)))
             return reply_error(c, MHD_HTTP_FORBIDDEN, -32000, "Forbidden: Host not allowed");
-        if (!origin_ok(h, header(c, "Origin")))
+        if (!http_guard_origin_ok(&h->g, header(c, "Origin")))
             return reply_error(c, MHD_HTTP_FORBIDDEN, -32000, "Forbidden: Origin not allowed");
-        if (!token_ok(h, header(c, MHD_HTTP_HEADER_AUTHORIZATION)))
+        if (!http_guard_token_ok(&h->g, header(c, MHD_HTTP_HEADER_AUTHORIZATION)))
             return reply_error(c, MHD_HTTP_UNAUTHORIZED, -32000,
                                "Unauthorized: a bearer token is required");
         if (strcmp(url, HTTP_PATH) != 0)
@@ -957,7 +854,8 @@ static void on_keepalive(struct loop *l, uint64_t id, void *payload)
     for (struct hsess *sess = h->sessions, *nx; sess; sess = nx) {
         nx = sess->next;
         if (sess->registered && now - sess->last_ms > HTTP_SESSION_IDLE_MS && !sess_busy(sess)) {
-            log_write(LOG_LEVEL_INFO, NULL, "serve: HTTP session %.8s... idle for an hour, ended", sess->id);
+            log_write(LOG_LEVEL_INFO, NULL, "serve: HTTP session %.8s... idle for an hour, ended",
+                      sess->id);
             sess_free(sess);
         }
     }
@@ -993,50 +891,6 @@ static void pump(struct loop *l, void *payload)
 
 /* === Setup === */
 
-static int parse_listen(struct serve_http *h, const char *listen, struct sockaddr_storage *ss,
-                        socklen_t *sslen, char **errmsg)
-{
-    char host[256];
-    int port;
-    if (split_hostport(listen, host, sizeof host, &port) < 0 || port < 0) {
-        *errmsg = xasprintf("bad listen address '%s'; expected ADDR:PORT, e.g. 127.0.0.1:8808 "
-                            "or [::1]:8808",
-                            listen);
-        return -1;
-    }
-    memset(ss, 0, sizeof *ss);
-    struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
-    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
-    const char *lit = strcmp(host, "localhost") == 0 ? "127.0.0.1" : host;
-    if (lit[0] == '[') {
-        char in6[256];
-        snprintf(in6, sizeof in6, "%.*s", (int)strlen(lit) - 2, lit + 1);
-        if (inet_pton(AF_INET6, in6, &v6->sin6_addr) != 1)
-            goto bad;
-        v6->sin6_family = AF_INET6;
-        v6->sin6_port = htons((uint16_t)port);
-        *sslen = sizeof *v6;
-        h->loopback = IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr);
-        h->wildcard = IN6_IS_ADDR_UNSPECIFIED(&v6->sin6_addr);
-    } else {
-        if (inet_pton(AF_INET, lit, &v4->sin_addr) != 1)
-            goto bad;
-        v4->sin_family = AF_INET;
-        v4->sin_port = htons((uint16_t)port);
-        *sslen = sizeof *v4;
-        h->loopback = (ntohl(v4->sin_addr.s_addr) >> 24) == 127;
-        h->wildcard = v4->sin_addr.s_addr == htonl(INADDR_ANY);
-    }
-    h->host = xstrdup(host);
-    h->port = port;
-    return 0;
-bad:
-    *errmsg = xasprintf("bad listen address '%s': '%s' is not an IPv4 address, [IPv6] "
-                        "address or localhost",
-                        listen, host);
-    return -1;
-}
-
 int serve_http_open(struct engine *e, const char *listen, struct serve_http **out,
                     char **errmsg)
 {
@@ -1051,7 +905,7 @@ int serve_http_open(struct engine *e, const char *listen, struct serve_http **ou
     h->timer_at = -1;
     struct sockaddr_storage ss;
     socklen_t sslen = 0;
-    if (parse_listen(h, listen, &ss, &sslen, errmsg) < 0)
+    if (http_guard_listen(&h->g, listen, &ss, &sslen, errmsg) < 0)
         goto fail;
     if (cs->http_token_env) {
         const char *t = getenv(cs->http_token_env);
@@ -1061,18 +915,18 @@ int serve_http_open(struct engine *e, const char *listen, struct serve_http **ou
                                 cs->http_token_env);
             goto fail;
         }
-        h->token = xstrdup(t);
+        h->g.token = xstrdup(t);
     }
-    h->norigins = cs->nhttp_origins;
-    h->origins = xcalloc(h->norigins + 1, sizeof *h->origins);
-    for (size_t i = 0; i < h->norigins; i++)
-        h->origins[i] = xstrdup(cs->http_origins[i]);
+    h->g.norigins = cs->nhttp_origins;
+    h->g.origins = xcalloc(h->g.norigins + 1, sizeof *h->g.origins);
+    for (size_t i = 0; i < h->g.norigins; i++)
+        h->g.origins[i] = xstrdup(cs->http_origins[i]);
     if (!(h->s = serve_new(e, errmsg)))
         goto fail;
     unsigned int flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    h->d = MHD_start_daemon(flags, (uint16_t)h->port, NULL, NULL, on_request, h,
+    h->d = MHD_start_daemon(flags, (uint16_t)h->g.port, NULL, NULL, on_request, h,
                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)300, MHD_OPTION_END);
@@ -1087,16 +941,16 @@ int serve_http_open(struct engine *e, const char *listen, struct serve_http **ou
         goto fail;
     }
     h->epfd = di->epoll_fd;
-    if (h->port == 0 && (di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT)))
-        h->port = di->port;
-    h->url = xasprintf("http://%s:%d%s", h->host, h->port, HTTP_PATH);
+    if (h->g.port == 0 && (di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT)))
+        h->g.port = di->port;
+    h->url = xasprintf("http://%s:%d%s", h->g.host, h->g.port, HTTP_PATH);
     loop_fd_add(h->l, h->epfd, LOOP_READ, on_epoll, h);
     loop_hook_add(h->l, pump, h);
     h->keepalive = loop_timer_add(h->l, HTTP_KEEPALIVE_MS, on_keepalive, h);
-    if (!h->loopback && !h->token)
+    if (!h->g.loopback && !h->g.token)
         log_write(LOG_LEVEL_WARN, NULL,
                   "serve: %s is not a loopback address and no serve.http.token_env is set: "
-                  "anyone who reaches it can use every exposed tool", h->host);
+                  "anyone who reaches it can use every exposed tool", h->g.host);
     log_write(LOG_LEVEL_INFO, NULL, "serve: answering MCP on %s", h->url);
     *out = h;
     return 0;
@@ -1107,7 +961,7 @@ fail:
 
 int serve_http_port(const struct serve_http *h)
 {
-    return h->port;
+    return h->g.port;
 }
 
 const char *serve_http_url(const struct serve_http *h)
@@ -1142,11 +996,7 @@ void serve_http_free(struct serve_http *h)
     if (h->keepalive)
         loop_timer_del(h->l, h->keepalive);
     serve_free(h->s);
-    for (size_t i = 0; i < h->norigins; i++)
-        free(h->origins[i]);
-    free(h->origins);
-    free(h->token);
-    free(h->host);
+    http_guard_fini(&h->g);
     free(h->url);
     free(h);
 }

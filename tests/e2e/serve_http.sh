@@ -31,13 +31,18 @@ serve() {
     PORT=$(echo "$URL" | sed 's/.*:\([0-9]*\)\/mcp$/\1/')
 }
 
+init_body() {
+    printf '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"%s",%s}}' \
+        "$1" '"capabilities":{},"clientInfo":{"name":"curl","version":"1"}'
+}
+
 # status NAME [curl options...]: the HTTP status of a POST initialize to $URL
 status() {
     n=$1
     shift
     curl -s -o "$n.body" -w '%{http_code}' -X POST "$URL" -H 'Content-Type: application/json' \
         -H 'Accept: application/json, text/event-stream' "$@" \
-        -d '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"curl","version":"1"}}}'
+        -d "$(init_body 2025-11-25)"
 }
 
 cat > open.yaml <<YAML
@@ -77,7 +82,7 @@ check "a request without Mcp-Session-Id after initialize gets 400" test "$(curl 
 check "an unknown Mcp-Session-Id gets 404" test "$(curl -s -o /dev/null -w '%{http_code}' \
     -X POST "$URL" -H 'Mcp-Session-Id: 0123' -d '{"jsonrpc":"2.0","id":2,"method":"ping"}')" = 404
 SID=$(curl -s -D - -o /dev/null -X POST "$URL" -H 'Accept: application/json' \
-    -d '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"curl","version":"1"}}}' |
+    -d "$(init_body 2025-06-18)" |
     sed -n 's/^[Mm]cp-[Ss]ession-[Ii]d: *\([0-9a-f]*\).*/\1/p')
 check "an unsupported MCP-Protocol-Version gets 400" test "$(curl -s -o /dev/null \
     -w '%{http_code}' -X POST "$URL" -H "Mcp-Session-Id: $SID" \
@@ -112,8 +117,9 @@ openpid=$(echo $pids | cut -d' ' -f1)
 kill -TERM "$openpid"
 wait "$openpid"
 expect_exit "SIGTERM stops serve --http cleanly, a GET stream still open" 0 $?
-wait $getpid
-check "... and that GET stream was ended" test "$(cat get.hdr | head -1 | cut -c1-12)" = "HTTP/1.1 200"
+wait $getpid    # returns only once the server ended the stream
+check "... and that GET stream (200) was ended" \
+    test "$(head -1 get.hdr | cut -c1-12)" = "HTTP/1.1 200"
 check "... and no server-everything is left behind" test "$(count_procs "$EVERYTHING" "$T")" -eq 0
 
 # --- the bearer token, and the SDK client scenario with it
@@ -177,7 +183,8 @@ check "mcpdeck --serve-http answers initialize while the TUI runs" test "$code" 
 TSID=$(sed -n 's/^[Mm]cp-[Ss]ession-[Ii]d: *\([0-9a-f]*\).*/\1/p' tui1.hdr)
 curl -s -o tuicall.body -X POST "$URL" -H "Mcp-Session-Id: $TSID" \
     -H 'Accept: application/json, text/event-stream' \
-    -d '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"memory__memory_store","arguments":{"text":"seen from the TUI"}}}'
+    -d '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"memory__memory_store",'\
+'"arguments":{"text":"seen from the TUI"}}}'
 contains "the outer call is answered" tuicall.body '"id":2,"result"'
 seen=1
 for _ in $(seq 1 50); do
