@@ -324,6 +324,8 @@ static void on_send(void *payload, const char *json, size_t len, const char *rel
         }
         return;
     }
+    if (related && !is_response(json, len))
+        return;                  /* about a request already answered: too late to matter */
     if ((st = general_stream(sess))) {
         stream_push(st, json, len);
         return;
