@@ -651,6 +651,10 @@ int engine_cancel(struct engine *e, int64_t id, char **errmsg)
                 engine_run_finish(r, NULL, "cancelled", 0);
                 break;
             }
+            if (r->approval) {       /* it was waiting for the user's yes */
+                engine_run_finish(r, NULL, "cancelled", 0);
+                break;
+            }
             if (r->reqid > 0 && r->srv && r->srv->client)
                 mcp_client_cancel(r->srv->client, r->reqid, "cancelled by the user");
             break;
@@ -740,8 +744,8 @@ int engine_call(struct engine *e, const char *server, const char *tool, const cJ
         *errmsg = xasprintf("server %s has no tool '%s'", server, tool);
         return -1;
     }
-    if (engine_policy_check(e, server, tool, errmsg) < 0)
-        return -1;
+    if (engine_policy_check(e, server, tool, errmsg) != 0)
+        return -1;                   /* nobody to ask: a refusal */
     if (engine_breaker_allow(s, errmsg) < 0)
         return -1;
     struct direct_call *d = xcalloc(1, sizeof *d);

@@ -171,11 +171,12 @@ int engine_call(struct engine *e, const char *server, const char *tool,
 /* === approvals: destructive tool calls of model tasks === */
 
 struct engine_approval;          /* one pending question */
-/* Asked for each destructive tool call a model wants (tools.destructive
- * or the tool's destructiveHint) that tools.approve does not cover;
- * answer with engine_approval_answer(). Without a handler (batch, CLI)
- * such calls are refused and the model is told why. args borrowed for
- * the call. */
+/* Asked for each destructive tool call (tools.destructive or the tool's
+ * destructiveHint) that tools.approve does not cover: a model's tool call,
+ * or a queued tool task about to be sent. Answer with
+ * engine_approval_answer(). Without a handler (batch, CLI) such calls are
+ * refused (a model is told why; a task fails naming the setting). args
+ * borrowed for the call. */
 typedef void (*engine_approval_cb)(void *payload, struct engine_approval *q, int64_t job,
                                    const char *server, const char *tool,
                                    const struct cJSON *args);

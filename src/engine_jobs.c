@@ -32,6 +32,7 @@ void engine_tx_flush(struct engine *e)
 
 void engine_run_free(struct run *r)
 {
+    engine_approval_drop_run(r);
     free(r->route_type);
     free(r->route_json);
     free(r->tool);
@@ -274,7 +275,13 @@ void engine_run_dispatch(struct run *r)
         *pp = r;
         return;
     }
-    if (engine_policy_check(s->e, s->name, r->tool, &err) < 0) {
+    int pol = r->approved ? 0 : engine_policy_check(s->e, s->name, r->tool, &err);
+    if (pol == 1 && s->e->approval_cb) {
+        engine_approval_ask_run(r, err);        /* the answer comes back here */
+        free(err);
+        return;
+    }
+    if (pol != 0) {
         engine_run_finish(r, NULL, err, 0);     /* final: another attempt is refused too */
         free(err);
         return;
