@@ -283,6 +283,11 @@ int engine_new(const struct engine_opts *opts, struct engine **out, char **errms
     add_server(e, builtin_fs.name, "builtin", NULL, &builtin_fs);
     add_server(e, builtin_memory.name, "builtin", NULL, &builtin_memory);
     add_server(e, builtin_git.name, "builtin", NULL, &builtin_git);
+    if (e->cfg->shell_enabled) {
+        builtin_shell_configure(e->cfg->shell_allow, e->cfg->nshell_allow,
+                                e->cfg->shell_timeout_ms, (size_t)e->cfg->shell_max_output);
+        add_server(e, builtin_shell.name, "builtin", NULL, &builtin_shell);
+    }
     for (size_t i = 0; i < e->cfg->nservers; i++) {
         const struct config_server *c = &e->cfg->servers[i];
         add_server(e, c->name, c->kind == CONFIG_SERVER_HTTP ? "http" : "stdio", c, NULL);
