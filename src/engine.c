@@ -394,6 +394,10 @@ void engine_free(struct engine *e)
         free(e->metrics_file);
         e->metrics_file = NULL;
     }
+    /* writes to the memory still embedding on the worker pool finish first
+     * (bounded: an embedding service that hangs does not hold the exit) */
+    for (int i = 0; i < 1000 && memory_busy(e->memory); i++)
+        loop_run_once(e->loop, 10);
     e->stopping = 1;                 /* checks cut short now are not failures */
     for (struct run *r = e->runs; r; r = r->next)
         if (r->agent)
