@@ -1197,3 +1197,20 @@ int engine_usage_today(struct engine *e, int64_t *tokens, double *cost)
     sqlite3_finalize(st);
     return rc;
 }
+
+int engine_memory_counts(struct engine *e, int64_t *entries, int64_t *outbox)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db_handle(e->db),
+                           "SELECT (SELECT COUNT(*) FROM memory), (SELECT COUNT(*) FROM outbox)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    int rc = -1;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        *entries = sqlite3_column_int64(st, 0);
+        *outbox = sqlite3_column_int64(st, 1);
+        rc = 0;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}

@@ -329,6 +329,9 @@ int engine_jobs_page(struct engine *e, const struct engine_job_query *q, int off
                      struct job **out, size_t *n, int64_t *total);
 /* The row of job id among the jobs q selects, or -1 when q leaves it out. */
 int64_t engine_jobs_index(struct engine *e, const struct engine_job_query *q, int64_t id);
+/* Memory entries stored and writes waiting in the Qdrant outbox; -1 when
+ * the store has no such tables. */
+int engine_memory_counts(struct engine *e, int64_t *entries, int64_t *outbox);
 /* Model tokens (in + out) and cost (USD) used since local midnight. 0 or -1. */
 int engine_usage_today(struct engine *e, int64_t *tokens, double *cost);
 

@@ -45,8 +45,10 @@ static int opt_ascii;
 
 void tui_set_options(const char *theme, int ascii)
 {
-    opt_theme = theme;
-    opt_ascii = ascii;
+    if (theme)
+        opt_theme = theme;
+    if (ascii >= 0)
+        opt_ascii = ascii;
 }
 
 enum { STREAM_REFRESH_MS = 40 };

@@ -13,8 +13,8 @@ struct engine;
 int tui_run(struct engine *e);
 
 /* Options from the command line, set before tui_run: the theme's name
- * (--theme; NULL = dark) and ASCII borders and glyphs (--ascii). The
- * string must outlive tui_run. */
+ * (--theme; NULL keeps the one set, dark by default) and ASCII borders
+ * and glyphs (--ascii; -1 keeps). The string must outlive tui_run. */
 void tui_set_options(const char *theme, int ascii);
 
 #endif
