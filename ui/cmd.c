@@ -304,7 +304,14 @@ int cmd_run(struct tui *t, const char *line)
     const char *arg = line + n;
     while (*arg == ' ')
         arg++;
-    return c->run(t, *arg ? arg : NULL);
+    /* trailing blanks (left by completion) are not part of the argument */
+    char *copy = xstrdup(arg);
+    size_t len = strlen(copy);
+    while (len && copy[len - 1] == ' ')
+        copy[--len] = 0;
+    int rc = c->run(t, *copy ? copy : NULL);
+    free(copy);
+    return rc;
 }
 
 /* === completion === */

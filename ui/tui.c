@@ -122,6 +122,7 @@ int tui_set_theme(struct tui *t, const char *name)
     if (theme_setup(&th, name, &err) < 0) {
         tui_message(t, 1, "%s", err);
         free(err);
+        err = NULL;
         theme_setup(&t->theme, t->theme_name, &err);   /* the colour pairs back */
         free(err);
         return -1;
