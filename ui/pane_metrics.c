@@ -100,8 +100,7 @@ static void metrics_draw(struct tui *t, struct pane *p)
     WINDOW *w = p->body;
     const struct theme *th = &t->theme;
     int width = getmaxx(w);
-    struct engine_stats st;
-    engine_stats(t->e, &st);
+    struct engine_stats st = *tui_stats(t);
     struct scroll_state *sc = &t->metrics;
     sc->visible = getmaxy(w);
     struct vrows v = {w, 0, sc->top, sc->visible};
@@ -212,7 +211,9 @@ static void metrics_draw(struct tui *t, struct pane *p)
     free(srv);
 
     struct lat_walk lw = {&v, th, width, 0};
-    metrics_foreach(engine_metrics(t->e), latency_row, &lw);
+    /* the histograms are live; the gauges are refreshed by the tick's
+     * engine_metrics call, not here (it counts the jobs again) */
+    metrics_foreach(t->metrics_tab, latency_row, &lw);
     sc->total = v.row;
     if (sc->top > 0 && sc->top > sc->total - sc->visible) {
         /* shrank under the scroll position: draw again from a valid top */

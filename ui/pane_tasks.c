@@ -227,14 +227,19 @@ static void tasks_draw(struct tui *t, struct pane *p)
         ts->sel_known = 1;
     }
     tasks_clear(ts);
-    int64_t total = 0;
-    if (engine_jobs_page(t->e, &q, 0, 0, &ts->jobs, &ts->njobs, &total) < 0) {
-        wattrset(w, t->theme.attr[THEME_ERROR]);
-        draw_str(w, "cannot read the job list", width);
-        wattrset(w, A_NORMAL);
-        return;
+    if (!ts->total_known) {
+        /* counting is a scan: only when the list changed, not every tick or key */
+        int64_t total = 0;
+        if (engine_jobs_page(t->e, &q, 0, 0, &ts->jobs, &ts->njobs, &total) < 0) {
+            wattrset(w, t->theme.attr[THEME_ERROR]);
+            draw_str(w, "cannot read the job list", width);
+            wattrset(w, A_NORMAL);
+            return;
+        }
+        ts->total = total;
+        ts->total_known = 1;
     }
-    ts->total = total;
+    int64_t total = ts->total;
     if (total == 0) {
         wattrset(w, t->theme.attr[THEME_DIM]);
         draw_str(w, ts->status_mask || ts->text ? "no tasks match the filter (/ changes it)"
@@ -340,6 +345,7 @@ int tasks_cmd_filter(struct tui *t, const char *arg)
     free(ts->text);
     tasks_filter_parse(arg, &ts->status_mask, &ts->text);
     ts->sel_known = 0;
+    ts->total_known = 0;
     ts->top = 0;
     tui_dirty(t, PANE_TASKS);
     if (!ts->status_mask && !ts->text)
@@ -350,9 +356,9 @@ int tasks_cmd_filter(struct tui *t, const char *arg)
 int tasks_cmd_sort(struct tui *t, const char *arg)
 {
     struct tasks_state *ts = &t->tasks;
-    char field[32] = "next", dir[16] = "";
+    char field[32] = "next", dir[32] = "";
     if (arg)
-        sscanf(arg, "%31s %15s", field, dir);
+        sscanf(arg, "%31s %31s", field, dir);
     if (strcmp(field, "asc") == 0 || strcmp(field, "desc") == 0) {
         snprintf(dir, sizeof dir, "%s", field);
         snprintf(field, sizeof field, "%s",
@@ -366,6 +372,7 @@ int tasks_cmd_sort(struct tui *t, const char *arg)
         return -1;
     }
     ts->sort = (int)s;
+    ts->total_known = 0;
     ts->ascending = strcmp(dir, "asc") == 0 ||
                     (!*dir && (s == ENGINE_SORT_TARGET || s == ENGINE_SORT_STATUS));
     ts->sel_known = 0;
@@ -448,8 +455,7 @@ int tasks_cmd_priority(struct tui *t, const char *arg)
         return -1;
     }
     tui_message(t, 0, "job %lld priority %ld", (long long)id, prio);
-    t->tasks.sel_known = 0;
-    tui_dirty(t, PANE_TASKS);
+    tui_jobs_changed(t);
     return 0;
 }
 

@@ -30,6 +30,7 @@
 #include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 /* The status bar: global keys around the focused pane's own
@@ -106,6 +107,27 @@ void tui_focus(struct tui *t, int id)
         layout_apply(t);               /* the zoomed pane follows the focus */
         clearok(curscr, TRUE);
     }
+}
+
+const struct engine_stats *tui_stats(struct tui *t)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    double now = ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+    if (!t->stats)
+        t->stats = xcalloc(1, sizeof *t->stats);
+    if (!t->stats_ms || now - t->stats_ms >= STATS_MS) {
+        engine_stats(t->e, t->stats);
+        t->stats_ms = now;
+    }
+    return t->stats;
+}
+
+void tui_jobs_changed(struct tui *t)
+{
+    t->tasks.sel_known = 0;            /* rows may have moved under the selection */
+    t->tasks.total_known = 0;
+    tui_dirty(t, PANE_TASKS);
 }
 
 void tui_zoom(struct tui *t)
@@ -191,8 +213,7 @@ static void on_event(void *payload, const struct engine_event *ev)
     case ENGINE_EV_JOB_STARTED:
     case ENGINE_EV_JOB_DONE:
     case ENGINE_EV_JOB_RETRY:
-        t->tasks.sel_known = 0;        /* rows may have moved under the selection */
-        tui_dirty(t, PANE_TASKS);
+        tui_jobs_changed(t);
         tui_dirty(t, PANE_METRICS);
         tui_dirty(t, PANE_REGISTRY);          /* calls/errors per server */
         if (ev->kind != ENGINE_EV_JOB_QUEUED)
@@ -648,14 +669,15 @@ static void lat_max(void *payload, const struct metric_series_view *s)
 
 static void sample_metrics(struct tui *t)
 {
-    struct engine_stats st;
-    engine_stats(t->e, &st);
+    t->stats_ms = 0;                   /* count now */
+    struct engine_stats st = *tui_stats(t);
     int64_t done = (int64_t)st.jobs.n[JOB_SUCCEEDED] + st.jobs.n[JOB_FAILED] +
                    st.jobs.n[JOB_CANCELLED] + st.jobs.n[JOB_SKIPPED];
     spark_push(&t->thru, t->last_done < 0 || done < t->last_done ? 0
                                                                  : (double)(done - t->last_done));
     t->last_done = done;
     double p95 = 0;
+    /* engine_metrics refreshes the gauges (another count): once a tick */
     metrics_foreach_family(engine_metrics(t->e), MET_TOOL_CALL_SECONDS, lat_max, &p95);
     spark_push(&t->lat95, p95);
     spark_push(&t->depth, st.jobs.n[JOB_QUEUED]);
@@ -876,6 +898,7 @@ int tui_run(struct engine *e)
     t->last_done = -1;
     t->e = e;
     t->loop = engine_loop(e);
+    t->metrics_tab = engine_metrics(e);
     t->utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0 && !opt_ascii;
     t->ascii = !t->utf8;
     draw_set_ascii(t->ascii);

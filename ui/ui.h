@@ -25,6 +25,8 @@ struct job;
 struct tui;
 struct engine_server_info;
 struct engine_approval;
+struct engine_stats;
+struct metrics;
 struct cJSON;
 
 /* === keys ===
@@ -202,6 +204,7 @@ struct tasks_state {
     int visible;                 /* job rows that fit */
     int sel;                     /* index of the selected row */
     int sel_known;               /* sel matches sel_job (else found again at the next draw) */
+    int total_known;             /* total is current (else counted at the next draw) */
     unsigned status_mask;        /* filter: bits 1u << JOB_x; 0 = all */
     char *text;                  /* filter: substring of the target, or NULL */
     int sort;                    /* enum engine_job_sort */
@@ -506,6 +509,9 @@ struct tui {
     /* metrics sampled every tick */
     struct spark thru, lat95, depth;
     int64_t last_done;           /* finished jobs at the last sample; -1 = none */
+    struct engine_stats *stats;  /* job counts, read at most every STATS_MS */
+    const struct metrics *metrics_tab;   /* the engine's metrics table */
+    double stats_ms;             /* when (monotonic ms); 0 = never */
     int mouse;                   /* mouse events are on */
     uint64_t tick;               /* the 1 s timer */
     int exit_code;               /* what tui_run returns */
@@ -519,6 +525,12 @@ void tui_message(struct tui *t, int is_error, const char *fmt, ...) PRINTF_LIKE(
 void tui_focus(struct tui *t, int id);
 /* Select job id in Tasks and show it in Results. */
 void tui_select_job(struct tui *t, int64_t id);
+/* The engine's job counts, read again when older than STATS_MS (a count
+ * over a big store costs milliseconds; panes drawn in one turn share it). */
+const struct engine_stats *tui_stats(struct tui *t);
+enum { STATS_MS = 500 };
+/* The list of Tasks changed (jobs came, went or changed status). */
+void tui_jobs_changed(struct tui *t);
 /* Switch the theme (NULL: dark); 0, or -1 with a message set. */
 int tui_set_theme(struct tui *t, const char *name);
 /* Toggle zoom of the focused pane. */
