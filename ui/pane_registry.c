@@ -397,14 +397,11 @@ const char *registry_selected(struct tui *t)
     if (t->registry.sel)
         return t->registry.sel;
     /* nothing chosen yet: the first server, as the pane shows it */
-    static char *first;
-    free(first);
-    first = NULL;
     struct engine_server_info one;
     if (engine_servers(t->e, &one, 1) == 0)
         return NULL;
-    first = xstrdup(one.name);
-    return first;
+    t->registry.sel = xstrdup(one.name);
+    return t->registry.sel;
 }
 
 static const char *server_arg(struct tui *t, const char *arg)

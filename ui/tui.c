@@ -948,6 +948,7 @@ int tui_run(struct engine *e)
     prompt_close(t);
     overlay_close(t);
     free(t->theme_name);
+    free(t->stats);
     layout_free(t);
     pane_tasks_fini(t);
     pane_results_fini(t);
