@@ -8,7 +8,8 @@
 # retry, priority, the details overlay, filter and sort, the registry's
 # tools and log overlays, saving a result and opening it in $PAGER,
 # 200x60 and 80x24 layouts without leftovers, NO_COLOR (no colour
-# escapes even after a theme switch) and --ascii borders.
+# escapes even after a theme switch), --ascii borders and a 256-colour
+# theme on an 8-colour terminal.
 . "$(dirname "$0")/lib.sh"
 
 SOCK="mcpdeck-keys-$$"
@@ -37,6 +38,7 @@ YAML
 export LC_ALL=C.UTF-8
 
 # start NAME [VAR=VALUE...] [-- ARGS...]: mcpdeck in a detached 120x40 session
+# (TERM inside is screen-256color, or $APP_TERM: tmux sets its own TERM)
 start() {
     name=$1
     shift
@@ -47,8 +49,9 @@ start() {
     tm start-server \; set-option -g remain-on-exit on \; \
         new-session -d -s "$name" -x 120 -y 40 -c "$T/work" \
         -e "XDG_DATA_HOME=$XDG_DATA_HOME" -e "XDG_CONFIG_HOME=$XDG_CONFIG_HOME" \
-        -e "LC_ALL=$LC_ALL" -e "TERM=screen-256color" -e "PAGER=cp -t $T/paged" $envs \
-        sh -c 'exec "$0" "$@" 2>"$T_ERR"' "$MCPDECK" "$@"
+        -e "LC_ALL=$LC_ALL" -e "PAGER=cp -t $T/paged" -e "APP_TERM=${APP_TERM:-}" $envs \
+        sh -c 'export TERM=${APP_TERM:-screen-256color}; exec "$0" "$@" 2>"$T_ERR"' \
+        "$MCPDECK" "$@"
 }
 
 screen() { tm capture-pane -p -t "$1"; }
@@ -281,5 +284,19 @@ if ! tm capture-pane -e -p -t main | grep -q "$(printf '\033')\\[[0-9;]*\(3[0-7]
     ok "with NO_COLOR no colour escapes reach the terminal, even after :theme light"
 else fail "with NO_COLOR no colour escapes reach the terminal, even after :theme light" \
     "$(tm capture-pane -e -p -t main | head -5 | od -c | head)"; fi
+keys q
+sleep 0.5
+
+# --- an 8-colour terminal: 256-colour themes degrade ---------------------------------
+T_ERR="$T/eight.stderr"
+tm kill-session -t main 2>/dev/null
+APP_TERM=screen start main -- --theme light
+expect "on an 8-colour terminal the light theme still draws the panes" 10 all_titles
+esc=$(printf '\033')
+if tm capture-pane -e -p -t main | grep -q "${esc}\\[[0-9;]*3[0-7]m" &&
+    ! tm capture-pane -e -p -t main | grep -q "[34]8;5;"; then
+    ok "on an 8-colour terminal only the 8 basic colours are used"
+else fail "on an 8-colour terminal only the 8 basic colours are used" \
+    "$(tm capture-pane -e -p -t main | head -3 | od -c | head)"; fi
 keys q
 e2e_done
