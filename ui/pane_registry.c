@@ -483,7 +483,6 @@ static int registry_key(struct tui *t, struct pane *p, int key)
     int idx = find_server(v, n, rs->sel);
     if (idx < 0)
         idx = 0;
-    char *name = xstrdup(v[idx].name);
     int used = 1, page = rs->visible > 1 ? rs->visible - 1 : 1;
     switch (key) {
     case UK_UP: case 'k': idx--; break;
@@ -503,7 +502,6 @@ static int registry_key(struct tui *t, struct pane *p, int key)
         rs->sel = xstrdup(v[idx].name);
     }
     free(v);
-    free(name);
     return used;
 }
 

@@ -6,12 +6,19 @@
  * destructive tool calls (the engine's approval handler) queue in a modal
  * box (approve.c) answered with y or n/Esc while everything else runs on.
  *
- * Nothing here blocks the loop. The terminal is an fd watcher (keys are
- * read with wget_wch in no-delay mode until ERR); SIGWINCH, SIGINT, SIGTERM
- * and SIGHUP arrive through loop_signal; a 1 s timer refreshes elapsed
- * times. Engine events and keys only mark panes dirty; a before-sleep hook
- * draws the dirty panes with wnoutrefresh and calls doupdate() once per
- * loop turn. */
+ * Keys go, in order, to: a question on screen, the form, the prompt (":"
+ * commands, "/" the filter, the save path; drawn in the status bar), the
+ * mouse (a click focuses a pane and selects a row), an overlay (help,
+ * details, tools, log), the key table of cmd.c, then the focused pane.
+ * $PAGER and $EDITOR run with the terminal handed over (tui_run_external).
+ *
+ * Nothing here blocks the loop, except that child while it runs. The
+ * terminal is an fd watcher (keys are read with wget_wch in no-delay mode
+ * until ERR); SIGWINCH, SIGINT, SIGTERM and SIGHUP arrive through
+ * loop_signal; a 1 s timer refreshes elapsed times and samples the
+ * Metrics sparklines. Engine events and keys only mark panes dirty; a
+ * before-sleep hook draws the dirty panes with wnoutrefresh and calls
+ * doupdate() once per loop turn. */
 #include "tui.h"
 #include "ui.h"
 #include "engine.h"
