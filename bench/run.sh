@@ -2,20 +2,22 @@
 # bench/run.sh — `make bench`: every benchmark in bench/ (bench/README.md),
 # each beside its peer in the same run on the same machine, then one table.
 #
-#   sh bench/run.sh [client] [queue] [batch] [router] [llm] [tui]   (default: all six)
+#   sh bench/run.sh [client] [queue] [batch] [router] [llm] [memory] [git] [tui]
+#                                                              (default: all eight)
 #
 # Needs build/mcpdeck and build/libmcpdeck.a (make builds them). Compiles
 # the C bench programs into $BUILD/bench/, installs the npm peers (npm ci
 # in tests/servers and bench/) and, as root, redis-server and time from
 # Debian when missing. Starts its own redis-server on 127.0.0.1 on a free
 # port, and the LLM stand-in (tests/fixtures/llm_standin.cjs, plain node),
-# and stops them at the end. Slow figures never fail the run; a
+# and stops them at the end. memory loads sqlite-vec's vec0.so from the npm
+# package (npm ci in bench/). Slow figures never fail the run; a
 # benchmark that breaks (a call fails, a count is wrong) makes it exit 1.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 BUILD=${BUILD:-build}
-which=${*:-client queue batch router llm tui}
+which=${*:-client queue batch router llm memory git tui}
 out=$(mktemp -d /tmp/mcpdeck-bench.XXXXXX)
 export BENCH_SUMMARY="$out/summary.tsv"
 : >"$BENCH_SUMMARY"
@@ -61,8 +63,10 @@ npm_ci() {   # npm_ci DIR: npm ci when node_modules is missing or older than the
 }
 wants() { case " $which " in *" $1 "*) return 0 ;; esac; return 1; }
 for w in $which; do
-    case $w in client | queue | batch | router | llm | tui) ;;
-    *) say "unknown benchmark '$w' (client, queue, batch, router, llm, tui)"; exit 2 ;; esac
+    case $w in client | queue | batch | router | llm | memory | git | tui) ;;
+    *) say "unknown benchmark '$w' (client, queue, batch, router, llm, memory, git, tui)"
+       exit 2 ;;
+    esac
 done
 
 # === build the bench programs ===
@@ -78,7 +82,9 @@ mkdir -p "$BUILD/bench"
 ${CC:-cc} $CFLAGS_B -o "$BUILD/bench/bench_client" bench/bench_client.c $LIBS_B &&
     ${CC:-cc} $CFLAGS_B -o "$BUILD/bench/bench_queue" bench/bench_queue.c $LIBS_B &&
     ${CC:-cc} $CFLAGS_B -o "$BUILD/bench/bench_router" bench/bench_router.c $LIBS_B &&
+    ${CC:-cc} $CFLAGS_B -o "$BUILD/bench/bench_git" bench/bench_git.c $LIBS_B &&
     ${CC:-cc} $CFLAGS_B -o "$BUILD/bench/bench_llm" bench/bench_llm.c $LIBS_B &&
+    ${CC:-cc} $CFLAGS_B -o "$BUILD/bench/bench_memory" bench/bench_memory.c $LIBS_B &&
     ${CC:-cc} $CFLAGS_B -Iui -o "$BUILD/bench/bench_tui" bench/bench_tui.c "$BUILD"/ui/*.o \
         $LIBS_B -lutil &&
     ${CC:-cc} $CFLAGS_B -o "$BUILD/bench/coldstart" bench/coldstart.c ||
@@ -163,6 +169,28 @@ if wants llm; then
         status=1
     fi
     stop_standin
+fi
+
+if wants memory; then
+    # The peer: sqlite-vec's loadable extension from its npm package.
+    vec0=""
+    if npm_ci bench; then
+        vec0=$(find bench/node_modules -path '*sqlite-vec-linux-*/vec0.so' 2>/dev/null | head -n 1)
+    fi
+    if [ -n "$vec0" ]; then
+        timeout 300 "$BUILD/bench/bench_memory" -s "$top/$vec0" ||
+            { say "memory benchmark FAILED"; status=1; }
+    else
+        say "sqlite-vec's vec0.so not found under bench/node_modules (npm ci in bench/)"
+        timeout 300 "$BUILD/bench/bench_memory" || true
+        say "memory benchmark FAILED"
+        status=1
+    fi
+fi
+
+if wants git; then
+    # git.status on 50,000 files vs git status; fs.grep over 100 MB vs grep -rn
+    timeout 600 "$BUILD/bench/bench_git" || { say "git benchmark FAILED"; status=1; }
 fi
 
 if wants tui; then

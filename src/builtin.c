@@ -6,6 +6,7 @@
 #include "builtin.h"
 #include "util.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,4 +88,86 @@ cJSON *builtin_result_text(int is_error, const char *fmt, ...)
     char *text = xvasprintf(fmt, ap);
     va_end(ap);
     return builtin_result_take_text(is_error, text);
+}
+
+/* === Arguments === */
+
+/* Refuse arguments the schema does not list. allowed is NULL-terminated.
+ * Returns an error result or NULL. */
+cJSON *builtin_args_check(const cJSON *args, const char *const *allowed)
+{
+    if (args && !cJSON_IsObject(args))
+        return builtin_result_text(1, "arguments must be a JSON object");
+    const cJSON *it;
+    cJSON_ArrayForEach(it, args) {
+        int ok = 0;
+        for (size_t i = 0; allowed[i]; i++)
+            if (strcmp(it->string, allowed[i]) == 0)
+                ok = 1;
+        if (!ok) {
+            struct buf b;
+            buf_init(&b);
+            for (size_t i = 0; allowed[i]; i++)
+                buf_printf(&b, "%s%s", i ? ", " : "", allowed[i]);
+            cJSON *r = builtin_result_text(1, "unknown argument '%s' (expected: %s)",
+                                           it->string, b.data);
+            buf_fini(&b);
+            return r;
+        }
+    }
+    return NULL;
+}
+
+/* A string argument. Returns 0 with *out (borrowed; NULL when absent and
+ * optional) or -1 with an error result in *err. */
+int builtin_arg_string(const cJSON *args, const char *name, int required, const char **out,
+                       cJSON **err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(args, name);
+    *out = NULL;
+    if (!v || cJSON_IsNull(v)) {
+        if (!required)
+            return 0;
+        *err = builtin_result_text(1, "argument '%s' is required (string)", name);
+        return -1;
+    }
+    if (!cJSON_IsString(v) || !v->valuestring) {
+        *err = builtin_result_text(1, required ? "argument '%s' is required (string)"
+                                               : "argument '%s' must be a string", name);
+        return -1;
+    }
+    *out = v->valuestring;
+    return 0;
+}
+
+/* An optional integer argument in [min, max]. *out keeps its value when
+ * the argument is absent. Returns 0 or -1 with an error result in *err. */
+int builtin_arg_int(const cJSON *args, const char *name, long min, long max, long *out,
+                    cJSON **err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(args, name);
+    if (!v || cJSON_IsNull(v))
+        return 0;
+    double d = cJSON_IsNumber(v) ? v->valuedouble : NAN;
+    if (!cJSON_IsNumber(v) || d != floor(d) || d < (double)min || d > (double)max) {
+        *err = builtin_result_text(1, "argument '%s' must be an integer from %ld to %ld",
+                                   name, min, max);
+        return -1;
+    }
+    *out = (long)d;
+    return 0;
+}
+
+/* An optional boolean argument. */
+int builtin_arg_bool(const cJSON *args, const char *name, int *out, cJSON **err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(args, name);
+    if (!v || cJSON_IsNull(v))
+        return 0;
+    if (!cJSON_IsBool(v)) {
+        *err = builtin_result_text(1, "argument '%s' must be a boolean", name);
+        return -1;
+    }
+    *out = cJSON_IsTrue(v);
+    return 0;
 }

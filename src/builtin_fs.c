@@ -8,7 +8,7 @@
  * and sends every symlinked file through the jail before opening it.
  * Tools run on worker threads: no static mutable state, one regex and one
  * set of descriptors per call. */
-#include "builtin.h"
+#include "builtin_fs_int.h"
 #include "pathjail.h"
 #include "util.h"
 
@@ -22,10 +22,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define FS_READ_CAP        (4u * 1024 * 1024)   /* bytes of text one read returns */
 #define FS_BINARY_PROBE    8192                 /* bytes checked for NUL */
 #define FS_SEARCH_DEFAULT  200
 #define FS_SEARCH_MAX      10000
@@ -34,95 +34,20 @@
 
 /* === Arguments === */
 
-/* Refuse arguments the schema does not list. allowed is NULL-terminated.
- * Returns an error result or NULL. */
-static cJSON *args_check(const cJSON *args, const char *const *allowed)
-{
-    if (args && !cJSON_IsObject(args))
-        return builtin_result_text(1, "arguments must be a JSON object");
-    const cJSON *it;
-    cJSON_ArrayForEach(it, args) {
-        int ok = 0;
-        for (size_t i = 0; allowed[i]; i++)
-            if (strcmp(it->string, allowed[i]) == 0)
-                ok = 1;
-        if (!ok) {
-            struct buf b;
-            buf_init(&b);
-            for (size_t i = 0; allowed[i]; i++)
-                buf_printf(&b, "%s%s", i ? ", " : "", allowed[i]);
-            cJSON *r = builtin_result_text(1, "unknown argument '%s' (expected: %s)",
-                                           it->string, b.data);
-            buf_fini(&b);
-            return r;
-        }
-    }
-    return NULL;
-}
-
-/* A string argument. Returns 0 with *out (borrowed; NULL when absent and
- * optional) or -1 with an error result in *err. */
-static int arg_string(const cJSON *args, const char *name, int required, const char **out,
-                      cJSON **err)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(args, name);
-    *out = NULL;
-    if (!v || cJSON_IsNull(v)) {
-        if (!required)
-            return 0;
-        *err = builtin_result_text(1, "argument '%s' is required (string)", name);
-        return -1;
-    }
-    if (!cJSON_IsString(v) || !v->valuestring) {
-        *err = builtin_result_text(1, required ? "argument '%s' is required (string)"
-                                               : "argument '%s' must be a string", name);
-        return -1;
-    }
-    *out = v->valuestring;
-    return 0;
-}
-
-/* An optional integer argument in [min, max]. *out keeps its value when
- * the argument is absent. Returns 0 or -1 with an error result in *err. */
-static int arg_int(const cJSON *args, const char *name, long min, long max, long *out,
-                   cJSON **err)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(args, name);
-    if (!v || cJSON_IsNull(v))
-        return 0;
-    double d = cJSON_IsNumber(v) ? v->valuedouble : NAN;
-    if (!cJSON_IsNumber(v) || d != floor(d) || d < (double)min || d > (double)max) {
-        *err = builtin_result_text(1, "argument '%s' must be an integer from %ld to %ld",
-                                   name, min, max);
-        return -1;
-    }
-    *out = (long)d;
-    return 0;
-}
-
-/* An optional boolean argument. */
-static int arg_bool(const cJSON *args, const char *name, int *out, cJSON **err)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(args, name);
-    if (!v || cJSON_IsNull(v))
-        return 0;
-    if (!cJSON_IsBool(v)) {
-        *err = builtin_result_text(1, "argument '%s' must be a boolean", name);
-        return -1;
-    }
-    *out = cJSON_IsTrue(v);
-    return 0;
-}
-
-/* Resolve a path argument through the jail; a refusal becomes *err. */
-static int arg_path(const struct builtin_ctx *ctx, const char *path, char **out, cJSON **err)
+int fs_resolve(const struct builtin_ctx *ctx, const char *path, int must_exist, char **out,
+               cJSON **err)
 {
     char *msg = NULL;
-    if (pathjail_resolve(ctx->root, path, 1, out, &msg) < 0) {
+    if (pathjail_resolve(ctx->root, path, must_exist, out, &msg) < 0) {
         *err = builtin_result_take_text(1, msg);
         return -1;
     }
     return 0;
+}
+
+static int arg_path(const struct builtin_ctx *ctx, const char *path, char **out, cJSON **err)
+{
+    return fs_resolve(ctx, path, 1, out, err);
 }
 
 static const char *err_str(int e, char *buf, size_t n)
@@ -259,15 +184,15 @@ static cJSON *fs_read_text_file(const struct builtin_ctx *ctx, const cJSON *args
     const char *path;
     long head = 0, tail = 0, start = 0, end = 0;
     char *real = NULL;
-    cJSON *r = args_check(args, allowed);
+    cJSON *r = builtin_args_check(args, allowed);
     int fd = -1;
     if (r)
         return r;
-    if (arg_string(args, "path", 1, &path, &r) < 0 ||
-        arg_int(args, "head", 1, INT_MAX, &head, &r) < 0 ||
-        arg_int(args, "tail", 1, INT_MAX, &tail, &r) < 0 ||
-        arg_int(args, "start_line", 1, INT_MAX, &start, &r) < 0 ||
-        arg_int(args, "end_line", 1, INT_MAX, &end, &r) < 0)
+    if (builtin_arg_string(args, "path", 1, &path, &r) < 0 ||
+        builtin_arg_int(args, "head", 1, INT_MAX, &head, &r) < 0 ||
+        builtin_arg_int(args, "tail", 1, INT_MAX, &tail, &r) < 0 ||
+        builtin_arg_int(args, "start_line", 1, INT_MAX, &start, &r) < 0 ||
+        builtin_arg_int(args, "end_line", 1, INT_MAX, &end, &r) < 0)
         return r;
     int ranged = start || end;
     if ((head && tail) || ((head || tail) && ranged))
@@ -359,10 +284,10 @@ static cJSON *fs_list_directory(const struct builtin_ctx *ctx, const cJSON *args
     char *real = NULL;
     struct fs_entry *ents = NULL;
     size_t n = 0, cap = 0;
-    cJSON *r = args_check(args, allowed);
+    cJSON *r = builtin_args_check(args, allowed);
     if (r)
         return r;
-    if (arg_string(args, "path", 1, &path, &r) < 0 || arg_path(ctx, path, &real, &r) < 0)
+    if (builtin_arg_string(args, "path", 1, &path, &r) < 0 || arg_path(ctx, path, &real, &r) < 0)
         return r;
 
     int dfd = open(real, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -453,6 +378,8 @@ struct fs_search {
     const struct builtin_ctx *ctx;
     regex_t re;
     const char *glob;
+    const char *exclude;        /* file names to skip, or NULL */
+    long context;               /* lines shown around each match */
     long max;
     long count;
     int truncated;
@@ -476,12 +403,14 @@ static int search_skip_dir(const char *name)
            strcmp(name, "build") == 0;
 }
 
-/* Append "rel:no:line" with line cut to FS_SEARCH_LINE_MAX bytes on a
- * UTF-8 character boundary. */
-static void search_emit(struct fs_search *s, const char *rel, long no, const char *line,
-                        size_t len)
+/* Append "rel<sep>no<sep>line" (sep ':' for a match, '-' for context)
+ * with the line cut to FS_SEARCH_LINE_MAX bytes on a UTF-8 boundary. */
+static void search_emit(struct fs_search *s, const char *rel, long no, char sep,
+                        const char *line, size_t len)
 {
-    buf_printf(&s->out, "%s:%ld:", rel, no);
+    while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+        len--;
+    buf_printf(&s->out, "%s%c%ld%c", rel, sep, no, sep);
     if (len <= FS_SEARCH_LINE_MAX) {
         buf_append(&s->out, line, len);
     } else {
@@ -494,6 +423,104 @@ static void search_emit(struct fs_search *s, const char *rel, long no, const cha
     buf_putc(&s->out, '\n');
 }
 
+/* Where the file's text is, and which line has been printed last. */
+struct search_text {
+    const char *data;
+    size_t len;
+    size_t at;                  /* start of line no */
+    long no;
+    long printed;               /* last line printed; 0 = none */
+};
+
+/* Advance t to the start of line no (>= t->no). */
+static void text_seek(struct search_text *t, long no)
+{
+    while (t->no < no && t->at < t->len) {
+        const char *nl = memchr(t->data + t->at, '\n', t->len - t->at);
+        t->at = nl ? (size_t)(nl - t->data) + 1 : t->len;
+        t->no++;
+    }
+}
+
+static size_t line_len(const struct search_text *t, size_t at)
+{
+    const char *nl = memchr(t->data + at, '\n', t->len - at);
+    return nl ? (size_t)(nl - (t->data + at)) : t->len - at;
+}
+
+/* Print context lines from..to (clipped to what exists and was not printed). */
+static void emit_context(struct fs_search *s, struct search_text *t, const char *rel,
+                         long from, long to)
+{
+    if (from <= t->printed)
+        from = t->printed + 1;
+    if (from > to)
+        return;
+    struct search_text c = *t;
+    if (from < c.no) {          /* before the cursor: walk back from it */
+        c.at = 0;
+        c.no = 1;
+    }
+    text_seek(&c, from);
+    for (long no = from; no <= to && c.at < c.len; no++) {
+        search_emit(s, rel, no, '-', c.data + c.at, line_len(&c, c.at));
+        t->printed = no;
+        text_seek(&c, no + 1);
+    }
+}
+
+/* Search data (len bytes) shown as rel. Returns 1 when max_results was
+ * passed and the walk must stop. The regex runs over the whole text
+ * (REG_NEWLINE keeps matches within lines), not line by line. */
+static int search_text(struct fs_search *s, const char *data, size_t len, const char *rel)
+{
+    struct search_text t = {data, len, 0, 1, 0};
+    long after_until = 0;
+    size_t pos = 0;
+    while (pos < len) {
+        regmatch_t m[1];
+        m[0].rm_so = 0;
+        m[0].rm_eo = (regoff_t)(len - pos);
+        if (regexec(&s->re, data + pos, 1, m, REG_STARTEND) != 0)
+            break;
+        size_t hit = pos + (size_t)m[0].rm_so;
+        /* the line holding the match */
+        long no = t.no;
+        size_t at = t.at;
+        for (const char *p = data + at; (p = memchr(p, '\n', (size_t)(data + hit - p)));) {
+            p++;
+            at = (size_t)(p - data);
+            no++;
+        }
+        if (hit == len && at == len && len && data[len - 1] == '\n')
+            break;              /* an empty match after the last newline is no line */
+        if (s->count == s->max) {
+            s->truncated = 1;
+            break;
+        }
+        if (s->context) {
+            emit_context(s, &t, rel, t.printed + 1, after_until < no - 1 ? after_until : no - 1);
+            long from = no - s->context > 1 ? no - s->context : 1;
+            if (t.printed && from > t.printed + 1)
+                buf_puts(&s->out, "--\n");
+            emit_context(s, &t, rel, from, no - 1);
+        }
+        t.at = at;
+        t.no = no;
+        size_t ll = line_len(&t, at);
+        search_emit(s, rel, no, ':', data + at, ll);
+        t.printed = no;
+        s->count++;
+        after_until = no + s->context;
+        pos = at + ll + 1;
+        t.at = pos < len ? pos : len;
+        t.no = no + 1;
+    }
+    if (s->context && after_until > t.printed)
+        emit_context(s, &t, rel, t.printed + 1, after_until);
+    return s->truncated;
+}
+
 /* Search the open regular file fd (taken) shown as rel. Returns 1 when
  * max_results was passed and the walk must stop. */
 static int search_file(struct fs_search *s, int fd, const char *rel)
@@ -503,34 +530,30 @@ static int search_file(struct fs_search *s, int fd, const char *rel)
         close(fd);
         return 0;
     }
-    FILE *f = fdopen(fd, "r");
-    if (!f) {
+    if (st.st_size == 0) {
         close(fd);
+        return 0;
+    }
+    size_t len = (size_t)st.st_size;
+    void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (map == MAP_FAILED) {
         s->unreadable++;
         return 0;
     }
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    long no = 0;
-    while ((n = getline(&line, &cap, f)) >= 0) {
-        no++;
-        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-            line[--n] = '\0';
-        if (regexec(&s->re, line, 0, NULL, 0) != 0)
-            continue;
-        if (s->count == s->max) {
-            s->truncated = 1;
-            break;
-        }
-        search_emit(s, rel, no, line, (size_t)n);
-        s->count++;
+    madvise(map, len, MADV_SEQUENTIAL);
+    size_t before = s->out.len;
+    if (s->context && s->out.len)
+        buf_puts(&s->out, "--\n");
+    size_t mark = s->out.len;
+    int stop = search_text(s, map, len, rel);
+    if (s->out.len == mark) {
+        s->out.len = before;    /* no match here: no separator either */
+        if (s->out.data)
+            s->out.data[before] = '\0';
     }
-    if (ferror(f))
-        s->unreadable++;
-    free(line);
-    fclose(f);
-    return s->truncated;
+    munmap(map, len);
+    return stop;
 }
 
 static char *rel_child(const char *rel, const char *name)
@@ -606,7 +629,8 @@ static int search_dir(struct fs_search *s, int dfd, const char *rel, int depth)
             free(crel);
             continue;
         }
-        if (s->glob && fnmatch(s->glob, name, 0) != 0)
+        if ((s->glob && fnmatch(s->glob, name, 0) != 0) ||
+            (s->exclude && fnmatch(s->exclude, name, 0) == 0))
             continue;
         char *crel = rel_child(rel, name);
         if (ents[i].type == DT_LNK) {
@@ -627,8 +651,7 @@ static int search_dir(struct fs_search *s, int dfd, const char *rel, int depth)
     return stop;
 }
 
-/* real (resolved, inside root) relative to root; "" for root itself. */
-static const char *rel_to_root(const char *root, const char *real)
+const char *fs_rel_to_root(const char *root, const char *real)
 {
     if (strcmp(root, "/") == 0)
         return real + 1;
@@ -638,30 +661,21 @@ static const char *rel_to_root(const char *root, const char *real)
     return real[n] == '/' ? real + n + 1 : real + n;
 }
 
-static cJSON *fs_search(const struct builtin_ctx *ctx, const cJSON *args)
+/* The search both tools run: matches of pattern below path, in files
+ * named like include and not like exclude, with context lines around. */
+static cJSON *search_run(const struct builtin_ctx *ctx, const char *pattern, const char *path,
+                         const char *glob, const char *exclude, int icase, long context,
+                         long max)
 {
-    static const char *const allowed[] = {"pattern", "path", "glob", "ignore_case",
-                                          "max_results", NULL};
-    const char *pattern, *path, *glob;
-    int icase = 0;
-    long max = FS_SEARCH_DEFAULT;
     char *real = NULL;
-    cJSON *r = args_check(args, allowed);
-    if (r)
-        return r;
-    if (arg_string(args, "pattern", 1, &pattern, &r) < 0 ||
-        arg_string(args, "path", 0, &path, &r) < 0 ||
-        arg_string(args, "glob", 0, &glob, &r) < 0 ||
-        arg_bool(args, "ignore_case", &icase, &r) < 0 ||
-        arg_int(args, "max_results", 1, FS_SEARCH_MAX, &max, &r) < 0)
-        return r;
+    cJSON *r = NULL;
     if (!path)
         path = ".";
 
-    struct fs_search s = {.ctx = ctx, .glob = glob, .max = max};
+    struct fs_search s = {.ctx = ctx, .glob = glob, .exclude = exclude, .context = context,
+                          .max = max};
     buf_init(&s.out);
-    int rc = regcomp(&s.re, pattern, REG_EXTENDED | REG_NEWLINE | REG_NOSUB |
-                     (icase ? REG_ICASE : 0));
+    int rc = regcomp(&s.re, pattern, REG_EXTENDED | REG_NEWLINE | (icase ? REG_ICASE : 0));
     if (rc != 0) {
         char ebuf[256];
         regerror(rc, &s.re, ebuf, sizeof ebuf);
@@ -680,7 +694,7 @@ static cJSON *fs_search(const struct builtin_ctx *ctx, const cJSON *args)
             close(fd);
         goto done;
     }
-    const char *rel = rel_to_root(ctx->root, real);
+    const char *rel = fs_rel_to_root(ctx->root, real);
     if (S_ISDIR(st.st_mode)) {
         search_dir(&s, fd, rel, 0);
     } else if (S_ISREG(st.st_mode)) {
@@ -714,6 +728,64 @@ done:
     return r;
 }
 
+static cJSON *fs_search(const struct builtin_ctx *ctx, const cJSON *args)
+{
+    static const char *const allowed[] = {"pattern", "path", "glob", "ignore_case",
+                                          "max_results", NULL};
+    const char *pattern, *path, *glob;
+    int icase = 0;
+    long max = FS_SEARCH_DEFAULT;
+    cJSON *r = builtin_args_check(args, allowed);
+    if (r)
+        return r;
+    if (builtin_arg_string(args, "pattern", 1, &pattern, &r) < 0 ||
+        builtin_arg_string(args, "path", 0, &path, &r) < 0 ||
+        builtin_arg_string(args, "glob", 0, &glob, &r) < 0 ||
+        builtin_arg_bool(args, "ignore_case", &icase, &r) < 0 ||
+        builtin_arg_int(args, "max_results", 1, FS_SEARCH_MAX, &max, &r) < 0)
+        return r;
+    return search_run(ctx, pattern, path, glob, NULL, icase, 0, max);
+}
+
+static const char grep_schema[] =
+    "{\"type\":\"object\",\"properties\":{"
+    "\"pattern\":{\"type\":\"string\",\"description\":"
+    "\"POSIX extended regular expression matched against each line\"},"
+    "\"path\":{\"type\":\"string\",\"default\":\".\",\"description\":"
+    "\"Directory (or file) to search, relative to the workspace root\"},"
+    "\"include\":{\"type\":\"string\",\"description\":"
+    "\"Only files whose name matches this shell glob, e.g. *.c\"},"
+    "\"exclude\":{\"type\":\"string\",\"description\":"
+    "\"Skip files whose name matches this shell glob, e.g. *.min.js\"},"
+    "\"ignore_case\":{\"type\":\"boolean\",\"default\":false,"
+    "\"description\":\"Match without regard to case\"},"
+    "\"context\":{\"type\":\"integer\",\"minimum\":0,\"maximum\":20,\"default\":0,"
+    "\"description\":\"Lines shown before and after each match\"},"
+    "\"max_results\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":10000,"
+    "\"default\":200,\"description\":\"Stop after this many matching lines\"}},"
+    "\"required\":[\"pattern\"],\"additionalProperties\":false}";
+
+static cJSON *fs_grep(const struct builtin_ctx *ctx, const cJSON *args)
+{
+    static const char *const allowed[] = {"pattern", "path", "include", "exclude",
+                                          "ignore_case", "context", "max_results", NULL};
+    const char *pattern, *path, *include, *exclude;
+    int icase = 0;
+    long max = FS_SEARCH_DEFAULT, context = 0;
+    cJSON *r = builtin_args_check(args, allowed);
+    if (r)
+        return r;
+    if (builtin_arg_string(args, "pattern", 1, &pattern, &r) < 0 ||
+        builtin_arg_string(args, "path", 0, &path, &r) < 0 ||
+        builtin_arg_string(args, "include", 0, &include, &r) < 0 ||
+        builtin_arg_string(args, "exclude", 0, &exclude, &r) < 0 ||
+        builtin_arg_bool(args, "ignore_case", &icase, &r) < 0 ||
+        builtin_arg_int(args, "context", 0, 20, &context, &r) < 0 ||
+        builtin_arg_int(args, "max_results", 1, FS_SEARCH_MAX, &max, &r) < 0)
+        return r;
+    return search_run(ctx, pattern, path, include, exclude, icase, context, max);
+}
+
 /* === Server table === */
 
 static const struct builtin_tool fs_tools[] = {
@@ -721,25 +793,58 @@ static const struct builtin_tool fs_tools[] = {
      "Read a text file inside the workspace root. Returns the whole file (up to 4 MiB), "
      "or only the lines selected by head, tail or start_line/end_line (1-based, "
      "inclusive). Binary files are refused.",
-     read_schema, fs_read_text_file},
+     read_schema, fs_read_text_file, BUILTIN_READ_ONLY | BUILTIN_IDEMPOTENT, NULL},
     {"list_directory",
      "List a directory inside the workspace root: one entry per line, sorted by name, "
      "prefixed [DIR] or [FILE]. structuredContent.entries gives each entry's name, type "
      "(file, directory, symlink, other) and size in bytes.",
-     list_schema, fs_list_directory},
+     list_schema, fs_list_directory, BUILTIN_READ_ONLY | BUILTIN_IDEMPOTENT, NULL},
     {"search",
      "Search file contents below a directory of the workspace root with a POSIX extended "
      "regular expression. Prints one 'path:line:text' per matching line (paths relative "
      "to the workspace root). Skips .git, node_modules and build directories and binary "
      "files; symlinked directories are not followed.",
-     search_schema, fs_search},
+     search_schema, fs_search, BUILTIN_READ_ONLY | BUILTIN_IDEMPOTENT, NULL},
+    {"grep",
+     "Search file contents like grep -rn: a POSIX extended regular expression; files "
+     "filtered by name (include, exclude globs); 'path:line:text' per match and, with "
+     "context, 'path-line-text' around it and '--' between groups. Skips .git, "
+     "node_modules, build and binary files; stops at max_results.",
+     grep_schema, fs_grep, BUILTIN_READ_ONLY | BUILTIN_IDEMPOTENT, NULL},
+    {"directory_tree",
+     "The tree below a directory, one entry a line indented by depth (directories end in "
+     "'/'); structuredContent.tree nests children. Symlinks are listed, not followed.",
+     fs_tree_schema, fs_directory_tree, BUILTIN_READ_ONLY | BUILTIN_IDEMPOTENT, NULL},
+    {"glob",
+     "Paths below a directory matching a shell glob (*.c by name at any depth, src/*.h "
+     "by path, **/ for any directories), one a line, sorted.",
+     fs_glob_schema, fs_glob, BUILTIN_READ_ONLY | BUILTIN_IDEMPOTENT, NULL},
+    {"get_file_info",
+     "Type, size, permissions and times of a file or directory.",
+     fs_info_schema, fs_get_file_info, BUILTIN_READ_ONLY | BUILTIN_IDEMPOTENT, NULL},
+    {"write_file",
+     "Create or replace a text file inside the workspace (atomically; at most 4 MiB). "
+     "Destructive: needs approval.",
+     fs_write_schema, fs_write_file, BUILTIN_DESTRUCTIVE | BUILTIN_IDEMPOTENT, NULL},
+    {"edit_file",
+     "Replace old_text with new_text in a file; old_text must match exactly once, else "
+     "nothing changes and the number of matches is said. Returns the unified diff. "
+     "Destructive: needs approval.",
+     fs_edit_schema, fs_edit_file, BUILTIN_DESTRUCTIVE, NULL},
+    {"move_file",
+     "Move or rename a file or directory inside the workspace; the destination must not "
+     "exist. Destructive: needs approval.",
+     fs_move_schema, fs_move_file, BUILTIN_DESTRUCTIVE, NULL},
+    {"create_directory",
+     "Create a directory and any missing parents inside the workspace.",
+     fs_mkdir_schema, fs_create_directory, BUILTIN_IDEMPOTENT, NULL},
 };
 
 const struct builtin_server builtin_fs = {
     "fs",
     "1.0.0",
-    "Read-only access to the files of the workspace. Paths are relative to the "
-    "workspace root; paths outside it are refused.",
+    "The files of the workspace: read, list, search; write, edit and move with "
+    "approval. Paths are relative to the workspace root; paths outside it are refused.",
     fs_tools,
     ARRAY_LEN(fs_tools),
 };

@@ -30,5 +30,8 @@ int cli_subscribe(const struct cli_opts *o, int argc, char **argv);
  * then the metrics table in the Prometheus text format on stdout. */
 int cli_metrics(const struct cli_opts *o, int argc, char **argv);
 int cli_conformance(const struct cli_opts *o, int argc, char **argv);
+/* `mcpdeck memory add|search|get|delete|list|export|import|reindex|stats|sync`
+ * (cli_memory.c): the memory store, opened directly (no engine). */
+int cli_memory(const struct cli_opts *o, int argc, char **argv);
 
 #endif

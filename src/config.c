@@ -33,7 +33,7 @@
 static const char *const top_keys[] = {"servers", "queue", "data_dir", "health", "breaker",
                                         "router", "log", "metrics", "secrets", "providers",
                                         "models", "aliases", "strategies", "llm", "agent",
-                                        "tools", "sampling", NULL};
+                                        "tools", "sampling", "memory", NULL};
 static const char *const health_keys[] = {"interval", "slow", "window", NULL};
 static const char *const breaker_keys[] = {"failures", "cooldown", NULL};
 static const char *const router_keys[] = {"weights", NULL};
@@ -734,7 +734,8 @@ static int load_doc(struct loader *L, struct config *c)
             cfg_positive_int(L, q, "retries", &c->queue_retries) < 0)
             return -1;
     }
-    if (load_sections(L, root, c) < 0 || cfg_load_llm(L, root, c) < 0)
+    if (load_sections(L, root, c) < 0 || cfg_load_llm(L, root, c) < 0 ||
+        cfg_load_memory(L, root, c) < 0)
         return -1;
     if ((v = ydoc_map_get(root, "servers")) && load_servers(L, "servers", v, c) < 0)
         return -1;
@@ -765,6 +766,7 @@ int config_load_string(const char *name, const char *text, size_t len, struct co
     c->log_keep = 5;
     c->metrics_interval_ms = 15000;
     cfg_llm_defaults(c);
+    cfg_memory_defaults(c);
     L.c = c;
     int rc = load_doc(&L, c);   /* server names are unique: ydoc refuses duplicate keys */
     ydoc_free(L.d);
@@ -831,6 +833,7 @@ void config_free(struct config *c)
     free(c->metrics_file);
     cfg_strv_free(c->secret_env, c->nsecret_env);
     cfg_llm_free(c);
+    cfg_memory_free(c);
     free(c);
 }
 

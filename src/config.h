@@ -113,6 +113,32 @@ struct config_llm {
     int sampling_max_tokens;     /* default 1024 */
 };
 
+/* === memory (config_memory.c) === */
+
+struct config_memory_ns {
+    char *name;
+    long long ttl_ms;            /* entries expire after this; 0 = never */
+};
+
+struct config_memory {
+    struct config_memory_ns *namespaces;   /* default coding, architecture,
+                                              documentation, testing, shared */
+    size_t nnamespaces;
+    char *embedder;              /* "hashing" (default) or "openai" */
+    int dim;                     /* hashing buckets, default 384 */
+    char *base_url;              /* openai: e.g. http://localhost:11434/v1 */
+    char *api_key_env;           /* openai: the variable holding the key, or NULL */
+    char *model;                 /* openai: the model id */
+    int batch;                   /* openai: texts per request, default 64 */
+    char **capture_types;        /* model task type → namespace its answers go to */
+    char **capture_ns;
+    size_t ncapture;
+    char *qdrant_url;            /* NULL: no Qdrant (no outbox rows) */
+    char *qdrant_api_key_env;
+    char *qdrant_prefix;         /* collection = prefix + namespace, default "mcpdeck_" */
+    int qdrant_timeout_ms;       /* default 10000 */
+};
+
 struct config_weights {
     double capability, fit, health, preference;   /* default 0.4 0.3 0.2 0.1 */
 };
@@ -138,6 +164,7 @@ struct config {
     char **secret_env;       /* environment variables whose values are secrets: */
     size_t nsecret_env;      /* those under 'secrets:' and those ${...} in servers */
     struct config_llm llm;
+    struct config_memory memory;
     struct config_server *servers;
     size_t nservers;
 };

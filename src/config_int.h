@@ -53,4 +53,10 @@ int cfg_load_llm(struct loader *L, const struct ydoc_node *root, struct config *
 void cfg_llm_defaults(struct config *c);
 void cfg_llm_free(struct config *c);
 
+/* config_memory.c: the memory section (namespaces, embedder, capture,
+ * qdrant). */
+int cfg_load_memory(struct loader *L, const struct ydoc_node *root, struct config *c);
+void cfg_memory_defaults(struct config *c);
+void cfg_memory_free(struct config *c);
+
 #endif

@@ -23,6 +23,7 @@
  * it. */
 #include "engine_int.h"
 #include "llm.h"
+#include "qdrant.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -159,6 +160,39 @@ void engine_log_server(enum log_level lv, const struct server *s, const char *fm
     va_end(ap);
 }
 
+/* === the Qdrant outbox === */
+
+#define OUTBOX_PERIOD_MS 2000
+
+static void outbox_drained(void *payload, int64_t sent, int64_t failed, int64_t remaining,
+                           const char *error)
+{
+    struct engine *e = payload;
+    e->draining = 0;
+    if (error && !e->stopping)
+        log_write(LOG_LEVEL_WARN, NULL, "qdrant: %s (%lld writes wait in the outbox)", error,
+                  (long long)remaining);
+    else if (sent)
+        log_write(LOG_LEVEL_DEBUG, NULL, "qdrant: sent %lld writes, %lld left", (long long)sent,
+                  (long long)remaining);
+}
+
+static void outbox_tick(struct loop *l, uint64_t id, void *payload)
+{
+    struct engine *e = payload;
+    e->outbox_timer = loop_timer_add(e->loop, OUTBOX_PERIOD_MS, outbox_tick, e);
+    if (e->draining)
+        return;
+    char *err = NULL;
+    int64_t depth = qdrant_outbox_depth(e->db, &err);
+    free(err);
+    if (depth <= 0)
+        return;
+    engine_tx_flush(e);
+    e->draining = 1;
+    qdrant_drain(e->qdrant, e->db, 64, 0, outbox_drained, e);
+}
+
 /* === lifecycle === */
 
 void engine_set_overrides(const struct engine_overrides *o)
@@ -221,6 +255,13 @@ int engine_new(const struct engine_opts *opts, struct engine **out, char **errms
         *errmsg = xasprintf("cannot prepare the job queue in %s", e->db_path);
         goto fail;
     }
+    if (memory_open(e->db, e->cfg, &e->memory, errmsg) < 0)
+        goto fail;
+    memory_attach_loop(e->memory, e->loop);
+    /* with memory.qdrant set, the outbox drains in the background (every
+     * 2 s while it has rows; the client's backoff and breaker apply) */
+    if ((e->qdrant = qdrant_from_config(e->loop, e->cfg)))
+        e->outbox_timer = loop_timer_add(e->loop, 0, outbox_tick, e);
     int requeued = 0;
     jobq_recover(e->q, &requeued);
     /* health history older than a week goes */
@@ -241,6 +282,8 @@ int engine_new(const struct engine_opts *opts, struct engine **out, char **errms
     e->weights = (struct router_weights){e->cfg->weights.capability, e->cfg->weights.fit,
                                          e->cfg->weights.health, e->cfg->weights.preference};
     add_server(e, builtin_fs.name, "builtin", NULL, &builtin_fs);
+    add_server(e, builtin_memory.name, "builtin", NULL, &builtin_memory);
+    add_server(e, builtin_git.name, "builtin", NULL, &builtin_git);
     for (size_t i = 0; i < e->cfg->nservers; i++) {
         const struct config_server *c = &e->cfg->servers[i];
         add_server(e, c->name, c->kind == CONFIG_SERVER_HTTP ? "http" : "stdio", c, NULL);
@@ -403,6 +446,7 @@ void engine_free(struct engine *e)
         e->runs = r->next;
         engine_run_free(r);
     }
+    engine_provenance_flush(e);      /* before the store closes */
     engine_tx_flush(e);
     if (e->q && e->db) {
         int requeued;
@@ -411,6 +455,9 @@ void engine_free(struct engine *e)
     if (e->metrics_timer)
         loop_timer_del(e->loop, e->metrics_timer);
     engine_route_fini(e);
+    if (e->outbox_timer)
+        loop_timer_del(e->loop, e->outbox_timer);
+    qdrant_free(e->qdrant);
     llm_free(e->llm);
     metrics_free(e->metrics);
     for (size_t i = 0; i < e->nextra; i++)
@@ -419,6 +466,7 @@ void engine_free(struct engine *e)
     free(e->servers);
     free(e->subs);
     jobq_close(e->q);
+    memory_free(e->memory);
     db_close(e->db);
     config_free(e->cfg);
     loop_free(e->loop);
@@ -693,6 +741,8 @@ int engine_call(struct engine *e, const char *server, const char *tool, const cJ
         *errmsg = xasprintf("server %s has no tool '%s'", server, tool);
         return -1;
     }
+    if (engine_policy_check(e, server, tool, errmsg) < 0)
+        return -1;
     if (engine_breaker_allow(s, errmsg) < 0)
         return -1;
     struct direct_call *d = xcalloc(1, sizeof *d);
@@ -790,6 +840,19 @@ const struct metrics *engine_metrics(struct engine *e)
     if (jobq_counts(e->q, &c) == 0)
         metrics_set(e->metrics, MET_QUEUE_DEPTH, NULL, c.n[JOB_QUEUED]);
     metrics_set(e->metrics, MET_JOBS_RUNNING, NULL, e->running);
+    if (e->memory) {
+        cJSON *st = memory_stats(e->memory);
+        const cJSON *ns;
+        cJSON_ArrayForEach(ns, cJSON_GetObjectItemCaseSensitive(st, "entries")) {
+            const char *l[] = {ns->string};
+            metrics_set(e->metrics, MET_MEMORY_ENTRIES, l, ns->valuedouble);
+        }
+        const cJSON *ob = cJSON_GetObjectItemCaseSensitive(st, "outbox");
+        metrics_set(e->metrics, MET_OUTBOX_DEPTH, NULL, cJSON_IsNumber(ob) ? ob->valuedouble : 0);
+        cJSON_Delete(st);
+    }
+    if (e->qdrant)
+        metrics_set(e->metrics, MET_QDRANT_UP, NULL, qdrant_healthy(e->qdrant));
     int64_t now = util_now_ms();
     for (size_t i = 0; i < e->nservers; i++) {
         struct server *s = e->servers[i];

@@ -24,7 +24,6 @@
 #include "llm.h"
 
 #include <ctype.h>
-#include <fnmatch.h>
 
 #define TOOLS_OFFERED_MAX 16
 #define TOOL_NAME_MAX 64
@@ -72,32 +71,6 @@ struct engine_approval {
     struct agent_call *k;
     struct engine_approval *next;
 };
-
-/* === policy === */
-
-static int glob_any(char *const *globs, size_t n, const char *name)
-{
-    for (size_t i = 0; i < n; i++)
-        if (fnmatch(globs[i], name, 0) == 0)
-            return 1;
-    return 0;
-}
-
-static int tool_offered(const struct config_llm *L, const char *full)
-{
-    if (L->ntools_allow && !glob_any(L->tools_allow, L->ntools_allow, full))
-        return 0;
-    return !glob_any(L->tools_deny, L->ntools_deny, full);
-}
-
-static int tool_destructive(const struct config_llm *L, const char *full, const struct mcp_tool *t)
-{
-    const cJSON *d = cJSON_GetObjectItemCaseSensitive(t->annotations, "destructiveHint");
-    const cJSON *ro = cJSON_GetObjectItemCaseSensitive(t->annotations, "readOnlyHint");
-    if (cJSON_IsTrue(d) && !cJSON_IsTrue(ro))
-        return 1;
-    return glob_any(L->tools_destructive, L->ntools_destructive, full);
-}
 
 /* === events === */
 
@@ -183,6 +156,7 @@ static void agent_end(struct agent *a, const char *text, const char *error, int 
         cJSON_AddStringToObject(blk, "type", "text");
         cJSON_AddStringToObject(blk, "text", text);
         cJSON_AddItemToArray(content, blk);
+        memory_capture(a->e->memory, a->type, text, r->job_id);
         engine_run_finish(r, res, NULL, 0);
         cJSON_Delete(res);
     }
@@ -290,7 +264,7 @@ static void call_gate(struct agent_call *k)
         return;
     }
     char *full = xasprintf("%s.%s", k->t->srv->name, k->t->tool);
-    int approved = glob_any(L->tools_approve, L->ntools_approve, full);
+    int approved = engine_glob_any(L->tools_approve, L->ntools_approve, full);
     free(full);
     if (approved) {
         call_start(k);
@@ -515,10 +489,10 @@ static void offer_tools(struct agent *a, const char *prompt, const cJSON *route)
         size_t m = mcp_client_tools(srv->client, &t);
         for (size_t i = 0; i < m; i++) {
             char *full = xasprintf("%s.%s", srv->name, t[i].name);
-            if (tool_offered(L, full)) {
+            if (engine_tool_offered(L, full)) {
                 all[n].srv = srv;
                 all[n].tool = xstrdup(t[i].name);
-                all[n].destructive = tool_destructive(L, full, &t[i]);
+                all[n].destructive = engine_tool_destructive(L, full, &t[i]);
                 char *nm = xasprintf("%s__%s", srv->name, t[i].name);
                 for (char *p = nm; *p; p++)
                     if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-')
@@ -580,6 +554,60 @@ static void offer_tools(struct agent *a, const char *prompt, const cJSON *route)
     free(pick);
 }
 
+/* The task's namespace: memory.capture.<type> when set, else by type. */
+static const char *task_namespace(const struct engine *e, const char *type)
+{
+    const struct config_memory *m = &e->cfg->memory;
+    for (size_t i = 0; i < m->ncapture; i++)
+        if (strcmp(m->capture_types[i], type) == 0)
+            return m->capture_ns[i];
+    if (!strcmp(type, "document"))
+        return "documentation";
+    if (!strcmp(type, "test"))
+        return "testing";
+    if (!strcmp(type, "deploy"))
+        return "architecture";
+    return "coding";
+}
+
+#define MEMORY_HITS 3
+#define MEMORY_HIT_CHARS 600
+
+/* The top memory hits for the prompt in the task's namespace (and
+ * shared), as a section of the instructions; "" when there are none. */
+static void memory_context(struct agent *a, const char *prompt, struct buf *out)
+{
+    struct engine *e = a->e;
+    if (!e->memory || !*prompt)
+        return;
+    const char *ns[] = {task_namespace(e, a->type), "shared"};
+    struct memory_query q = {prompt, MEMORY_HITS, ns, 2, NULL, 0, MEMORY_HYBRID};
+    struct memory_hit *hits = NULL;
+    size_t n = 0;
+    char *err = NULL;
+    if (memory_search(e->memory, &q, &hits, &n, &err) < 0) {
+        free(err);
+        return;
+    }
+    if (n) {
+        buf_puts(out, "\nNotes from the project's memory that may be relevant:\n");
+        cJSON *ids = cJSON_CreateArray();
+        for (size_t i = 0; i < n; i++) {
+            const struct memory_entry *en = hits[i].entry;
+            size_t len = strlen(en->text);
+            buf_printf(out, "- [%s #%lld] %.*s%s\n", en->ns, (long long)en->id,
+                       (int)(len > MEMORY_HIT_CHARS ? MEMORY_HIT_CHARS : len), en->text,
+                       len > MEMORY_HIT_CHARS ? "..." : "");
+            cJSON_AddItemToArray(ids, cJSON_CreateNumber((double)en->id));
+        }
+        cJSON *d = cJSON_CreateObject();
+        cJSON_AddStringToObject(d, "namespace", ns[0]);
+        cJSON_AddItemToObject(d, "memory_ids", ids);
+        job_event(a->r, "model", d);
+    }
+    memory_hits_free(hits, n);
+}
+
 void engine_agent_start(struct run *r, const struct job *j)
 {
     struct engine *e = r->e;
@@ -630,6 +658,7 @@ void engine_agent_start(struct run *r, const struct job *j)
         }
     }
     buf_printf(&sys, "\n%s", typed);
+    memory_context(a, prompt, &sys);
     free(common);
     free(typed);
     a->messages = cJSON_CreateArray();
@@ -706,7 +735,7 @@ void engine_sampling(struct server *srv, struct mcp_client *c, const cJSON *para
         free(m);
         return;
     }
-    if (!glob_any(L->sampling_allow, L->nsampling_allow, srv->name)) {
+    if (!engine_glob_any(L->sampling_allow, L->nsampling_allow, srv->name)) {
         char *m = xasprintf("server %s may not sample: add it to sampling.allow in the config",
                             srv->name);
         mcp_client_reply_error(c, id, JSONRPC_INVALID_REQUEST, m);

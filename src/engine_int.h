@@ -15,6 +15,7 @@
 #include "jsonschema.h"
 #include "log.h"
 #include "loop.h"
+#include "memory.h"
 #include "mcp_client.h"
 #include "mcp_transport.h"
 #include "metrics.h"
@@ -32,6 +33,7 @@
 struct run;
 struct agent;
 struct llm;
+struct qdrant;
 
 struct server {
     struct engine *e;
@@ -131,6 +133,7 @@ struct engine {
     uint64_t wake_timer;
     int64_t wake_at;
     int in_tx;                           /* a group transaction is open (see engine_tx_touch) */
+    struct engine_prov *prov;            /* provenance being computed (engine_prov.c) */
     engine_elicit_cb elicit_cb;
     void *elicit_payload;
     struct engine_elicit *elicits;       /* pending elicitation requests */
@@ -138,6 +141,10 @@ struct engine {
     int stopping;                        /* engine_free is under way */
     struct metrics *metrics;
     struct llm *llm;                     /* the model gateway (llm.h) */
+    struct qdrant *qdrant;               /* memory.qdrant, or NULL */
+    uint64_t outbox_timer;               /* drains the outbox into Qdrant */
+    int draining;
+    struct memory *memory;               /* the memory store (memory.h) */
     engine_approval_cb approval_cb;      /* asks the user about destructive tool calls */
     void *approval_payload;
     struct engine_approval *approvals;   /* pending */
@@ -212,6 +219,24 @@ void engine_agent_start(struct run *r, const struct job *j);
 void engine_agent_stop(struct run *r);
 void engine_sampling(struct server *srv, struct mcp_client *c, const cJSON *params,
                      const cJSON *id);
+
+/* tool policy (engine_policy.c): tools.allow/deny/destructive/approve */
+int engine_glob_any(char *const *globs, size_t n, const char *name);
+/* Offered to a model: in tools.allow (when given) and not in tools.deny. */
+int engine_tool_offered(const struct config_llm *L, const char *full);
+/* Its destructiveHint (and not readOnlyHint), or in tools.destructive. */
+int engine_tool_destructive(const struct config_llm *L, const char *full,
+                            const struct mcp_tool *t);
+/* May a direct tool call (a tool task, `call`) of server.tool go? 0, or
+ * -1 with *why (malloc'd) naming the setting: denied by tools.deny, or
+ * destructive without a tools.approve entry. */
+int engine_policy_check(struct engine *e, const char *server, const char *tool, char **why);
+
+/* job provenance (engine_prov.c): a "provenance" event for the job (the
+ * repository root, HEAD, dirty), computed on a worker. */
+void engine_provenance_record(struct engine *e, int64_t job_id);
+/* Engine stopping: wait for a scan in flight and write its events now. */
+void engine_provenance_flush(struct engine *e);
 
 /* run-time registry changes (engine_admin.c) */
 void engine_admin_load(struct engine *e);

@@ -274,6 +274,11 @@ void engine_run_dispatch(struct run *r)
         *pp = r;
         return;
     }
+    if (engine_policy_check(s->e, s->name, r->tool, &err) < 0) {
+        engine_run_finish(r, NULL, err, 0);     /* final: another attempt is refused too */
+        free(err);
+        return;
+    }
     if (engine_breaker_allow(s, &err) < 0) {
         engine_run_finish(r, NULL, err, 1);
         free(err);
@@ -323,6 +328,7 @@ static void start_job(struct engine *e, struct job *j)
         log_write_kv(LOG_LEVEL_DEBUG, &ctx, kv, ARRAY_LEN(kv), "job started");
     }
     engine_emit_job(e, ENGINE_EV_JOB_STARTED, j->id, JOB_RUNNING, NULL);
+    engine_provenance_record(e, j->id);
 
     if (j->kind && strcmp(j->kind, "model") == 0) {
         engine_agent_start(r, j);    /* a model answers, using the routed servers' tools */

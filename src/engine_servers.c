@@ -239,7 +239,7 @@ int engine_server_start(struct server *s, char **errmsg)
     struct mcp_transport *t;
     int timeout = 30000;   /* built-ins answer at once; this only bounds a bug */
     if (s->builtin) {
-        t = mcp_inproc_new(e->loop, s->builtin, e->root);
+        t = mcp_inproc_new(e->loop, s->builtin, e->root, e->memory);
     } else if (s->cfg->kind == CONFIG_SERVER_STDIO) {
         t = mcp_stdio_new(e->loop, s->cfg);
         timeout = s->cfg->startup_timeout_ms;

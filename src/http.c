@@ -205,7 +205,7 @@ struct http_req *http_start(struct http *h, const struct http_req_opts *o)
         curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms);
     for (size_t i = 0; o->headers && o->headers[i]; i++)
         r->hdrs = curl_slist_append(r->hdrs, o->headers[i]);
-    if (strcmp(o->method, "POST") == 0) {
+    if (strcmp(o->method, "POST") == 0 || (o->body && strcmp(o->method, "GET") != 0)) {
         r->body = xmalloc(o->body_len + 1);
         if (o->body_len)
             memcpy(r->body, o->body, o->body_len);
@@ -214,6 +214,8 @@ struct http_req *http_start(struct http *h, const struct http_req_opts *o)
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body);
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)o->body_len);
         r->hdrs = curl_slist_append(r->hdrs, "Expect:");   /* no 100-continue wait */
+        if (strcmp(o->method, "POST") != 0)   /* PUT, PATCH with a body */
+            curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, o->method);
     } else if (strcmp(o->method, "GET") != 0) {
         curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, o->method);
     }

@@ -12,10 +12,11 @@ struct http;
 struct http_req;
 
 struct http_req_opts {
-    const char *method;              /* "GET", "POST", "DELETE" */
+    const char *method;              /* "GET", "POST", "PUT", "DELETE" */
     const char *url;
     const char *const *headers;      /* "Name: value", NULL-terminated; may be NULL */
-    const char *body;                /* POST body (copied); may be NULL */
+    const char *body;                /* request body (copied; sent for any method
+                                      * but GET); may be NULL */
     size_t body_len;
     long timeout_ms;                 /* whole request; 0 = none */
     long connect_timeout_ms;         /* 0 = libcurl's default */

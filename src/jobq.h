@@ -227,7 +227,8 @@ void jobq_attempts_free(struct jobq_attempt *v, size_t n);   /* NULL-safe */
 
 /* Events: what happened to a job besides its state (kind "progress",
  * "log", "route", "state", and for model tasks "model" (a turn) and "tool" (a
- * tool call); data JSON text or NULL). */
+ * tool call), and "provenance" (the repository state a job started on); data
+ * JSON text or NULL). */
 struct jobq_event {
     int64_t id;
     int64_t job_id;

@@ -207,7 +207,8 @@ int jobq_attempts(struct jobq *q, int64_t id, struct jobq_attempt **out, size_t 
 
 /* === Events === */
 
-static const char *const event_kinds[] = {"progress", "log", "route", "state", "model", "tool"};
+static const char *const event_kinds[] = {"progress", "log",   "route", "state",
+                                          "model",    "tool",  "provenance"};
 
 /* One INSERT: atomic alone or inside a caller's transaction. A job_id
  * that does not exist fails on the foreign key. */

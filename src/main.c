@@ -36,6 +36,12 @@ static const char usage[] =
     "       mcpdeck [OPTIONS] complete SERVER PROMPT ARG VALUE [JSON]  completion/complete\n"
     "       mcpdeck [OPTIONS] subscribe SERVER URI [--count N]   print resource updates\n"
     "       mcpdeck [OPTIONS] conformance URL     client mode for the MCP conformance suite\n"
+    "       mcpdeck [OPTIONS] memory add TEXT [--ns N] [--meta JSON] [--ttl DUR]\n"
+    "       mcpdeck [OPTIONS] memory search QUERY [--ns N]... [-k K] [--mode hybrid|vector|\n"
+    "                              keyword] [--filter JSON] [--min-score X]   (--json)\n"
+    "       mcpdeck [OPTIONS] memory get ID | delete ID | list [--ns N] [--limit N] |\n"
+    "                              export [--ns N] | import FILE | reindex [--all] |\n"
+    "                              stats | sync   the memory store\n"
     "       mcpdeck [OPTIONS] metrics [--no-check]   Prometheus text: one health round, then\n"
     "                                             the queue, health and breaker figures\n"
     "\n"
@@ -194,6 +200,8 @@ int main(int argc, char **argv)
         rc = cli_run(&co, nrest - 1, rest + 1);
     } else if (nrest > 0 && strcmp(rest[0], "metrics") == 0) {
         rc = cli_metrics(&co, nrest - 1, rest + 1);
+    } else if (nrest > 0 && strcmp(rest[0], "memory") == 0) {
+        rc = cli_memory(&co, nrest - 1, rest + 1);
     } else if (nrest > 0 && strcmp(rest[0], "conformance") == 0) {
         rc = cli_conformance(&co, nrest - 1, rest + 1);
     } else if (nrest > 0) {

@@ -3,7 +3,8 @@
  * Messages are real JSON text both ways, exactly as over stdio, so the
  * client cannot tell a built-in from a child process. initialize, ping and
  * tools/list are answered on the loop thread (at the next turn, never
- * re-entrantly); tools/call runs the tool on a worker thread. */
+ * re-entrantly); tools/call runs the tool on a worker thread, or starts a
+ * loop-thread tool (builtin_tool.start) at the next turn. */
 #include "builtin.h"
 #include "jsonrpc.h"
 #include "loop.h"
@@ -17,6 +18,7 @@ struct inproc_t {
     struct mcp_transport base;
     const struct builtin_server *srv;
     char *root;
+    struct memory *memory;
     int alive;
     int busy;                 /* worker calls in flight */
     int freeing;              /* free requested while busy */
@@ -108,6 +110,11 @@ static cJSON *tools_list(struct inproc_t *t)
         cJSON_AddStringToObject(o, "description", bt->description);
         cJSON *schema = cJSON_Parse(bt->input_schema);
         cJSON_AddItemToObject(o, "inputSchema", schema ? schema : cJSON_CreateObject());
+        cJSON *ann = cJSON_AddObjectToObject(o, "annotations");
+        cJSON_AddBoolToObject(ann, "readOnlyHint", (bt->hints & BUILTIN_READ_ONLY) != 0);
+        cJSON_AddBoolToObject(ann, "destructiveHint", (bt->hints & BUILTIN_DESTRUCTIVE) != 0);
+        cJSON_AddBoolToObject(ann, "idempotentHint", (bt->hints & BUILTIN_IDEMPOTENT) != 0);
+        cJSON_AddBoolToObject(ann, "openWorldHint", 0);
         cJSON_AddItemToArray(arr, o);
     }
     return r;
@@ -116,7 +123,7 @@ static cJSON *tools_list(struct inproc_t *t)
 static void call_work(void *arg)
 {
     struct inproc_call *c = arg;
-    struct builtin_ctx ctx = {c->t->root};
+    struct builtin_ctx ctx = {c->t->root, NULL};
     c->result = c->tool->call(&ctx, c->args);
     if (!c->result)
         c->result = builtin_result_text(1, "tool %s returned nothing", c->tool->name);
@@ -140,6 +147,27 @@ static void call_done(void *arg)
             free(t);
         }
     }
+}
+
+/* A loop-thread tool's answer. */
+static void start_reply(void *token, cJSON *result)
+{
+    struct inproc_call *c = token;
+    c->result = result ? result
+                       : builtin_result_text(1, "tool %s returned nothing", c->tool->name);
+    call_done(c);
+}
+
+/* Start a loop-thread tool (posted: never inside inproc_send). */
+static void start_call(void *arg)
+{
+    struct inproc_call *c = arg;
+    if (!c->t->alive) {
+        start_reply(c, builtin_result_text(1, "the server stopped"));
+        return;
+    }
+    struct builtin_ctx ctx = {c->t->root, c->t->memory};
+    c->tool->start(&ctx, c->args, start_reply, c);
 }
 
 static void tools_call(struct inproc_t *t, const cJSON *id, const cJSON *params)
@@ -167,7 +195,10 @@ static void tools_call(struct inproc_t *t, const cJSON *id, const cJSON *params)
     c->id = cJSON_Duplicate(id, 1);
     c->args = args ? cJSON_Duplicate(args, 1) : cJSON_CreateObject();
     t->busy++;
-    loop_work(t->base.loop, call_work, call_done, c);
+    if (tool->start)
+        loop_post(t->base.loop, start_call, c);
+    else
+        loop_work(t->base.loop, call_work, call_done, c);
 }
 
 static int inproc_send(struct mcp_transport *base, const char *json, size_t len)
@@ -229,7 +260,7 @@ static const struct mcp_transport_ops inproc_ops = {
 };
 
 struct mcp_transport *mcp_inproc_new(struct loop *l, const struct builtin_server *srv,
-                                     const char *root)
+                                     const char *root, struct memory *memory)
 {
     struct inproc_t *t = xcalloc(1, sizeof *t);
     t->base.ops = &inproc_ops;
@@ -237,5 +268,6 @@ struct mcp_transport *mcp_inproc_new(struct loop *l, const struct builtin_server
     t->base.max_message = 16u << 20;
     t->srv = srv;
     t->root = xstrdup(root);
+    t->memory = memory;
     return &t->base;
 }

@@ -12,6 +12,7 @@ struct loop;
 struct mcp_transport;
 struct config_server;
 struct builtin_server;
+struct memory;
 
 struct mcp_transport_upcalls {
     /* One complete incoming message (not NUL-terminated beyond len). */
@@ -42,8 +43,9 @@ struct mcp_transport {
 /* Constructors; the config/server tables are borrowed and must outlive t. */
 struct mcp_transport *mcp_stdio_new(struct loop *l, const struct config_server *cfg);
 struct mcp_transport *mcp_http_new(struct loop *l, const struct config_server *cfg);
+/* memory: the engine's store for the memory server's tools (may be NULL). */
 struct mcp_transport *mcp_inproc_new(struct loop *l, const struct builtin_server *srv,
-                                     const char *root);
+                                     const char *root, struct memory *memory);
 
 /* For the engine's shutdown: the stdio child's process, or NULL. */
 struct proc *mcp_stdio_proc(struct mcp_transport *t);

@@ -84,6 +84,12 @@ static const struct metric_def metrics_table[] = {
                     {"model", "direction"}, 2},
     [MET_COST_USD] = {"mcpdeck_cost_usd_total", METRIC_COUNTER,
                       "Estimated model cost in US dollars, per model.", {"model"}, 1},
+    [MET_MEMORY_ENTRIES] = {"mcpdeck_memory_entries", METRIC_GAUGE,
+                            "Memory entries, per namespace.", {"namespace"}, 1},
+    [MET_OUTBOX_DEPTH] = {"mcpdeck_outbox_depth", METRIC_GAUGE,
+                          "Memory writes waiting in the outbox for Qdrant.", {0}, 0},
+    [MET_QDRANT_UP] = {"mcpdeck_qdrant_up", METRIC_GAUGE,
+                       "Whether Qdrant answered the last request (1) or not (0).", {0}, 0},
 };
 
 _Static_assert(ARRAY_LEN(metrics_table) == MET__COUNT, "one table row per metric_id");

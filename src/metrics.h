@@ -61,6 +61,9 @@ enum metric_id {
     MET_MODEL_CALL_SECONDS,   /* histogram {model} */
     MET_TOKENS,               /* counter {model,direction} */
     MET_COST_USD,             /* counter {model} */
+    MET_MEMORY_ENTRIES,       /* gauge {namespace} */
+    MET_OUTBOX_DEPTH,         /* gauge: writes waiting for Qdrant */
+    MET_QDRANT_UP,            /* gauge: 1 healthy, 0 not (only with memory.qdrant) */
     MET__COUNT
 };
 

@@ -150,9 +150,9 @@ static void metrics_draw(struct tui *t, struct pane *p)
         draw_printf(w, 9, " %8s", fig);
     }
     int64_t ended = (int64_t)st.jobs.n[JOB_SUCCEEDED] + st.jobs.n[JOB_FAILED];
-    int64_t tokens = 0;
-    double cost = 0;
-    int have_usage = engine_usage_today(t->e, &tokens, &cost) == 0;
+    int64_t tokens = t->tokens_today;
+    double cost = t->cost_today;
+    int have_usage = t->have_usage;
     if (next_line(&v)) {
         if (ended)
             draw_printf(w, width, " success %5.1f%%", 100.0 * st.jobs.n[JOB_SUCCEEDED] / (double)ended);
@@ -162,10 +162,9 @@ static void metrics_draw(struct tui *t, struct pane *p)
         if (have_usage)
             draw_printf(w, width - getcurx(w), "  today %lld tok $%.4f", (long long)tokens, cost);
     }
-    int64_t mem = 0, outbox = 0;
-    if (engine_memory_counts(t->e, &mem, &outbox) == 0 && next_line(&v))
-        draw_printf(w, width, " memory %lld entries  outbox %lld", (long long)mem,
-                    (long long)outbox);
+    if (t->have_mem && next_line(&v))
+        draw_printf(w, width, " memory %lld entries  outbox %lld", (long long)t->mem_entries,
+                    (long long)t->outbox);
     if (next_line(&v)) {
         wattrset(w, th->attr[THEME_DIM]);
         draw_str(w, "jobs", width);

@@ -125,6 +125,8 @@ const struct engine_stats *tui_stats(struct tui *t)
         t->stats = xcalloc(1, sizeof *t->stats);
     if (!t->stats_ms || now - t->stats_ms >= STATS_MS) {
         engine_stats(t->e, t->stats);
+        t->have_mem = engine_memory_counts(t->e, &t->mem_entries, &t->outbox) == 0;
+        t->have_usage = engine_usage_today(t->e, &t->tokens_today, &t->cost_today) == 0;
         t->stats_ms = now;
     }
     return t->stats;

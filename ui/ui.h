@@ -511,6 +511,11 @@ struct tui {
     int64_t last_done;           /* finished jobs at the last sample; -1 = none */
     struct engine_stats *stats;  /* job counts, read at most every STATS_MS */
     const struct metrics *metrics_tab;   /* the engine's metrics table */
+    /* read with the stats: memory entries, outbox depth (have_mem: the
+     * tables exist), model tokens and cost today (have_usage) */
+    int64_t mem_entries, outbox, tokens_today;
+    double cost_today;
+    int have_mem, have_usage;
     double stats_ms;             /* when (monotonic ms); 0 = never */
     int mouse;                   /* mouse events are on */
     uint64_t tick;               /* the 1 s timer */
@@ -526,7 +531,8 @@ void tui_focus(struct tui *t, int id);
 /* Select job id in Tasks and show it in Results. */
 void tui_select_job(struct tui *t, int64_t id);
 /* The engine's job counts, read again when older than STATS_MS (a count
- * over a big store costs milliseconds; panes drawn in one turn share it). */
+ * over a big store costs milliseconds; panes drawn in one turn share it);
+ * the memory and usage figures of struct tui are read with them. */
 const struct engine_stats *tui_stats(struct tui *t);
 enum { STATS_MS = 500 };
 /* The list of Tasks changed (jobs came, went or changed status). */

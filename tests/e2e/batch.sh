@@ -121,7 +121,7 @@ expect_exit "call with bad JSON exits 2" 2 $?
 "$MCPDECK" servers >servers.out 2>&1
 expect_exit "servers exits 0" 0 $?
 check "servers lists fs, everything and filesystem as ready" sh -c \
-    "grep -Eq '^fs +builtin +ready +3' servers.out && grep -Eq '^everything +stdio +ready' servers.out && grep -Eq '^filesystem +stdio +ready' servers.out"
+    "grep -Eq '^fs +builtin +ready +11' servers.out && grep -Eq '^everything +stdio +ready' servers.out && grep -Eq '^filesystem +stdio +ready' servers.out"
 
 # No server process is left behind by any of the runs above.
 sleep 0.3

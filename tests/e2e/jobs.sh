@@ -165,7 +165,7 @@ if (o.id !== '"$SECRET"' || o.status !== "cancelled") process.exit(1);
 "$MCPDECK" jobs show "$SECRET" --format json >show2.json 2>&1
 check "cancel and retry are recorded as state events" node -e '
 const j = JSON.parse(require("fs").readFileSync("show2.json", "utf8"));
-const kinds = j.events.map(e => e.kind + ":" + e.data.status);
+const kinds = j.events.filter(e => e.kind === "state").map(e => e.kind + ":" + e.data.status);
 if (j.status !== "cancelled" || kinds.join() !== "state:queued,state:cancelled") {
   console.error(JSON.stringify(j)); process.exit(1); }
 '

@@ -160,7 +160,8 @@ YAML
 before=$(seen oa/ok)
 "$MCPDECK" -c budget.yaml run --type debug "expensive" >budget.out 2>&1
 check "a call over the task budget is refused" [ $? -ne 0 ]
-contains "the refusal names the budget and the sums" budget.out "llm.budget.task: a call to pricey could cost up to \$3.6"
+check "the refusal names the budget and the sums" \
+    grep -Eq 'llm\.budget\.task: a call to pricey could cost up to \$3\.[0-9]+, the task has \$0\.5000 left' budget.out
 check "no request was made" [ "$(seen oa/ok)" -eq "$before" ]
 
 # === a timeout falls back; max_price keeps fallbacks cheap; the cache ===
@@ -244,6 +245,19 @@ contains "the model was told the call was refused, and why" refused.out \
 expect_exit "the sampling tool call succeeds" 0 $?
 contains "the server got the gateway's answer" sampling.out "ok from oa/ok"
 
+# === memory: the task's namespace gives context, answers are captured ===
+cat >> mcpdeck.yaml <<YAML
+memory: {capture: {document: documentation}}
+YAML
+"$MCPDECK" memory add "The release checklist lives in docs/RELEASING.md and needs two approvals" \
+    --ns documentation >/dev/null 2>&1
+"$MCPDECK" run --type document --model oa-ok "where is the release checklist documented" \
+    >doc.out 2>&1
+expect_exit "a document task runs" 0 $?
+"$MCPDECK" memory search "ok from oa" --ns documentation --json >cap.json 2>&1
+check "its answer was captured into the documentation namespace" \
+    grep -q "ok from oa/ok" cap.json
+
 # === without a provider, model tasks fail fast; tool tasks keep working ===
 printf 'servers: {}\n' >none.yaml
 "$MCPDECK" -c none.yaml run --type review "anything" >none.out 2>&1
@@ -259,6 +273,8 @@ kill "$standin" 2>/dev/null
 wait "$standin" 2>/dev/null
 check "the API key never reached the database or the logs" sh -c \
     "! grep -rqF '$STANDIN_KEY' '$T/data'"
+check "the memory hit went to the model with the task" \
+    grep -q "Notes from the project's memory.*RELEASING.md" standin.log
 check "the stand-in saw the key in the right headers" sh -c \
     "grep -q '\"authorization\":\"Bearer $STANDIN_KEY\"' standin.log && grep -q '\"x-api-key\":\"$STANDIN_KEY\"' standin.log"
 e2e_done

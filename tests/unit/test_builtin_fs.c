@@ -219,15 +219,31 @@ static int count_lines(const char *s)
 
 static void test_table_and_schemas(void **state)
 {
+    static const struct {
+        const char *name, *required;      /* required: comma-separated */
+        unsigned hints;
+    } want[] = {
+        {"read_text_file", "path", BUILTIN_READ_ONLY | BUILTIN_IDEMPOTENT},
+        {"list_directory", "path", BUILTIN_READ_ONLY | BUILTIN_IDEMPOTENT},
+        {"search", "pattern", BUILTIN_READ_ONLY | BUILTIN_IDEMPOTENT},
+        {"grep", "pattern", BUILTIN_READ_ONLY | BUILTIN_IDEMPOTENT},
+        {"directory_tree", "", BUILTIN_READ_ONLY | BUILTIN_IDEMPOTENT},
+        {"glob", "pattern", BUILTIN_READ_ONLY | BUILTIN_IDEMPOTENT},
+        {"get_file_info", "path", BUILTIN_READ_ONLY | BUILTIN_IDEMPOTENT},
+        {"write_file", "path,content", BUILTIN_DESTRUCTIVE | BUILTIN_IDEMPOTENT},
+        {"edit_file", "path,old_text,new_text", BUILTIN_DESTRUCTIVE},
+        {"move_file", "source,destination", BUILTIN_DESTRUCTIVE},
+        {"create_directory", "path", BUILTIN_IDEMPOTENT},
+    };
     assert_string_equal(builtin_fs.name, "fs");
     assert_non_null(builtin_fs.version);
-    assert_int_equal(builtin_fs.ntools, 3);
-    const char *required_first[] = {"path", "path", "pattern"};
-    const char *names[] = {"read_text_file", "list_directory", "search"};
-    for (size_t i = 0; i < ARRAY_LEN(names); i++) {
-        const struct builtin_tool *bt = tool(names[i]);
+    assert_int_equal(builtin_fs.ntools, ARRAY_LEN(want));
+    for (size_t i = 0; i < ARRAY_LEN(want); i++) {
+        const struct builtin_tool *bt = tool(want[i].name);
         assert_non_null(bt->call);
         assert_true(strlen(bt->description) > 20);
+        if (bt->hints != want[i].hints)
+            fail_msg("%s: hints %u, want %u", bt->name, bt->hints, want[i].hints);
         cJSON *s = cJSON_Parse(bt->input_schema);
         if (!s)
             fail_msg("schema of %s does not parse", bt->name);
@@ -235,10 +251,17 @@ static void test_table_and_schemas(void **state)
         const cJSON *props = cJSON_GetObjectItemCaseSensitive(s, "properties");
         assert_true(cJSON_IsObject(props));
         const cJSON *req = cJSON_GetObjectItemCaseSensitive(s, "required");
-        assert_true(cJSON_IsArray(req));
-        assert_int_equal(cJSON_GetArraySize(req), 1);
-        assert_string_equal(cJSON_GetArrayItem(req, 0)->valuestring, required_first[i]);
-        assert_non_null(cJSON_GetObjectItemCaseSensitive(props, required_first[i]));
+        struct buf got;
+        buf_init(&got);
+        buf_puts(&got, "");
+        const cJSON *q;
+        cJSON_ArrayForEach(q, req) {
+            buf_printf(&got, "%s%s", got.len ? "," : "", q->valuestring);
+            assert_non_null(cJSON_GetObjectItemCaseSensitive(props, q->valuestring));
+        }
+        if (strcmp(got.data, want[i].required) != 0)
+            fail_msg("%s requires '%s', want '%s'", bt->name, got.data, want[i].required);
+        buf_fini(&got);
         assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(s, "additionalProperties")));
         const cJSON *p;
         cJSON_ArrayForEach(p, props) {
@@ -572,6 +595,218 @@ static void test_concurrent_calls(void **state)
     }
 }
 
+static void test_grep_context_and_filters(void **state)
+{
+    struct tree *t = *state;
+    write_file(t->root, "ctx/ctx.txt", "l1\nl2\nhit3\nl4\nhit5\nl6\nl7\nl8\nl9\nhit10\nl11\n");
+    expect_text(t, "grep", "{\"pattern\":\"hit\",\"path\":\"ctx\",\"context\":1}",
+                "ctx/ctx.txt-2-l2\nctx/ctx.txt:3:hit3\nctx/ctx.txt-4-l4\nctx/ctx.txt:5:hit5\n"
+                "ctx/ctx.txt-6-l6\n--\nctx/ctx.txt-9-l9\nctx/ctx.txt:10:hit10\n"
+                "ctx/ctx.txt-11-l11\n");
+    expect_text(t, "grep", "{\"pattern\":\"hit\",\"path\":\"ctx\",\"context\":2,"
+                "\"max_results\":1}",
+                "ctx/ctx.txt-1-l1\nctx/ctx.txt-2-l2\nctx/ctx.txt:3:hit3\nctx/ctx.txt-4-l4\n"
+                "ctx/ctx.txt-5-hit5\n[output truncated at 1 matches; narrow the pattern, path "
+                "or glob, or raise max_results]\n");
+    expect_text(t, "grep", "{\"pattern\":\"hit1\",\"path\":\"ctx\"}", "ctx/ctx.txt:10:hit10\n");
+    expect_text(t, "grep", "{\"pattern\":\"todo\",\"ignore_case\":true,\"include\":\"*.c\","
+                "\"exclude\":\"main.*\"}", "src/util.c:1:// todo: later\n");
+    expect_text(t, "grep", "{\"pattern\":\"^l(2|4)$\",\"path\":\"ctx/ctx.txt\"}",
+                "ctx/ctx.txt:2:l2\nctx/ctx.txt:4:l4\n");
+    expect_error(t, "grep", "{\"pattern\":\"x\",\"context\":21}", "argument 'context'", NULL);
+    expect_error(t, "grep", "{\"pattern\":\"x\",\"path\":\"../\"}", "outside the workspace root",
+                 NULL);
+}
+
+static void test_glob_tree_info(void **state)
+{
+    struct tree *t = *state;
+    expect_text(t, "glob", "{\"pattern\":\"*.h\"}", "src/util.h\n");
+    expect_text(t, "glob", "{\"pattern\":\"src/*.c\"}", "src/main.c\nsrc/util.c\n");
+    expect_text(t, "glob", "{\"pattern\":\"**/*.c\"}", "build/gen.c\nsrc/main.c\nsrc/util.c\n");
+    expect_text(t, "glob", "{\"pattern\":\"*.c\",\"path\":\"src\"}", "main.c\nutil.c\n");
+    expect_text(t, "glob", "{\"pattern\":\"*.nope\"}", "No paths match '*.nope' under '.'\n");
+    expect_error(t, "glob", "{\"pattern\":\"*\",\"path\":\"link_outdir\"}", "(symlink)", NULL);
+
+    expect_text(t, "directory_tree", "{\"path\":\"src\"}", "bin.o\nmain.c\nutil.c\nutil.h\n");
+    expect_text(t, "directory_tree", "{\"path\":\"long\",\"max_depth\":1}", "long.txt\n");
+    cJSON *r = call(t, "directory_tree", "{\"max_depth\":2}");
+    assert_false(is_error(r));
+    const char *text = text_of(r);
+    assert_non_null(strstr(text, "src/\n  bin.o\n  main.c\n"));
+    assert_non_null(strstr(text, "link_etc (symlink)\n"));
+    assert_null(strstr(text, "link_etc (symlink)\n  "));
+    assert_null(strstr(text, "TODO"));
+    const cJSON *tree = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(r, "structuredContent"), "tree");
+    int found = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, tree) {
+        if (strcmp(cJSON_GetObjectItemCaseSensitive(e, "name")->valuestring, "src") == 0) {
+            found = 1;
+            assert_string_equal(cJSON_GetObjectItemCaseSensitive(e, "type")->valuestring,
+                                "directory");
+            assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(e,
+                                                                            "children")), 4);
+        }
+    }
+    assert_true(found);
+    cJSON_Delete(r);
+
+    r = call(t, "get_file_info", "{\"path\":\"hello.txt\"}");
+    assert_false(is_error(r));
+    const cJSON *sc = cJSON_GetObjectItemCaseSensitive(r, "structuredContent");
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(sc, "type")->valuestring, "file");
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(sc, "size")->valueint,
+                     (int)strlen(hello));
+    assert_true(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(sc, "symlink")));
+    assert_non_null(strstr(text_of(r), "type: file\nsize: 30\n"));
+    cJSON_Delete(r);
+    r = call(t, "get_file_info", "{\"path\":\"link_in\"}");
+    sc = cJSON_GetObjectItemCaseSensitive(r, "structuredContent");
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(sc, "symlink")));
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(sc, "path")->valuestring, "hello.txt");
+    cJSON_Delete(r);
+    r = call(t, "get_file_info", "{\"path\":\"src\"}");
+    sc = cJSON_GetObjectItemCaseSensitive(r, "structuredContent");
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(sc, "type")->valuestring, "directory");
+    cJSON_Delete(r);
+    expect_error(t, "get_file_info", "{\"path\":\"link_passwd\"}", "(symlink)", NULL);
+}
+
+/* The file root/name holds exactly want. */
+static void expect_file(const char *root, const char *name, const char *want)
+{
+    char *p = xasprintf("%s/%s", root, name);
+    char *data = NULL;
+    size_t len = 0;
+    if (util_read_file(p, &data, &len) < 0)
+        fail_msg("cannot read %s", p);
+    if (len != strlen(want) || memcmp(data, want, len) != 0)
+        fail_msg("%s holds \"%.*s\", want \"%s\"", p, (int)len, data, want);
+    free(data);
+    free(p);
+}
+
+static int exists(const char *root, const char *name)
+{
+    char *p = xasprintf("%s/%s", root, name);
+    struct stat st;
+    int rc = lstat(p, &st) == 0;
+    free(p);
+    return rc;
+}
+
+static void test_write_edit_move(void **state)
+{
+    struct tree *t = *state;
+    expect_error(t, "write_file", "{\"path\":\"w/a.txt\",\"content\":\"x\"}", "does not exist",
+                 NULL);
+    expect_text(t, "create_directory", "{\"path\":\"w/sub\"}", "Created directory w/sub");
+    expect_text(t, "create_directory", "{\"path\":\"w/sub\"}", "Directory w/sub already exists");
+    expect_error(t, "create_directory", "{\"path\":\"hello.txt/x\"}", "not a directory", NULL);
+    expect_text(t, "write_file", "{\"path\":\"w/a.txt\",\"content\":\"one\\ntwo\\nthree\\n\"}",
+                "Wrote 14 bytes to w/a.txt");
+    expect_file(t->root, "w/a.txt", "one\ntwo\nthree\n");
+    expect_text(t, "edit_file", "{\"path\":\"w/a.txt\",\"old_text\":\"two\",\"new_text\":\"TWO\"}",
+                "diff --git a/w/a.txt b/w/a.txt\nindex 4cb29ea..ddc897f 100644\n--- a/w/a.txt\n+++ b/w/a.txt\n"
+                "@@ -1,3 +1,3 @@\n one\n-two\n+TWO\n three\n");
+    expect_file(t->root, "w/a.txt", "one\nTWO\nthree\n");
+    cJSON *r = call(t, "edit_file", "{\"path\":\"w/a.txt\",\"old_text\":\"three\","
+                    "\"new_text\":\"3\",\"dry_run\":true}");
+    assert_false(is_error(r));
+    assert_non_null(strstr(text_of(r), "-three\n+3\n"));
+    cJSON_Delete(r);
+    expect_file(t->root, "w/a.txt", "one\nTWO\nthree\n");
+
+    /* ambiguous or missing old_text: refused, the file unchanged */
+    write_file(t->root, "w/b.txt", "x = 1\nx = 1\n");
+    expect_error(t, "edit_file", "{\"path\":\"w/b.txt\",\"old_text\":\"x = 1\",\"new_text\":\"y\"}",
+                 "matches 2 times in 'w/b.txt'", "exactly once");
+    expect_error(t, "edit_file", "{\"path\":\"w/b.txt\",\"old_text\":\"z\",\"new_text\":\"y\"}",
+                 "was not found", NULL);
+    expect_error(t, "edit_file", "{\"path\":\"w/b.txt\",\"old_text\":\"\",\"new_text\":\"y\"}",
+                 "old_text is empty", NULL);
+    expect_file(t->root, "w/b.txt", "x = 1\nx = 1\n");
+    expect_error(t, "edit_file", "{\"path\":\"bin.dat\",\"old_text\":\"abc\",\"new_text\":\"y\"}",
+                 "binary", NULL);
+
+    expect_text(t, "move_file", "{\"source\":\"w/a.txt\",\"destination\":\"w/sub/c.txt\"}",
+                "Moved w/a.txt to w/sub/c.txt");
+    assert_false(exists(t->root, "w/a.txt"));
+    expect_file(t->root, "w/sub/c.txt", "one\nTWO\nthree\n");
+    expect_error(t, "move_file", "{\"source\":\"w/a.txt\",\"destination\":\"w/d.txt\"}",
+                 "does not exist", NULL);
+    expect_error(t, "move_file", "{\"source\":\"w/b.txt\",\"destination\":\"w/sub/c.txt\"}",
+                 "already exists", NULL);
+    expect_file(t->root, "w/sub/c.txt", "one\nTWO\nthree\n");
+
+    /* the write cap */
+    size_t big = 4u * 1024 * 1024 + 1;
+    char *content = xmalloc(big + 1);
+    memset(content, 'a', big);
+    content[big] = '\0';
+    cJSON *args = cJSON_CreateObject();
+    cJSON_AddStringToObject(args, "path", "w/big.txt");
+    cJSON_AddStringToObject(args, "content", content);
+    free(content);
+    r = tool("write_file")->call(&t->ctx, args);
+    cJSON_Delete(args);
+    assert_true(is_error(r));
+    assert_non_null(strstr(text_of(r), "write cap"));
+    cJSON_Delete(r);
+    assert_false(exists(t->root, "w/big.txt"));
+}
+
+static void test_write_traversal_refused(void **state)
+{
+    struct tree *t = *state;
+    char *secret = xasprintf("%s/secret.txt", t->outside);
+    char *link_to = xasprintf("%s/w2", t->root);
+    assert_int_equal(util_mkdirs(link_to, 0755), 0);
+    free(link_to);
+    make_link(t->root, "w2/out_link", secret);
+    make_link(t->root, "w2/loop1", "loop2");
+    make_link(t->root, "w2/loop2", "loop1");
+    const char *wf = "write_file";
+    expect_error(t, wf, "{\"path\":\"../evil.txt\",\"content\":\"x\"}",
+                 "outside the workspace root", NULL);
+    char *abs = xasprintf("{\"path\":\"%s/evil.txt\",\"content\":\"x\"}", t->outside);
+    expect_error(t, wf, abs, "outside the workspace root", NULL);
+    free(abs);
+    expect_error(t, wf, "{\"path\":\"/tmp/evil.txt\",\"content\":\"x\"}",
+                 "outside the workspace root", NULL);
+    expect_error(t, wf, "{\"path\":\"link_outdir/new.txt\",\"content\":\"x\"}", "(symlink)",
+                 NULL);
+    expect_error(t, wf, "{\"path\":\"w2/out_link\",\"content\":\"x\"}", "(symlink)", NULL);
+    expect_error(t, wf, "{\"path\":\"w2/loop1\",\"content\":\"x\"}", "symlink loop", NULL);
+    expect_error(t, wf, "{\"path\":\"w2/loop1/x\",\"content\":\"x\"}", "symlink loop", NULL);
+    expect_error(t, "read_text_file", "{\"path\":\"w2/loop2\"}", "symlink loop", NULL);
+    expect_error(t, "edit_file", "{\"path\":\"w2/out_link\",\"old_text\":\"TODO\","
+                 "\"new_text\":\"x\"}", "(symlink)", NULL);
+    expect_error(t, "edit_file", "{\"path\":\"link_passwd\",\"old_text\":\"root\","
+                 "\"new_text\":\"x\"}", "(symlink)", NULL);
+    expect_error(t, "move_file", "{\"source\":\"link_outdir/secret.txt\",\"destination\":"
+                 "\"stolen.txt\"}", "(symlink)", NULL);
+    expect_error(t, "move_file", "{\"source\":\"hello.txt\",\"destination\":\"../hello.txt\"}",
+                 "outside the workspace root", NULL);
+    expect_error(t, "move_file", "{\"source\":\"hello.txt\",\"destination\":"
+                 "\"link_outdir/hello.txt\"}", "(symlink)", NULL);
+    expect_error(t, "move_file", "{\"source\":\".\",\"destination\":\"x\"}", "root", NULL);
+    expect_error(t, "create_directory", "{\"path\":\"../d\"}", "outside the workspace root",
+                 NULL);
+    expect_error(t, "create_directory", "{\"path\":\"link_outdir/d/e\"}", "(symlink)", NULL);
+    expect_error(t, "create_directory", "{\"path\":\"/tmp/mcpdeck-nope\"}",
+                 "outside the workspace root", NULL);
+    /* nothing changed outside, the files inside stayed */
+    expect_file(t->outside, "secret.txt", "TODO secret\n");
+    assert_false(exists(t->outside, "new.txt"));
+    assert_false(exists(t->outside, "d"));
+    assert_false(exists(t->outside, "hello.txt"));
+    assert_true(exists(t->root, "hello.txt"));
+    free(secret);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -590,6 +825,10 @@ int main(void)
         cmocka_unit_test(test_argument_errors),
         cmocka_unit_test(test_result_helpers),
         cmocka_unit_test(test_concurrent_calls),
+        cmocka_unit_test(test_grep_context_and_filters),
+        cmocka_unit_test(test_glob_tree_info),
+        cmocka_unit_test(test_write_edit_move),
+        cmocka_unit_test(test_write_traversal_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -621,7 +621,9 @@ static void test_foreach(void **state)
                         "mcpdeck_job_retries_total =0\n"
                         "mcpdeck_queue_wait_seconds n=0\n"
                         "mcpdeck_queue_depth =0\n"
-                        "mcpdeck_jobs_running =0\n");
+                        "mcpdeck_jobs_running =0\n"
+                        "mcpdeck_outbox_depth =0\n"
+                        "mcpdeck_qdrant_up =0\n");
     assert_int_equal(w.histograms, 2);
     buf_fini(&w.log);
     metrics_free(m);

@@ -1,0 +1,65 @@
+/* engine_policy.c — the tool policy (tools: in the config) for every way
+ * a tool is called.
+ *
+ * Model tasks (engine_agent.c) offer only allowed, undenied tools and ask
+ * before destructive calls. Direct calls — tool tasks from the queue
+ * (batch, the TUI's tool form, `run`) and `mcpdeck call` — are checked
+ * here just before they are sent: a denied tool never runs, and a
+ * destructive one (its destructiveHint, or tools.destructive) runs only
+ * when tools.approve allows it explicitly; otherwise the call is refused
+ * with a message naming the setting. */
+#include "engine_int.h"
+
+#include <fnmatch.h>
+
+int engine_glob_any(char *const *globs, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (fnmatch(globs[i], name, 0) == 0)
+            return 1;
+    return 0;
+}
+
+int engine_tool_offered(const struct config_llm *L, const char *full)
+{
+    if (L->ntools_allow && !engine_glob_any(L->tools_allow, L->ntools_allow, full))
+        return 0;
+    return !engine_glob_any(L->tools_deny, L->ntools_deny, full);
+}
+
+int engine_tool_destructive(const struct config_llm *L, const char *full,
+                            const struct mcp_tool *t)
+{
+    const cJSON *d = t ? cJSON_GetObjectItemCaseSensitive(t->annotations, "destructiveHint")
+                       : NULL;
+    const cJSON *ro = t ? cJSON_GetObjectItemCaseSensitive(t->annotations, "readOnlyHint")
+                        : NULL;
+    if (cJSON_IsTrue(d) && !cJSON_IsTrue(ro))
+        return 1;
+    return engine_glob_any(L->tools_destructive, L->ntools_destructive, full);
+}
+
+int engine_policy_check(struct engine *e, const char *server, const char *tool, char **why)
+{
+    const struct config_llm *L = &e->cfg->llm;
+    char *full = xasprintf("%s.%s", server, tool);
+    int rc = 0;
+    *why = NULL;
+    if (engine_glob_any(L->tools_deny, L->ntools_deny, full)) {
+        *why = xasprintf("refused: %s is denied by tools.deny in the config", full);
+        rc = -1;
+        goto out;
+    }
+    struct server *s = engine_server_find(e, server);
+    const struct mcp_tool *t = s && s->client ? mcp_client_find_tool(s->client, tool) : NULL;
+    if (engine_tool_destructive(L, full, t) &&
+        !engine_glob_any(L->tools_approve, L->ntools_approve, full)) {
+        *why = xasprintf("refused: %s is destructive and needs an explicit allow: add it "
+                         "to tools.approve in the config (tools: {approve: [\"%s\"]})",
+                         full, full);
+        rc = -1;
+    }
+out:
+    free(full);
+    return rc;
+}
