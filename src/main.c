@@ -60,6 +60,8 @@ static const char usage[] =
     "      --metrics-file PATH  rewrite Prometheus metrics to PATH every metrics.interval\n"
     "      --log-level LVL   debug, info, warn or error (default from config, info)\n"
     "      --log-file PATH   the JSON-lines log (default <data_dir>/logs/mcpdeck.log)\n"
+    "      --theme NAME      TUI colours: dark (default), light, high-contrast, mono\n"
+    "      --ascii           TUI: ASCII borders and glyphs\n"
     "  -V, --version         print the version\n"
     "  -h, --help            this help\n"
     "\n"
@@ -118,6 +120,10 @@ int main(int argc, char **argv)
             config = need_arg(&i, argc, argv);
         } else if (strcmp(a, "--data-dir") == 0) {
             data_dir = need_arg(&i, argc, argv);
+        } else if (strcmp(a, "--theme") == 0) {
+            tui_set_options(need_arg(&i, argc, argv), -1);
+        } else if (strcmp(a, "--ascii") == 0) {
+            tui_set_options(NULL, 1);
         } else if (strcmp(a, "--batch") == 0) {
             batch = need_arg(&i, argc, argv);
         } else if (strcmp(a, "--format") == 0) {
