@@ -22,6 +22,7 @@
  * user submits (a job's arguments) is stored as given: the server needs
  * it. */
 #include "engine_int.h"
+#include "gitctx.h"
 #include "llm.h"
 #include "qdrant.h"
 
@@ -838,6 +839,16 @@ const cJSON *engine_server_list(struct engine *e, const char *server, const char
                       : strcmp(which, "templates") == 0 ? MCP_LIST_TEMPLATES
                                                          : MCP_LIST_PROMPTS;
     return mcp_client_list(s->client, w);
+}
+
+int engine_apply_diff(struct engine *e, const char *diff, int check_only, char **errmsg)
+{
+    struct gitctx *g = NULL;
+    if (gitctx_open(e->root ? e->root : ".", &g, errmsg) < 0)
+        return -1;
+    int rc = gitctx_apply_diff(g, diff, check_only, errmsg);
+    gitctx_free(g);
+    return rc;
 }
 
 const char *engine_llm_missing(struct engine *e)

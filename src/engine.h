@@ -289,6 +289,12 @@ const struct metrics *engine_metrics(struct engine *e);
  * config's metrics.interval) and once more at engine_free. NULL stops. */
 void engine_set_metrics_file(struct engine *e, const char *path);
 
+/* Apply a unified diff (e.g. one a model answered with) to the workspace's
+ * git work tree, as `git apply` would; check_only says whether it would
+ * apply without writing. 0, or -1 with *errmsg. Blocking (libgit2, small
+ * diffs): the UI calls it on a user's explicit confirmation only. */
+int engine_apply_diff(struct engine *e, const char *diff, int check_only, char **errmsg);
+
 /* Progress of a running job: 0 and the figures, or -1 if none seen. */
 int engine_job_progress(struct engine *e, int64_t id, double *progress, double *total);
 

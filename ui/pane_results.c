@@ -8,6 +8,7 @@
  * has focus. */
 #include "ui.h"
 #include "engine.h"
+#include "gitctx.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -483,6 +484,40 @@ int results_cmd_save(struct tui *t, const char *arg)
         return rc;
     }
     return save_text(t, arg);
+}
+
+int results_cmd_apply(struct tui *t, const char *arg)
+{
+    while (arg && *arg == ' ')
+        arg++;
+    int files = 0;
+    char *diff = gitctx_find_diff(pane_results_text(t), &files);
+    if (!diff) {
+        tui_message(t, 1, "no unified diff in this result");
+        return -1;
+    }
+    char *err = NULL;
+    if (engine_apply_diff(t->e, diff, 1, &err) < 0) {
+        tui_message(t, 1, "the diff does not apply: %s", err ? err : "?");
+        free(err);
+        free(diff);
+        return -1;
+    }
+    if (!arg || (strcmp(arg, "y") && strcmp(arg, "yes"))) {
+        /* the diff is on screen (the preview); ask before writing */
+        tui_prompt_open(t, PROMPT_APPLY, "");
+        free(diff);
+        return 0;
+    }
+    if (engine_apply_diff(t->e, diff, 0, &err) < 0) {
+        tui_message(t, 1, "applying the diff failed: %s", err ? err : "?");
+        free(err);
+        free(diff);
+        return -1;
+    }
+    tui_message(t, 0, "applied the diff: %d file%s changed", files, files == 1 ? "" : "s");
+    free(diff);
+    return 0;
 }
 
 /* Show the text to an external program on a temporary copy. */

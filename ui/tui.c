@@ -475,6 +475,9 @@ static void prompt_handle(struct tui *t, int key)
             cmd_run(t, text);
         else if (kind == PROMPT_FILTER)
             tasks_cmd_filter(t, text);
+        else if (kind == PROMPT_APPLY)
+            results_cmd_apply(t, strcmp(text, "y") == 0 || strcmp(text, "yes") == 0 ? "yes"
+                                                                                      : "no");
         else if (*text)
             results_cmd_save(t, text);
     } else if (kind == PROMPT_FILTER) {
@@ -706,7 +709,8 @@ static void on_tick(struct loop *l, uint64_t id, void *payload)
 
 static void draw_prompt(struct tui *t, WINDOW *w, int width)
 {
-    static const char *const labels[] = {":", "/", "save to: "};
+    static const char *const labels[] = {":", "/", "save to: ",
+                                         "apply the diff to the work tree? y/n: "};
     struct prompt *p = t->prompt;
     wattrset(w, A_NORMAL);
     mvwhline(w, 0, 0, ' ', getmaxx(w));

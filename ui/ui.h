@@ -311,7 +311,7 @@ void overlay_draw(struct tui *t);
 int overlay_key(struct tui *t, int key);
 
 /* === the one-line prompt in the status bar (prompt.c) === */
-enum prompt_kind { PROMPT_COMMAND, PROMPT_FILTER, PROMPT_SAVE };
+enum prompt_kind { PROMPT_COMMAND, PROMPT_FILTER, PROMPT_SAVE, PROMPT_APPLY };
 struct prompt {
     enum prompt_kind kind;
     struct buf text;             /* UTF-8 */
@@ -557,6 +557,9 @@ int tasks_cmd_details(struct tui *t, const char *arg);
 int tasks_cmd_sort(struct tui *t, const char *arg);
 int tasks_cmd_filter(struct tui *t, const char *arg);
 int results_cmd_save(struct tui *t, const char *arg);
+/* `apply [yes]`: the unified diff in the result, checked, then (after a
+ * y at the prompt, or with "yes") applied to the work tree. */
+int results_cmd_apply(struct tui *t, const char *arg);
 int results_cmd_pager(struct tui *t, const char *arg);
 int results_cmd_editor(struct tui *t, const char *arg);
 int registry_cmd_tools(struct tui *t, const char *arg);

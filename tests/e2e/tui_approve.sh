@@ -11,6 +11,21 @@ trap 'tm kill-server >/dev/null 2>&1' EXIT
 mkdir -p "$T/work"
 cd "$T/work" || exit 1
 git init -q . 2>/dev/null
+printf 'one\ntwo\nthree\n' >hello.txt
+git add hello.txt && git -c user.name=t -c user.email=t@t commit -qm init
+cat >fix.patch <<'PATCH'
+Here is the change:
+
+```diff
+--- a/hello.txt
++++ b/hello.txt
+@@ -1,3 +1,3 @@
+ one
+-two
++TWO
+ three
+```
+PATCH
 export LC_ALL=C.UTF-8
 
 tm start-server \; set-option -g remain-on-exit on \; \
@@ -64,6 +79,33 @@ else
     fail "n refused it, saying so" "$(cat "$T/screen")"
 fi
 check "nothing was written" [ ! -e no.txt ]
+
+# a result holding a diff: shown, then applied only after a y
+tm send-keys -t main n
+wait_for 5 has "Tool (server.tool)" || true
+tm send-keys -t main -l "fs.read_text_file"
+tm send-keys -t main Tab
+tm send-keys -t main -l '{"path":"fix.patch"}'
+tm send-keys -t main Enter
+wait_for 10 has "+TWO" || true
+tm send-keys -t main 2
+tm send-keys -t main a
+if wait_for 5 has "apply the diff to the work tree? y/n"; then
+    ok "a applies the diff in the result only after asking"
+else
+    fail "a applies the diff in the result only after asking" "$(cat "$T/screen")"
+fi
+check "nothing changed before the answer" grep -qx two hello.txt
+tm send-keys -t main y Enter
+if wait_for 5 has "applied the diff: 1 file changed"; then
+    ok "y applied it, saying so"
+else
+    fail "y applied it, saying so" "$(cat "$T/screen")"
+fi
+check "the work tree has the change" grep -qx TWO hello.txt
+tm send-keys -t main a
+wait_for 5 has "the diff does not apply" || true
+check "applying it twice is refused (it no longer applies)" has "the diff does not apply" <"$T/screen"
 tm send-keys -t main q
 sleep 0.5
 
