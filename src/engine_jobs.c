@@ -200,7 +200,8 @@ static void run_answer(void *payload, const cJSON *result, const char *error)
      * content that matches it (unless the result is an error). */
     const struct mcp_tool *t = r->srv->client ? mcp_client_find_tool(r->srv->client, r->tool)
                                               : NULL;
-    if (t && t->output_schema && !mcp_result_is_error(result)) {
+    if (t && t->output_schema && !mcp_result_is_error(result) && r->srv->client &&
+        mcp_client_version_at_least(r->srv->client, "2025-06-18")) {
         const cJSON *sc = cJSON_GetObjectItemCaseSensitive(result, "structuredContent");
         char *why = NULL;
         if (!sc)
