@@ -3,7 +3,7 @@
 # each beside its peer in the same run on the same machine, then one table.
 #
 #   sh bench/run.sh [client] [queue] [batch] [router] [llm] [memory] [git] [tui]
-#                                                              (default: all eight)
+#                   [serve]                                    (default: all nine)
 #
 # Needs build/mcpdeck and build/libmcpdeck.a (make builds them). Compiles
 # the C bench programs into $BUILD/bench/, installs the npm peers (npm ci
@@ -17,7 +17,7 @@ set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 BUILD=${BUILD:-build}
-which=${*:-client queue batch router llm memory git tui}
+which=${*:-client queue batch router llm memory git tui serve}
 out=$(mktemp -d /tmp/mcpdeck-bench.XXXXXX)
 export BENCH_SUMMARY="$out/summary.tsv"
 : >"$BENCH_SUMMARY"
@@ -63,8 +63,8 @@ npm_ci() {   # npm_ci DIR: npm ci when node_modules is missing or older than the
 }
 wants() { case " $which " in *" $1 "*) return 0 ;; esac; return 1; }
 for w in $which; do
-    case $w in client | queue | batch | router | llm | memory | git | tui) ;;
-    *) say "unknown benchmark '$w' (client, queue, batch, router, llm, memory, git, tui)"
+    case $w in client | queue | batch | router | llm | memory | git | tui | serve) ;;
+    *) say "unknown benchmark '$w' (client, queue, batch, router, llm, memory, git, tui, serve)"
        exit 2 ;;
     esac
 done
@@ -92,7 +92,7 @@ ${CC:-cc} $CFLAGS_B -o "$BUILD/bench/bench_client" bench/bench_client.c $LIBS_B 
 
 # === node: the pinned Node 22 from tests/servers (router needs none; llm
 # needs no npm package and takes the pinned node when present, else PATH's) ===
-if wants client || wants queue || wants batch; then
+if wants client || wants queue || wants batch || wants serve; then
     npm_ci tests/servers || { say "npm ci in tests/servers failed"; exit 1; }
     NODE=$(readlink -f tests/servers/node_modules/.bin/node 2>/dev/null)
     [ -x "$NODE" ] || NODE=$(command -v node)
@@ -198,6 +198,10 @@ if wants tui; then
     make -s "$BUILD/fixtures/badserver" BUILD="$BUILD" >/dev/null 2>&1 || true
     timeout 300 "$BUILD/bench/bench_tui" -b "$BUILD/mcpdeck" -f "$BUILD/fixtures/badserver" ||
         { say "tui benchmark FAILED"; status=1; }
+if wants serve; then
+    # the hop through `mcpdeck serve` (stdio), measured with the SDK client
+    timeout 600 "$NODE" bench/bench_serve.mjs "$top/$BUILD/mcpdeck" ||
+        { say "serve benchmark FAILED"; status=1; }
 fi
 
 # === the table ===

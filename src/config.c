@@ -33,7 +33,7 @@
 static const char *const top_keys[] = {"servers", "queue", "data_dir", "health", "breaker",
                                         "router", "log", "metrics", "secrets", "providers",
                                         "models", "aliases", "strategies", "llm", "agent",
-                                        "tools", "sampling", "memory", "shell", NULL};
+                                        "tools", "sampling", "memory", "shell", "serve", NULL};
 static const char *const health_keys[] = {"interval", "slow", "window", NULL};
 static const char *const breaker_keys[] = {"failures", "cooldown", NULL};
 static const char *const router_keys[] = {"weights", NULL};
@@ -755,7 +755,7 @@ static int load_doc(struct loader *L, struct config *c)
             return -1;
     }
     if (load_sections(L, root, c) < 0 || cfg_load_llm(L, root, c) < 0 ||
-        cfg_load_memory(L, root, c) < 0)
+        cfg_load_memory(L, root, c) < 0 || cfg_load_serve(L, root, c) < 0)
         return -1;
     if ((v = ydoc_map_get(root, "servers")) && load_servers(L, "servers", v, c) < 0)
         return -1;
@@ -789,6 +789,7 @@ int config_load_string(const char *name, const char *text, size_t len, struct co
     c->shell_max_output = 1 << 20;
     cfg_llm_defaults(c);
     cfg_memory_defaults(c);
+    cfg_serve_defaults(c);
     L.c = c;
     int rc = load_doc(&L, c);   /* server names are unique: ydoc refuses duplicate keys */
     ydoc_free(L.d);
@@ -857,6 +858,7 @@ void config_free(struct config *c)
     cfg_strv_free(c->shell_allow, c->nshell_allow);
     cfg_llm_free(c);
     cfg_memory_free(c);
+    cfg_serve_free(c);
     free(c);
 }
 

@@ -139,6 +139,20 @@ struct config_memory {
     int qdrant_timeout_ms;       /* default 10000 */
 };
 
+/* === serve (config_serve.c): mcpdeck as an MCP server === */
+
+struct config_serve {
+    char **servers;              /* expose.servers globs ('!' excludes); none = all */
+    size_t nservers;
+    char **tools;                /* expose.tools globs over "server__tool"; none = all */
+    size_t ntools;
+    int hide_open_breakers;      /* default 0 */
+    int record_calls;            /* outer tool calls run as queue jobs; default 1 */
+    int task_tools;              /* submit_task & co. offered; default 1 */
+    char *http_listen;           /* "127.0.0.1:8808", or NULL */
+    char *http_token_env;        /* variable holding the bearer token, or NULL */
+};
+
 struct config_weights {
     double capability, fit, health, preference;   /* default 0.4 0.3 0.2 0.1 */
 };
@@ -170,6 +184,7 @@ struct config {
     int shell_timeout_ms;    /* default 30 s */
     int shell_max_output;    /* bytes of output kept, default 1 MiB */
     struct config_memory memory;
+    struct config_serve serve;
     struct config_server *servers;
     size_t nservers;
 };

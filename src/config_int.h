@@ -59,4 +59,9 @@ int cfg_load_memory(struct loader *L, const struct ydoc_node *root, struct confi
 void cfg_memory_defaults(struct config *c);
 void cfg_memory_free(struct config *c);
 
+/* config_serve.c: the serve section (expose, breakers, http). */
+int cfg_load_serve(struct loader *L, const struct ydoc_node *root, struct config *c);
+void cfg_serve_defaults(struct config *c);
+void cfg_serve_free(struct config *c);
+
 #endif

@@ -709,9 +709,25 @@ static void answer_redacted(const cJSON *result, const char *error, cJSON **clea
     *err = error ? redact_string(error) : NULL;
 }
 
+static void direct_progress(void *payload, double progress, double total, const char *message)
+{
+    struct direct_call *d = payload;
+    if (!d->progress)
+        return;
+    char *clean = message ? redact_string(message) : NULL;
+    d->progress(d->payload, progress, total, clean);
+    free(clean);
+}
+
 static void direct_answer(void *payload, const cJSON *result, const char *error)
 {
     struct direct_call *d = payload;
+    struct engine *e = d->srv->e;
+    for (struct direct_call **pp = &e->directs; *pp; pp = &(*pp)->next)
+        if (*pp == d) {
+            *pp = d->next;
+            break;
+        }
     struct log_ctx ctx = {0, d->srv->name, 0};
     if (error)
         log_write(LOG_LEVEL_WARN, &ctx, "call %s failed: %s", d->tool, error);
@@ -724,10 +740,10 @@ static void direct_answer(void *payload, const cJSON *result, const char *error)
                         util_now_ms() - d->sent_ms);
     free(d->tool);
     d->srv->calls++;
-    d->srv->e->calls++;
+    e->calls++;
     if (error || mcp_result_is_error(result)) {
         d->srv->errors++;
-        d->srv->e->errors++;
+        e->errors++;
     }
     cJSON *clean;
     char *err;
@@ -736,6 +752,71 @@ static void direct_answer(void *payload, const cJSON *result, const char *error)
     cJSON_Delete(clean);
     free(err);
     free(d);
+}
+
+int engine_call_ex(struct engine *e, const char *server, const char *tool, const cJSON *args,
+                   engine_progress_cb progress, engine_call_cb cb, void *payload,
+                   uint64_t *handle, char **errmsg)
+{
+    struct server *s = engine_server_find(e, server);
+    if (!s) {
+        *errmsg = xasprintf("unknown server '%s'", server);
+        return -1;
+    }
+    if (s->state != SERVER_READY || !s->client) {
+        *errmsg = xasprintf("server %s is not ready: %s", server,
+                            s->last_error ? s->last_error : server_state_name(s->state));
+        return -1;
+    }
+    if (!mcp_client_find_tool(s->client, tool)) {
+        *errmsg = xasprintf("server %s has no tool '%s'", server, tool);
+        return -1;
+    }
+    if (engine_policy_check(e, server, tool, errmsg) != 0)
+        return -1;
+    if (engine_breaker_allow(s, errmsg) < 0)
+        return -1;
+    struct direct_call *d = xcalloc(1, sizeof *d);
+    d->srv = s;
+    d->tool = xstrdup(tool);
+    d->sent_ms = util_now_ms();
+    d->cb = cb;
+    d->progress = progress;
+    d->payload = payload;
+    d->handle = ++e->next_handle;
+    d->next = e->directs;
+    e->directs = d;
+    if (handle)
+        *handle = d->handle;
+    uint64_t h = d->handle;
+    struct mcp_call_opts o = {engine_idle_timeout(s), e->cfg->queue_timeout_ms, direct_progress};
+    if (o.timeout_ms > o.max_ms && o.max_ms > 0)
+        o.timeout_ms = o.max_ms;
+    int64_t id = mcp_client_call_tool(s->client, tool, args, &o, direct_answer, d, errmsg);
+    if (id < 0) {
+        breaker_release(&s->breaker);
+        e->directs = d->next;        /* still first: nothing ran in between */
+        free(d->tool);
+        free(d);
+        return -1;
+    }
+    /* d may already be answered and freed (a built-in answering at once) */
+    for (struct direct_call *k = e->directs; k; k = k->next)
+        if (k->handle == h) {
+            k->reqid = id;
+            break;
+        }
+    return 0;
+}
+
+void engine_call_cancel(struct engine *e, uint64_t handle, const char *reason)
+{
+    for (struct direct_call *d = e->directs; d; d = d->next)
+        if (d->handle == handle) {
+            if (d->reqid > 0 && d->srv->client)
+                mcp_client_cancel(d->srv->client, d->reqid, reason);
+            return;
+        }
 }
 
 int engine_call(struct engine *e, const char *server, const char *tool, const cJSON *args,
@@ -755,24 +836,7 @@ int engine_call(struct engine *e, const char *server, const char *tool, const cJ
         *errmsg = xasprintf("server %s has no tool '%s'", server, tool);
         return -1;
     }
-    if (engine_policy_check(e, server, tool, errmsg) != 0)
-        return -1;                   /* nobody to ask: a refusal */
-    if (engine_breaker_allow(s, errmsg) < 0)
-        return -1;
-    struct direct_call *d = xcalloc(1, sizeof *d);
-    d->srv = s;
-    d->tool = xstrdup(tool);
-    d->sent_ms = util_now_ms();
-    d->cb = cb;
-    d->payload = payload;
-    struct mcp_call_opts o = {engine_idle_timeout(s), e->cfg->queue_timeout_ms, NULL};
-    if (mcp_client_call_tool(s->client, tool, args, &o, direct_answer, d, errmsg) < 0) {
-        breaker_release(&s->breaker);
-        free(d->tool);
-        free(d);
-        return -1;
-    }
-    return 0;
+    return engine_call_ex(e, server, tool, args, NULL, cb, payload, NULL, errmsg);
 }
 
 struct request_call {
@@ -973,6 +1037,8 @@ size_t engine_server_tools(struct engine *e, const char *server,
         out[i].name = tools[i].name;
         out[i].description = tools[i].description;
         out[i].input_schema = tools[i].input_schema;
+        out[i].output_schema = tools[i].output_schema;
+        out[i].annotations = tools[i].annotations;
     }
     return n;
 }

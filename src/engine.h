@@ -94,7 +94,10 @@ enum engine_event_kind {
     ENGINE_EV_JOB_DONE,          /* succeeded, failed or cancelled (see job) */
     ENGINE_EV_JOB_RETRY,         /* an attempt failed, requeued */
     ENGINE_EV_JOB_PROGRESS,      /* progress notification (progress, total, text) */
-    ENGINE_EV_SERVER_STATE,      /* a server changed state or its tools */
+    ENGINE_EV_SERVER_STATE,      /* a server changed state or its tools; or (text a method,
+                                    "notifications/...", and result its params) a
+                                    notification it sent (notifications/message,
+                                    notifications/resources/updated) */
     ENGINE_EV_LOG,               /* a message for the user (text) */
     ENGINE_EV_SERVER_HEALTH,     /* a server's health or breaker changed (text: why) */
     ENGINE_EV_JOB_TOKENS,        /* a model task's answer as it streams (text: the new
@@ -108,7 +111,8 @@ struct engine_event {
     const char *server;          /* server events */
     const char *text;            /* LOG; JOB_DONE/RETRY: error if any; PROGRESS: message */
     double progress, total;      /* JOB_PROGRESS; total < 0 when unknown */
-    const struct cJSON *result;  /* JOB_DONE: the tool's CallToolResult, if there was one */
+    const struct cJSON *result;  /* JOB_DONE: the tool's CallToolResult, if there was one;
+                                    SERVER_STATE for a notification: its params (or NULL) */
 };
 
 typedef void (*engine_event_cb)(void *payload, const struct engine_event *ev);
@@ -167,6 +171,21 @@ int engine_check_args(struct engine *e, const char *server, const char *tool,
 typedef void (*engine_call_cb)(void *payload, const struct cJSON *result, const char *error);
 int engine_call(struct engine *e, const char *server, const char *tool,
                 const struct cJSON *args, engine_call_cb cb, void *payload, char **errmsg);
+/* Progress of a direct call: total < 0 when unknown, message may be NULL. */
+typedef void (*engine_progress_cb)(void *payload, double progress, double total,
+                                   const char *message);
+/* engine_call without running the loop: the tool must be in the server's
+ * list now (a front end that is itself driven by the loop, serve.c, must
+ * not nest it). progress may be NULL. *handle (when handle is not NULL)
+ * names the call for engine_call_cancel. cb runs exactly once when this
+ * returns 0 — possibly before it returns (a built-in answering at once). */
+int engine_call_ex(struct engine *e, const char *server, const char *tool,
+                   const struct cJSON *args, engine_progress_cb progress, engine_call_cb cb,
+                   void *payload, uint64_t *handle, char **errmsg);
+/* Cancel a direct call still in flight: notifications/cancelled goes to
+ * the server and its cb runs now with an error naming reason. A finished
+ * or unknown handle is ignored. */
+void engine_call_cancel(struct engine *e, uint64_t handle, const char *reason);
 
 /* === approvals: destructive tool calls of model tasks === */
 
@@ -265,6 +284,8 @@ struct engine_tool_info {
     const char *name;
     const char *description;
     const struct cJSON *input_schema;
+    const struct cJSON *output_schema;   /* NULL when the tool declares none */
+    const struct cJSON *annotations;     /* NULL when none */
 };
 /* Tools of a server; returns count, fills up to max. */
 size_t engine_server_tools(struct engine *e, const char *server,

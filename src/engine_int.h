@@ -113,7 +113,11 @@ struct direct_call {
     char *tool;
     int64_t sent_ms;
     engine_call_cb cb;
+    engine_progress_cb progress;
     void *payload;
+    uint64_t handle;                     /* engine_call_cancel's name for it */
+    int64_t reqid;                       /* the request on srv->client, once sent */
+    struct direct_call *next;            /* in e->directs */
 };
 
 struct engine {
@@ -164,6 +168,8 @@ struct engine {
     char *metrics_file;                  /* rewritten every metrics interval, or NULL */
     int checks_inflight;
     int logging;                         /* holds a use of the process's log (engine.c) */
+    struct direct_call *directs;         /* direct calls in flight (engine_call_ex) */
+    uint64_t next_handle;
 };
 
 /* === shared between engine.c, engine_jobs.c and engine_servers.c === */

@@ -190,7 +190,7 @@ static void client_notify(void *payload, struct mcp_client *c, const char *metho
                           const cJSON *params)
 {
     struct server *s = payload;
-    struct engine_event ev = {ENGINE_EV_SERVER_STATE, 0, 0, s->name, method, 0, 0, NULL};
+    struct engine_event ev = {ENGINE_EV_SERVER_STATE, 0, 0, s->name, method, 0, 0, params};
     engine_emit(s->e, &ev);
 }
 

@@ -5,6 +5,7 @@
 #include "cli_jobs.h"
 #include "config.h"
 #include "engine.h"
+#include "serve.h"
 #include "util.h"
 #include "version.h"
 #include "tui.h"          /* ui/: the one front end main.c picks */
@@ -42,6 +43,10 @@ static const char usage[] =
     "       mcpdeck [OPTIONS] memory get ID | delete ID | list [--ns N] [--limit N] |\n"
     "                              export [--ns N] | import FILE | reindex [--all] |\n"
     "                              stats | sync   the memory store\n"
+    "       mcpdeck [OPTIONS] serve               be an MCP server on stdin/stdout: every\n"
+    "                                             server's tools as server__tool, resources,\n"
+    "                                             prompts, and submit_task/task_status/\n"
+    "                                             task_result/cancel_task (config: serve:)\n"
     "       mcpdeck [OPTIONS] metrics [--no-check]   Prometheus text: one health round, then\n"
     "                                             the queue, health and breaker figures\n"
     "\n"
@@ -94,6 +99,32 @@ static int run_jobs(const char *config, const char *data_dir, int argc, char **a
     int rc = cli_jobs(db, dir, argc, argv, format);
     free(db);
     config_free(c);
+    return rc;
+}
+
+/* `mcpdeck serve`: the engine with every server, answering MCP on stdio. */
+static int run_serve(const char *config, const char *data_dir, int concurrency, int argc)
+{
+    if (argc > 0) {
+        fprintf(stderr, "mcpdeck: serve takes no arguments (the serve: config section says "
+                        "what is exposed)\n");
+        return 2;
+    }
+    struct engine *e = NULL;
+    char *err = NULL;
+    struct engine_opts eo = {config, data_dir, concurrency, NULL};
+    if (engine_new(&eo, &e, &err) < 0) {
+        fprintf(stderr, "mcpdeck: %s\n", err);
+        free(err);
+        return 2;
+    }
+    int rc = 0;
+    if (serve_stdio_run(e, &err) < 0) {
+        fprintf(stderr, "mcpdeck: serve: %s\n", err);
+        free(err);
+        rc = 2;
+    }
+    engine_free(e);
     return rc;
 }
 
@@ -202,6 +233,8 @@ int main(int argc, char **argv)
         rc = cli_metrics(&co, nrest - 1, rest + 1);
     } else if (nrest > 0 && strcmp(rest[0], "memory") == 0) {
         rc = cli_memory(&co, nrest - 1, rest + 1);
+    } else if (nrest > 0 && strcmp(rest[0], "serve") == 0) {
+        rc = run_serve(config, data_dir, concurrency, nrest - 1);
     } else if (nrest > 0 && strcmp(rest[0], "conformance") == 0) {
         rc = cli_conformance(&co, nrest - 1, rest + 1);
     } else if (nrest > 0) {

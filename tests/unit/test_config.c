@@ -371,7 +371,8 @@ static void test_unknown_keys(void **state)
     expect_error("data_dir: /x\nsevrers: {}\n",
                  "t.yaml:2:1: unknown key 'sevrers' in the configuration; expected one of: "
                  "servers, queue, data_dir, health, breaker, router, log, metrics, secrets, "
-                 "providers, models, aliases, strategies, llm, agent, tools, sampling, memory, shell");
+                 "providers, models, aliases, strategies, llm, agent, tools, sampling, memory, "
+                 "shell, serve");
     expect_error("servers:\n  s:\n    command: x\n    envFile: .env\n",
                  "t.yaml:4:5: unknown key 'envFile' in a server; expected one of: command, "
                  "args, env, cwd, url, headers, enabled, timeout, startup_timeout, type, "
@@ -844,6 +845,38 @@ static void test_llm_sections(void **state)
                  "t.yaml:1:17: 'strategy' must be quality, speed or cost");
 }
 
+static void test_serve_section(void **state)
+{
+    (void)state;
+    struct config *c = load_ok("");
+    assert_int_equal(c->serve.nservers, 0);
+    assert_int_equal(c->serve.ntools, 0);
+    assert_int_equal(c->serve.hide_open_breakers, 0);
+    assert_int_equal(c->serve.record_calls, 1);
+    assert_int_equal(c->serve.task_tools, 1);
+    assert_null(c->serve.http_listen);
+    config_free(c);
+    c = load_ok("serve:\n  expose: {servers: [fs, 'every*'], tools: '!*__write*'}\n"
+                "  hide_open_breakers: true\n  record_calls: false\n  task_tools: false\n"
+                "  http: {listen: '127.0.0.1:9000', token_env: SERVE_TOKEN}\n");
+    assert_int_equal(c->serve.nservers, 2);
+    assert_string_equal(c->serve.servers[1], "every*");
+    assert_int_equal(c->serve.ntools, 1);
+    assert_string_equal(c->serve.tools[0], "!*__write*");
+    assert_int_equal(c->serve.hide_open_breakers, 1);
+    assert_int_equal(c->serve.record_calls, 0);
+    assert_int_equal(c->serve.task_tools, 0);
+    assert_string_equal(c->serve.http_listen, "127.0.0.1:9000");
+    assert_string_equal(c->serve.http_token_env, "SERVE_TOKEN");
+    config_free(c);
+    expect_error("serve:\n  expose: {server: [fs]}\n",
+                 "t.yaml:2:12: unknown key 'server' in expose; expected one of: servers, tools");
+    expect_error("serve:\n  hide_open_breakers: maybe\n",
+                 "t.yaml:2:23: 'hide_open_breakers' must be true or false, got 'maybe'");
+    expect_error("serve:\n  http: {token_env: 'a b'}\n",
+                 "t.yaml:2:21: 'token_env' must name an environment variable, got 'a b'");
+}
+
 int main(void)
 {
     if (!getcwd(top_dir, sizeof top_dir))
@@ -863,6 +896,7 @@ int main(void)
         cmocka_unit_test_teardown(test_discovery_order, back_to_top),
         cmocka_unit_test_teardown(test_registry_sections, back_to_top),
         cmocka_unit_test_teardown(test_llm_sections, back_to_top),
+        cmocka_unit_test_teardown(test_serve_section, back_to_top),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

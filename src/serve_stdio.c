@@ -1,0 +1,206 @@
+/* serve_stdio.c — `mcpdeck serve`: one MCP session over stdin/stdout.
+ *
+ * Newline-delimited JSON-RPC (the MCP stdio transport): stdin is read on
+ * the loop and split into lines (jsonrpc_lines), each line goes to the
+ * session; every message out is one line on stdout, written at once and
+ * buffered only when the pipe is full. Nothing else is ever written to
+ * stdout: the log goes to its file. The servers are started and waited
+ * for (up to their startup timeout) before stdin is read, so a client's
+ * first tools/list sees them; later changes are announced with
+ * list_changed. When stdin closes, answers still due get a moment
+ * (STDIO_DRAIN_MS) to go out, then what is in flight is cancelled; SIGINT
+ * and SIGTERM stop at once. */
+#include "serve.h"
+
+#include "config.h"
+#include "engine.h"
+#include "jsonrpc.h"
+#include "log.h"
+#include "loop.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define STDIO_MAX_MESSAGE (64 << 20)
+#define STDIO_WAIT_MAX_MS 30000
+#define STDIO_DRAIN_MS 2000      /* after stdin closes, answers still due may go out */
+
+struct stdio_serve {
+    struct loop *l;
+    struct serve_session *ss;
+    struct jsonrpc_lines lines;
+    struct buf out;
+    int watching_out;
+    int out_broken;              /* stdout closed: stop */
+    int stop;
+    int eof;                     /* stdin closed: drain, then stop */
+    int64_t drain_until;
+};
+
+static void flush_out(struct stdio_serve *st);
+
+static void on_writable(struct loop *l, int fd, int mask, void *payload)
+{
+    (void)l;
+    (void)fd;
+    (void)mask;
+    flush_out(payload);
+}
+
+static void flush_out(struct stdio_serve *st)
+{
+    while (st->out.len > 0) {
+        ssize_t n = write(STDOUT_FILENO, st->out.data, st->out.len);
+        if (n > 0) {
+            buf_consume(&st->out, (size_t)n);
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (!st->watching_out) {
+                loop_fd_add(st->l, STDOUT_FILENO, LOOP_WRITE, on_writable, st);
+                st->watching_out = 1;
+            }
+            return;
+        }
+        st->out_broken = 1;      /* EPIPE: the client is gone */
+        st->stop = 1;
+        st->out.len = 0;
+        break;
+    }
+    if (st->watching_out) {
+        loop_fd_del(st->l, STDOUT_FILENO);
+        st->watching_out = 0;
+    }
+}
+
+static void send_line(void *tpayload, const char *json, size_t len, const char *related)
+{
+    (void)related;
+    struct stdio_serve *st = tpayload;
+    if (st->out_broken)
+        return;
+    int was_empty = st->out.len == 0;
+    buf_reserve(&st->out, len + 1);
+    buf_append(&st->out, json, len);
+    buf_putc(&st->out, '\n');
+    if (was_empty)               /* else the write watch drains it in order */
+        flush_out(st);
+}
+
+static int on_line(void *payload, const char *line, size_t len)
+{
+    struct stdio_serve *st = payload;
+    if (!line) {
+        struct log_ctx ctx = {0, NULL, 0};
+        log_write(LOG_LEVEL_WARN, &ctx, "serve: dropped a message of more than %d bytes",
+                  STDIO_MAX_MESSAGE);
+        return 0;
+    }
+    serve_session_receive(st->ss, line, len);
+    return st->stop;
+}
+
+static void on_readable(struct loop *l, int fd, int mask, void *payload)
+{
+    (void)mask;
+    struct stdio_serve *st = payload;
+    char chunk[65536];
+    for (;;) {
+        ssize_t n = read(fd, chunk, sizeof chunk);
+        if (n > 0) {
+            if (jsonrpc_lines_feed(&st->lines, chunk, (size_t)n, on_line, st))
+                return;
+            if ((size_t)n < sizeof chunk)
+                return;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        loop_fd_del(l, fd);      /* EOF or an error: the client is done sending */
+        st->eof = 1;
+        st->drain_until = util_now_ms() + STDIO_DRAIN_MS;
+        return;
+    }
+}
+
+static void on_signal(struct loop *l, int signo, void *payload)
+{
+    (void)l;
+    (void)signo;
+    struct stdio_serve *st = payload;
+    st->stop = 1;
+}
+
+int serve_stdio_run(struct engine *e, char **errmsg)
+{
+    struct loop *l = engine_loop(e);
+    engine_start(e);
+    engine_wait_servers(e, STDIO_WAIT_MAX_MS);
+    struct serve *s = serve_new(e, errmsg);
+    if (!s)
+        return -1;
+    struct stdio_serve st;
+    memset(&st, 0, sizeof st);
+    st.l = l;
+    jsonrpc_lines_init(&st.lines, STDIO_MAX_MESSAGE);
+    buf_init(&st.out);
+    int in_flags = fcntl(STDIN_FILENO, F_GETFL);
+    int out_flags = fcntl(STDOUT_FILENO, F_GETFL);
+    if (in_flags >= 0)
+        fcntl(STDIN_FILENO, F_SETFL, in_flags | O_NONBLOCK);
+    if (out_flags >= 0)
+        fcntl(STDOUT_FILENO, F_SETFL, out_flags | O_NONBLOCK);
+    st.ss = serve_session_new(s, send_line, &st);
+    loop_signal(l, SIGINT, on_signal, &st);
+    loop_signal(l, SIGTERM, on_signal, &st);
+    loop_fd_add(l, STDIN_FILENO, LOOP_READ, on_readable, &st);
+    struct log_ctx ctx = {0, NULL, 0};
+    log_write(LOG_LEVEL_INFO, &ctx, "serve: answering MCP on stdin/stdout");
+    while (!st.stop) {
+        if (st.eof) {
+            int64_t left = st.drain_until - util_now_ms();
+            if (left <= 0 || serve_session_pending(st.ss) == 0)
+                break;
+            loop_run_once(l, left);
+        } else {
+            loop_run_once(l, -1);
+        }
+    }
+    if (!st.eof)
+        loop_fd_del(l, STDIN_FILENO);
+    loop_signal(l, SIGINT, NULL, NULL);
+    loop_signal(l, SIGTERM, NULL, NULL);
+    serve_session_free(st.ss);
+    serve_free(s);
+    if (st.watching_out)
+        loop_fd_del(l, STDOUT_FILENO);
+    /* what is still queued for the client goes out before we return */
+    if (out_flags >= 0)
+        fcntl(STDOUT_FILENO, F_SETFL, out_flags);
+    if (!st.out_broken) {
+        size_t off = 0;
+        while (off < st.out.len) {
+            ssize_t n = write(STDOUT_FILENO, st.out.data + off, st.out.len - off);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                break;
+            off += (size_t)n;
+        }
+    }
+    if (in_flags >= 0)
+        fcntl(STDIN_FILENO, F_SETFL, in_flags);
+    buf_fini(&st.out);
+    jsonrpc_lines_fini(&st.lines);
+    log_write(LOG_LEVEL_INFO, &ctx, "serve: the client closed the session");
+    return 0;
+}

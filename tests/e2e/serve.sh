@@ -1,0 +1,100 @@
+#!/bin/sh
+# `mcpdeck serve`: the official TypeScript SDK client over stdio (tool list,
+# calls through mcpdeck, memory, progress, cancellation, the task tools, an
+# open breaker), mcpdeck's own client against mcpdeck serve, and the stdio
+# rules (nothing but JSON-RPC on stdout, a clean exit when stdin closes).
+. "$(dirname "$0")/lib.sh"
+BAD="$TOP/${BUILD:-build}/fixtures/badserver"
+[ -x "$BAD" ] || BAD="$TOP/build/fixtures/badserver"
+cd "$T" || exit 1
+
+cat > inner.yaml <<YAML
+data_dir: $T/inner-data
+servers:
+  everything: {command: node, args: ["$EVERYTHING"]}
+YAML
+
+node "$TOP/tests/e2e/serve_client.mjs" main -- "$MCPDECK" -c inner.yaml serve \
+    >main.tap 2>main.err
+rc=$?
+cat main.tap
+expect_exit "the SDK client scenario passes" 0 $rc
+[ $rc -eq 0 ] || sed 's/^/#   /' main.err | tail -20
+
+# the cancelled call is a cancelled job in mcpdeck's store
+"$MCPDECK" -c inner.yaml jobs list --format json >jobs.json 2>/dev/null
+check "the cancelled call's job is cancelled in the store" node -e '
+const j = JSON.parse(require("fs").readFileSync("jobs.json", "utf8"));
+const list = Array.isArray(j) ? j : j.jobs;
+const c = list.filter(x => x.tool === "trigger-long-running-operation" && x.status === "cancelled");
+process.exit(c.length >= 2 ? 0 : 1);'
+check "outer calls are recorded as jobs of batch serve" node -e '
+const j = JSON.parse(require("fs").readFileSync("jobs.json", "utf8"));
+const list = Array.isArray(j) ? j : j.jobs;
+process.exit(list.some(x => x.tool === "echo" && x.status === "succeeded") ? 0 : 1);'
+check "the log says the downstream call was cancelled" \
+    grep -q "cancel" "$T/inner-data/logs/mcpdeck.log"
+
+# mcpdeck's own client against mcpdeck serve
+cat > outer.yaml <<YAML
+data_dir: $T/outer-data
+servers:
+  outer: {command: "$MCPDECK", args: ["-c", "$T/inner.yaml", serve]}
+YAML
+"$MCPDECK" -c outer.yaml call outer everything__echo '{"message":"two hops"}' >call.out 2>call.err
+expect_exit "mcpdeck call through mcpdeck serve exits 0" 0 $?
+contains "the echo comes back through two mcpdecks" call.out "Echo: two hops"
+"$MCPDECK" -c outer.yaml servers tools outer >tools.out 2>&1
+contains "the outer mcpdeck sees the namespaced tools" tools.out "everything__echo"
+contains "... and the task tools" tools.out "submit_task"
+
+# raw stdio: only JSON-RPC on stdout, a parse error answered, exit on EOF
+printf '%s\n' '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2024-11-05","capabilities":{},"clientInfo":{"name":"sh","version":"1"}}}' \
+    'not json' '{"jsonrpc":"2.0","id":2,"method":"nosuch"}' \
+    '[{"jsonrpc":"2.0","id":3,"method":"ping"},{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"fs__get_file_info","arguments":{"path":"."}}}]' \
+    | timeout 30 "$MCPDECK" -c inner.yaml serve >raw.out 2>raw.err
+expect_exit "serve exits 0 when stdin closes" 0 $?
+check "every stdout line is a JSON-RPC message; versions, errors and a batch answered" node -e '
+const lines = require("fs").readFileSync("raw.out", "utf8").trim().split("\n");
+const m = lines.map(l => JSON.parse(l));
+if (!m.every(x => x.jsonrpc === "2.0")) process.exit(1);
+const by = id => m.find(x => x.id === id);
+if (by(1).result.protocolVersion !== "2024-11-05") process.exit(2);
+if (!m.some(x => x.id === null && x.error && x.error.code === -32700)) process.exit(3);
+if (by(2).error.code !== -32601) process.exit(4);
+if (!by(3).result || by(4).result.isError) process.exit(5);'
+
+# an open breaker: a flaky server, one failure opens it
+cat > flaky.yaml <<YAML
+data_dir: $T/flaky-data
+breaker: {failures: 1, cooldown: 60s}
+servers:
+  flaky:
+    command: "$BAD"
+    args: [flaky]
+    env: {BADSERVER_FAILS: "5", BADSERVER_STATE: "$T/flaky.state"}
+YAML
+node "$TOP/tests/e2e/serve_client.mjs" breaker -- "$MCPDECK" -c flaky.yaml serve \
+    >breaker.tap 2>breaker.err
+rc=$?
+cat breaker.tap
+expect_exit "the breaker scenario passes" 0 $rc
+
+# hide_open_breakers takes the flaky server's tools out of the list
+cat >> flaky.yaml <<YAML
+serve: {hide_open_breakers: true, expose: {tools: ["!git__*"]}}
+YAML
+rm -f "$T/flaky.state"
+init='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"sh","version":"1"}}}'
+{ printf '%s\n' "$init" '{"jsonrpc":"2.0","id":2,"method":"tools/list"}' \
+      '{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"flaky__echo"}}'
+  sleep 1
+  printf '%s\n' '{"jsonrpc":"2.0","id":4,"method":"tools/list"}'
+  sleep 1; } | timeout 30 "$MCPDECK" -c flaky.yaml serve >hide.out 2>hide.err
+check "hide_open_breakers: the open breaker's tools leave the list (list_changed); expose filters git" node -e '
+const m = require("fs").readFileSync("hide.out", "utf8").trim().split("\n").map(l => JSON.parse(l));
+const names = id => m.find(x => x.id === id).result.tools.map(t => t.name);
+if (!names(2).includes("fs__read_text_file") || names(2).some(n => n.startsWith("git__"))) process.exit(1);
+if (names(4).includes("flaky__echo")) process.exit(2);
+if (names(2).includes("flaky__echo") && !m.some(x => x.method === "notifications/tools/list_changed")) process.exit(3);'
+e2e_done
