@@ -2,6 +2,7 @@
  * calls exit. */
 #include "batch.h"
 #include "cli.h"
+#include "cli_complete.h"
 #include "cli_jobs.h"
 #include "config.h"
 #include "engine.h"
@@ -202,6 +203,8 @@ int main(int argc, char **argv)
         rc = cli_metrics(&co, nrest - 1, rest + 1);
     } else if (nrest > 0 && strcmp(rest[0], "memory") == 0) {
         rc = cli_memory(&co, nrest - 1, rest + 1);
+    } else if (nrest > 0 && strcmp(rest[0], "__complete") == 0) {
+        rc = cli_complete(&co, nrest - 1, rest + 1, stdout);
     } else if (nrest > 0 && strcmp(rest[0], "conformance") == 0) {
         rc = cli_conformance(&co, nrest - 1, rest + 1);
     } else if (nrest > 0) {
