@@ -2,6 +2,7 @@
  * calls exit. */
 #include "batch.h"
 #include "cli.h"
+#include "cli_complete.h"
 #include "cli_jobs.h"
 #include "config.h"
 #include "engine.h"
@@ -23,15 +24,18 @@ static const char usage[] =
     "       mcpdeck [OPTIONS] servers [list]      list servers with state and tool count\n"
     "       mcpdeck [OPTIONS] servers check       ping every server, print health and latency\n"
     "       mcpdeck [OPTIONS] servers caps        what each server is good for, and from where\n"
-    "       mcpdeck [OPTIONS] run --type T [--cap C] [--tool TOOL [--args JSON]] [--explain]\n"
-    "                                             route one task to the best server and run it\n"
+    "       mcpdeck [OPTIONS] run --type T [--cap C] [--heavy|--light] [--server S]\n"
+    "                         [--tool TOOL [--args JSON]] [--model M] [--explain] [PROMPT]\n"
+    "                                             route one task (a tool call, or a model\n"
+    "                                             answering PROMPT) and run it\n"
     "       mcpdeck [OPTIONS] servers tools NAME  a server's tools (--json: with schemas)\n"
     "       mcpdeck [OPTIONS] servers log NAME    a server's captured stderr and log messages\n"
     "       mcpdeck [OPTIONS] servers add NAME -- CMD [ARGS] | add NAME URL | remove NAME\n"
     "       mcpdeck [OPTIONS] servers enable|disable|restart NAME   kept for later runs\n"
     "       mcpdeck [OPTIONS] servers resources|templates|prompts NAME\n"
     "       mcpdeck [OPTIONS] jobs [list [--status S] [--limit N] | show ID | cancel ID |\n"
-    "                              retry ID | result ID]   the job store (--format text|json|md)\n"
+    "                              retry ID | result ID | priority ID N]\n"
+    "                                             the job store (--format text|json|md)\n"
     "       mcpdeck [OPTIONS] read SERVER URI     read a resource\n"
     "       mcpdeck [OPTIONS] prompt SERVER NAME [JSON]   get a prompt\n"
     "       mcpdeck [OPTIONS] complete SERVER PROMPT ARG VALUE [JSON]  completion/complete\n"
@@ -235,6 +239,8 @@ int main(int argc, char **argv)
         rc = cli_memory(&co, nrest - 1, rest + 1);
     } else if (nrest > 0 && strcmp(rest[0], "serve") == 0) {
         rc = run_serve(config, data_dir, concurrency, nrest - 1);
+    } else if (nrest > 0 && strcmp(rest[0], "__complete") == 0) {
+        rc = cli_complete(&co, nrest - 1, rest + 1, stdout);
     } else if (nrest > 0 && strcmp(rest[0], "conformance") == 0) {
         rc = cli_conformance(&co, nrest - 1, rest + 1);
     } else if (nrest > 0) {
