@@ -120,10 +120,15 @@ bench: $(BIN)
 
 install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
-	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+	    $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+	    $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/mcpdeck
 	install -m 644 completions/mcpdeck.bash \
 	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/mcpdeck
+	install -m 644 completions/_mcpdeck $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_mcpdeck
+	install -m 644 completions/mcpdeck.fish \
+	    $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/mcpdeck.fish
 	@if [ -f mcpdeck.1 ]; then install -m 644 mcpdeck.1 $(DESTDIR)$(PREFIX)/share/man/man1/; fi
 
 clean:

@@ -2,8 +2,8 @@
 # bench/run.sh — `make bench`: every benchmark in bench/ (bench/README.md),
 # each beside its peer in the same run on the same machine, then one table.
 #
-#   sh bench/run.sh [client] [queue] [batch] [router] [llm] [memory] [git] [serve]
-#                                                      (default: all eight)
+#   sh bench/run.sh [client] [queue] [batch] [router] [llm] [memory] [git] [tui]
+#                   [serve]                                    (default: all nine)
 #
 # Needs build/mcpdeck and build/libmcpdeck.a (make builds them). Compiles
 # the C bench programs into $BUILD/bench/, installs the npm peers (npm ci
@@ -17,7 +17,7 @@ set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 BUILD=${BUILD:-build}
-which=${*:-client queue batch router llm memory git serve}
+which=${*:-client queue batch router llm memory git tui serve}
 out=$(mktemp -d /tmp/mcpdeck-bench.XXXXXX)
 export BENCH_SUMMARY="$out/summary.tsv"
 : >"$BENCH_SUMMARY"
@@ -63,9 +63,10 @@ npm_ci() {   # npm_ci DIR: npm ci when node_modules is missing or older than the
 }
 wants() { case " $which " in *" $1 "*) return 0 ;; esac; return 1; }
 for w in $which; do
-    case $w in client | queue | batch | router | llm | memory | git | serve) ;;
-    *) say "unknown benchmark '$w' (client, queue, batch, router, llm, memory, git, serve)"
-       exit 2 ;; esac
+    case $w in client | queue | batch | router | llm | memory | git | tui | serve) ;;
+    *) say "unknown benchmark '$w' (client, queue, batch, router, llm, memory, git, tui, serve)"
+       exit 2 ;;
+    esac
 done
 
 # === build the bench programs ===
@@ -84,6 +85,8 @@ ${CC:-cc} $CFLAGS_B -o "$BUILD/bench/bench_client" bench/bench_client.c $LIBS_B 
     ${CC:-cc} $CFLAGS_B -o "$BUILD/bench/bench_git" bench/bench_git.c $LIBS_B &&
     ${CC:-cc} $CFLAGS_B -o "$BUILD/bench/bench_llm" bench/bench_llm.c $LIBS_B &&
     ${CC:-cc} $CFLAGS_B -o "$BUILD/bench/bench_memory" bench/bench_memory.c $LIBS_B &&
+    ${CC:-cc} $CFLAGS_B -Iui -o "$BUILD/bench/bench_tui" bench/bench_tui.c "$BUILD"/ui/*.o \
+        $LIBS_B -lutil &&
     ${CC:-cc} $CFLAGS_B -o "$BUILD/bench/coldstart" bench/coldstart.c ||
     { say "cannot compile the bench programs"; exit 1; }
 
@@ -190,6 +193,11 @@ if wants git; then
     timeout 600 "$BUILD/bench/bench_git" || { say "git benchmark FAILED"; status=1; }
 fi
 
+if wants tui; then
+    # the badserver fixture gives the pty run its 10 servers
+    make -s "$BUILD/fixtures/badserver" BUILD="$BUILD" >/dev/null 2>&1 || true
+    timeout 300 "$BUILD/bench/bench_tui" -b "$BUILD/mcpdeck" -f "$BUILD/fixtures/badserver" ||
+        { say "tui benchmark FAILED"; status=1; }
 if wants serve; then
     # the hop through `mcpdeck serve` (stdio), measured with the SDK client
     timeout 600 "$NODE" bench/bench_serve.mjs "$top/$BUILD/mcpdeck" ||

@@ -2,7 +2,8 @@
 # Install what the build and the tests need on Debian, only when missing.
 # Usage: scripts/deps.sh [build|test]
 #   build: compiler, pkg-config and the -dev libraries
-#   test:  build + cmocka, tmux, node/npm and the npm MCP servers (npm ci)
+#   test:  build + cmocka, tmux, zsh and fish (completion tests), node/npm
+#          and the npm MCP servers (npm ci)
 set -eu
 what=${1:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,7 +17,7 @@ for p in build-essential pkg-config libncurses-dev libcurl4-openssl-dev \
     want "$p"
 done
 if [ "$what" = test ]; then
-    for p in libcmocka-dev tmux sqlite3 git libxml2-utils prometheus; do want "$p"; done
+    for p in libcmocka-dev tmux sqlite3 git libxml2-utils prometheus zsh fish; do want "$p"; done
     command -v node >/dev/null 2>&1 || want nodejs
     command -v npm >/dev/null 2>&1 || want npm
 fi

@@ -57,6 +57,10 @@ struct builtin_server {
 extern const struct builtin_server builtin_fs;
 extern const struct builtin_server builtin_memory;
 extern const struct builtin_server builtin_git;
+/* The optional shell server (only when shell.enabled): its settings, set
+ * once before it is registered. */
+extern const struct builtin_server builtin_shell;
+void builtin_shell_configure(char *const *allow, size_t nallow, int timeout_ms, size_t max_output);
 
 /* Helpers for tool implementations. */
 cJSON *builtin_result_text(int is_error, const char *fmt, ...)

@@ -33,13 +33,14 @@
 static const char *const top_keys[] = {"servers", "queue", "data_dir", "health", "breaker",
                                         "router", "log", "metrics", "secrets", "providers",
                                         "models", "aliases", "strategies", "llm", "agent",
-                                        "tools", "sampling", "memory", "serve", NULL};
+                                        "tools", "sampling", "memory", "shell", "serve", NULL};
 static const char *const health_keys[] = {"interval", "slow", "window", NULL};
 static const char *const breaker_keys[] = {"failures", "cooldown", NULL};
 static const char *const router_keys[] = {"weights", NULL};
 static const char *const weight_keys[] = {"capability", "fit", "health", "preference", NULL};
 static const char *const log_keys[] = {"level", "file", "max_size", "keep", NULL};
 static const char *const metrics_keys[] = {"file", "interval", NULL};
+static const char *const shell_keys[] = {"enabled", "allow", "timeout", "max_output", NULL};
 static const char *const queue_keys[] = {"concurrency", "timeout", "retries", NULL};
 static const char *const server_keys[] = {"command", "args", "env", "cwd", "url", "headers",
                                            "enabled", "timeout", "startup_timeout", "type",
@@ -436,7 +437,8 @@ static int load_server(struct loader *L, const struct ydoc_node *key, const stru
     if (!cfg_valid_name(key->str))
         return cfg_fail(L, key, "server name '%s' may use only letters, digits, '_' and '-' "
                             "(tools are addressed server.tool)", key->str);
-    if (!strcmp(key->str, "fs") || !strcmp(key->str, "git") || !strcmp(key->str, "memory"))
+    if (!strcmp(key->str, "fs") || !strcmp(key->str, "git") || !strcmp(key->str, "memory") ||
+        !strcmp(key->str, "shell"))
         return cfg_fail(L, key, "server name '%s' is reserved for the built-in server; choose "
                             "another name", key->str);
     if (n->kind != YDOC_MAP)
@@ -657,6 +659,24 @@ static int load_sections(struct loader *L, const struct ydoc_node *root, struct 
     }
     if (!ok)
         return -1;
+    if ((m = cfg_section(L, root, "shell", shell_keys, &ok))) {
+        if ((v = ydoc_map_get(m, "enabled")) && cfg_boolean(L, v, "enabled", &c->shell_enabled) < 0)
+            return -1;
+        if ((v = ydoc_map_get(m, "allow")) &&
+            cfg_string_list(L, v, "allow", &c->shell_allow, &c->nshell_allow) < 0)
+            return -1;
+        if ((v = ydoc_map_get(m, "timeout")) &&
+            cfg_duration(L, v, "timeout", &c->shell_timeout_ms) < 0)
+            return -1;
+        if ((v = ydoc_map_get(m, "max_output")) &&
+            cfg_size_value(L, v, "max_output", 1024, 1073741824.0, &c->shell_max_output) < 0)
+            return -1;
+        if (c->shell_enabled && !c->nshell_allow)
+            return cfg_fail(L, m, "shell is enabled but shell.allow lists no program; name the "
+                                  "programs it may run (allow: [git, make])");
+    }
+    if (!ok)
+        return -1;
     if ((v = ydoc_map_get(root, "secrets"))) {
         char **names = NULL;
         size_t n = 0;
@@ -765,6 +785,8 @@ int config_load_string(const char *name, const char *text, size_t len, struct co
     c->log_max_bytes = 10 << 20;
     c->log_keep = 5;
     c->metrics_interval_ms = 15000;
+    c->shell_timeout_ms = 30000;
+    c->shell_max_output = 1 << 20;
     cfg_llm_defaults(c);
     cfg_memory_defaults(c);
     cfg_serve_defaults(c);
@@ -833,6 +855,7 @@ void config_free(struct config *c)
     free(c->log_level);
     free(c->metrics_file);
     cfg_strv_free(c->secret_env, c->nsecret_env);
+    cfg_strv_free(c->shell_allow, c->nshell_allow);
     cfg_llm_free(c);
     cfg_memory_free(c);
     cfg_serve_free(c);

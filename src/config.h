@@ -180,6 +180,11 @@ struct config {
     char **secret_env;       /* environment variables whose values are secrets: */
     size_t nsecret_env;      /* those under 'secrets:' and those ${...} in servers */
     struct config_llm llm;
+    int shell_enabled;       /* the shell built-in: off unless shell.enabled */
+    char **shell_allow;      /* programs it may run (names or globs of argv[0]) */
+    size_t nshell_allow;
+    int shell_timeout_ms;    /* default 30 s */
+    int shell_max_output;    /* bytes of output kept, default 1 MiB */
     struct config_memory memory;
     struct config_serve serve;
     struct config_server *servers;

@@ -22,11 +22,13 @@
  * user submits (a job's arguments) is stored as given: the server needs
  * it. */
 #include "engine_int.h"
+#include "gitctx.h"
 #include "llm.h"
 #include "qdrant.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <time.h>
 
 /* === events === */
 
@@ -283,6 +285,11 @@ int engine_new(const struct engine_opts *opts, struct engine **out, char **errms
     add_server(e, builtin_fs.name, "builtin", NULL, &builtin_fs);
     add_server(e, builtin_memory.name, "builtin", NULL, &builtin_memory);
     add_server(e, builtin_git.name, "builtin", NULL, &builtin_git);
+    if (e->cfg->shell_enabled) {
+        builtin_shell_configure(e->cfg->shell_allow, e->cfg->nshell_allow,
+                                e->cfg->shell_timeout_ms, (size_t)e->cfg->shell_max_output);
+        add_server(e, builtin_shell.name, "builtin", NULL, &builtin_shell);
+    }
     for (size_t i = 0; i < e->cfg->nservers; i++) {
         const struct config_server *c = &e->cfg->servers[i];
         add_server(e, c->name, c->kind == CONFIG_SERVER_HTTP ? "http" : "stdio", c, NULL);
@@ -389,6 +396,10 @@ void engine_free(struct engine *e)
         free(e->metrics_file);
         e->metrics_file = NULL;
     }
+    /* writes to the memory still embedding on the worker pool finish first
+     * (bounded: an embedding service that hangs does not hold the exit) */
+    for (int i = 0; i < 1000 && memory_busy(e->memory); i++)
+        loop_run_once(e->loop, 10);
     e->stopping = 1;                 /* checks cut short now are not failures */
     for (struct run *r = e->runs; r; r = r->next)
         if (r->agent)
@@ -651,6 +662,10 @@ int engine_cancel(struct engine *e, int64_t id, char **errmsg)
                 engine_run_finish(r, NULL, "cancelled", 0);
                 break;
             }
+            if (r->approval) {       /* it was waiting for the user's yes */
+                engine_run_finish(r, NULL, "cancelled", 0);
+                break;
+            }
             if (r->reqid > 0 && r->srv && r->srv->client)
                 mcp_client_cancel(r->srv->client, r->reqid, "cancelled by the user");
             break;
@@ -757,7 +772,7 @@ int engine_call_ex(struct engine *e, const char *server, const char *tool, const
         *errmsg = xasprintf("server %s has no tool '%s'", server, tool);
         return -1;
     }
-    if (engine_policy_check(e, server, tool, errmsg) < 0)
+    if (engine_policy_check(e, server, tool, errmsg) != 0)
         return -1;
     if (engine_breaker_allow(s, errmsg) < 0)
         return -1;
@@ -888,6 +903,16 @@ const cJSON *engine_server_list(struct engine *e, const char *server, const char
                       : strcmp(which, "templates") == 0 ? MCP_LIST_TEMPLATES
                                                          : MCP_LIST_PROMPTS;
     return mcp_client_list(s->client, w);
+}
+
+int engine_apply_diff(struct engine *e, const char *diff, int check_only, char **errmsg)
+{
+    struct gitctx *g = NULL;
+    if (gitctx_open(e->root ? e->root : ".", &g, errmsg) < 0)
+        return -1;
+    int rc = gitctx_apply_diff(g, diff, check_only, errmsg);
+    gitctx_free(g);
+    return rc;
 }
 
 const char *engine_llm_missing(struct engine *e)
@@ -1115,4 +1140,230 @@ const char *engine_workspace_root(struct engine *e)
 const char *engine_db_path(struct engine *e)
 {
     return e->db_path;
+}
+
+/* === for the TUI: retry, priority, a job's history, pages of jobs === */
+
+int engine_retry(struct engine *e, int64_t id, char **errmsg)
+{
+    engine_tx_flush(e);
+    int restored = 0;
+    if (jobq_retry(e->q, id, &restored, errmsg) < 0)
+        return -1;
+    log_write(LOG_LEVEL_INFO, &(struct log_ctx){id, NULL, 0}, "job retried");
+    engine_emit_job(e, ENGINE_EV_JOB_QUEUED, id, JOB_QUEUED, NULL);
+    return 0;
+}
+
+int engine_set_priority(struct engine *e, int64_t id, int priority, char **errmsg)
+{
+    engine_tx_flush(e);
+    if (jobq_set_priority(e->q, id, priority) < 0) {
+        *errmsg = xasprintf("job %lld is not queued", (long long)id);
+        return -1;
+    }
+    engine_emit_job(e, ENGINE_EV_JOB_QUEUED, id, JOB_QUEUED, NULL);
+    return 0;
+}
+
+int engine_job_attempts(struct engine *e, int64_t id, struct jobq_attempt **out, size_t *n)
+{
+    return jobq_attempts(e->q, id, out, n);
+}
+
+int engine_job_events(struct engine *e, int64_t id, struct jobq_event **out, size_t *n)
+{
+    return jobq_events(e->q, id, 0, 0, out, n);
+}
+
+static const char *const sort_names[ENGINE_SORT_COUNT] = {
+    "id", "status", "priority", "target", "elapsed",
+};
+
+const char *engine_job_sort_name(enum engine_job_sort s)
+{
+    return (unsigned)s < ENGINE_SORT_COUNT ? sort_names[s] : NULL;
+}
+
+int engine_job_sort_parse(const char *name, enum engine_job_sort *out)
+{
+    for (int i = 0; i < ENGINE_SORT_COUNT; i++)
+        if (strcmp(name, sort_names[i]) == 0) {
+            *out = (enum engine_job_sort)i;
+            return 0;
+        }
+    return -1;
+}
+
+/* The sort key of table alias a (?3 is now, for the elapsed time). */
+static void page_key(struct buf *b, enum engine_job_sort s, const char *a)
+{
+    switch (s) {
+    case ENGINE_SORT_STATUS: buf_printf(b, "%s.status", a); break;
+    case ENGINE_SORT_PRIORITY: buf_printf(b, "%s.priority", a); break;
+    case ENGINE_SORT_TARGET:
+        buf_printf(b, "(COALESCE(%s.server, '') || '.' || %s.tool)", a, a);
+        break;
+    case ENGINE_SORT_ELAPSED:
+        buf_printf(b, "(CASE WHEN %s.started_ms > 0 THEN COALESCE(NULLIF(%s.finished_ms, 0), ?3)"
+                      " - %s.started_ms ELSE -1 END)", a, a, a);
+        break;
+    default: buf_printf(b, "%s.id", a); break;
+    }
+}
+
+/* " AND ..." for q's status mask and text (?1) on alias a. */
+static void page_where(struct buf *b, const struct engine_job_query *q, const char *a)
+{
+    unsigned mask = q->status_mask & ((1u << JOB_STATUS_COUNT) - 1);
+    if (mask) {
+        const char *sep = " AND (";
+        for (int s = 0; s < JOB_STATUS_COUNT; s++)
+            if (mask & (1u << s)) {
+                buf_printf(b, "%s%s.status = '%s'", sep, a, job_status_name((enum job_status)s));
+                sep = " OR ";
+            }
+        buf_puts(b, ")");
+    } else if (q->status_mask) {
+        buf_puts(b, " AND 0");
+    }
+    if (q->text && *q->text)
+        buf_printf(b, " AND instr(lower(COALESCE(%s.server, '') || '.' || %s.tool), lower(?1)) > 0",
+                   a, a);
+}
+
+static sqlite3_stmt *page_prepare(struct engine *e, struct buf *sql,
+                                  const struct engine_job_query *q)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db_handle(e->db), sql->data, -1, &st, NULL) != SQLITE_OK)
+        st = NULL;
+    buf_fini(sql);
+    if (st) {
+        if (q->text && *q->text)
+            sqlite3_bind_text(st, 1, q->text, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, util_wall_ms());
+    }
+    return st;
+}
+
+int engine_jobs_page(struct engine *e, const struct engine_job_query *q, int offset, int limit,
+                     struct job **out, size_t *n, int64_t *total)
+{
+    *out = NULL;
+    *n = 0;
+    struct buf sql;
+    if (total) {
+        buf_init(&sql);
+        buf_puts(&sql, "SELECT COUNT(*) FROM jobs j WHERE 1");
+        page_where(&sql, q, "j");
+        sqlite3_stmt *st = page_prepare(e, &sql, q);
+        if (!st)
+            return -1;
+        *total = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+        sqlite3_finalize(st);
+    }
+    if (limit <= 0)
+        return 0;
+    buf_init(&sql);
+    buf_puts(&sql, "SELECT j.id FROM jobs j WHERE 1");
+    page_where(&sql, q, "j");
+    const char *dir = q->ascending ? "ASC" : "DESC";
+    buf_puts(&sql, " ORDER BY ");
+    page_key(&sql, q->sort, "j");
+    buf_printf(&sql, " %s, j.id %s LIMIT ?4 OFFSET ?5", dir, dir);
+    sqlite3_stmt *st = page_prepare(e, &sql, q);
+    if (!st)
+        return -1;
+    sqlite3_bind_int(st, 4, limit);
+    sqlite3_bind_int(st, 5, offset > 0 ? offset : 0);
+    struct job *v = xcalloc((size_t)limit, sizeof *v);
+    size_t len = 0;
+    int rc;
+    while (len < (size_t)limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (jobq_get(e->q, sqlite3_column_int64(st, 0), &v[len]) < 0)
+            continue;
+        /* the list shows no result: drop it at once */
+        free(v[len].result);
+        v[len].result = NULL;
+        v[len].result_len = 0;
+        len++;
+    }
+    sqlite3_finalize(st);
+    *out = v;
+    *n = len;
+    return 0;
+}
+
+int64_t engine_jobs_index(struct engine *e, const struct engine_job_query *q, int64_t id)
+{
+    struct buf sql;
+    buf_init(&sql);
+    buf_puts(&sql, "SELECT COUNT(*) FROM jobs j, (SELECT ");
+    page_key(&sql, q->sort, "x");
+    buf_puts(&sql, " AS k, x.id AS i FROM jobs x WHERE x.id = ?2");
+    page_where(&sql, q, "x");
+    buf_puts(&sql, ") y WHERE 1");
+    page_where(&sql, q, "j");
+    const char *cmp = q->ascending ? "<" : ">";
+    buf_puts(&sql, " AND (");
+    page_key(&sql, q->sort, "j");
+    buf_printf(&sql, " %s y.k OR (", cmp);
+    page_key(&sql, q->sort, "j");
+    buf_printf(&sql, " = y.k AND j.id %s y.i))", cmp);
+    /* present at all? */
+    buf_puts(&sql, " UNION ALL SELECT COUNT(*) FROM jobs x WHERE x.id = ?2");
+    page_where(&sql, q, "x");
+    sqlite3_stmt *st = page_prepare(e, &sql, q);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 2, id);
+    int64_t before = -1, present = 0;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        before = sqlite3_column_int64(st, 0);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        present = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return present ? before : -1;
+}
+
+int engine_usage_today(struct engine *e, int64_t *tokens, double *cost)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+    tm.tm_isdst = -1;
+    int64_t midnight = (int64_t)mktime(&tm) * 1000;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db_handle(e->db),
+                           "SELECT COALESCE(SUM(tokens_in + tokens_out), 0), COALESCE(SUM(cost), 0)"
+                           " FROM usage WHERE ts_ms >= ?1", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(st, 1, midnight);
+    int rc = -1;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        *tokens = sqlite3_column_int64(st, 0);
+        *cost = sqlite3_column_double(st, 1);
+        rc = 0;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int engine_memory_counts(struct engine *e, int64_t *entries, int64_t *outbox)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db_handle(e->db),
+                           "SELECT (SELECT COUNT(*) FROM memory), (SELECT COUNT(*) FROM outbox)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    int rc = -1;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        *entries = sqlite3_column_int64(st, 0);
+        *outbox = sqlite3_column_int64(st, 1);
+        rc = 0;
+    }
+    sqlite3_finalize(st);
+    return rc;
 }

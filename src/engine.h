@@ -190,11 +190,12 @@ void engine_call_cancel(struct engine *e, uint64_t handle, const char *reason);
 /* === approvals: destructive tool calls of model tasks === */
 
 struct engine_approval;          /* one pending question */
-/* Asked for each destructive tool call a model wants (tools.destructive
- * or the tool's destructiveHint) that tools.approve does not cover;
- * answer with engine_approval_answer(). Without a handler (batch, CLI)
- * such calls are refused and the model is told why. args borrowed for
- * the call. */
+/* Asked for each destructive tool call (tools.destructive or the tool's
+ * destructiveHint) that tools.approve does not cover: a model's tool call,
+ * or a queued tool task about to be sent. Answer with
+ * engine_approval_answer(). Without a handler (batch, CLI) such calls are
+ * refused (a model is told why; a task fails naming the setting). args
+ * borrowed for the call. */
 typedef void (*engine_approval_cb)(void *payload, struct engine_approval *q, int64_t job,
                                    const char *server, const char *tool,
                                    const struct cJSON *args);
@@ -309,6 +310,12 @@ const struct metrics *engine_metrics(struct engine *e);
  * config's metrics.interval) and once more at engine_free. NULL stops. */
 void engine_set_metrics_file(struct engine *e, const char *path);
 
+/* Apply a unified diff (e.g. one a model answered with) to the workspace's
+ * git work tree, as `git apply` would; check_only says whether it would
+ * apply without writing. 0, or -1 with *errmsg. Blocking (libgit2, small
+ * diffs): the UI calls it on a user's explicit confirmation only. */
+int engine_apply_diff(struct engine *e, const char *diff, int check_only, char **errmsg);
+
 /* Progress of a running job: 0 and the figures, or -1 if none seen. */
 int engine_job_progress(struct engine *e, int64_t id, double *progress, double *total);
 
@@ -318,6 +325,43 @@ int engine_job_progress(struct engine *e, int64_t id, double *progress, double *
 char *engine_result_text(const struct job *j);
 /* The structuredContent of a job's tool result (new object), or NULL. */
 struct cJSON *engine_result_structured(const struct job *j);
+
+/* === for the TUI: changes and views of single jobs and pages of jobs === */
+
+/* Run a failed, cancelled or skipped job again (jobq_retry; an event
+ * JOB_QUEUED follows). 0, or -1 and *errmsg. */
+int engine_retry(struct engine *e, int64_t id, char **errmsg);
+/* Change a queued job's priority. 0, or -1 and *errmsg (not queued). */
+int engine_set_priority(struct engine *e, int64_t id, int priority, char **errmsg);
+/* A job's attempts and events, oldest first (see jobq_attempts,
+ * jobq_events; free with jobq_attempts_free, jobq_events_free). 0 or -1. */
+int engine_job_attempts(struct engine *e, int64_t id, struct jobq_attempt **out, size_t *n);
+int engine_job_events(struct engine *e, int64_t id, struct jobq_event **out, size_t *n);
+
+/* Which jobs a page shows and in what order. */
+enum engine_job_sort { ENGINE_SORT_ID, ENGINE_SORT_STATUS, ENGINE_SORT_PRIORITY,
+                       ENGINE_SORT_TARGET, ENGINE_SORT_ELAPSED, ENGINE_SORT_COUNT };
+struct engine_job_query {
+    unsigned status_mask;        /* bits 1u << JOB_x; 0 = every status */
+    const char *text;            /* substring of server.tool (or the task type); NULL = any */
+    enum engine_job_sort sort;   /* ties by id */
+    int ascending;               /* 0: largest first (newest for ENGINE_SORT_ID) */
+};
+/* "id", "status", ...; NULL out of range. engine_job_sort_parse: 0 or -1. */
+const char *engine_job_sort_name(enum engine_job_sort s);
+int engine_job_sort_parse(const char *name, enum engine_job_sort *out);
+/* Rows [offset, offset + limit) of the jobs q selects (no results); caller
+ * frees with jobq_jobs_free. *total (may be NULL) gets how many q selects.
+ * Reads only that window from the store. 0 or -1. */
+int engine_jobs_page(struct engine *e, const struct engine_job_query *q, int offset, int limit,
+                     struct job **out, size_t *n, int64_t *total);
+/* The row of job id among the jobs q selects, or -1 when q leaves it out. */
+int64_t engine_jobs_index(struct engine *e, const struct engine_job_query *q, int64_t id);
+/* Memory entries stored and writes waiting in the Qdrant outbox; -1 when
+ * the store has no such tables. */
+int engine_memory_counts(struct engine *e, int64_t *entries, int64_t *outbox);
+/* Model tokens (in + out) and cost (USD) used since local midnight. 0 or -1. */
+int engine_usage_today(struct engine *e, int64_t *tokens, double *cost);
 
 /* Newest jobs first (see jobq_list) and one job with its result. */
 int engine_jobs(struct engine *e, int limit, struct job **out, size_t *n);

@@ -68,7 +68,8 @@ struct agent {
 
 struct engine_approval {
     struct engine *e;
-    struct agent_call *k;
+    struct agent_call *k;                /* a model's tool call, or */
+    struct run *r;                       /* a queued tool task */
     struct engine_approval *next;
 };
 
@@ -296,6 +297,20 @@ void engine_approval_answer(struct engine *e, struct engine_approval *q, int all
         }
     if (!found)
         return;
+    struct run *r = q->r;
+    if (r) {                             /* a queued tool task */
+        r->approval = NULL;
+        free(q);
+        if (allow) {
+            r->approved = 1;
+            engine_run_dispatch(r);
+        } else {
+            char *m = xasprintf("%s (the user said no)", r->refusal ? r->refusal : "refused");
+            engine_run_finish(r, NULL, m, 0);
+            free(m);
+        }
+        return;
+    }
     struct agent_call *k = q->k;
     k->approval = NULL;
     free(q);
@@ -303,6 +318,36 @@ void engine_approval_answer(struct engine *e, struct engine_approval *q, int all
         call_start(k);
     else
         refuse(k, "was refused by the user");
+}
+
+void engine_approval_ask_run(struct run *r, const char *refusal)
+{
+    struct engine *e = r->e;
+    struct engine_approval *q = xcalloc(1, sizeof *q);
+    q->e = e;
+    q->r = r;
+    q->next = e->approvals;
+    e->approvals = q;
+    r->approval = q;
+    free(r->refusal);
+    r->refusal = xstrdup(refusal);
+    e->approval_cb(e->approval_payload, q, r->job_id, r->srv->name, r->tool, r->args);
+}
+
+void engine_approval_drop_run(struct run *r)
+{
+    free(r->refusal);
+    r->refusal = NULL;
+    struct engine_approval *q = r->approval;
+    if (!q)
+        return;
+    for (struct engine_approval **pp = &r->e->approvals; *pp; pp = &(*pp)->next)
+        if (*pp == q) {
+            *pp = q->next;
+            break;
+        }
+    free(q);
+    r->approval = NULL;
 }
 
 void engine_set_approval_handler(struct engine *e, engine_approval_cb cb, void *payload)

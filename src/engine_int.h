@@ -84,6 +84,9 @@ struct run {                             /* a job being worked on */
     char *route_type;                    /* routed: the task type (for success rates) */
     char *route_json;                    /* routed: the request, until routed */
     struct agent *agent;                 /* a model task's loop (engine_agent.c) */
+    struct engine_approval *approval;    /* a destructive tool task asking the user */
+    int approved;                        /* the user said yes */
+    char *refusal;                       /* what to say if the user says no */
     int cancelled;
     double progress, total;              /* last progress notification */
     int has_progress;
@@ -220,6 +223,11 @@ void engine_route_changed(struct engine *e);
 void engine_route_outcome(struct engine *e, const char *server, const char *type, int ok);
 void engine_route_fini(struct engine *e);
 
+/* Ask the UI about a destructive tool task; the answer dispatches it or
+ * finishes it refused (engine_agent.c). */
+void engine_approval_ask_run(struct run *r, const char *refusal);
+void engine_approval_drop_run(struct run *r);
+
 /* model tasks and sampling (engine_agent.c) */
 void engine_agent_start(struct run *r, const struct job *j);
 void engine_agent_stop(struct run *r);
@@ -233,9 +241,11 @@ int engine_tool_offered(const struct config_llm *L, const char *full);
 /* Its destructiveHint (and not readOnlyHint), or in tools.destructive. */
 int engine_tool_destructive(const struct config_llm *L, const char *full,
                             const struct mcp_tool *t);
-/* May a direct tool call (a tool task, `call`) of server.tool go? 0, or
- * -1 with *why (malloc'd) naming the setting: denied by tools.deny, or
- * destructive without a tools.approve entry. */
+/* May a direct tool call (a tool task, `call`) of server.tool go? 0; -1
+ * with *why (malloc'd) naming the setting (denied by tools.deny, not in
+ * tools.allow); 1 with *why when it is destructive without a
+ * tools.approve entry: refused unless the user approves it (a queued
+ * task in the TUI, see engine_approval). */
 int engine_policy_check(struct engine *e, const char *server, const char *tool, char **why);
 
 /* job provenance (engine_prov.c): a "provenance" event for the job (the

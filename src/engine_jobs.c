@@ -32,6 +32,7 @@ void engine_tx_flush(struct engine *e)
 
 void engine_run_free(struct run *r)
 {
+    engine_approval_drop_run(r);
     free(r->route_type);
     free(r->route_json);
     free(r->tool);
@@ -199,7 +200,8 @@ static void run_answer(void *payload, const cJSON *result, const char *error)
      * content that matches it (unless the result is an error). */
     const struct mcp_tool *t = r->srv->client ? mcp_client_find_tool(r->srv->client, r->tool)
                                               : NULL;
-    if (t && t->output_schema && !mcp_result_is_error(result)) {
+    if (t && t->output_schema && !mcp_result_is_error(result) && r->srv->client &&
+        mcp_client_version_at_least(r->srv->client, "2025-06-18")) {
         const cJSON *sc = cJSON_GetObjectItemCaseSensitive(result, "structuredContent");
         char *why = NULL;
         if (!sc)
@@ -274,7 +276,13 @@ void engine_run_dispatch(struct run *r)
         *pp = r;
         return;
     }
-    if (engine_policy_check(s->e, s->name, r->tool, &err) < 0) {
+    int pol = r->approved ? 0 : engine_policy_check(s->e, s->name, r->tool, &err);
+    if (pol == 1 && s->e->approval_cb) {
+        engine_approval_ask_run(r, err);        /* the answer comes back here */
+        free(err);
+        return;
+    }
+    if (pol != 0) {
         engine_run_finish(r, NULL, err, 0);     /* final: another attempt is refused too */
         free(err);
         return;

@@ -6,8 +6,10 @@
  * (batch, the TUI's tool form, `run`) and `mcpdeck call` — are checked
  * here just before they are sent: a denied tool never runs, and a
  * destructive one (its destructiveHint, or tools.destructive) runs only
- * when tools.approve allows it explicitly; otherwise the call is refused
- * with a message naming the setting. */
+ * when tools.approve allows it explicitly, or — for queued tool tasks in
+ * the TUI — when the user approves it; otherwise the call is refused with
+ * a message naming the setting. With tools.allow set, only the tools it
+ * matches may run at all. */
 #include "engine_int.h"
 
 #include <fnmatch.h>
@@ -50,6 +52,11 @@ int engine_policy_check(struct engine *e, const char *server, const char *tool, 
         rc = -1;
         goto out;
     }
+    if (L->ntools_allow && !engine_glob_any(L->tools_allow, L->ntools_allow, full)) {
+        *why = xasprintf("refused: %s is not in tools.allow in the config", full);
+        rc = -1;
+        goto out;
+    }
     struct server *s = engine_server_find(e, server);
     const struct mcp_tool *t = s && s->client ? mcp_client_find_tool(s->client, tool) : NULL;
     if (engine_tool_destructive(L, full, t) &&
@@ -57,7 +64,7 @@ int engine_policy_check(struct engine *e, const char *server, const char *tool, 
         *why = xasprintf("refused: %s is destructive and needs an explicit allow: add it "
                          "to tools.approve in the config (tools: {approve: [\"%s\"]})",
                          full, full);
-        rc = -1;
+        rc = 1;                      /* the UI may still ask the user */
     }
 out:
     free(full);

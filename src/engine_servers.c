@@ -107,6 +107,13 @@ static void client_request(void *payload, struct mcp_client *c, const char *meth
         engine_sampling(s, c, params, id);
         return;
     }
+    if (strcmp(method, "elicitation/create") == 0 && !mcp_client_version_at_least(c, "2025-06-18")) {
+        char *m = xasprintf("elicitation is not part of protocol %s (it came with 2025-06-18)",
+                            mcp_client_protocol(c));
+        mcp_client_reply_error(c, id, JSONRPC_METHOD_NOT_FOUND, m);
+        free(m);
+        return;
+    }
     if (strcmp(method, "elicitation/create") != 0) {
         mcp_client_reply_error(c, id, JSONRPC_METHOD_NOT_FOUND, "mcpdeck does not support this");
         return;

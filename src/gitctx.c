@@ -884,3 +884,84 @@ int gitctx_apply_diff(struct gitctx *g, const char *diff_text, int check_only,
     git_diff_free(diff);
     return rc < 0 ? -1 : 0;
 }
+
+/* === finding a diff in text === */
+
+static int count_files(const char *d)
+{
+    int n = 0;
+    for (const char *p = d; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+        if (strncmp(p, "+++ ", 4) == 0)
+            n++;
+    return n;
+}
+
+char *gitctx_find_diff(const char *text, int *files)
+{
+    *files = 0;
+    if (!text)
+        return NULL;
+    struct buf out;
+    buf_init(&out);
+    /* fenced blocks first: a model writes its patch in ```diff */
+    for (const char *p = text; (p = strstr(p, "```"));) {
+        const char *lang = p + 3;
+        const char *eol = strchr(lang, '\n');
+        if (!eol)
+            break;
+        int is_diff = (eol - lang >= 4 && strncmp(lang, "diff", 4) == 0) ||
+                      (eol - lang >= 5 && strncmp(lang, "patch", 5) == 0);
+        const char *end = strstr(eol + 1, "\n```");
+        if (!end)
+            break;
+        if (is_diff)
+            buf_append(&out, eol + 1, (size_t)(end - eol));
+        p = end + 4;
+    }
+    if (!out.len) {
+        for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+            const char *nl = strchr(p, '\n');
+            if (strncmp(p, "diff --git ", 11) == 0 ||
+                (strncmp(p, "--- ", 4) == 0 && nl && strncmp(nl + 1, "+++ ", 4) == 0)) {
+                buf_puts(&out, p);
+                break;
+            }
+        }
+    }
+    if (!out.len || !(*files = count_files(out.data))) {
+        buf_fini(&out);
+        *files = 0;
+        return NULL;
+    }
+    if (out.data[out.len - 1] != '\n')
+        buf_putc(&out, '\n');
+    /* libgit2 reads git's format: a file's ---/+++ pair needs its
+     * "diff --git a/X b/Y" line, which a plain unified diff lacks */
+    struct buf g;
+    buf_init(&g);
+    const char *prev = NULL;
+    for (const char *p = out.data; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p + 1) : strlen(p);
+        if (strncmp(p, "--- ", 4) == 0 && nl && strncmp(nl + 1, "+++ ", 4) == 0 &&
+            !(prev && strncmp(prev, "diff --git ", 11) == 0) &&
+            !(prev && strncmp(prev, "index ", 6) == 0)) {
+            const char *a = p + 4, *ae = strpbrk(a, "\t\n");
+            const char *b = nl + 5, *be = strpbrk(b, "\t\n");
+            if (!strncmp(a, "a/", 2))
+                a += 2;
+            if (!strncmp(b, "b/", 2))
+                b += 2;
+            if (strncmp(p + 4, "/dev/null", 9) == 0)
+                a = b, ae = be;
+            if (strncmp(nl + 5, "/dev/null", 9) == 0)
+                b = a, be = ae;
+            buf_printf(&g, "diff --git a/%.*s b/%.*s\n", (int)(ae - a), a, (int)(be - b), b);
+        }
+        buf_append(&g, p, len);
+        prev = p;
+        p += len;
+    }
+    buf_fini(&out);
+    return buf_detach(&g);
+}

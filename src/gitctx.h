@@ -116,4 +116,11 @@ void gitctx_provenance_fini(struct gitctx_provenance *p);
 int gitctx_apply_diff(struct gitctx *g, const char *diff_text, int check_only,
                       char **errmsg);
 
+/* The unified diff inside a text (a model's answer, a tool's result):
+ * the contents of ```diff / ```patch fences, else everything from the
+ * first "diff --git " or "--- " line followed by "+++ ". malloc'd, or
+ * NULL when the text holds none. *files gets the number of files it
+ * touches. Pure; any thread. */
+char *gitctx_find_diff(const char *text, int *files);
+
 #endif

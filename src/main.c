@@ -2,6 +2,7 @@
  * calls exit. */
 #include "batch.h"
 #include "cli.h"
+#include "cli_complete.h"
 #include "cli_jobs.h"
 #include "config.h"
 #include "engine.h"
@@ -24,15 +25,18 @@ static const char usage[] =
     "       mcpdeck [OPTIONS] servers [list]      list servers with state and tool count\n"
     "       mcpdeck [OPTIONS] servers check       ping every server, print health and latency\n"
     "       mcpdeck [OPTIONS] servers caps        what each server is good for, and from where\n"
-    "       mcpdeck [OPTIONS] run --type T [--cap C] [--tool TOOL [--args JSON]] [--explain]\n"
-    "                                             route one task to the best server and run it\n"
+    "       mcpdeck [OPTIONS] run --type T [--cap C] [--heavy|--light] [--server S]\n"
+    "                         [--tool TOOL [--args JSON]] [--model M] [--explain] [PROMPT]\n"
+    "                                             route one task (a tool call, or a model\n"
+    "                                             answering PROMPT) and run it\n"
     "       mcpdeck [OPTIONS] servers tools NAME  a server's tools (--json: with schemas)\n"
     "       mcpdeck [OPTIONS] servers log NAME    a server's captured stderr and log messages\n"
     "       mcpdeck [OPTIONS] servers add NAME -- CMD [ARGS] | add NAME URL | remove NAME\n"
     "       mcpdeck [OPTIONS] servers enable|disable|restart NAME   kept for later runs\n"
     "       mcpdeck [OPTIONS] servers resources|templates|prompts NAME\n"
     "       mcpdeck [OPTIONS] jobs [list [--status S] [--limit N] | show ID | cancel ID |\n"
-    "                              retry ID | result ID]   the job store (--format text|json|md)\n"
+    "                              retry ID | result ID | priority ID N]\n"
+    "                                             the job store (--format text|json|md)\n"
     "       mcpdeck [OPTIONS] read SERVER URI     read a resource\n"
     "       mcpdeck [OPTIONS] prompt SERVER NAME [JSON]   get a prompt\n"
     "       mcpdeck [OPTIONS] complete SERVER PROMPT ARG VALUE [JSON]  completion/complete\n"
@@ -70,6 +74,8 @@ static const char usage[] =
     "      --metrics-file PATH  rewrite Prometheus metrics to PATH every metrics.interval\n"
     "      --log-level LVL   debug, info, warn or error (default from config, info)\n"
     "      --log-file PATH   the JSON-lines log (default <data_dir>/logs/mcpdeck.log)\n"
+    "      --theme NAME      TUI colours: dark (default), light, high-contrast, mono\n"
+    "      --ascii           TUI: ASCII borders and glyphs\n"
     "  -V, --version         print the version\n"
     "  -h, --help            this help\n"
     "\n"
@@ -164,6 +170,10 @@ int main(int argc, char **argv)
             config = need_arg(&i, argc, argv);
         } else if (strcmp(a, "--data-dir") == 0) {
             data_dir = need_arg(&i, argc, argv);
+        } else if (strcmp(a, "--theme") == 0) {
+            tui_set_options(need_arg(&i, argc, argv), -1);
+        } else if (strcmp(a, "--ascii") == 0) {
+            tui_set_options(NULL, 1);
         } else if (strcmp(a, "--batch") == 0) {
             batch = need_arg(&i, argc, argv);
         } else if (strcmp(a, "--format") == 0) {
@@ -246,6 +256,8 @@ int main(int argc, char **argv)
         rc = cli_memory(&co, nrest - 1, rest + 1);
     } else if (nrest > 0 && strcmp(rest[0], "serve") == 0) {
         rc = run_serve(config, data_dir, concurrency, nrest - 1, rest + 1);
+    } else if (nrest > 0 && strcmp(rest[0], "__complete") == 0) {
+        rc = cli_complete(&co, nrest - 1, rest + 1, stdout);
     } else if (nrest > 0 && strcmp(rest[0], "conformance") == 0) {
         rc = cli_conformance(&co, nrest - 1, rest + 1);
     } else if (nrest > 0) {

@@ -675,6 +675,11 @@ int64_t mcp_client_request(struct mcp_client *c, const char *method, cJSON *para
     }
     const char *sub;
     const char *cap = method_cap(method, &sub);
+    /* before 2025-03-26 there was no completions capability: completion
+     * went with prompts or resources */
+    if (cap && !strcmp(cap, "completions") && !mcp_client_version_at_least(c, "2025-03-26"))
+        cap = cJSON_GetObjectItemCaseSensitive(c->capabilities, "prompts") ? "prompts"
+                                                                           : "resources";
     const cJSON *cv = cap ? cJSON_GetObjectItemCaseSensitive(c->capabilities, cap) : NULL;
     if (cap && (!cv || (sub && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cv, sub))))) {
         cJSON_Delete(params);
@@ -771,6 +776,11 @@ enum mcp_client_state mcp_client_state(const struct mcp_client *c)
 const char *mcp_client_error(const struct mcp_client *c)
 {
     return c->error;
+}
+
+int mcp_client_version_at_least(const struct mcp_client *c, const char *v)
+{
+    return c->protocol && strcmp(c->protocol, v) >= 0;
 }
 
 const char *mcp_client_protocol(const struct mcp_client *c)

@@ -87,6 +87,15 @@ int mcp_client_connect(struct mcp_client *c, int timeout_ms, char **errmsg);
 enum mcp_client_state mcp_client_state(const struct mcp_client *c);
 const char *mcp_client_error(const struct mcp_client *c);     /* or NULL */
 const char *mcp_client_protocol(const struct mcp_client *c);  /* negotiated */
+/* Whether the negotiated version is v or later (versions are dates, so
+ * they compare as strings). What changes with the version:
+ *   2025-03-26  completions capability (before: completion/complete is
+ *               allowed with prompts or resources), tool annotations,
+ *               audio content
+ *   2025-06-18  structured tool output (outputSchema is checked only from
+ *               here), elicitation (refused before), resource links, and
+ *               the MCP-Protocol-Version HTTP header (not sent before) */
+int mcp_client_version_at_least(const struct mcp_client *c, const char *v);
 const cJSON *mcp_client_server_info(const struct mcp_client *c);
 struct mcp_transport *mcp_client_transport(struct mcp_client *c);
 size_t mcp_client_tools(const struct mcp_client *c, const struct mcp_tool **out);

@@ -366,7 +366,7 @@ static struct stream *start(struct http_t *t, const char *method, const char *bo
     }
     if (t->session)
         hdr[n++] = own[no++] = xasprintf("Mcp-Session-Id: %s", t->session);
-    if (t->protocol)
+    if (t->protocol && strcmp(t->protocol, "2025-06-18") >= 0)   /* the header came then */
         hdr[n++] = own[no++] = xasprintf("MCP-Protocol-Version: %s", t->protocol);
     if (last_event_id)
         hdr[n++] = own[no++] = xasprintf("Last-Event-ID: %s", last_event_id);
@@ -443,7 +443,7 @@ static void send_delete(struct http_t *t)
     struct curl_slist *h = NULL;
     char *sid = xasprintf("Mcp-Session-Id: %s", t->session);
     h = curl_slist_append(h, sid);
-    if (t->protocol) {
+    if (t->protocol && strcmp(t->protocol, "2025-06-18") >= 0) {
         char *pv = xasprintf("MCP-Protocol-Version: %s", t->protocol);
         h = curl_slist_append(h, pv);
         free(pv);

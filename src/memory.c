@@ -532,6 +532,11 @@ void memory_free(struct memory *m)
     memory_free_now(m);
 }
 
+int memory_busy(const struct memory *m)
+{
+    return m && (m->ops || m->op_running);
+}
+
 void memory_set_vector_search(struct memory *m, memory_vector_search_fn fn, void *ctx)
 {
     m->vsearch = fn;

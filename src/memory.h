@@ -116,6 +116,10 @@ void memory_entries_free(struct memory_entry **v, size_t n);
 
 /* Search (see struct memory_query). *out holds *n hits best first; free
  * with memory_hits_free. -1 and *errmsg for a bad filter or namespace. */
+/* Whether asynchronous adds or searches are still under way (engine_free
+ * lets them finish: a captured answer must not be lost at exit). */
+int memory_busy(const struct memory *m);
+
 int memory_search(struct memory *m, const struct memory_query *q, struct memory_hit **out,
                   size_t *n, char **errmsg);
 void memory_hits_free(struct memory_hit *h, size_t n);

@@ -168,12 +168,27 @@ void draw_fill_line(WINDOW *w, attr_t attr)
     wmove(w, y, x);
 }
 
+static int ascii_boxes;
+
+void draw_set_ascii(int on)
+{
+    ascii_boxes = on;
+}
+
+void draw_box(WINDOW *w)
+{
+    if (ascii_boxes)
+        wborder(w, '|', '|', '-', '-', '+', '+', '+', '+');
+    else
+        box(w, 0, 0);
+}
+
 void draw_frame(WINDOW *w, const char *title, int focused, const struct theme *th)
 {
     /* The focused pane's border takes the title's style, its title the
      * focus style. */
     wattrset(w, th->attr[focused ? THEME_TITLE : THEME_BORDER]);
-    box(w, 0, 0);
+    draw_box(w);
     wattrset(w, th->attr[focused ? THEME_TITLE_FOCUS : THEME_TITLE]);
     int room = getmaxx(w) - 4;
     if (room > 2) {

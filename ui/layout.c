@@ -1,7 +1,10 @@
 /* layout.c — where the windows go: four boxed panes in a 2x2 grid (Tasks
  * top left, Results top right, Registry bottom left, Metrics bottom right)
- * over a one-line status bar. Recomputed from scratch on every resize;
- * below 80x24 no pane windows exist and tui.c shows a notice instead. */
+ * over a one-line status bar; zoomed, the focused pane alone fills the
+ * space above the status bar (the others have no windows and are not
+ * drawn). Recomputed from scratch on every resize, zoom and focus change
+ * while zoomed; below 80x24 no pane windows exist and tui.c shows a
+ * notice instead. */
 #include "ui.h"
 
 void layout_free(struct tui *t)
@@ -48,13 +51,17 @@ void layout_apply(struct tui *t)
     int h = t->rows - 1;               /* the last line is the status bar */
     int top = h / 2, bottom = h - top;
     int left = t->cols / 2, right = t->cols - left;
-    place(&t->panes[PANE_TASKS], 0, 0, top, left);
-    place(&t->panes[PANE_RESULTS], 0, left, top, right);
-    place(&t->panes[PANE_REGISTRY], top, 0, bottom, left);
-    place(&t->panes[PANE_METRICS], top, left, bottom, right);
+    if (t->zoom) {
+        place(&t->panes[t->focus], 0, 0, h, t->cols);
+    } else {
+        place(&t->panes[PANE_TASKS], 0, 0, top, left);
+        place(&t->panes[PANE_RESULTS], 0, left, top, right);
+        place(&t->panes[PANE_REGISTRY], top, 0, bottom, left);
+        place(&t->panes[PANE_METRICS], top, left, bottom, right);
+    }
     t->status = newwin(1, t->cols, t->rows - 1, 0);
     for (int i = 0; i < PANE_COUNT; i++)
-        if (!t->panes[i].frame)
+        if (!t->panes[i].frame && (!t->zoom || i == t->focus))
             t->too_small = 1;
     if (!t->status)
         t->too_small = 1;
@@ -64,4 +71,15 @@ void layout_apply(struct tui *t)
         form_layout(t->form, t->rows, t->cols);
     if (t->approvals.n)
         approvals_layout(&t->approvals, t->rows, t->cols);
+    overlay_layout(t);
+}
+
+int layout_pane_at(const struct tui *t, int y, int x)
+{
+    for (int i = 0; i < PANE_COUNT; i++) {
+        WINDOW *f = t->panes[i].frame;
+        if (f && wenclose(f, y, x))
+            return i;
+    }
+    return -1;
 }

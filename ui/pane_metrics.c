@@ -1,4 +1,7 @@
-/* pane_metrics.c — the Metrics pane: jobs by status (engine_stats), tool
+/* pane_metrics.c — the Metrics pane: sparklines of throughput (jobs
+ * finished a second), tool-call latency p95 and queue depth over the last
+ * minutes (sampled by tui.c every tick), success rate, model tokens and
+ * cost today (engine_usage_today), memory entries and outbox depth, jobs by status (engine_stats), tool
  * calls and errors since start, calls per server (engine_servers), and
  * the latency histograms of the metrics table (engine_metrics: the same
  * figures `mcpdeck metrics` exports) as count / p50 / p95 / p99.
@@ -97,8 +100,7 @@ static void metrics_draw(struct tui *t, struct pane *p)
     WINDOW *w = p->body;
     const struct theme *th = &t->theme;
     int width = getmaxx(w);
-    struct engine_stats st;
-    engine_stats(t->e, &st);
+    struct engine_stats st = *tui_stats(t);
     struct scroll_state *sc = &t->metrics;
     sc->visible = getmaxy(w);
     struct vrows v = {w, 0, sc->top, sc->visible};
@@ -116,6 +118,53 @@ static void metrics_draw(struct tui *t, struct pane *p)
         {"errors", st.errors, THEME_STATUS_FAIL},
     };
     int per_line = width >= 36 ? 2 : 1;
+    /* the sparklines: label, line, the newest figure */
+    struct {
+        const char *label;
+        const struct spark *s;
+        int secs;
+    } lines[] = {
+        {"done/s", &t->thru, 0},
+        {"p95", &t->lat95, 1},
+        {"queued", &t->depth, 0},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(lines); i++) {
+        if (!next_line(&v))
+            continue;
+        char fig[16];
+        if (lines[i].secs)
+            fmt_secs(fig, spark_last(lines[i].s));
+        else
+            snprintf(fig, sizeof fig, "%.0f", spark_last(lines[i].s));
+        int sw = width - 8 - 9;
+        if (sw > SPARK_N)
+            sw = SPARK_N;
+        if (sw < 1)
+            sw = 1;
+        char line[SPARK_N * 3 + 1];
+        spark_render(lines[i].s, sw, t->utf8, line, sizeof line);
+        draw_printf(w, 8, " %-7s", lines[i].label);
+        wattrset(w, th->attr[THEME_SPARK]);
+        draw_str(w, line, sw);
+        wattrset(w, A_NORMAL);
+        draw_printf(w, 9, " %8s", fig);
+    }
+    int64_t ended = (int64_t)st.jobs.n[JOB_SUCCEEDED] + st.jobs.n[JOB_FAILED];
+    int64_t tokens = t->tokens_today;
+    double cost = t->cost_today;
+    int have_usage = t->have_usage;
+    if (next_line(&v)) {
+        if (ended)
+            draw_printf(w, width, " success %5.1f%%", 100.0 * st.jobs.n[JOB_SUCCEEDED] / (double)ended);
+        else
+            draw_printf(w, width, " success     -");
+        draw_printf(w, width - getcurx(w), "  running %d", st.running);
+        if (have_usage)
+            draw_printf(w, width - getcurx(w), "  today %lld tok $%.4f", (long long)tokens, cost);
+    }
+    if (t->have_mem && next_line(&v))
+        draw_printf(w, width, " memory %lld entries  outbox %lld", (long long)t->mem_entries,
+                    (long long)t->outbox);
     if (next_line(&v)) {
         wattrset(w, th->attr[THEME_DIM]);
         draw_str(w, "jobs", width);
@@ -161,7 +210,9 @@ static void metrics_draw(struct tui *t, struct pane *p)
     free(srv);
 
     struct lat_walk lw = {&v, th, width, 0};
-    metrics_foreach(engine_metrics(t->e), latency_row, &lw);
+    /* the histograms are live; the gauges are refreshed by the tick's
+     * engine_metrics call, not here (it counts the jobs again) */
+    metrics_foreach(t->metrics_tab, latency_row, &lw);
     sc->total = v.row;
     if (sc->top > 0 && sc->top > sc->total - sc->visible) {
         /* shrank under the scroll position: draw again from a valid top */

@@ -4,14 +4,17 @@
  * the pane is narrow, and a footer with the selected server's health
  * reason, task types, restarts and last error.
  *
- * Keys act on the selected server through the engine's registry commands
- * (restart, enable, disable, a health check now); none of them waits: the
- * outcome arrives as engine events, which mark the pane dirty. The pane
+ * Keys act on the selected server through the commands of cmd.c (restart,
+ * enable, disable, a health check now); none of them waits: the outcome
+ * arrives as engine events, which mark the pane dirty. Enter lists the
+ * server's tools with their input schemas, l shows its log ring, both in
+ * an overlay. The pane
  * reads engine_servers() at every draw and is redrawn every tick (the
  * breaker countdown, the age of the last check). */
 #include "ui.h"
 #include "engine.h"
 
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -387,40 +390,87 @@ void pane_registry_fini(struct tui *t)
     t->registry.sel = NULL;
 }
 
-/* === keys === */
+/* === keys and commands === */
 
-static int do_restart(struct engine *e, const char *name, char **err)
+const char *registry_selected(struct tui *t)
 {
-    return engine_server_restart(e, name, err);
+    if (t->registry.sel)
+        return t->registry.sel;
+    /* nothing chosen yet: the first server, as the pane shows it */
+    struct engine_server_info one;
+    if (engine_servers(t->e, &one, 1) == 0)
+        return NULL;
+    t->registry.sel = xstrdup(one.name);
+    return t->registry.sel;
 }
 
-static int do_disable(struct engine *e, const char *name, char **err)
+static const char *server_arg(struct tui *t, const char *arg)
 {
-    return engine_server_enable(e, name, 0, err);
+    while (arg && *arg == ' ')
+        arg++;
+    return arg && *arg ? arg : registry_selected(t);
 }
 
-static int do_enable(struct engine *e, const char *name, char **err)
+int registry_cmd_tools(struct tui *t, const char *arg)
 {
-    return engine_server_enable(e, name, 1, err);
+    const char *name = server_arg(t, arg);
+    if (!name) {
+        tui_message(t, 1, "no server selected");
+        return -1;
+    }
+    char *srv = xstrdup(name);
+    size_t n = engine_server_tools(t->e, srv, NULL, 0);
+    struct engine_tool_info *v = xcalloc(n ? n : 1, sizeof *v);
+    n = engine_server_tools(t->e, srv, v, n);
+    struct buf b;
+    buf_init(&b);
+    buf_printf(&b, "# %s: %zu tool%s\n", srv, n, n == 1 ? "" : "s");
+    if (!n)
+        buf_puts(&b, "\n(no tools: the server is not ready, or offers none)\n");
+    for (size_t i = 0; i < n; i++) {
+        buf_printf(&b, "\n## %s\n", v[i].name ? v[i].name : "?");
+        if (v[i].description && *v[i].description)
+            buf_printf(&b, "%s\n", v[i].description);
+        char *schema = v[i].input_schema ? cJSON_Print(v[i].input_schema) : NULL;
+        buf_printf(&b, "```\n%s\n```\n", schema ? schema : "{}");
+        cJSON_free(schema);
+    }
+    free(v);
+    char *title = xasprintf("Tools of %s", srv);
+    overlay_open(t, title, &b);
+    free(title);
+    free(srv);
+    return 0;
 }
 
-static int do_check(struct engine *e, const char *name, char **err)
+int registry_cmd_log(struct tui *t, const char *arg)
 {
-    return engine_check_server(e, name, err);
+    const char *name = server_arg(t, arg);
+    if (!name) {
+        tui_message(t, 1, "no server selected");
+        return -1;
+    }
+    char *srv = xstrdup(name);
+    const char *log = engine_server_log(t->e, srv);
+    if (!log) {
+        tui_message(t, 1, "no server '%s'", srv);
+        free(srv);
+        return -1;
+    }
+    struct buf b;
+    buf_init(&b);
+    if (*log)
+        buf_puts(&b, log);
+    else
+        buf_puts(&b, "(nothing logged yet)");
+    char *title = xasprintf("Log of %s", srv);
+    overlay_open(t, title, &b);
+    /* the newest lines at the bottom: start there */
+    t->overlay->rs.top = 1 << 30;
+    free(title);
+    free(srv);
+    return 0;
 }
-
-/* The pane's commands on the selected server (listed in the status bar
- * as pane_registry_class.hints and in the README's key table). */
-static const struct registry_binding {
-    int key;
-    int (*run)(struct engine *e, const char *name, char **err);
-    const char *done, *note;     /* the message on success: done NAME note */
-} bindings[] = {
-    {'R', do_restart, "restarting", ""},
-    {'d', do_disable, "disabled", " (kept across restarts; e enables)"},
-    {'e', do_enable, "enabled", ""},
-    {'h', do_check, "checking", " now"},
-};
 
 static int registry_key(struct tui *t, struct pane *p, int key)
 {
@@ -433,7 +483,6 @@ static int registry_key(struct tui *t, struct pane *p, int key)
     int idx = find_server(v, n, rs->sel);
     if (idx < 0)
         idx = 0;
-    char *name = xstrdup(v[idx].name);
     int used = 1, page = rs->visible > 1 ? rs->visible - 1 : 1;
     switch (key) {
     case UK_UP: case 'k': idx--; break;
@@ -452,22 +501,11 @@ static int registry_key(struct tui *t, struct pane *p, int key)
         free(rs->sel);
         rs->sel = xstrdup(v[idx].name);
     }
-    free(v);                           /* engine calls below may change the list */
-    for (size_t i = 0; !used && i < ARRAY_LEN(bindings); i++) {
-        if (bindings[i].key != key)
-            continue;
-        char *err = NULL;
-        if (bindings[i].run(t->e, name, &err) < 0)
-            tui_message(t, 1, "%s", err ? err : "the server did not accept the command");
-        else
-            tui_message(t, 0, "%s %s%s", bindings[i].done, name, bindings[i].note);
-        free(err);
-        used = 1;
-    }
-    free(name);
+    free(v);
     return used;
 }
 
 const struct pane_class pane_registry_class = {
-    "Registry", registry_draw, registry_key, "R restart  d disable  e enable  h check",
+    "Registry", registry_draw, registry_key,
+    "Enter tools  l log  R restart  d disable  e enable  h check",
 };

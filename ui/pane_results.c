@@ -8,12 +8,15 @@
  * has focus. */
 #include "ui.h"
 #include "engine.h"
+#include "gitctx.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 enum { TAB_STOP = 4 };
 
@@ -51,6 +54,69 @@ void pane_results_fini(struct tui *t)
     results_clear(&t->results);
 }
 
+void results_free(struct results_state *rs)
+{
+    results_clear(rs);
+}
+
+/* === styles of result lines === */
+
+static int starts(const char *s, size_t n, const char *p)
+{
+    size_t k = strlen(p);
+    return n >= k && memcmp(s, p, k) == 0;
+}
+
+int results_is_diff(const char *s, size_t n)
+{
+    if (starts(s, n, "diff --git "))
+        return 1;
+    int minus = 0, plus = 0;
+    size_t i = 0;
+    while (i < n) {
+        const char *l = s + i;
+        const char *nl = memchr(l, '\n', n - i);
+        size_t len = nl ? (size_t)(nl - l) : n - i;
+        if (starts(l, len, "--- "))
+            minus = 1;
+        else if (starts(l, len, "+++ ") && minus)
+            plus = 1;
+        else if (starts(l, len, "@@ ") && plus)
+            return 1;
+        i += len + 1;
+    }
+    return 0;
+}
+
+enum theme_el results_line_style(const char *s, size_t n, int diff, int *in_fence)
+{
+    size_t lead = 0;
+    while (lead < n && lead < 3 && s[lead] == ' ')
+        lead++;
+    if (starts(s + lead, n - lead, "```") || starts(s + lead, n - lead, "~~~")) {
+        *in_fence = !*in_fence;
+        return THEME_CODE;
+    }
+    if (*in_fence)
+        return THEME_CODE;
+    if (diff) {
+        if (starts(s, n, "@@") || starts(s, n, "diff ") || starts(s, n, "--- ") ||
+            starts(s, n, "+++ ") || starts(s, n, "index "))
+            return THEME_DIFF_HUNK;
+        if (n && s[0] == '+')
+            return THEME_DIFF_ADD;
+        if (n && s[0] == '-')
+            return THEME_DIFF_DEL;
+        return THEME_COUNT;
+    }
+    size_t h = 0;
+    while (lead + h < n && s[lead + h] == '#')
+        h++;
+    if (h >= 1 && h <= 6 && (lead + h == n || s[lead + h] == ' '))
+        return THEME_HEADING;
+    return THEME_COUNT;
+}
+
 /* Append s (n bytes) as logical lines in style el: split at '\n', drop
  * '\r', expand tabs. */
 static void add_text(struct buf *b, struct lines *para, const char *s, size_t n,
@@ -75,6 +141,26 @@ static void add_text(struct buf *b, struct lines *para, const char *s, size_t n,
         lines_push(para, start, b->len - start, el);
         buf_putc(b, '\n');
         i++;                           /* past the '\n' */
+    } while (i < n);
+}
+
+/* Append s as lines styled by results_line_style (el for the rest; an
+ * error keeps el throughout). */
+static void add_styled(struct buf *b, struct lines *para, const char *s, size_t n,
+                       enum theme_el el)
+{
+    if (el != THEME_COUNT) {
+        add_text(b, para, s, n, el);
+        return;
+    }
+    int diff = results_is_diff(s, n), fence = 0;
+    size_t i = 0;
+    do {
+        const char *l = s + i;
+        const char *nl = memchr(l, '\n', n - i);
+        size_t len = nl ? (size_t)(nl - l) : n - i;
+        add_text(b, para, l, len, results_line_style(l, len, diff, &fence));
+        i += len + 1;
     } while (i < n);
 }
 
@@ -109,7 +195,7 @@ static void add_result(struct buf *b, struct lines *para, const struct job *j)
     if (j->result_mime && strstr(j->result_mime, "tool-result")) {
         char *text = engine_result_text(j);   /* text content, then structured */
         if (*text)
-            add_text(b, para, text, strlen(text), el);
+            add_styled(b, para, text, strlen(text), el);
         else
             add_line(b, para, THEME_DIM, "(empty result)");
         free(text);
@@ -120,7 +206,7 @@ static void add_result(struct buf *b, struct lines *para, const struct job *j)
         char *pretty = v ? cJSON_Print(v) : NULL;
         cJSON_Delete(v);
         if (pretty) {
-            add_text(b, para, pretty, strlen(pretty), el);
+            add_styled(b, para, pretty, strlen(pretty), el);
             cJSON_free(pretty);
             return;
         }
@@ -128,7 +214,7 @@ static void add_result(struct buf *b, struct lines *para, const struct job *j)
     if (j->result_len == 0)
         add_line(b, para, THEME_DIM, "(empty result)");
     else
-        add_text(b, para, j->result, j->result_len, el);
+        add_styled(b, para, j->result, j->result_len, el);
 }
 
 static void add_header(struct buf *b, struct lines *para, const struct job *j)
@@ -167,7 +253,7 @@ int pane_results_build(struct results_state *rs, const struct job *j,
                 add_line(&b, &para, THEME_DIM, "(%zu KiB from the start not kept)",
                          (st->dropped + 1023) / 1024);
             if (st->text.len)
-                add_text(&b, &para, st->text.data, st->text.len, THEME_COUNT);
+                add_styled(&b, &para, st->text.data, st->text.len, THEME_COUNT);
         } else {
             add_line(&b, &para, THEME_DIM, "(no result yet)");
         }
@@ -261,6 +347,42 @@ void pane_results_wrap(struct results_state *rs, int width)
     rs->width = width;
 }
 
+void results_set_text(struct results_state *rs, const char *s, size_t n, enum theme_el base)
+{
+    struct buf b;
+    struct lines para = {0};
+    buf_init(&b);
+    if (base == THEME_COUNT)
+        add_styled(&b, &para, s, n, THEME_COUNT);
+    else
+        add_text(&b, &para, s, n, base);
+    results_clear(rs);
+    rs->text = buf_detach(&b);
+    rs->para = para.v;
+    rs->npara = para.n;
+}
+
+void results_render(WINDOW *w, const struct theme *th, struct results_state *rs)
+{
+    int h = getmaxy(w), width = getmaxx(w);
+    if (rs->width != width)
+        pane_results_wrap(rs, width);
+    rs->visible = h;
+    pane_scroll_clamp(&rs->top, (int)rs->nlines, h);
+    for (int row = 0; row < h && rs->top + row < (int)rs->nlines; row++) {
+        const struct results_line *l = &rs->lines[rs->top + row];
+        wmove(w, row, 0);
+        wattrset(w, l->el < THEME_COUNT ? th->attr[l->el] : A_NORMAL);
+        draw_nstr(w, rs->text + l->off, l->len, width);
+    }
+    wattrset(w, A_NORMAL);
+}
+
+const char *pane_results_text(struct tui *t)
+{
+    return t->results.text;
+}
+
 static void results_draw(struct tui *t, struct pane *p)
 {
     struct results_state *rs = &t->results;
@@ -315,4 +437,128 @@ static int results_key(struct tui *t, struct pane *p, int key)
     return 1;
 }
 
-const struct pane_class pane_results_class = {"Results", results_draw, results_key, NULL};
+const struct pane_class pane_results_class = {"Results", results_draw, results_key,
+                                              "s save  o pager  e editor"};
+
+/* === s save, o $PAGER, e $EDITOR === */
+
+/* Write the Results text to path; 0 or -1 (message set). */
+static int save_text(struct tui *t, const char *path)
+{
+    const char *text = pane_results_text(t);
+    if (!text) {
+        tui_message(t, 1, "nothing to save");
+        return -1;
+    }
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        tui_message(t, 1, "cannot write %s: %s", path, strerror(errno));
+        return -1;
+    }
+    size_t n = strlen(text);
+    int ok = fwrite(text, 1, n, f) == n;
+    ok &= fclose(f) == 0;
+    if (!ok) {
+        tui_message(t, 1, "cannot write %s: %s", path, strerror(errno));
+        return -1;
+    }
+    tui_message(t, 0, "saved %zu bytes to %s", n, path);
+    return 0;
+}
+
+int results_cmd_save(struct tui *t, const char *arg)
+{
+    while (arg && *arg == ' ')
+        arg++;
+    if (!arg || !*arg) {
+        char *def = t->results.job_id ? xasprintf("job-%lld.txt", (long long)t->results.job_id)
+                                      : xstrdup("result.txt");
+        tui_prompt_open(t, PROMPT_SAVE, def);
+        free(def);
+        return 0;
+    }
+    if (arg[0] == '~' && arg[1] == '/' && getenv("HOME")) {
+        char *p = xasprintf("%s%s", getenv("HOME"), arg + 1);
+        int rc = save_text(t, p);
+        free(p);
+        return rc;
+    }
+    return save_text(t, arg);
+}
+
+int results_cmd_apply(struct tui *t, const char *arg)
+{
+    while (arg && *arg == ' ')
+        arg++;
+    int files = 0;
+    char *diff = gitctx_find_diff(pane_results_text(t), &files);
+    if (!diff) {
+        tui_message(t, 1, "no unified diff in this result");
+        return -1;
+    }
+    char *err = NULL;
+    if (engine_apply_diff(t->e, diff, 1, &err) < 0) {
+        tui_message(t, 1, "the diff does not apply: %s", err ? err : "?");
+        free(err);
+        free(diff);
+        return -1;
+    }
+    if (!arg || (strcmp(arg, "y") && strcmp(arg, "yes"))) {
+        /* the diff is on screen (the preview); ask before writing */
+        tui_prompt_open(t, PROMPT_APPLY, "");
+        free(diff);
+        return 0;
+    }
+    if (engine_apply_diff(t->e, diff, 0, &err) < 0) {
+        tui_message(t, 1, "applying the diff failed: %s", err ? err : "?");
+        free(err);
+        free(diff);
+        return -1;
+    }
+    tui_message(t, 0, "applied the diff: %d file%s changed", files, files == 1 ? "" : "s");
+    free(diff);
+    return 0;
+}
+
+/* Show the text to an external program on a temporary copy. */
+static int external(struct tui *t, const char *var, const char *def)
+{
+    const char *text = pane_results_text(t);
+    if (!text) {
+        tui_message(t, 1, "nothing to show");
+        return -1;
+    }
+    const char *dir = getenv("TMPDIR");
+    char *path = xasprintf("%s/mcpdeck-result-XXXXXX", dir && *dir ? dir : "/tmp");
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        tui_message(t, 1, "cannot create %s: %s", path, strerror(errno));
+        free(path);
+        return -1;
+    }
+    size_t n = strlen(text), off = 0;
+    while (off < n) {
+        ssize_t w = write(fd, text + off, n - off);
+        if (w <= 0)
+            break;
+        off += (size_t)w;
+    }
+    close(fd);
+    const char *prog = getenv(var);
+    int rc = tui_run_external(t, prog && *prog ? prog : def, path);
+    unlink(path);
+    free(path);
+    return rc;
+}
+
+int results_cmd_pager(struct tui *t, const char *arg)
+{
+    (void)arg;
+    return external(t, "PAGER", "less");
+}
+
+int results_cmd_editor(struct tui *t, const char *arg)
+{
+    (void)arg;
+    return external(t, "EDITOR", "vi");
+}

@@ -8,6 +8,7 @@
 #include "ydoc.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,7 +31,26 @@ static const struct {
     [THEME_HEALTH_OK] = {"health_ok", A_NORMAL},
     [THEME_HEALTH_WARN] = {"health_warn", A_BOLD},
     [THEME_HEALTH_BAD] = {"health_bad", A_BOLD | A_UNDERLINE},
+    [THEME_DIFF_ADD] = {"diff_add", A_BOLD},
+    [THEME_DIFF_DEL] = {"diff_del", A_DIM},
+    [THEME_DIFF_HUNK] = {"diff_hunk", A_UNDERLINE},
+    [THEME_HEADING] = {"heading", A_BOLD | A_UNDERLINE},
+    [THEME_CODE] = {"code", A_DIM},
+    [THEME_SPARK] = {"spark", A_BOLD},
 };
+
+static const char *const theme_list[] = {"dark", "light", "high-contrast", "mono", NULL};
+
+const char *const *theme_names(void)
+{
+    return theme_list;
+}
+
+int theme_no_color(void)
+{
+    const char *nc = getenv("NO_COLOR");
+    return nc && *nc;
+}
 
 static const struct {
     const char *name;
@@ -244,18 +264,25 @@ static void apply_colours(struct theme *t)
     t->color = 1;
 }
 
-int theme_setup(struct theme *t, char **errmsg)
+int theme_setup(struct theme *t, const char *name, char **errmsg)
 {
-    const char *nc = getenv("NO_COLOR");
-    int mono = (nc && *nc) || !has_colors();
-    const char *name = mono ? "themes/mono.yaml" : "themes/dark.yaml";
+    int mono = theme_no_color() || !has_colors();
+    if (mono || (name && strcmp(name, "mono") == 0)) {
+        name = "mono";
+        mono = 1;
+    } else if (!name) {
+        name = "dark";
+    }
     theme_defaults(t);
-    const struct embedded_file *f = embedded_find(name);
+    char path[96];
+    snprintf(path, sizeof path, "themes/%s.yaml", name);
+    const struct embedded_file *f = strchr(name, '/') ? NULL : embedded_find(path);
     if (!f) {
-        *errmsg = xasprintf("theme %s is not compiled in; using the default look", name);
+        *errmsg = xasprintf("no theme '%s' (themes: dark, light, high-contrast, mono); "
+                            "using the default look", name);
         return -1;
     }
-    if (theme_parse(t, name, (const char *)f->data, f->len, errmsg) < 0)
+    if (theme_parse(t, path, (const char *)f->data, f->len, errmsg) < 0)
         return -1;
     if (!mono && start_color() == OK)
         apply_colours(t);

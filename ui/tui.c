@@ -6,18 +6,27 @@
  * destructive tool calls (the engine's approval handler) queue in a modal
  * box (approve.c) answered with y or n/Esc while everything else runs on.
  *
- * Nothing here blocks the loop. The terminal is an fd watcher (keys are
- * read with wget_wch in no-delay mode until ERR); SIGWINCH, SIGINT, SIGTERM
- * and SIGHUP arrive through loop_signal; a 1 s timer refreshes elapsed
- * times. Engine events and keys only mark panes dirty; a before-sleep hook
- * draws the dirty panes with wnoutrefresh and calls doupdate() once per
- * loop turn. */
+ * Keys go, in order, to: a question on screen, the form, the prompt (":"
+ * commands, "/" the filter, the save path; drawn in the status bar), the
+ * mouse (a click focuses a pane and selects a row), an overlay (help,
+ * details, tools, log), the key table of cmd.c, then the focused pane.
+ * $PAGER and $EDITOR run with the terminal handed over (tui_run_external).
+ *
+ * Nothing here blocks the loop, except that child while it runs. The
+ * terminal is an fd watcher (keys are read with wget_wch in no-delay mode
+ * until ERR); SIGWINCH, SIGINT, SIGTERM and SIGHUP arrive through
+ * loop_signal; a 1 s timer refreshes elapsed times and samples the
+ * Metrics sparklines. Engine events and keys only mark panes dirty; a
+ * before-sleep hook draws the dirty panes with wnoutrefresh and calls
+ * doupdate() once per loop turn. */
 #include "tui.h"
 #include "ui.h"
 #include "engine.h"
 #include "loop.h"
+#include "metrics.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <langinfo.h>
 #include <locale.h>
 #include <signal.h>
@@ -26,15 +35,29 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/wait.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 /* The status bar: global keys around the focused pane's own
  * (pane_class.hints); when a message would not fit, the short form. */
-static const char hints_start[] = " n new  Tab focus  ";
-static const char hints_default[] = "Enter select  c cancel";
+static const char hints_start[] = " ? help  : cmd  n new  Tab/1-4 focus  z zoom  ";
+static const char hints_default[] = "";
 static const char hints_end[] = "  q quit";
-static const char hints_short[] = " n new  Tab focus  q quit";
+static const char hints_short[] = " ? help  : cmd  q quit";
+
+/* --theme and --ascii (tui_set_options). */
+static const char *opt_theme;
+static int opt_ascii;
+
+void tui_set_options(const char *theme, int ascii)
+{
+    if (theme)
+        opt_theme = theme;
+    if (ascii >= 0)
+        opt_ascii = ascii;
+}
 
 enum { STREAM_REFRESH_MS = 40 };
 
@@ -53,13 +76,19 @@ void tui_dirty(struct tui *t, enum pane_id id)
         t->panes[id].dirty = 1;
 }
 
-static void dirty_all(struct tui *t)
+void tui_dirty_all(struct tui *t)
 {
     for (int i = 0; i < PANE_COUNT; i++)
         t->panes[i].dirty = 1;
     t->status_dirty = 1;
     t->form_dirty = 1;
     t->approvals_dirty = 1;
+    t->overlay_dirty = 1;
+}
+
+static void dirty_all(struct tui *t)
+{
+    tui_dirty_all(t);
 }
 
 void tui_message(struct tui *t, int is_error, const char *fmt, ...)
@@ -81,12 +110,70 @@ void tui_focus(struct tui *t, int id)
     t->focus = id;
     tui_dirty(t, t->focus);
     t->status_dirty = 1;               /* the pane's own key hints */
+    if (t->zoom) {
+        layout_apply(t);               /* the zoomed pane follows the focus */
+        clearok(curscr, TRUE);
+    }
+}
+
+const struct engine_stats *tui_stats(struct tui *t)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    double now = ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+    if (!t->stats)
+        t->stats = xcalloc(1, sizeof *t->stats);
+    if (!t->stats_ms || now - t->stats_ms >= STATS_MS) {
+        engine_stats(t->e, t->stats);
+        t->have_mem = engine_memory_counts(t->e, &t->mem_entries, &t->outbox) == 0;
+        t->have_usage = engine_usage_today(t->e, &t->tokens_today, &t->cost_today) == 0;
+        t->stats_ms = now;
+    }
+    return t->stats;
+}
+
+void tui_jobs_changed(struct tui *t)
+{
+    t->tasks.sel_known = 0;            /* rows may have moved under the selection */
+    t->tasks.total_known = 0;
+    tui_dirty(t, PANE_TASKS);
+}
+
+void tui_zoom(struct tui *t)
+{
+    t->zoom = !t->zoom;
+    layout_apply(t);
+    clearok(curscr, TRUE);
+}
+
+int tui_set_theme(struct tui *t, const char *name)
+{
+    char *err = NULL;
+    struct theme th;
+    if (theme_setup(&th, name, &err) < 0) {
+        tui_message(t, 1, "%s", err);
+        free(err);
+        err = NULL;
+        theme_setup(&t->theme, t->theme_name, &err);   /* the colour pairs back */
+        free(err);
+        return -1;
+    }
+    t->theme = th;
+    free(t->theme_name);
+    t->theme_name = xstrdup(name);
+    tui_dirty_all(t);
+    if (theme_no_color() && strcmp(name, "mono") != 0)
+        tui_message(t, 0, "NO_COLOR is set: theme %s without colours", name);
+    else
+        tui_message(t, 0, "theme %s", name);
+    return 0;
 }
 
 void tui_select_job(struct tui *t, int64_t id)
 {
     if (id == t->sel_job)
         return;
+    t->tasks.sel_known = 0;
     t->sel_job = id;
     t->results.stale = 1;
     t->results.top = 0;
@@ -135,7 +222,7 @@ static void on_event(void *payload, const struct engine_event *ev)
     case ENGINE_EV_JOB_STARTED:
     case ENGINE_EV_JOB_DONE:
     case ENGINE_EV_JOB_RETRY:
-        tui_dirty(t, PANE_TASKS);
+        tui_jobs_changed(t);
         tui_dirty(t, PANE_METRICS);
         tui_dirty(t, PANE_REGISTRY);          /* calls/errors per server */
         if (ev->kind != ENGINE_EV_JOB_QUEUED)
@@ -222,7 +309,7 @@ static int approval_key(struct tui *t, int key)
 
 /* === the form === */
 
-static void form_open(struct tui *t)
+void tui_form_open(struct tui *t)
 {
     if (t->form || t->too_small)
         return;
@@ -327,19 +414,165 @@ static void relayout(struct tui *t)
     clearok(curscr, TRUE);
 }
 
-static void cancel_selected(struct tui *t)
+/* === the prompt === */
+
+void tui_prompt_open(struct tui *t, enum prompt_kind kind, const char *text)
 {
-    if (!t->sel_job) {
-        tui_message(t, 1, "no task selected");
+    if (t->too_small)
+        return;
+    if (!t->prompt)
+        t->prompt = xcalloc(1, sizeof *t->prompt);
+    struct prompt *p = t->prompt;
+    p->kind = kind;
+    buf_consume(&p->text, p->text.len);
+    if (text)
+        buf_puts(&p->text, text);
+    free(p->hint);
+    p->hint = NULL;
+    t->status_dirty = 1;
+}
+
+static void prompt_close(struct tui *t)
+{
+    if (!t->prompt)
+        return;
+    buf_fini(&t->prompt->text);
+    free(t->prompt->hint);
+    free(t->prompt);
+    t->prompt = NULL;
+    t->status_dirty = 1;
+}
+
+static void prompt_handle(struct tui *t, int key)
+{
+    struct prompt *p = t->prompt;
+    enum prompt_action a = prompt_key(p, key);
+    t->status_dirty = 1;
+    if (a == PROMPT_CANCEL) {
+        prompt_close(t);
         return;
     }
-    char *err = NULL;
-    if (engine_cancel(t->e, t->sel_job, &err) < 0) {
-        tui_message(t, 1, "%s", err ? err : "cannot cancel");
-        free(err);
+    char *text = xstrdup(p->text.data ? p->text.data : "");
+    enum prompt_kind kind = p->kind;
+    if (a == PROMPT_COMPLETE) {
+        if (kind == PROMPT_COMMAND) {
+            char *out = NULL, *hint = NULL;
+            size_t hits = cmd_complete(t, text, &out, &hint);
+            buf_consume(&p->text, p->text.len);
+            buf_puts(&p->text, out);
+            free(p->hint);
+            p->hint = hits ? hint : xstrdup("(no completion)");
+            if (hits && !hint)
+                free(hint);
+            free(out);
+        }
+        free(text);
         return;
     }
-    tui_message(t, 0, "cancelled job %lld", (long long)t->sel_job);
+    if (a == PROMPT_DONE) {
+        prompt_close(t);               /* first: the command may open another */
+        if (kind == PROMPT_COMMAND)
+            cmd_run(t, text);
+        else if (kind == PROMPT_FILTER)
+            tasks_cmd_filter(t, text);
+        else if (kind == PROMPT_APPLY)
+            results_cmd_apply(t, strcmp(text, "y") == 0 || strcmp(text, "yes") == 0 ? "yes"
+                                                                                      : "no");
+        else if (*text)
+            results_cmd_save(t, text);
+    } else if (kind == PROMPT_FILTER) {
+        tasks_cmd_filter(t, text);     /* the list follows the typing */
+    }
+    free(text);
+}
+
+/* === a child on the terminal ($PAGER, $EDITOR) === */
+
+int tui_run_external(struct tui *t, const char *prog, const char *path)
+{
+    def_prog_mode();
+    endwin();
+    fflush(stdout);
+    char *cmd = xasprintf("%s \"$1\"", prog);
+    pid_t pid = fork();
+    if (pid == 0) {
+        /* its own process group in the foreground: Ctrl-C reaches it, not us */
+        setpgid(0, 0);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGWINCH, SIGCHLD, SIGPIPE,
+                                   SIGQUIT, SIGTSTP, SIGTTOU, SIGTTIN};
+        for (size_t i = 0; i < ARRAY_LEN(sigs); i++)
+            signal(sigs[i], SIG_DFL);
+        execl("/bin/sh", "sh", "-c", cmd, "sh", path, (char *)NULL);
+        _exit(127);
+    }
+    int rc = -1, status = 0;
+    if (pid > 0) {
+        setpgid(pid, pid);
+        void (*old)(int) = signal(SIGTTOU, SIG_IGN);
+        tcsetpgrp(STDIN_FILENO, pid);
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+            ;
+        tcsetpgrp(STDIN_FILENO, getpgrp());
+        signal(SIGTTOU, old);
+        rc = WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+    }
+    free(cmd);
+    reset_prog_mode();
+    refresh();
+    /* the size may have changed meanwhile */
+    struct winsize ws;
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0)
+        resizeterm(ws.ws_row, ws.ws_col);
+    layout_apply(t);
+    clearok(curscr, TRUE);
+    if (pid < 0)
+        tui_message(t, 1, "cannot start %s: %s", prog, strerror(errno));
+    else if (rc < 0)
+        tui_message(t, 1, "%s exited with status %d", prog,
+                    WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+    return rc;
+}
+
+/* === the mouse === */
+
+static void mouse_event(struct tui *t)
+{
+    MEVENT me;
+    if (getmouse(&me) != OK || t->too_small)
+        return;
+    if (!(me.bstate & (BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON1_RELEASED |
+                       BUTTON1_DOUBLE_CLICKED)))
+        return;
+    int id = layout_pane_at(t, me.y, me.x);
+    if (id < 0)
+        return;
+    tui_focus(t, id);
+    struct pane *p = &t->panes[id];
+    int y = me.y, x = me.x;
+    if (!p->body || !wmouse_trafo(p->body, &y, &x, FALSE))
+        return;
+    if (id == PANE_TASKS && y >= 1)
+        tasks_select_row(t, t->tasks.top + y - 1);
+    else if (id == PANE_REGISTRY && y >= 1 && y - 1 < t->registry.visible) {
+        size_t n = engine_servers(t->e, NULL, 0);
+        struct engine_server_info *v = xcalloc(n ? n : 1, sizeof *v);
+        n = engine_servers(t->e, v, n);
+        size_t i = (size_t)(t->registry.top + y - 1);
+        if (i < n) {
+            free(t->registry.sel);
+            t->registry.sel = xstrdup(v[i].name);
+            tui_dirty(t, PANE_REGISTRY);
+        }
+        free(v);
+    }
+    if (me.bstate & BUTTON1_DOUBLE_CLICKED) {
+        const char *c = cmd_for_key('\r', id);
+        if (c)
+            cmd_run(t, c);
+    }
 }
 
 static void handle_key(struct tui *t, int key)
@@ -368,25 +601,29 @@ static void handle_key(struct tui *t, int key)
         t->form_dirty = 1;
         return;
     }
-    switch (key) {
-    case 'q':
+    if (t->prompt) {
+        prompt_handle(t, key);
+        return;
+    }
+    if (key == -KEY_MOUSE) {
+        mouse_event(t);
+        return;
+    }
+    if (t->overlay) {
+        overlay_key(t, key);
+        return;
+    }
+    if (key == 'q') {                  /* quits even when the screen is too small */
         loop_stop(t->loop);
-        return;
-    case '\t':
-        tui_focus(t, (t->focus + 1) % PANE_COUNT);
-        return;
-    case UK_BTAB:
-        tui_focus(t, (t->focus + PANE_COUNT - 1) % PANE_COUNT);
-        return;
-    case 'n':
-        form_open(t);
-        return;
-    case 'c':
-        cancel_selected(t);
         return;
     }
     if (t->too_small)
         return;
+    const char *cmd = cmd_for_key(key, t->focus);
+    if (cmd) {
+        cmd_run(t, cmd);
+        return;
+    }
     struct pane *p = &t->panes[t->focus];
     if (p->cls->key && p->cls->key(t, p, key))
         p->dirty = 1;
@@ -433,10 +670,36 @@ static void on_quit_signal(struct loop *l, int signo, void *payload)
     loop_stop(l);
 }
 
+/* One sample a tick for the sparklines: jobs finished since the last
+ * tick, the largest tool-call p95 (seconds) and the queue depth. */
+static void lat_max(void *payload, const struct metric_series_view *s)
+{
+    double *m = payload;
+    if (s->count && s->p95 == s->p95 && s->p95 > *m)
+        *m = s->p95;
+}
+
+static void sample_metrics(struct tui *t)
+{
+    t->stats_ms = 0;                   /* count now */
+    struct engine_stats st = *tui_stats(t);
+    int64_t done = (int64_t)st.jobs.n[JOB_SUCCEEDED] + st.jobs.n[JOB_FAILED] +
+                   st.jobs.n[JOB_CANCELLED] + st.jobs.n[JOB_SKIPPED];
+    spark_push(&t->thru, t->last_done < 0 || done < t->last_done ? 0
+                                                                 : (double)(done - t->last_done));
+    t->last_done = done;
+    double p95 = 0;
+    /* engine_metrics refreshes the gauges (another count): once a tick */
+    metrics_foreach_family(engine_metrics(t->e), MET_TOOL_CALL_SECONDS, lat_max, &p95);
+    spark_push(&t->lat95, p95);
+    spark_push(&t->depth, st.jobs.n[JOB_QUEUED]);
+}
+
 static void on_tick(struct loop *l, uint64_t id, void *payload)
 {
     struct tui *t = payload;
     t->tick = loop_timer_add(l, 1000, on_tick, t);
+    sample_metrics(t);
     tui_dirty(t, PANE_TASKS);
     tui_dirty(t, PANE_METRICS);
     tui_dirty(t, PANE_REGISTRY);       /* breaker countdowns, check ages */
@@ -444,11 +707,47 @@ static void on_tick(struct loop *l, uint64_t id, void *payload)
 
 /* === drawing (the before-sleep hook) === */
 
+static void draw_prompt(struct tui *t, WINDOW *w, int width)
+{
+    static const char *const labels[] = {":", "/", "save to: ",
+                                         "apply the diff to the work tree? y/n: "};
+    struct prompt *p = t->prompt;
+    wattrset(w, A_NORMAL);
+    mvwhline(w, 0, 0, ' ', getmaxx(w));
+    wmove(w, 0, 0);
+    draw_str(w, labels[p->kind], width);
+    const char *text = p->text.data ? p->text.data : "";
+    /* the end of a long line stays in view */
+    int room = width - getcurx(w) - 1;
+    size_t len = strlen(text), from = 0;
+    while (from < len && draw_width(text + from, len - from) > room)
+        from++;
+    while (from < len && ((unsigned char)text[from] & 0xc0) == 0x80)
+        from++;
+    draw_str(w, text + from, room);
+    wattrset(w, A_REVERSE);
+    waddch(w, ' ');                    /* the cursor */
+    wattrset(w, t->theme.attr[THEME_DIM]);
+    if (p->hint && getcurx(w) + 3 < width) {
+        draw_str(w, "  ", width - getcurx(w));
+        draw_str(w, p->hint, width - getcurx(w));
+    } else if (p->kind == PROMPT_FILTER && !len) {
+        draw_str(w, "  status words (failed running ...) and text; Enter keeps, empty shows all",
+                 width - getcurx(w));
+    }
+    wattrset(w, A_NORMAL);
+    wnoutrefresh(w);
+}
+
 static void draw_status(struct tui *t)
 {
     WINDOW *w = t->status;
     int width = getmaxx(w) - 1;        /* keep off the screen's last cell */
     werase(w);
+    if (t->prompt) {
+        draw_prompt(t, w, width);
+        return;
+    }
     wattrset(w, t->theme.attr[THEME_STATUSBAR]);
     mvwhline(w, 0, 0, ' ', getmaxx(w));
     wmove(w, 0, 0);
@@ -491,7 +790,7 @@ static void redraw(struct loop *l, void *payload)
 {
     struct tui *t = payload;
     int any = t->full || t->status_dirty || (t->form && t->form_dirty) ||
-              (t->approvals.n && t->approvals_dirty);
+              (t->approvals.n && t->approvals_dirty) || (t->overlay && t->overlay_dirty);
     for (int i = 0; i < PANE_COUNT; i++)
         any |= t->panes[i].dirty;
     if (!any)
@@ -507,7 +806,7 @@ static void redraw(struct loop *l, void *payload)
         draw_too_small(t);
         for (int i = 0; i < PANE_COUNT; i++)
             t->panes[i].dirty = 0;
-        t->status_dirty = t->form_dirty = t->approvals_dirty = 0;
+        t->status_dirty = t->form_dirty = t->approvals_dirty = t->overlay_dirty = 0;
         doupdate();
         return;
     }
@@ -517,8 +816,12 @@ static void redraw(struct loop *l, void *payload)
         if (!p->dirty)
             continue;
         p->dirty = 0;
+        if (!p->frame)
+            continue;                  /* not on screen (another pane is zoomed) */
         werase(p->frame);
-        draw_frame(p->frame, p->cls->title, t->focus == i, &t->theme);
+        char title[48];
+        snprintf(title, sizeof title, "%d %s%s", i + 1, p->cls->title, t->zoom ? " (zoom)" : "");
+        draw_frame(p->frame, title, t->focus == i, &t->theme);
         werase(p->body);
         wmove(p->body, 0, 0);
         p->cls->draw(t, p);
@@ -532,6 +835,11 @@ static void redraw(struct loop *l, void *payload)
         draw_status(t);
         drew = 1;
     }
+    if (t->overlay && (drew || t->overlay_dirty)) {
+        overlay_draw(t);
+        drew = 1;
+    }
+    t->overlay_dirty = 0;
     if (t->form && (drew || t->form_dirty)) {
         form_draw(t->form, &t->theme);   /* last, so the cursor is in it */
         t->form_dirty = 0;
@@ -545,7 +853,7 @@ static void redraw(struct loop *l, void *payload)
 
 /* === start and end === */
 
-static void terminal_setup(void)
+static int terminal_setup(void)
 {
     cbreak();
     noecho();
@@ -560,7 +868,11 @@ static void terminal_setup(void)
         tio.c_iflag &= ~(tcflag_t)IXON;
         tcsetattr(STDIN_FILENO, TCSANOW, &tio);
     }
+    /* clicks focus panes and select rows where the terminal reports them */
+    int mouse = mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON1_DOUBLE_CLICKED, NULL) != 0;
+    mouseinterval(200);
     def_prog_mode();
+    return mouse;
 }
 
 static const int quit_signals[] = {SIGINT, SIGTERM, SIGHUP};
@@ -592,18 +904,24 @@ int tui_run(struct engine *e)
                 getenv("TERM") ? getenv("TERM") : "(unset)");
         return 2;
     }
-    terminal_setup();
+    int mouse = terminal_setup();
 
     struct tui *t = xcalloc(1, sizeof *t);
+    t->mouse = mouse;
+    t->last_done = -1;
     t->e = e;
     t->loop = engine_loop(e);
-    t->utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
+    t->metrics_tab = engine_metrics(e);
+    t->utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0 && !opt_ascii;
+    t->ascii = !t->utf8;
+    draw_set_ascii(t->ascii);
+    t->theme_name = opt_theme ? xstrdup(opt_theme) : NULL;
     t->focus = PANE_TASKS;
     streams_init(&t->streams, STREAM_LIMIT);
     for (int i = 0; i < PANE_COUNT; i++)
         t->panes[i].cls = pane_classes[i];
     char *err = NULL;
-    if (theme_setup(&t->theme, &err) < 0) {
+    if (theme_setup(&t->theme, t->theme_name, &err) < 0) {
         tui_message(t, 1, "%s", err);
         free(err);
     }
@@ -640,6 +958,10 @@ int tui_run(struct engine *e)
 
     int rc = t->exit_code;
     form_free(t->form);
+    prompt_close(t);
+    overlay_close(t);
+    free(t->theme_name);
+    free(t->stats);
     layout_free(t);
     pane_tasks_fini(t);
     pane_results_fini(t);

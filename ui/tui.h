@@ -12,4 +12,9 @@ struct engine;
  * no usable terminal (the reason is printed on stderr). Loop thread. */
 int tui_run(struct engine *e);
 
+/* Options from the command line, set before tui_run: the theme's name
+ * (--theme; NULL keeps the one set, dark by default) and ASCII borders
+ * and glyphs (--ascii; -1 keeps). The string must outlive tui_run. */
+void tui_set_options(const char *theme, int ascii);
+
 #endif

@@ -25,6 +25,8 @@ struct job;
 struct tui;
 struct engine_server_info;
 struct engine_approval;
+struct engine_stats;
+struct metrics;
 struct cJSON;
 
 /* === keys ===
@@ -67,6 +69,12 @@ enum theme_el {
     THEME_HEALTH_OK,             /* a server's health and breaker */
     THEME_HEALTH_WARN,
     THEME_HEALTH_BAD,
+    THEME_DIFF_ADD,              /* results: "+" lines of a unified diff */
+    THEME_DIFF_DEL,              /* "-" lines */
+    THEME_DIFF_HUNK,             /* "@@" lines and file headers */
+    THEME_HEADING,               /* markdown headings */
+    THEME_CODE,                  /* markdown code fences and their lines */
+    THEME_SPARK,                 /* metrics sparklines */
     THEME_COUNT
 };
 
@@ -93,10 +101,17 @@ void theme_defaults(struct theme *t);
 int theme_parse(struct theme *t, const char *name, const char *text, size_t len,
                 char **errmsg);
 /* Choose and load a theme once curses runs: themes/mono.yaml when NO_COLOR
- * is set (non-empty) or the terminal has no colours, else themes/dark.yaml,
- * both from the embedded files; sets up colour pairs. On a broken theme
- * the defaults stay, and -1 is returned with *errmsg for the status bar. */
-int theme_setup(struct theme *t, char **errmsg);
+ * is set (non-empty) or the terminal has no colours, else themes/NAME.yaml
+ * (name NULL: dark), from the embedded files; sets up colour pairs (colours
+ * beyond the terminal's fall back to the 8 basic ones). On a broken or
+ * unknown theme the defaults stay, and -1 is returned with *errmsg for the
+ * status bar. */
+int theme_setup(struct theme *t, const char *name, char **errmsg);
+/* The names of the compiled-in themes ("dark", "light", ...), NULL-ended;
+ * static storage. */
+const char *const *theme_names(void);
+/* Whether colours are off by the environment (NO_COLOR non-empty). */
+int theme_no_color(void);
 
 /* === drawing helpers (draw.c) === */
 
@@ -136,6 +151,11 @@ void draw_fill_line(WINDOW *w, attr_t attr);
 /* A box around w with " title " at the top left, in the focus style when
  * focused. */
 void draw_frame(WINDOW *w, const char *title, int focused, const struct theme *th);
+/* Boxes in ASCII (+-|) from now on, or the terminal's line drawing (the
+ * default). Curses is one per process, so this is too. */
+void draw_set_ascii(int on);
+/* A plain box (ASCII after draw_set_ascii(1)). */
+void draw_box(WINDOW *w);
 /* "0.2s", "12.3s", "3m05s", "2h03m"; "-" for negative. */
 void draw_duration(char *out, size_t n, int64_t ms);
 
@@ -174,13 +194,28 @@ int pane_scroll_key(int *top, int total, int visible, int key);
 /* Keep *top within [0, total - visible]. */
 void pane_scroll_clamp(int *top, int total, int visible);
 
+/* The Tasks list is virtual: only the rows on screen are read from the
+ * store (engine_jobs_page), in the order and with the filter of query. */
 struct tasks_state {
-    struct job *jobs;            /* the last list drawn, newest first */
+    struct job *jobs;            /* the rows on screen: rows [top, top + njobs) */
     size_t njobs;
+    int64_t total;               /* rows the query selects */
     int top;                     /* index of the first row shown */
     int visible;                 /* job rows that fit */
+    int sel;                     /* index of the selected row */
+    int sel_known;               /* sel matches sel_job (else found again at the next draw) */
+    int total_known;             /* total is current (else counted at the next draw) */
+    unsigned status_mask;        /* filter: bits 1u << JOB_x; 0 = all */
+    char *text;                  /* filter: substring of the target, or NULL */
+    int sort;                    /* enum engine_job_sort */
+    int ascending;
 };
 void pane_tasks_fini(struct tui *t);
+/* Parse a filter ("failed running fs.read" : status words and text, any
+ * order; "" clears) into *mask and *text (malloc'd or NULL). */
+void tasks_filter_parse(const char *s, unsigned *mask, char **text);
+/* Select the row at index idx of the list (clamped); 0 if the list is empty. */
+int tasks_select_row(struct tui *t, int idx);
 
 struct results_line {
     size_t off, len;             /* bytes of results_state.text */
@@ -241,6 +276,109 @@ int pane_results_build(struct results_state *rs, const struct job *j,
                        const struct ui_stream *st);
 /* Wrap rs's text to width columns (rs->lines). */
 void pane_results_wrap(struct results_state *rs, int width);
+/* The style of one line of a result: diff lines (when diff is set: the
+ * text looks like a unified diff), markdown headings, code fences and the
+ * lines between them (*in_fence carries the state); THEME_COUNT = plain. */
+enum theme_el results_line_style(const char *s, size_t n, int diff, int *in_fence);
+/* Whether text looks like a unified diff (a "@@ " hunk after "--- "/"+++ "
+ * headers, or starting "diff --git"). */
+int results_is_diff(const char *s, size_t n);
+/* Replace rs's text with s (n bytes), each line styled by
+ * results_line_style (base for plain lines; THEME_COUNT = none). */
+void results_set_text(struct results_state *rs, const char *s, size_t n, enum theme_el base);
+/* Draw rs into w (wrapping to w's width when needed; the scroll position
+ * kept in range); rs->visible is set to w's height. */
+void results_render(WINDOW *w, const struct theme *th, struct results_state *rs);
+/* Free rs's text and lines. */
+void results_free(struct results_state *rs);
+/* The Results text (unwrapped) as shown; NULL when there is none. */
+const char *pane_results_text(struct tui *t);
+
+/* === text overlays: help, job details, tools, a server's log (overlay.c) ===
+ * One modal, scrollable box over the panes; Esc or q closes it. */
+struct overlay {
+    char *title;
+    struct results_state rs;     /* its text, lines and scrolling */
+    WINDOW *win;                 /* NULL when the screen is too small */
+};
+/* Open (replacing any) with title and the text of b (taken); line styles
+ * come from results_line_style. */
+void overlay_open(struct tui *t, const char *title, struct buf *b);
+void overlay_close(struct tui *t);
+void overlay_layout(struct tui *t);
+void overlay_draw(struct tui *t);
+/* Keys while it is open; returns 1 when it closed. */
+int overlay_key(struct tui *t, int key);
+
+/* === the one-line prompt in the status bar (prompt.c) === */
+enum prompt_kind { PROMPT_COMMAND, PROMPT_FILTER, PROMPT_SAVE, PROMPT_APPLY };
+struct prompt {
+    enum prompt_kind kind;
+    struct buf text;             /* UTF-8 */
+    char *hint;                  /* completions shown after Tab, or NULL */
+};
+enum prompt_action { PROMPT_NONE, PROMPT_DONE, PROMPT_CANCEL, PROMPT_COMPLETE };
+/* Edit: printable characters append, Backspace deletes a character,
+ * Ctrl-U clears, Ctrl-W deletes a word, Enter -> DONE, Esc -> CANCEL, Tab ->
+ * COMPLETE (the caller completes). */
+enum prompt_action prompt_key(struct prompt *p, int key);
+
+/* === keys and commands (cmd.c) ===
+ * Every action is a command string ("cancel", "priority +1", "zoom");
+ * keys are bound to command strings in one table that also gives the help
+ * text, and the : prompt runs the same commands. */
+struct ui_binding {
+    int key;
+    int pane;                    /* -1 everywhere, else enum pane_id */
+    const char *command;
+    const char *help;
+};
+struct ui_command {
+    const char *name;
+    const char *args;            /* "[+N|-N]", "SERVER", NULL */
+    const char *help;
+    int (*run)(struct tui *t, const char *arg);   /* 0 ok, -1 (message set) */
+    int complete;                /* what its argument completes: CMPL_x */
+};
+enum { CMPL_NONE, CMPL_SERVER, CMPL_THEME, CMPL_SORT, CMPL_STATUS };
+extern const struct ui_binding ui_bindings[];
+extern const size_t ui_nbindings;
+extern const struct ui_command ui_commands[];
+extern const size_t ui_ncommands;
+/* The command bound to key in pane (a pane's own binding first), or NULL. */
+const char *cmd_for_key(int key, int pane);
+/* Run a command line ("priority +2"); unknown commands set an error
+ * message. Returns 0 or -1. */
+int cmd_run(struct tui *t, const char *line);
+/* Complete the last word of line among names (n of them): *out gets line
+ * with that word extended to the longest common prefix of the matches
+ * (malloc'd); returns the number of matches. */
+size_t cmd_complete_word(const char *line, const char *const *names, size_t n, char **out);
+/* Complete a command line (command names, then the command's argument:
+ * servers, themes, sort fields). *out malloc'd; *hint (may be NULL)
+ * lists the matches when there are several. Returns the match count. */
+size_t cmd_complete(struct tui *t, const char *line, char **out, char **hint);
+/* The help text: every binding (key, command, what it does) by pane, then
+ * every command, into b. */
+void cmd_help(struct buf *b);
+/* A key's name for help ("Tab", "S-Tab", "Enter", "^L", "x"). */
+void cmd_key_name(int key, char *out, size_t n);
+
+/* === sparklines (spark.c) === */
+enum { SPARK_N = 120 };            /* samples kept: two minutes at one a second */
+struct spark {
+    double v[SPARK_N];
+    size_t n, head;              /* samples held, next slot */
+};
+void spark_push(struct spark *s, double v);
+/* The last width samples as a sparkline (UTF-8 blocks, or " .:-=+*#" when
+ * ascii), scaled to their maximum; older samples off the left, padding
+ * on the left when fewer. Writes a NUL-terminated string into out (n
+ * bytes; up to 3 bytes a column). Returns the columns written. */
+int spark_render(const struct spark *s, int width, int utf8, char *out, size_t n);
+/* The newest sample (0 when none) and the maximum of the last width. */
+double spark_last(const struct spark *s);
+double spark_max(const struct spark *s, int width);
 
 /* === approvals of destructive tool calls (approve.c) === */
 
@@ -362,6 +500,24 @@ struct tui {
     uint64_t stream_timer;       /* pending Results refresh for a stream, or 0 */
     struct approvals approvals;  /* questions waiting for y/n */
     int approvals_dirty;
+    int ascii;                   /* ASCII borders (--ascii, or not UTF-8) */
+    char *theme_name;            /* the theme in use (NULL = dark) */
+    int zoom;                    /* the focused pane fills the screen */
+    struct overlay *overlay;     /* help, details, tools, log: or NULL */
+    int overlay_dirty;
+    struct prompt *prompt;       /* the : / or save prompt, or NULL */
+    /* metrics sampled every tick */
+    struct spark thru, lat95, depth;
+    int64_t last_done;           /* finished jobs at the last sample; -1 = none */
+    struct engine_stats *stats;  /* job counts, read at most every STATS_MS */
+    const struct metrics *metrics_tab;   /* the engine's metrics table */
+    /* read with the stats: memory entries, outbox depth (have_mem: the
+     * tables exist), model tokens and cost today (have_usage) */
+    int64_t mem_entries, outbox, tokens_today;
+    double cost_today;
+    int have_mem, have_usage;
+    double stats_ms;             /* when (monotonic ms); 0 = never */
+    int mouse;                   /* mouse events are on */
     uint64_t tick;               /* the 1 s timer */
     int exit_code;               /* what tui_run returns */
 };
@@ -374,11 +530,49 @@ void tui_message(struct tui *t, int is_error, const char *fmt, ...) PRINTF_LIKE(
 void tui_focus(struct tui *t, int id);
 /* Select job id in Tasks and show it in Results. */
 void tui_select_job(struct tui *t, int64_t id);
+/* The engine's job counts, read again when older than STATS_MS (a count
+ * over a big store costs milliseconds; panes drawn in one turn share it);
+ * the memory and usage figures of struct tui are read with them. */
+const struct engine_stats *tui_stats(struct tui *t);
+enum { STATS_MS = 500 };
+/* The list of Tasks changed (jobs came, went or changed status). */
+void tui_jobs_changed(struct tui *t);
+/* Switch the theme (NULL: dark); 0, or -1 with a message set. */
+int tui_set_theme(struct tui *t, const char *name);
+/* Toggle zoom of the focused pane. */
+void tui_zoom(struct tui *t);
+/* Open the prompt of kind with initial text (may be NULL). */
+void tui_prompt_open(struct tui *t, enum prompt_kind kind, const char *text);
+/* Open the new-task form. */
+void tui_form_open(struct tui *t);
+/* Everything is drawn again at the end of this turn. */
+void tui_dirty_all(struct tui *t);
+/* Run argv-less shell command cmd ("$PAGER" ...) on file path with the
+ * terminal handed over, then take the screen back. 0 or -1 (message set). */
+int tui_run_external(struct tui *t, const char *prog, const char *path);
+/* Commands of the panes, in the files of the panes. */
+int tasks_cmd_retry(struct tui *t, const char *arg);
+int tasks_cmd_priority(struct tui *t, const char *arg);
+int tasks_cmd_details(struct tui *t, const char *arg);
+int tasks_cmd_sort(struct tui *t, const char *arg);
+int tasks_cmd_filter(struct tui *t, const char *arg);
+int results_cmd_save(struct tui *t, const char *arg);
+/* `apply [yes]`: the unified diff in the result, checked, then (after a
+ * y at the prompt, or with "yes") applied to the work tree. */
+int results_cmd_apply(struct tui *t, const char *arg);
+int results_cmd_pager(struct tui *t, const char *arg);
+int results_cmd_editor(struct tui *t, const char *arg);
+int registry_cmd_tools(struct tui *t, const char *arg);
+int registry_cmd_log(struct tui *t, const char *arg);
+/* The selected server's name (NULL when none; borrowed). */
+const char *registry_selected(struct tui *t);
 
 /* Create the pane and status windows for the current LINES x COLS (or
  * note that the terminal is too small) and mark everything dirty. */
 void layout_apply(struct tui *t);
 void layout_free(struct tui *t);
 enum { LAYOUT_MIN_COLS = 80, LAYOUT_MIN_ROWS = 24 };
+/* The pane whose frame holds screen cell (y, x), or -1. */
+int layout_pane_at(const struct tui *t, int y, int x);
 
 #endif

@@ -287,7 +287,7 @@ static void test_branches_and_upstream(void **state)
     assert_int_equal(h.behind, 1);
     gitctx_head_fini(&h);
     gitctx_free(g);
-    struct repo rc = {clone, {clone}};
+    struct repo rc = {clone, {.root = clone}};
     same_as_git(&rc, "status", "{}", "git status --porcelain -b");
     cmd = xasprintf("rm -rf '%s'", clone);
     run("/", cmd);
@@ -376,13 +376,40 @@ static void test_conflicts(void **state)
 
 static void test_not_a_repository(void **state)
 {
-    struct builtin_ctx ctx = {"/"};
+    struct builtin_ctx ctx = {.root = "/"};
     cJSON *res = tool("status")->call(&ctx, NULL);
     assert_true(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(res, "isError")));
     const cJSON *block = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(res, "content"), 0);
     assert_non_null(strstr(cJSON_GetObjectItemCaseSensitive(block, "text")->valuestring,
                            "no git repository"));
     cJSON_Delete(res);
+}
+
+/* Finding the patch in a model's answer or a tool's result. */
+static void test_find_diff(void **state)
+{
+    int files = -1;
+    char *d = gitctx_find_diff("Here is the fix:\n\n```diff\n--- a/x.c\n+++ b/x.c\n"
+                               "@@ -1 +1 @@\n-old\n+new\n```\nThat is all.", &files);
+    assert_non_null(d);
+    assert_string_equal(d, "diff --git a/x.c b/x.c\n--- a/x.c\n+++ b/x.c\n@@ -1 +1 @@\n"
+                           "-old\n+new\n");
+    assert_int_equal(files, 1);
+    free(d);
+    d = gitctx_find_diff("intro\ndiff --git a/a b/a\n--- a/a\n+++ b/a\n@@ -1 +1 @@\n-1\n+2\n"
+                         "diff --git a/b b/b\n--- a/b\n+++ b/b\n@@ -1 +1 @@\n-1\n+2",
+                         &files);
+    assert_non_null(d);
+    assert_int_equal(strncmp(d, "diff --git a/a b/a\n", 19), 0);
+    assert_int_equal(files, 2);
+    assert_int_equal(d[strlen(d) - 1], '\n');
+    free(d);
+    /* prose with dashes, a fence of another language, nothing at all */
+    assert_null(gitctx_find_diff("--- not a diff\njust text\n", &files));
+    assert_int_equal(files, 0);
+    assert_null(gitctx_find_diff("```c\nint x;\n```\n", &files));
+    assert_null(gitctx_find_diff("", &files));
+    assert_null(gitctx_find_diff(NULL, &files));
 }
 
 int main(void)
@@ -395,6 +422,7 @@ int main(void)
         cmocka_unit_test(test_provenance_and_apply),
         cmocka_unit_test(test_conflicts),
         cmocka_unit_test(test_not_a_repository),
+        cmocka_unit_test(test_find_diff),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,6 +1,8 @@
 /* test_ui.c — theme parsing, text measuring, the new-task form, the
  * Registry pane's cells and layout, streamed answers of model tasks, the
- * Results text built from them and the approval questions in ui/ (curses
+ * Results text built from them and the approval questions in ui/; the key
+ * and command tables, help, completion, the prompt, sparklines, result
+ * line styles, the Tasks filter, and the engine's job pages (curses
  * draws into windows of a screen on /dev/null; no terminal needed). */
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <locale.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "ui.h"
@@ -698,6 +701,425 @@ static void test_approvals(void **state)
     screen_close(scr, out, in);
 }
 
+/* === keys, commands, prompt, sparklines, result styles, job pages === */
+
+static void test_theme_files_complete(void **state)
+{
+    /* every compiled-in theme parses and styles every element */
+    const char *const *names = theme_names();
+    int n = 0;
+    for (; names[n]; n++) {
+        char path[64];
+        snprintf(path, sizeof path, "themes/%s.yaml", names[n]);
+        const struct embedded_file *f = embedded_find(path);
+        assert_non_null(f);
+        struct theme t;
+        theme_defaults(&t);
+        char *err = NULL;
+        assert_int_equal(theme_parse(&t, path, (const char *)f->data, f->len, &err), 0);
+        char *text = xstrndup((const char *)f->data, f->len);
+        for (int el = 0; el < THEME_COUNT; el++) {
+            char key[48];
+            snprintf(key, sizeof key, "\n  %s:", theme_el_name(el));
+            if (!strstr(text, key))
+                fail_msg("%s does not style %s", path, theme_el_name(el));
+        }
+        free(text);
+    }
+    assert_int_equal(n, 4);
+    assert_string_equal(theme_el_name(THEME_DIFF_ADD), "diff_add");
+    assert_string_equal(theme_el_name(THEME_SPARK), "spark");
+}
+
+static void test_spark(void **state)
+{
+    struct spark s;
+    memset(&s, 0, sizeof s);
+    char out[SPARK_N * 3 + 1];
+    assert_int_equal(spark_render(&s, 4, 0, out, sizeof out), 4);
+    assert_string_equal(out, "    ");                 /* no samples: blank */
+    assert_true(spark_last(&s) == 0);
+    spark_push(&s, 0);
+    spark_push(&s, 7);
+    spark_push(&s, 1);
+    spark_push(&s, -5);                                /* negative counts as 0 */
+    assert_true(spark_last(&s) == 0);
+    assert_true(spark_max(&s, 4) == 7);
+    assert_true(spark_max(&s, 2) == 1);                /* only the last two */
+    spark_render(&s, 6, 0, out, sizeof out);
+    assert_string_equal(out, "   #. ");                /* 2 pads, then 0 7 1 0 (1/7: a dot) */
+    spark_render(&s, 6, 0, out, sizeof out);
+    assert_int_equal(strlen(out), 6);
+    spark_render(&s, 2, 1, out, sizeof out);
+    assert_string_equal(out, "\u2588\u2581");          /* 1 of max 1, then 0 */
+    /* the ring wraps: only the last SPARK_N are kept */
+    for (int i = 0; i < SPARK_N + 10; i++)
+        spark_push(&s, i);
+    assert_int_equal(s.n, SPARK_N);
+    assert_true(spark_last(&s) == SPARK_N + 9);
+    assert_true(spark_max(&s, SPARK_N) == SPARK_N + 9);
+    /* a small buffer is never overrun and stays terminated */
+    char tiny[5];
+    assert_int_equal(spark_render(&s, 10, 1, tiny, sizeof tiny), 1);
+    assert_int_equal(strlen(tiny), 3);
+}
+
+static void test_prompt_editing(void **state)
+{
+    struct prompt p;
+    memset(&p, 0, sizeof p);
+    buf_init(&p.text);
+    assert_int_equal(prompt_key(&p, UK_BACKSPACE), PROMPT_CANCEL);   /* empty: leave */
+    const int keys[] = {'s', 'o', 'r', 't', ' ', 0xe9, 0x1f600};
+    for (size_t i = 0; i < ARRAY_LEN(keys); i++)
+        assert_int_equal(prompt_key(&p, keys[i]), PROMPT_NONE);
+    assert_string_equal(p.text.data, "sort \xc3\xa9\xf0\x9f\x98\x80");
+    assert_int_equal(prompt_key(&p, UK_BACKSPACE), PROMPT_NONE);     /* a whole character */
+    assert_string_equal(p.text.data, "sort \xc3\xa9");
+    assert_int_equal(prompt_key(&p, 127), PROMPT_NONE);
+    assert_string_equal(p.text.data, "sort ");
+    prompt_key(&p, 'x');
+    assert_int_equal(prompt_key(&p, ui_ctrl('w')), PROMPT_NONE);     /* the last word */
+    assert_string_equal(p.text.data, "sort ");
+    assert_int_equal(prompt_key(&p, ui_ctrl('w')), PROMPT_NONE);
+    assert_string_equal(p.text.data, "");
+    prompt_key(&p, 'a');
+    assert_int_equal(prompt_key(&p, ui_ctrl('u')), PROMPT_NONE);
+    assert_int_equal(p.text.len, 0);
+    assert_int_equal(prompt_key(&p, '\t'), PROMPT_COMPLETE);
+    assert_int_equal(prompt_key(&p, '\r'), PROMPT_DONE);
+    assert_int_equal(prompt_key(&p, UK_ENTER), PROMPT_DONE);
+    assert_int_equal(prompt_key(&p, 27), PROMPT_CANCEL);
+    assert_int_equal(prompt_key(&p, 3), PROMPT_NONE);               /* other controls ignored */
+    assert_int_equal(p.text.len, 0);
+    buf_fini(&p.text);
+}
+
+static void test_complete_word(void **state)
+{
+    static const char *const names[] = {"cancel", "check", "retry", "restart", "theme"};
+    static const struct {
+        const char *line, *want;
+        size_t hits;
+    } cases[] = {
+        {"th", "theme ", 1},
+        {"c", "c", 2},                 /* cancel, check: common prefix "c" */
+        {"ch", "check ", 1},
+        {"re", "re", 2},
+        {"rest", "restart ", 1},
+        {"x", "x", 0},
+        {"", "", 5},
+        {"focus ret", "focus retry ", 1},   /* only the last word */
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        char *out = NULL;
+        assert_int_equal(cmd_complete_word(cases[i].line, names, ARRAY_LEN(names), &out),
+                         cases[i].hits);
+        assert_string_equal(out, cases[i].want);
+        free(out);
+    }
+}
+
+/* The first word of a command string. */
+static int command_exists(const char *cmd)
+{
+    size_t n = strcspn(cmd, " ");
+    for (size_t i = 0; i < ui_ncommands; i++)
+        if (strlen(ui_commands[i].name) == n && strncmp(ui_commands[i].name, cmd, n) == 0)
+            return 1;
+    return 0;
+}
+
+static void test_key_table(void **state)
+{
+    for (size_t i = 0; i < ui_nbindings; i++) {
+        const struct ui_binding *b = &ui_bindings[i];
+        if (!command_exists(b->command))
+            fail_msg("key %d runs '%s', which is no command", b->key, b->command);
+        assert_true(b->help && *b->help);
+        for (size_t k = i + 1; k < ui_nbindings; k++)
+            if (ui_bindings[k].key == b->key && ui_bindings[k].pane == b->pane)
+                fail_msg("key %d is bound twice in pane %d", b->key, b->pane);
+    }
+    for (size_t i = 0; i < ui_ncommands; i++)
+        assert_non_null(ui_commands[i].run);
+    static const struct {
+        int key, pane;
+        const char *want;
+    } cases[] = {
+        {'e', PANE_RESULTS, "editor"},
+        {'e', PANE_REGISTRY, "enable"},
+        {'e', PANE_TASKS, NULL},
+        {'s', PANE_TASKS, "sort next"},
+        {'s', PANE_RESULTS, "save"},
+        {'c', PANE_METRICS, "cancel"},      /* everywhere */
+        {'\r', PANE_TASKS, "details"},
+        {'\n', PANE_TASKS, "details"},
+        {UK_ENTER, PANE_REGISTRY, "tools"},
+        {'\r', PANE_METRICS, NULL},
+        {'+', PANE_TASKS, "priority +1"},
+        {'\t', PANE_RESULTS, "focus next"},
+        {UK_BTAB, PANE_TASKS, "focus prev"},
+        {'3', PANE_TASKS, "focus registry"},
+        {'?', PANE_REGISTRY, "help"},
+        {':', PANE_TASKS, "prompt"},
+        {'x', PANE_TASKS, NULL},
+        {'j', PANE_TASKS, NULL},            /* movement stays with the pane */
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        const char *got = cmd_for_key(cases[i].key, cases[i].pane);
+        if (!cases[i].want)
+            assert_null(got);
+        else
+            assert_string_equal(got, cases[i].want);
+    }
+    char name[16];
+    cmd_key_name('\t', name, sizeof name);
+    assert_string_equal(name, "Tab");
+    cmd_key_name(UK_BTAB, name, sizeof name);
+    assert_string_equal(name, "S-Tab");
+    cmd_key_name(0x0c, name, sizeof name);
+    assert_string_equal(name, "^L");
+    cmd_key_name('+', name, sizeof name);
+    assert_string_equal(name, "+");
+}
+
+static void test_help_from_tables(void **state)
+{
+    struct buf b;
+    buf_init(&b);
+    cmd_help(&b);
+    for (size_t i = 0; i < ui_nbindings; i++) {
+        if (!strstr(b.data, ui_bindings[i].command) || !strstr(b.data, ui_bindings[i].help))
+            fail_msg("help lacks the binding '%s'", ui_bindings[i].command);
+    }
+    for (size_t i = 0; i < ui_ncommands; i++) {
+        char line[64];
+        snprintf(line, sizeof line, "\n  %s", ui_commands[i].name);
+        if (!strstr(b.data, line) || !strstr(b.data, ui_commands[i].help))
+            fail_msg("help lacks the command '%s'", ui_commands[i].name);
+    }
+    assert_non_null(strstr(b.data, "## Registry\n"));
+    assert_non_null(strstr(b.data, "  Enter  tools"));
+    buf_fini(&b);
+}
+
+static void test_result_styles(void **state)
+{
+    const char *diff = "--- a/x.c\n+++ b/x.c\n@@ -1,2 +1,2 @@\n-old\n+new\n same\n";
+    assert_true(results_is_diff(diff, strlen(diff)));
+    assert_true(results_is_diff("diff --git a/x b/x\n", 19));
+    const char *notdiff = "- a list item\n+ another\n@@ not a hunk\n";
+    assert_false(results_is_diff(notdiff, strlen(notdiff)));
+    static const struct {
+        const char *line;
+        int diff;
+        enum theme_el want;
+    } cases[] = {
+        {"@@ -1 +1 @@", 1, THEME_DIFF_HUNK},
+        {"--- a/x.c", 1, THEME_DIFF_HUNK},
+        {"+++ b/x.c", 1, THEME_DIFF_HUNK},
+        {"+added", 1, THEME_DIFF_ADD},
+        {"-removed", 1, THEME_DIFF_DEL},
+        {" context", 1, THEME_COUNT},
+        {"+not a diff", 0, THEME_COUNT},
+        {"# Title", 0, THEME_HEADING},
+        {"### Third", 0, THEME_HEADING},
+        {"  ## indented", 0, THEME_HEADING},
+        {"#include <x.h>", 0, THEME_COUNT},
+        {"####### seven", 0, THEME_COUNT},
+        {"plain", 0, THEME_COUNT},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        int fence = 0;
+        assert_int_equal(results_line_style(cases[i].line, strlen(cases[i].line), cases[i].diff,
+                                            &fence), cases[i].want);
+        assert_int_equal(fence, 0);
+    }
+    /* a fence and what is inside it, then out again */
+    const char *md[] = {"text", "```c", "# not a heading", "+x", "```", "# Heading"};
+    enum theme_el want[] = {THEME_COUNT, THEME_CODE, THEME_CODE, THEME_CODE, THEME_CODE,
+                            THEME_HEADING};
+    int fence = 0;
+    for (size_t i = 0; i < ARRAY_LEN(md); i++)
+        assert_int_equal(results_line_style(md[i], strlen(md[i]), 0, &fence), want[i]);
+    assert_int_equal(fence, 0);
+
+    /* the styles reach the lines of a built result */
+    struct results_state rs;
+    memset(&rs, 0, sizeof rs);
+    results_set_text(&rs, diff, strlen(diff), THEME_COUNT);
+    assert_int_equal(rs.npara, 6);                     /* no line after the final newline */
+    assert_int_equal(rs.para[0].el, THEME_DIFF_HUNK);
+    assert_int_equal(rs.para[3].el, THEME_DIFF_DEL);
+    assert_int_equal(rs.para[4].el, THEME_DIFF_ADD);
+    assert_int_equal(rs.para[5].el, THEME_COUNT);
+    results_set_text(&rs, "x\ny", 3, THEME_ERROR);    /* a base style wins */
+    assert_int_equal(rs.npara, 2);
+    assert_int_equal(rs.para[1].el, THEME_ERROR);
+    results_free(&rs);
+}
+
+static void test_filter_parse(void **state)
+{
+    static const struct {
+        const char *in;
+        unsigned mask;
+        const char *text;
+    } cases[] = {
+        {"", 0, NULL},
+        {"failed", 1u << JOB_FAILED, NULL},
+        {"failed running fs.read", (1u << JOB_FAILED) | (1u << JOB_RUNNING), "fs.read"},
+        {"  fs.  queued  ", 1u << JOB_QUEUED, "fs."},
+        {"done", 1u << JOB_SUCCEEDED, NULL},
+        {"git status", 0, "git status"},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        unsigned mask = 99;
+        char *text = (char *)"unset";
+        tasks_filter_parse(cases[i].in, &mask, &text);
+        assert_int_equal(mask, cases[i].mask);
+        if (cases[i].text)
+            assert_string_equal(text, cases[i].text);
+        else
+            assert_null(text);
+        free(text);
+    }
+}
+
+/* An engine on a fresh data dir with no configured servers (the built-in
+ * fs is there); nothing is started, so submitted jobs stay queued. */
+static struct engine *page_engine(char *dir)
+{
+    assert_non_null(mkdtemp(dir));
+    char *cfg = xasprintf("%s/mcpdeck.yaml", dir);
+    FILE *f = fopen(cfg, "w");
+    assert_non_null(f);
+    fputs("servers: {}\n", f);
+    fclose(f);
+    struct engine_opts eo = {cfg, dir, 0, NULL};
+    struct engine *e = NULL;
+    char *err = NULL;
+    if (engine_new(&eo, &e, &err) < 0)
+        fail_msg("engine_new: %s", err);
+    free(cfg);
+    return e;
+}
+
+static void test_jobs_page(void **state)
+{
+    char dir[] = "/tmp/mcpdeck-test-ui.XXXXXX";
+    struct engine *e = page_engine(dir);
+    /* 30 jobs: tools alternate read_file / list_directory, priorities 0..2 */
+    for (int i = 0; i < 30; i++) {
+        struct jobq_spec spec = {.server = "fs",
+                                 .tool = i % 2 ? "list_directory" : "read_file",
+                                 .args_json = "{\"path\":\".\"}",
+                                 .priority = i % 3};
+        int64_t id;
+        char *err = NULL;
+        if (engine_submit(e, &spec, &id, &err) < 0)
+            fail_msg("submit: %s", err);
+        assert_int_equal(id, i + 1);
+    }
+    struct engine_job_query q = {0};
+    struct job *v = NULL;
+    size_t n = 0;
+    int64_t total = -1;
+    /* newest first, a window in the middle */
+    assert_int_equal(engine_jobs_page(e, &q, 10, 5, &v, &n, &total), 0);
+    assert_int_equal(total, 30);
+    assert_int_equal(n, 5);
+    assert_int_equal(v[0].id, 20);
+    assert_int_equal(v[4].id, 16);
+    assert_null(v[0].result);
+    jobq_jobs_free(v, n);
+    assert_int_equal(engine_jobs_index(e, &q, 30), 0);
+    assert_int_equal(engine_jobs_index(e, &q, 1), 29);
+    assert_int_equal(engine_jobs_index(e, &q, 99), -1);
+    /* past the end: nothing, the total still right */
+    assert_int_equal(engine_jobs_page(e, &q, 40, 5, &v, &n, &total), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(total, 30);
+    jobq_jobs_free(v, n);
+    /* text filter (case-insensitive substring of server.tool) */
+    q.text = "FS.LIST";
+    assert_int_equal(engine_jobs_page(e, &q, 0, 100, &v, &n, &total), 0);
+    assert_int_equal(total, 15);
+    for (size_t i = 0; i < n; i++)
+        assert_string_equal(v[i].tool, "list_directory");
+    jobq_jobs_free(v, n);
+    assert_int_equal(engine_jobs_index(e, &q, 29), -1);   /* a read_file job */
+    assert_int_equal(engine_jobs_index(e, &q, 30), 0);
+    /* status filter */
+    q.text = NULL;
+    q.status_mask = 1u << JOB_FAILED;
+    assert_int_equal(engine_jobs_page(e, &q, 0, 10, &v, &n, &total), 0);
+    assert_int_equal(total, 0);
+    jobq_jobs_free(v, n);
+    q.status_mask = 1u << JOB_QUEUED;
+    assert_int_equal(engine_jobs_page(e, &q, 0, 0, &v, &n, &total), 0);
+    assert_int_equal(total, 30);
+    jobq_jobs_free(v, n);
+    /* by priority, highest first, ties newest first; the index agrees */
+    q.status_mask = 0;
+    q.sort = ENGINE_SORT_PRIORITY;
+    assert_int_equal(engine_jobs_page(e, &q, 0, 30, &v, &n, &total), 0);
+    assert_int_equal(n, 30);
+    for (size_t i = 1; i < n; i++) {
+        assert_true(v[i - 1].priority >= v[i].priority);
+        if (v[i - 1].priority == v[i].priority)
+            assert_true(v[i - 1].id > v[i].id);
+    }
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(engine_jobs_index(e, &q, v[i].id), (int64_t)i);
+    jobq_jobs_free(v, n);
+    /* by target, ascending */
+    q.sort = ENGINE_SORT_TARGET;
+    q.ascending = 1;
+    assert_int_equal(engine_jobs_page(e, &q, 14, 2, &v, &n, &total), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(v[0].tool, "list_directory");  /* the last of 15 */
+    assert_string_equal(v[1].tool, "read_file");
+    assert_true(v[0].id > v[1].id - 30);
+    jobq_jobs_free(v, n);
+    /* retry and priority through the engine */
+    char *err = NULL;
+    assert_int_equal(engine_set_priority(e, 5, 9, &err), 0);
+    struct job j;
+    assert_int_equal(engine_job(e, 5, &j), 0);
+    assert_int_equal(j.priority, 9);
+    job_fini(&j);
+    assert_int_equal(engine_retry(e, 5, &err), -1);    /* queued: nothing to retry */
+    assert_non_null(err);
+    free(err);
+    err = NULL;
+    assert_int_equal(engine_cancel(e, 5, &err), 0);
+    assert_int_equal(engine_set_priority(e, 5, 1, &err), -1);   /* not queued */
+    free(err);
+    err = NULL;
+    assert_int_equal(engine_retry(e, 5, &err), 0);
+    assert_int_equal(engine_job(e, 5, &j), 0);
+    assert_int_equal(j.status, JOB_QUEUED);
+    job_fini(&j);
+    struct jobq_event *ev = NULL;
+    size_t nev = 0;
+    assert_int_equal(engine_job_events(e, 5, &ev, &nev), 0);
+    jobq_events_free(ev, nev);
+    int64_t tokens = -1, mem = -1, outbox = -1;
+    double cost = -1;
+    assert_int_equal(engine_usage_today(e, &tokens, &cost), 0);
+    assert_int_equal(tokens, 0);
+    assert_true(cost == 0);
+    assert_int_equal(engine_memory_counts(e, &mem, &outbox), 0);
+    assert_int_equal(mem, 0);
+    assert_int_equal(outbox, 0);
+    engine_free(e);
+    char *cmd = xasprintf("rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+}
+
 int main(void)
 {
     setlocale(LC_ALL, "C.UTF-8");
@@ -717,6 +1139,15 @@ int main(void)
         cmocka_unit_test(test_streams),
         cmocka_unit_test(test_results_model),
         cmocka_unit_test(test_approvals),
+        cmocka_unit_test(test_theme_files_complete),
+        cmocka_unit_test(test_spark),
+        cmocka_unit_test(test_prompt_editing),
+        cmocka_unit_test(test_complete_word),
+        cmocka_unit_test(test_key_table),
+        cmocka_unit_test(test_help_from_tables),
+        cmocka_unit_test(test_result_styles),
+        cmocka_unit_test(test_filter_parse),
+        cmocka_unit_test(test_jobs_page),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
