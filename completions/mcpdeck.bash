@@ -8,11 +8,11 @@
 
 _mcpdeck_globals='-c --config --data-dir --format -o --output --dry-run --fail-fast
     --timeout --resume --stream --json --concurrency --metrics-file --log-level
-    --log-file --theme --ascii --batch -V --version -h --help'
+    --log-file --theme --ascii --batch --serve-http -V --version -h --help'
 _mcpdeck_commands='call servers run jobs read prompt complete subscribe conformance
     memory metrics serve'
 # options that take a value (global, then those of subcommands)
-_mcpdeck_valued='-c|--config|--data-dir|--format|-o|--output|--timeout|--concurrency|--metrics-file|--log-level|--log-file|--theme|--batch|--type|--cap|--server|--tool|--args|--model|--ns|--namespace|--meta|--ttl|--mode|--filter|--min-score|-k|--k|--limit|--status|--count|--http|--spec'
+_mcpdeck_valued='-c|--config|--data-dir|--format|-o|--output|--timeout|--concurrency|--metrics-file|--log-level|--log-file|--theme|--batch|--type|--cap|--server|--tool|--args|--model|--ns|--namespace|--meta|--ttl|--mode|--filter|--min-score|-k|--k|--limit|--status|--count|--http|--serve-http|--spec'
 
 # _mcpdeck_dyn WHAT [ARG]: the candidates `mcpdeck __complete` prints (their
 # first field; the descriptions are for zsh and fish).

@@ -14,7 +14,7 @@ function __mcpdeck_words
     set -l valued -c --config --data-dir --format -o --output --timeout --concurrency \
         --metrics-file --log-level --log-file --theme --batch --type --cap --server --tool \
         --args --model --ns --namespace --meta --ttl --mode --filter --min-score -k --k \
-        --limit --status --count --http --spec
+        --limit --status --count --http --serve-http --spec
     set -l tokens (commandline -opc)
     set -e tokens[1]
     set -l skip 0
@@ -104,6 +104,7 @@ complete -c mcpdeck -l stream -d 'print model answers as they stream'
 complete -c mcpdeck -l json -d 'print JSON'
 complete -c mcpdeck -l concurrency -x -d 'jobs run at once'
 complete -c mcpdeck -l metrics-file -r -F -d 'rewrite Prometheus metrics to PATH'
+complete -c mcpdeck -l serve-http -x -d 'TUI: also serve MCP over HTTP on ADDR:PORT'
 complete -c mcpdeck -l log-level -x -a '(__mcpdeck_dyn log-levels)' -d 'log level'
 complete -c mcpdeck -l log-file -r -F -d 'the JSON-lines log'
 complete -c mcpdeck -l theme -x -a '(__mcpdeck_dyn themes)' -d 'TUI colours'
