@@ -137,7 +137,8 @@ static const char search_schema[] =
     "(eq, ne, gt, gte, lt, lte, in)\"}},"
     "\"required\":[\"query\"],\"additionalProperties\":false}";
 
-static void search_done(void *payload, struct memory_hit *hits, size_t n, const char *error)
+static void search_done(void *payload, struct memory_hit *hits, size_t n,
+                        const struct memory_search_info *info, const char *error)
 {
     struct reply *r = payload;
     cJSON *res;
@@ -148,7 +149,13 @@ static void search_done(void *payload, struct memory_hit *hits, size_t n, const 
         cJSON *arr = cJSON_AddArrayToObject(sc, "results");
         struct buf b;
         buf_init(&b);
+        cJSON_AddStringToObject(sc, "backend", info->backend);
+        if (info->fallback_reason)
+            cJSON_AddStringToObject(sc, "fallback_reason", info->fallback_reason);
         buf_printf(&b, "%zu result%s\n", n, n == 1 ? "" : "s");
+        if (info->fallback_reason)
+            buf_printf(&b, "(Qdrant did not answer: %s; searched the local index)\n",
+                       info->fallback_reason);
         for (size_t i = 0; i < n; i++) {
             cJSON *o = entry_json(hits[i].entry);
             cJSON_AddNumberToObject(o, "score", hits[i].score);
@@ -222,7 +229,7 @@ static void search_start(const struct builtin_ctx *ctx, const cJSON *args, built
     q.text = query->valuestring;
     q.ns = q.nns ? nsv : NULL;
     q.filter = cJSON_IsObject(filter) ? filter : NULL;
-    memory_search_async(ctx->memory, &q, search_done, reply_new(fn, token));
+    memory_search_async_ext(ctx->memory, &q, search_done, reply_new(fn, token));
 }
 
 /* === memory_delete === */

@@ -300,6 +300,32 @@ static int servers_check(const struct cli_opts *o)
         printf("%-20s %-8s %-9s %-9s %9s  %-9s  %s\n", si->name, si->kind,
                server_state_name(si->state), health, lat, si->breaker, why);
     }
+    struct engine_qdrant_info qi;
+    if (engine_check_qdrant(e, 15000, &qi)) {      /* the memory's backend, when set */
+        bad |= !qi.healthy;
+        char *why = xasprintf("%s%soutbox %lld", qi.error ? qi.error : "",
+                              qi.error ? "; " : "", (long long)qi.outbox);
+        if (arr) {
+            cJSON *j = cJSON_CreateObject();
+            cJSON_AddStringToObject(j, "name", "qdrant");
+            cJSON_AddStringToObject(j, "kind", "memory");
+            cJSON_AddStringToObject(j, "state", "ready");
+            cJSON_AddStringToObject(j, "health", qi.healthy ? "healthy" : "unhealthy");
+            cJSON_AddNumberToObject(j, "latency_ms", (double)qi.latency_ms);
+            cJSON_AddStringToObject(j, "breaker", qi.breaker);
+            cJSON_AddStringToObject(j, "reason", why);
+            cJSON_AddStringToObject(j, "url", qi.url);
+            cJSON_AddNumberToObject(j, "outbox", (double)qi.outbox);
+            cJSON_AddItemToArray(arr, j);
+        } else {
+            char lat[32];
+            snprintf(lat, sizeof lat, "%lldms", (long long)qi.latency_ms);
+            printf("%-20s %-8s %-9s %-9s %9s  %-9s  %s\n", "qdrant", "memory", "ready",
+                   qi.healthy ? "healthy" : "unhealthy", lat, qi.breaker, why);
+        }
+        free(why);
+        free(qi.error);
+    }
     if (arr) {
         char *t = cJSON_Print(arr);
         printf("%s\n", t);

@@ -261,8 +261,12 @@ int engine_new(const struct engine_opts *opts, struct engine **out, char **errms
     memory_attach_loop(e->memory, e->loop);
     /* with memory.qdrant set, the outbox drains in the background (every
      * 2 s while it has rows; the client's backoff and breaker apply) */
-    if ((e->qdrant = qdrant_from_config(e->loop, e->cfg)))
+    if ((e->qdrant = qdrant_from_config(e->loop, e->cfg))) {
         e->outbox_timer = loop_timer_add(e->loop, 0, outbox_tick, e);
+        /* searches ask Qdrant first; its errors fall back to the local index */
+        e->qsearch = qdrant_asearch_new(e->qdrant, e->cfg, e->db);
+        memory_set_vector_search_async(e->memory, qdrant_asearch_fn, e->qsearch);
+    }
     int requeued = 0;
     jobq_recover(e->q, &requeued);
     /* health history older than a week goes */
@@ -467,7 +471,10 @@ void engine_free(struct engine *e)
     engine_route_fini(e);
     if (e->outbox_timer)
         loop_timer_del(e->loop, e->outbox_timer);
-    qdrant_free(e->qdrant);
+    if (e->memory)
+        memory_set_vector_search_async(e->memory, NULL, NULL);
+    qdrant_asearch_free(e->qsearch);     /* answers what still waits, then */
+    qdrant_free(e->qdrant);              /* drops the requests */
     llm_free(e->llm);
     metrics_free(e->metrics);
     for (size_t i = 0; i < e->nextra; i++)
@@ -1349,6 +1356,45 @@ int engine_usage_today(struct engine *e, int64_t *tokens, double *cost)
     }
     sqlite3_finalize(st);
     return rc;
+}
+
+struct qping {
+    int done;
+    char *error;
+};
+
+static void qping_done(void *payload, const char *error)
+{
+    struct qping *p = payload;
+    p->done = 1;
+    p->error = error ? xstrdup(error) : NULL;
+}
+
+int engine_check_qdrant(struct engine *e, int timeout_ms, struct engine_qdrant_info *out)
+{
+    if (!e->qdrant)
+        return 0;
+    memset(out, 0, sizeof *out);
+    out->url = e->cfg->memory.qdrant_url;
+    struct qping *p = xcalloc(1, sizeof *p);
+    int64_t start = util_now_ms(), end = start + timeout_ms;
+    qdrant_ping(e->qdrant, qping_done, p);
+    while (!p->done && util_now_ms() < end)
+        loop_run_once(e->loop, (int)(end - util_now_ms()));
+    out->latency_ms = util_now_ms() - start;
+    if (!p->done) {
+        /* the client's own timeout answers later; p stays for it */
+        out->error = xasprintf("no answer within %d ms", timeout_ms);
+    } else {
+        out->healthy = !p->error;
+        out->error = p->error;
+        free(p);
+    }
+    out->breaker = qdrant_breaker_state(e->qdrant);
+    char *err = NULL;
+    out->outbox = qdrant_outbox_depth(e->db, &err);
+    free(err);
+    return 1;
 }
 
 int engine_memory_counts(struct engine *e, int64_t *entries, int64_t *outbox)

@@ -360,6 +360,20 @@ int64_t engine_jobs_index(struct engine *e, const struct engine_job_query *q, in
 /* Memory entries stored and writes waiting in the Qdrant outbox; -1 when
  * the store has no such tables. */
 int engine_memory_counts(struct engine *e, int64_t *entries, int64_t *outbox);
+/* Qdrant as `servers check` shows it (engine_check_qdrant). */
+struct engine_qdrant_info {
+    const char *url;             /* borrowed from the config */
+    int healthy;                 /* the probe answered */
+    int64_t latency_ms;          /* of the probe */
+    const char *breaker;         /* "closed", "half-open" or "open" */
+    char *error;                 /* why it is unhealthy (owned; NULL when healthy) */
+    int64_t outbox;              /* writes waiting; -1 when unknown */
+};
+/* Probe Qdrant now (GET /collections through the client's breaker,
+ * waiting at most timeout_ms on the loop) and fill *out. 0 when
+ * memory.qdrant is not configured (nothing filled), 1 when *out is set;
+ * free out->error. */
+int engine_check_qdrant(struct engine *e, int timeout_ms, struct engine_qdrant_info *out);
 /* Model tokens (in + out) and cost (USD) used since local midnight. 0 or -1. */
 int engine_usage_today(struct engine *e, int64_t *tokens, double *cost);
 

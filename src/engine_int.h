@@ -149,6 +149,7 @@ struct engine {
     struct metrics *metrics;
     struct llm *llm;                     /* the model gateway (llm.h) */
     struct qdrant *qdrant;               /* memory.qdrant, or NULL */
+    struct qdrant_asearch *qsearch;      /* the memory's searches through it */
     uint64_t outbox_timer;               /* drains the outbox into Qdrant */
     int draining;
     struct memory *memory;               /* the memory store (memory.h) */

@@ -480,9 +480,35 @@ struct memory_op {
     char *err;
     memory_add_cb add_cb;
     memory_search_cb search_cb;
+    memory_search_ext_cb search_ext_cb;
     void *payload;
     struct memory_op *next;
+    /* the vector part asked of the asynchronous hook, per namespace */
+    struct memory_rns *rns;
+    size_t nrns, rpending;
+    int launching;               /* still calling the hook: answers only count */
+    char *reason;                /* the hook's first error */
 };
+
+struct memory_rns {
+    struct memory_op *o;
+    const char *ns;              /* borrowed from the query or the config */
+    int answered, ok;
+    int64_t *ids;
+    double *scores;
+    size_t n;
+};
+
+/* Answer a search op (info NULL: local, not asked). */
+static void op_search_reply(struct memory_op *o, struct memory_hit *hits, size_t n,
+                            const struct memory_search_info *info, const char *error)
+{
+    static const struct memory_search_info local = {"local", NULL};
+    if (o->search_ext_cb)
+        o->search_ext_cb(o->payload, hits, n, info ? info : &local, error);
+    else
+        o->search_cb(o->payload, hits, n, error);
+}
 
 static void op_free(struct memory_op *o)
 {
@@ -495,13 +521,19 @@ static void op_free(struct memory_op *o)
     cJSON_Delete(o->filter);
     free(o->vec);
     free(o->err);
+    for (size_t i = 0; i < o->nrns; i++) {
+        free(o->rns[i].ids);
+        free(o->rns[i].scores);
+    }
+    free(o->rns);
+    free(o->reason);
     free(o);
 }
 
 static void op_fail(struct memory_op *o, const char *msg)
 {
     if (o->search)
-        o->search_cb(o->payload, NULL, 0, msg);
+        op_search_reply(o, NULL, 0, NULL, msg);
     else
         o->add_cb(o->payload, -1, 0, msg);
     op_free(o);
@@ -541,6 +573,13 @@ void memory_set_vector_search(struct memory *m, memory_vector_search_fn fn, void
 {
     m->vsearch = fn;
     m->vsearch_ctx = ctx;
+}
+
+void memory_set_vector_search_async(struct memory *m, memory_vector_search_async_fn fn,
+                                    void *ctx)
+{
+    m->avsearch = fn;
+    m->avsearch_ctx = ctx;
 }
 
 void memory_set_clock(struct memory *m, int64_t now_ms)
@@ -873,22 +912,142 @@ static void op_work(void *arg)
         o->vec = NULL;
 }
 
-static void op_finish(struct memory_op *o)
+/* The synchronous hook over the answers the asynchronous one gave. */
+static int rns_lookup(void *ctx, const char *ns, const float *qvec, int dim, size_t limit,
+                      const cJSON *filter, int64_t **ids, double **scores, size_t *n,
+                      char **errmsg)
+{
+    struct memory_op *o = ctx;
+    (void)qvec, (void)dim, (void)filter;
+    for (size_t i = 0; i < o->nrns; i++) {
+        struct memory_rns *r = &o->rns[i];
+        if (strcmp(r->ns, ns) != 0 || !r->ok)
+            continue;
+        *n = r->n < limit ? r->n : limit;
+        *ids = xcalloc(*n + 1, sizeof **ids);
+        *scores = xcalloc(*n + 1, sizeof **scores);
+        memcpy(*ids, r->ids, *n * sizeof **ids);
+        memcpy(*scores, r->scores, *n * sizeof **scores);
+        return 0;
+    }
+    *errmsg = xstrdup("not answered");
+    return -1;
+}
+
+/* Search with the query vector, the hook's answers (if asked) standing in
+ * for the local index, and reply. */
+static void op_search_finish(struct memory_op *o)
+{
+    struct memory *m = o->m;
+    struct memory_hit *hits = NULL;
+    size_t n = 0;
+    char *err = NULL;
+    struct memory_search_info info = {"local", NULL};
+    memory_vector_search_fn saved = m->vsearch;
+    void *saved_ctx = m->vsearch_ctx;
+    if (o->nrns) {
+        info.backend = o->reason ? "local" : "qdrant";
+        info.fallback_reason = o->reason;
+        m->vsearch = rns_lookup;
+        m->vsearch_ctx = o;
+    }
+    if (!o->vec && o->q.mode == MEMORY_VECTOR) {
+        op_search_reply(o, NULL, 0, &info, o->err ? o->err : "embedding failed");
+    } else if (memory_search_vec(m, &o->q, o->vec, o->dim, &hits, &n, &err) < 0) {
+        op_search_reply(o, NULL, 0, &info, err);
+    } else {
+        op_search_reply(o, hits, n, &info, NULL);
+    }
+    m->vsearch = saved;
+    m->vsearch_ctx = saved_ctx;
+    memory_hits_free(hits, n);
+    free(err);
+}
+
+/* Every namespace answered: finish the search and free the worker slot. */
+static void op_remote_finish(struct memory_op *o)
+{
+    struct memory *m = o->m;
+    m->op_running = 0;
+    if (m->closing) {
+        op_fail(o, "the memory store closed");
+        memory_free_now(m);
+        return;
+    }
+    op_search_finish(o);
+    op_free(o);
+    op_start_next(m);
+}
+
+static void op_remote_done(void *token, const int64_t *ids, const double *scores, size_t n,
+                           const char *error)
+{
+    struct memory_rns *r = token;
+    struct memory_op *o = r->o;
+    if (r->answered)
+        return;                  /* a second answer is a bug in the hook: ignored */
+    r->answered = 1;
+    if (error) {
+        if (!o->reason)
+            o->reason = xstrdup(error);
+    } else {
+        r->ok = 1;
+        r->n = n;
+        r->ids = xcalloc(n + 1, sizeof *r->ids);
+        r->scores = xcalloc(n + 1, sizeof *r->scores);
+        if (n) {
+            memcpy(r->ids, ids, n * sizeof *ids);
+            memcpy(r->scores, scores, n * sizeof *scores);
+        }
+    }
+    if (--o->rpending == 0 && !o->launching)
+        op_remote_finish(o);
+}
+
+/* Ask the asynchronous hook for the vector part of every namespace the
+ * search covers. 1 when asked (the op finishes in op_remote_finish), 0
+ * when the search goes on locally at once. */
+static int op_remote_start(struct memory_op *o)
+{
+    struct memory *m = o->m;
+    if (!m->avsearch || !o->vec || o->q.mode == MEMORY_KEYWORD || m->closing)
+        return 0;
+    const struct config_memory *c = &m->cfg->memory;
+    size_t nns = o->q.nns ? o->q.nns : c->nnamespaces;
+    if (!nns)
+        return 0;
+    for (size_t i = 0; i < nns; i++)
+        if (!memory_ns_known(m, o->q.nns ? o->q.ns[i] : c->namespaces[i].name))
+            return 0;            /* the search itself says which one */
+    size_t k = o->q.k ? o->q.k : 10;
+    size_t limit = k * 4 < 50 ? 50 : k * 4;
+    double threshold = o->q.mode == MEMORY_VECTOR && o->q.min_score > 0 ? o->q.min_score : -1;
+    o->rns = xcalloc(nns, sizeof *o->rns);
+    o->nrns = nns;
+    o->rpending = nns;
+    o->launching = 1;
+    m->op_running = 1;           /* the slot is held until every answer is in */
+    for (size_t i = 0; i < nns; i++) {
+        o->rns[i].o = o;
+        o->rns[i].ns = o->q.nns ? o->q.ns[i] : c->namespaces[i].name;
+        m->avsearch(m->avsearch_ctx, o->rns[i].ns, o->vec, o->dim, limit, o->q.filter,
+                    threshold, op_remote_done, &o->rns[i]);
+    }
+    o->launching = 0;
+    if (o->rpending == 0)
+        op_remote_finish(o);
+    return 1;
+}
+
+/* Finish an op whose embedding is done: 1 when it went on to the hook
+ * (it is not finished yet), else 0 (finished and freed). */
+static int op_finish(struct memory_op *o)
 {
     struct memory *m = o->m;
     if (o->search) {
-        struct memory_hit *hits = NULL;
-        size_t n = 0;
-        char *err = NULL;
-        if (!o->vec && o->q.mode == MEMORY_VECTOR) {
-            o->search_cb(o->payload, NULL, 0, o->err ? o->err : "embedding failed");
-        } else if (memory_search_vec(m, &o->q, o->vec, o->dim, &hits, &n, &err) < 0) {
-            o->search_cb(o->payload, NULL, 0, err);
-        } else {
-            o->search_cb(o->payload, hits, n, NULL);
-        }
-        memory_hits_free(hits, n);
-        free(err);
+        if (op_remote_start(o))
+            return 1;
+        op_search_finish(o);
     } else {
         if (!o->vec && o->err)
             log_write(LOG_LEVEL_WARN, NULL, "memory: embedding failed (the entry is kept "
@@ -900,6 +1059,7 @@ static void op_finish(struct memory_op *o)
         free(err);
     }
     op_free(o);
+    return 0;
 }
 
 static void op_done(void *arg)
@@ -912,7 +1072,8 @@ static void op_done(void *arg)
         memory_free_now(m);
         return;
     }
-    op_finish(o);
+    if (op_finish(o))
+        return;                  /* op_remote_finish goes on */
     op_start_next(m);
 }
 
@@ -932,7 +1093,7 @@ static void op_queue(struct memory *m, struct memory_op *o)
 {
     if (!m->loop) {              /* no loop: block here */
         op_work(o);
-        op_finish(o);
+        (void)op_finish(o);
         return;
     }
     o->next = NULL;
@@ -982,17 +1143,19 @@ void memory_add_async(struct memory *m, const char *ns, const char *text,
     op_queue(m, o);
 }
 
-void memory_search_async(struct memory *m, const struct memory_query *q, memory_search_cb cb,
-                         void *payload)
+static void search_start(struct memory *m, const struct memory_query *q, memory_search_cb cb,
+                         memory_search_ext_cb ext_cb, void *payload)
 {
     if (q->mode == MEMORY_KEYWORD || !q->text) {
+        static const struct memory_search_info local = {"local", NULL};
         struct memory_hit *hits = NULL;
         size_t n = 0;
         char *err = NULL;
-        if (memory_search_vec(m, q, NULL, 0, &hits, &n, &err) < 0)
-            cb(payload, NULL, 0, err);
+        int rc = memory_search_vec(m, q, NULL, 0, &hits, &n, &err);
+        if (ext_cb)
+            ext_cb(payload, rc < 0 ? NULL : hits, rc < 0 ? 0 : n, &local, rc < 0 ? err : NULL);
         else
-            cb(payload, hits, n, NULL);
+            cb(payload, rc < 0 ? NULL : hits, rc < 0 ? 0 : n, rc < 0 ? err : NULL);
         memory_hits_free(hits, n);
         free(err);
         return;
@@ -1010,6 +1173,19 @@ void memory_search_async(struct memory *m, const struct memory_query *q, memory_
     o->filter = q->filter ? cJSON_Duplicate(q->filter, 1) : NULL;
     o->q.filter = o->filter;
     o->search_cb = cb;
+    o->search_ext_cb = ext_cb;
     o->payload = payload;
     op_queue(m, o);
+}
+
+void memory_search_async(struct memory *m, const struct memory_query *q, memory_search_cb cb,
+                         void *payload)
+{
+    search_start(m, q, cb, NULL, payload);
+}
+
+void memory_search_async_ext(struct memory *m, const struct memory_query *q,
+                             memory_search_ext_cb cb, void *payload)
+{
+    search_start(m, q, NULL, cb, payload);
 }

@@ -84,6 +84,22 @@ typedef int (*memory_vector_search_fn)(void *ctx, const char *ns, const float *q
                                        size_t limit, const cJSON *filter, int64_t **ids,
                                        double **scores, size_t *n, char **errmsg);
 void memory_set_vector_search(struct memory *m, memory_vector_search_fn fn, void *ctx);
+/* The asynchronous form of the hook, for searches on the loop (the
+ * engine's Qdrant client): for namespace ns, answer done(token, ...)
+ * exactly once, at once or later from the loop thread, with up to limit
+ * entry ids nearest to qvec (best first) and their cosine scores
+ * (borrowed for the call), or with error set: the local index answers
+ * that namespace. score_threshold < 0: none. The *_async searches use it
+ * (once the query is embedded) before the synchronous hook; fn NULL: off.
+ * The memory's worker slot stays taken until every namespace answered. */
+typedef void (*memory_vector_done_fn)(void *token, const int64_t *ids, const double *scores,
+                                      size_t n, const char *error);
+typedef void (*memory_vector_search_async_fn)(void *ctx, const char *ns, const float *qvec,
+                                              int dim, size_t limit, const cJSON *filter,
+                                              double score_threshold,
+                                              memory_vector_done_fn done, void *token);
+void memory_set_vector_search_async(struct memory *m, memory_vector_search_async_fn fn,
+                                    void *ctx);
 /* Embed on l's worker pool in the *_async calls. */
 void memory_attach_loop(struct memory *m, struct loop *l);
 
@@ -176,5 +192,20 @@ void memory_add_async(struct memory *m, const char *ns, const char *text,
                       const cJSON *metadata, int64_t ttl_ms, memory_add_cb cb, void *payload);
 void memory_search_async(struct memory *m, const struct memory_query *q, memory_search_cb cb,
                          void *payload);
+
+/* Where a search's vector part came from: backend "qdrant" when the
+ * asynchronous hook answered every namespace searched, else "local";
+ * fallback_reason says why the hook did not answer (its first error),
+ * NULL when it was not asked (no hook, keyword mode, no query vector).
+ * Borrowed for the callback. */
+struct memory_search_info {
+    const char *backend;
+    const char *fallback_reason;
+};
+typedef void (*memory_search_ext_cb)(void *payload, struct memory_hit *hits, size_t n,
+                                     const struct memory_search_info *info, const char *error);
+/* memory_search_async, telling the callback where the answer came from. */
+void memory_search_async_ext(struct memory *m, const struct memory_query *q,
+                             memory_search_ext_cb cb, void *payload);
 
 #endif

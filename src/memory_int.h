@@ -31,6 +31,8 @@ struct memory {
     int64_t fixed_now;           /* memory_set_clock; 0 = real time */
     memory_vector_search_fn vsearch;   /* memory_set_vector_search; NULL = local */
     void *vsearch_ctx;
+    memory_vector_search_async_fn avsearch;   /* memory_set_vector_search_async */
+    void *avsearch_ctx;
     int64_t next_expiry;         /* earliest expires_ms; 0 = none */
     struct loop *loop;
     struct memory_op *ops, **ops_tail;   /* async embeddings waiting */

@@ -212,8 +212,8 @@ static void url_escape(struct buf *b, const char *s)
     }
 }
 
-/* Start method on /collections/<collection><tail> with body (taken; may
- * be NULL). fn(ctx) gets the outcome; ctx_free(ctx) runs if the client is
+/* Start method on /collections/<collection><tail> (collection NULL:
+ * /collections<tail>) with body (taken; may be NULL). fn(ctx) gets the outcome; ctx_free(ctx) runs if the client is
  * freed first. */
 static void send_req(struct qdrant *q, const char *method, const char *collection,
                      const char *tail, cJSON *body, req_result_fn fn, void *ctx,
@@ -221,8 +221,11 @@ static void send_req(struct qdrant *q, const char *method, const char *collectio
 {
     struct buf path;
     buf_init(&path);
-    buf_puts(&path, "/collections/");
-    url_escape(&path, collection);
+    buf_puts(&path, "/collections");
+    if (collection) {
+        buf_putc(&path, '/');
+        url_escape(&path, collection);
+    }
     buf_puts(&path, tail);
     int64_t now = util_now_ms(), retry_at = 0;
     if (!breaker_allow(&q->br, now, &retry_at)) {
@@ -575,6 +578,14 @@ void qdrant_query(struct qdrant *q, const char *collection, const float *vector,
         cJSON_AddItemToObject(body, "filter", f);
     }
     send_req(q, "POST", collection, "/points/query", body, query_step, o, free);
+}
+
+/* === Ping === */
+
+void qdrant_ping(struct qdrant *q, qdrant_done_cb cb, void *payload)
+{
+    send_req(q, "GET", NULL, "", NULL, done_step, done_new(cb, payload, "GET /collections"),
+             free);
 }
 
 /* === The outbox sender === */

@@ -80,6 +80,10 @@ void qdrant_query(struct qdrant *q, const char *collection, const float *vector,
                   int k, const char *filter_json, double score_threshold, qdrant_query_cb cb,
                   void *payload);
 
+/* A cheap request to see that Qdrant answers (GET /collections), through
+ * the breaker like every other: cb's error is NULL when it did. */
+void qdrant_ping(struct qdrant *q, qdrant_done_cb cb, void *payload);
+
 /* Send the outbox: rows in id order, consecutive rows of one collection
  * and one op sent as one request of at most max_batch points (upserts
  * ensure their collection first, dim = vector bytes / 4); each batch sent
@@ -141,5 +145,23 @@ int qdrant_msearch_fn(void *ctx, const char *ns, const float *qvec, int dim, siz
                       char **errmsg);
 /* 1 when Qdrant answered at least one namespace. */
 int qdrant_msearch_used(const struct qdrant_msearch *s);
+
+/* Engine: the same search without blocking. qdrant_asearch_fn fits
+ * memory_set_vector_search_async(): it queries <prefix><ns> on q (the
+ * engine's client, its breaker and timeout) with the translated filter and
+ * score_threshold, maps the hits back to entry ids in db and answers
+ * later from the loop; an error (refused, timed out, the breaker open)
+ * is answered as such, so the local index takes that namespace. free
+ * answers the searches still waiting with an error: call it just before
+ * qdrant_free(q), with no loop turn between. */
+struct qdrant_asearch;
+struct qdrant_asearch *qdrant_asearch_new(struct qdrant *q, const struct config *cfg,
+                                          struct db *db);
+void qdrant_asearch_free(struct qdrant_asearch *s);   /* NULL-safe */
+void qdrant_asearch_fn(void *ctx, const char *ns, const float *qvec, int dim, size_t limit,
+                       const cJSON *filter, double score_threshold,
+                       void (*done)(void *token, const int64_t *ids, const double *scores,
+                                    size_t n, const char *error),
+                       void *token);
 
 #endif

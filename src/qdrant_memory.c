@@ -164,6 +164,40 @@ struct query_wait {
     size_t n;
 };
 
+/* Qdrant's hits in namespace ns as entry ids (by content hash) and
+ * scores, both malloc'd; points of entries not here are skipped. 0, or
+ * -1 and *errmsg. */
+static int hits_to_ids(struct db *db, const char *ns, const struct qdrant_hit *hits, size_t n,
+                       int64_t **ids, double **scores, size_t *cnt, char **errmsg)
+{
+    sqlite3 *h = db_handle(db);
+    sqlite3_stmt *st = NULL;
+    *cnt = 0;
+    if (sqlite3_prepare_v2(h, "SELECT id FROM memory WHERE namespace = ?1 AND hash = ?2", -1,
+                           &st, NULL) != SQLITE_OK) {
+        *errmsg = xasprintf("memory: %s", sqlite3_errmsg(h));
+        return -1;
+    }
+    *ids = xcalloc(n + 1, sizeof **ids);
+    *scores = xcalloc(n + 1, sizeof **scores);
+    for (size_t i = 0; i < n; i++) {
+        const char *hash =
+            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(hits[i].payload, "hash"));
+        if (!hash)
+            continue;
+        sqlite3_reset(st);
+        sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_ROW)
+            continue;   /* deleted here, not yet in Qdrant: SQLite wins */
+        (*ids)[*cnt] = sqlite3_column_int64(st, 0);
+        (*scores)[*cnt] = hits[i].score;
+        (*cnt)++;
+    }
+    sqlite3_finalize(st);
+    return 0;
+}
+
 static void query_done(void *payload, const struct qdrant_hit *hits, size_t n, const char *error)
 {
     struct query_wait *w = payload;
@@ -172,30 +206,7 @@ static void query_done(void *payload, const struct qdrant_hit *hits, size_t n, c
         w->error = xstrdup(error);
         return;
     }
-    sqlite3 *h = db_handle(w->s->db);
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(h, "SELECT id FROM memory WHERE namespace = ?1 AND hash = ?2", -1,
-                           &st, NULL) != SQLITE_OK) {
-        w->error = xasprintf("memory: %s", sqlite3_errmsg(h));
-        return;
-    }
-    w->ids = xcalloc(n + 1, sizeof *w->ids);
-    w->scores = xcalloc(n + 1, sizeof *w->scores);
-    for (size_t i = 0; i < n; i++) {
-        const char *hash =
-            cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(hits[i].payload, "hash"));
-        if (!hash)
-            continue;
-        sqlite3_reset(st);
-        sqlite3_bind_text(st, 1, w->ns, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) != SQLITE_ROW)
-            continue;   /* deleted here, not yet in Qdrant: SQLite wins */
-        w->ids[w->n] = sqlite3_column_int64(st, 0);
-        w->scores[w->n] = hits[i].score;
-        w->n++;
-    }
-    sqlite3_finalize(st);
+    hits_to_ids(w->s->db, w->ns, hits, n, &w->ids, &w->scores, &w->n, &w->error);
 }
 
 int qdrant_msearch_fn(void *ctx, const char *ns, const float *qvec, int dim, size_t limit,
@@ -235,6 +246,112 @@ int qdrant_msearch_fn(void *ctx, const char *ns, const float *qvec, int dim, siz
     *scores = w.scores;
     *n = w.n;
     return 0;
+}
+
+/* === Vector search through Qdrant, on the engine's loop === */
+
+struct asearch_q {                   /* one namespace's query in flight */
+    struct qdrant_asearch *s;
+    struct asearch_q *prev, *next;
+    char *ns;
+    void (*done)(void *token, const int64_t *ids, const double *scores, size_t n,
+                 const char *error);
+    void *token;
+};
+
+struct qdrant_asearch {
+    struct qdrant *q;
+    const struct config *cfg;
+    struct db *db;
+    struct asearch_q *pending;
+};
+
+struct qdrant_asearch *qdrant_asearch_new(struct qdrant *q, const struct config *cfg,
+                                          struct db *db)
+{
+    if (!q)
+        return NULL;
+    struct qdrant_asearch *s = xcalloc(1, sizeof *s);
+    s->q = q;
+    s->cfg = cfg;
+    s->db = db;
+    return s;
+}
+
+static void asq_unlink(struct asearch_q *a)
+{
+    if (a->prev)
+        a->prev->next = a->next;
+    else if (a->s)
+        a->s->pending = a->next;
+    if (a->next)
+        a->next->prev = a->prev;
+    a->prev = a->next = NULL;
+}
+
+static void asq_free(void *p)
+{
+    struct asearch_q *a = p;
+    free(a->ns);
+    free(a);
+}
+
+void qdrant_asearch_free(struct qdrant_asearch *s)
+{
+    if (!s)
+        return;
+    while (s->pending) {
+        struct asearch_q *a = s->pending;
+        asq_unlink(a);
+        a->done(a->token, NULL, NULL, 0, "the Qdrant client closed");
+        asq_free(a);                 /* its request goes with qdrant_free, uncalled */
+    }
+    free(s);
+}
+
+static void asearch_done(void *payload, const struct qdrant_hit *hits, size_t n,
+                         const char *error)
+{
+    struct asearch_q *a = payload;
+    asq_unlink(a);
+    int64_t *ids = NULL;
+    double *scores = NULL;
+    size_t cnt = 0;
+    char *err = NULL;
+    if (!error && hits_to_ids(a->s->db, a->ns, hits, n, &ids, &scores, &cnt, &err) < 0)
+        error = err;
+    a->done(a->token, error ? NULL : ids, error ? NULL : scores, error ? 0 : cnt, error);
+    free(ids);
+    free(scores);
+    free(err);
+    asq_free(a);
+}
+
+void qdrant_asearch_fn(void *ctx, const char *ns, const float *qvec, int dim, size_t limit,
+                       const cJSON *filter, double score_threshold,
+                       void (*done)(void *token, const int64_t *ids, const double *scores,
+                                    size_t n, const char *error),
+                       void *token)
+{
+    struct qdrant_asearch *s = ctx;
+    const char *prefix = s->cfg->memory.qdrant_prefix ? s->cfg->memory.qdrant_prefix : "";
+    char *coll = xasprintf("%s%s", prefix, ns);
+    cJSON *f = filter_for(ns, filter);
+    char *ftext = cJSON_PrintUnformatted(f);
+    cJSON_Delete(f);
+    struct asearch_q *a = xcalloc(1, sizeof *a);
+    a->s = s;
+    a->ns = xstrdup(ns);
+    a->done = done;
+    a->token = token;
+    a->next = s->pending;
+    if (s->pending)
+        s->pending->prev = a;
+    s->pending = a;
+    qdrant_query(s->q, coll, qvec, (size_t)dim, (int)limit, ftext, score_threshold,
+                 asearch_done, a);
+    cJSON_free(ftext);
+    free(coll);
 }
 
 /* === `mcpdeck memory sync` === */

@@ -141,6 +141,89 @@ expect_exit "keyword search never needs Qdrant" 0 $?
 check "and says nothing about it" [ ! -s s3.err ]
 up
 
+# --- the built-in memory server: Qdrant when healthy, the local index when not ---
+# sc FILE EXPR: true over the tool result's structuredContent s
+sc() { node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+const s = r.structuredContent || {};
+if (r.isError || !(new Function("s", "return (" + process.argv[2] + ");"))(s)) {
+  console.error(JSON.stringify(r).slice(0, 1500)); process.exit(1); }' "$1" "$2"; }
+ARGS='{"query":"circuit breaker failures","namespace":"coding","mode":"vector","k":2}'
+before=$(queries)
+"$MCPDECK" --json call memory memory_search "$ARGS" >m1.json 2>m1.err
+expect_exit "memory_search through the server with Qdrant up" 0 $?
+check "the stand-in saw the server's query" [ "$(queries)" -gt "$before" ]
+check "the server's query went to the namespace's collection with its filter" \
+    node -e 'const l = require("fs").readFileSync("requests.log", "utf8").trim().split("\n")
+  .map(JSON.parse).filter((r) => r.path.endsWith("/points/query")).pop();
+process.exit(l.path === "/collections/e2e_coding/points/query" &&
+  l.body.filter.must[0].match.value === "coding" && l.status === 200 ? 0 : 1)'
+check "the result says backend qdrant, no fallback" sc m1.json \
+    's.backend === "qdrant" && !("fallback_reason" in s) && s.results.length === 2 &&
+     /circuit breaker/.test(s.results[0].text)'
+"$MCPDECK" --json call memory memory_search \
+    '{"query":"circuit breaker failures","namespace":"coding","filter":{"n":1}}' >m1f.json 2>&1
+check "a metadata filter travels as a Qdrant condition" \
+    node -e 'const l = require("fs").readFileSync("requests.log", "utf8").trim().split("\n")
+  .map(JSON.parse).filter((r) => r.path.endsWith("/points/query")).pop();
+process.exit(l.body.filter.must.some((c) => c.key === "metadata.n" && c.match.value === 1) ? 0 : 1)'
+check "and the filtered search answers from Qdrant" sc m1f.json \
+    's.backend === "qdrant" && s.results.length === 4'
+"$MCPDECK" --json call memory memory_search '{"query":"circuit breaker","mode":"keyword"}' \
+    >m1k.json 2>&1
+check "a keyword search is local and needs no fallback" sc m1k.json \
+    's.backend === "local" && !("fallback_reason" in s) && s.results.length >= 1'
+"$MCPDECK" servers check >chk1.out 2>&1
+expect_exit "servers check with Qdrant up" 0 $?
+check "servers check lists qdrant healthy with the outbox depth" \
+    grep -Eq '^qdrant +memory +ready +healthy .*outbox 0' chk1.out
+"$MCPDECK" --json servers check >chk1.json 2>&1
+check "servers check --json includes qdrant" node -e '
+const a = JSON.parse(require("fs").readFileSync("chk1.json", "utf8"));
+const q = a.find((s) => s.name === "qdrant");
+process.exit(q && q.kind === "memory" && q.health === "healthy" && q.outbox === 0 &&
+  q.breaker === "closed" && typeof q.latency_ms === "number" ? 0 : 1)'
+
+down
+"$MCPDECK" --json call memory memory_store \
+    '{"text":"writes made while Qdrant is down wait in the outbox","namespace":"coding"}' \
+    >m2s.json 2>&1
+expect_exit "memory_store with Qdrant down" 0 $?
+"$MCPDECK" --json call memory memory_search "$ARGS" >m2.json 2>m2.err
+expect_exit "memory_search with Qdrant down still answers" 0 $?
+check "it answers from the local index and says why" sc m2.json \
+    's.backend === "local" && typeof s.fallback_reason === "string" &&
+     s.fallback_reason.length > 0 && s.results.length === 2'
+check "the local index gives the same best hit" node -e '
+const a = JSON.parse(require("fs").readFileSync("m1.json", "utf8")).structuredContent;
+const b = JSON.parse(require("fs").readFileSync("m2.json", "utf8")).structuredContent;
+process.exit(a.results[0].id === b.results[0].id ? 0 : 1)'
+"$MCPDECK" --json call memory memory_search \
+    '{"query":"writes made while Qdrant is down","namespace":"coding","mode":"keyword","k":1}' \
+    >m2k.json 2>&1
+check "the write made while down is found" sc m2k.json \
+    's.results.length === 1 && /outbox/.test(s.results[0].text)'
+check "the write waits in the outbox" [ "$(depth)" -eq 1 ]
+"$MCPDECK" servers check >chk2.out 2>&1
+expect_exit "servers check with Qdrant down fails" 1 $?
+check "servers check lists qdrant unhealthy with the outbox depth" \
+    grep -Eq '^qdrant +memory +ready +unhealthy .*outbox 1' chk2.out
+up
+"$MCPDECK" memory sync >/dev/null 2>&1
+check "once up, the queued write goes and nothing was lost" js \
+    'pts("e2e_coding").some((p) => /outbox/.test(p.text))'
+
+# --- slow: the client's timeout ends the wait and the local index answers ---
+fault '{"delay_ms": 4000}'
+start=$(date +%s)
+timeout 15 "$MCPDECK" --json call memory memory_search "$ARGS" >m3.json 2>m3.err
+rc=$?
+took=$(($(date +%s) - start))
+expect_exit "memory_search against a slow Qdrant answers" 0 $rc
+check "within the client's timeout (took ${took}s)" [ "$took" -le 4 ]
+check "from the local index, the timeout named" sc m3.json \
+    's.backend === "local" && /imed out/.test(s.fallback_reason) && s.results.length === 2'
+fault '{"delay_ms": 0}'
+
 # --- without the key Qdrant refuses, and the message says so ---
 QDRANT_TEST_KEY= "$MCPDECK" memory add "written without a key" --ns shared >/dev/null
 QDRANT_TEST_KEY= "$MCPDECK" memory sync >sync8.out 2>sync8.err

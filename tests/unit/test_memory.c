@@ -4,7 +4,9 @@
  * filters (equality, ranges, in, a missing field), expiry with a clock we
  * set, export/import round trips and a bad line's number, stale vectors
  * after an embedder change and reindex, reopening, the Qdrant outbox and
- * point ids, the asynchronous forms on a loop, and the config section. */
+ * point ids, the asynchronous forms on a loop, the asynchronous vector
+ * hook (answers now, later, failures falling back to the local index,
+ * closing while it is out) and the config section. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -640,6 +642,193 @@ static void test_async_on_loop(void **state)
     assert_int_equal(memory_open(f->db, f->cfg, &f->m, &err), 0);
 }
 
+/* === the asynchronous vector hook (the engine's Qdrant path) === */
+
+enum hook_how { HOOK_NOW, HOOK_LATER, HOOK_FAIL_NOW, HOOK_FAIL_LATER };
+
+struct hook {
+    enum hook_how how;
+    struct loop *l;
+    int64_t answer[2];           /* the ids it answers, best first */
+    size_t nanswer;
+    int calls;
+    double threshold;            /* of the last call */
+    char ns[32];
+    memory_vector_done_fn done[8];
+    void *token[8];
+    size_t npending;
+};
+
+static void hook_answer(struct hook *h, memory_vector_done_fn done, void *token)
+{
+    static const double scores[] = {0.9, 0.8};
+    if (h->how == HOOK_FAIL_NOW || h->how == HOOK_FAIL_LATER)
+        done(token, NULL, NULL, 0, "Qdrant unreachable: refused");
+    else
+        done(token, h->answer, scores, h->nanswer, NULL);
+}
+
+static void hook_timer(struct loop *l, uint64_t id, void *payload)
+{
+    struct hook *h = payload;
+    (void)l, (void)id;
+    for (size_t i = 0; i < h->npending; i++)
+        hook_answer(h, h->done[i], h->token[i]);
+    h->npending = 0;
+}
+
+static void hook_fn(void *ctx, const char *ns, const float *qvec, int dim, size_t limit,
+                    const cJSON *filter, double score_threshold, memory_vector_done_fn done,
+                    void *token)
+{
+    struct hook *h = ctx;
+    (void)filter;
+    assert_non_null(qvec);
+    assert_true(dim > 0);
+    assert_true(limit >= 50);
+    h->calls++;
+    h->threshold = score_threshold;
+    snprintf(h->ns, sizeof h->ns, "%s", ns);
+    if (h->how == HOOK_NOW || h->how == HOOK_FAIL_NOW) {
+        hook_answer(h, done, token);
+        return;
+    }
+    assert_true(h->npending < 8);
+    if (h->npending == 0)
+        loop_timer_add(h->l, 5, hook_timer, h);
+    h->done[h->npending] = done;
+    h->token[h->npending++] = token;
+}
+
+struct ext_state {
+    int done;
+    size_t n;
+    int64_t ids[8];
+    char backend[16];
+    char reason[128];
+    int has_reason;
+    char error[128];
+};
+
+static void on_search_ext(void *payload, struct memory_hit *hits, size_t n,
+                          const struct memory_search_info *info, const char *error)
+{
+    struct ext_state *s = payload;
+    s->done++;
+    s->n = n;
+    for (size_t i = 0; i < n && i < 8; i++)
+        s->ids[i] = hits[i].entry->id;
+    snprintf(s->backend, sizeof s->backend, "%s", info->backend);
+    s->has_reason = info->fallback_reason != NULL;
+    snprintf(s->reason, sizeof s->reason, "%s",
+             info->fallback_reason ? info->fallback_reason : "");
+    snprintf(s->error, sizeof s->error, "%s", error ? error : "");
+}
+
+static void run_until(struct loop *l, const int *done)
+{
+    for (int i = 0; i < 500 && *done == 0; i++)
+        loop_run_once(l, 10);
+}
+
+static void test_async_vector_hook(void **state)
+{
+    struct fix *f = *state;
+    struct loop *l = loop_new();
+    memory_attach_loop(f->m, l);
+    int64_t a = add(f->m, "coding", "the breaker opens after three failures", "{\"k\": 1}");
+    int64_t b = add(f->m, "coding", "sqlite keeps its journal in WAL mode", "{\"k\": 2}");
+    const char *nsv[] = {"coding"};
+    static const struct {
+        enum hook_how how;
+        const char *backend;
+        int local;               /* the local index answered */
+    } cases[] = {
+        {HOOK_NOW, "qdrant", 0},
+        {HOOK_LATER, "qdrant", 0},
+        {HOOK_FAIL_NOW, "local", 1},
+        {HOOK_FAIL_LATER, "local", 1},
+    };
+    for (size_t c = 0; c < ARRAY_LEN(cases); c++) {
+        struct hook h = {.how = cases[c].how, .l = l, .answer = {b}, .nanswer = 1};
+        memory_set_vector_search_async(f->m, hook_fn, &h);
+        struct memory_query q = {"breaker failures", 5, nsv, 1, NULL, 0.01, MEMORY_VECTOR};
+        struct ext_state s = {0};
+        memory_search_async_ext(f->m, &q, on_search_ext, &s);
+        run_until(l, &s.done);
+        assert_int_equal(s.done, 1);
+        assert_int_equal(h.calls, 1);
+        assert_string_equal(h.ns, "coding");
+        assert_true(fabs(h.threshold - 0.01) < 1e-9);   /* min_score, vector mode */
+        assert_string_equal(s.backend, cases[c].backend);
+        assert_string_equal(s.error, "");
+        if (cases[c].local) {
+            assert_true(s.has_reason);
+            assert_string_equal(s.reason, "Qdrant unreachable: refused");
+            assert_true(s.n >= 1);                        /* the local index ranks */
+            assert_int_equal(s.ids[0], a);
+        } else {
+            assert_false(s.has_reason);
+            assert_int_equal(s.n, 1);                     /* only what the hook said */
+            assert_int_equal(s.ids[0], b);
+        }
+    }
+    /* hybrid over every namespace: one call each, no threshold; a filter
+     * still drops what the hook answers but SQLite does not allow */
+    struct hook h = {.how = HOOK_LATER, .l = l, .answer = {b, a}, .nanswer = 2};
+    memory_set_vector_search_async(f->m, hook_fn, &h);
+    cJSON *flt = cJSON_Parse("{\"k\": 1}");
+    struct memory_query q = {"journal", 5, NULL, 0, flt, 0, MEMORY_HYBRID};
+    struct ext_state s = {0};
+    memory_search_async_ext(f->m, &q, on_search_ext, &s);
+    run_until(l, &s.done);
+    cJSON_Delete(flt);
+    assert_int_equal(h.calls, (int)f->cfg->memory.nnamespaces);
+    assert_true(h.threshold < 0);
+    assert_string_equal(s.backend, "qdrant");
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.ids[0], a);
+    /* keyword searches never ask the hook */
+    h.calls = 0;
+    struct memory_query kq = {"journal", 5, NULL, 0, NULL, 0, MEMORY_KEYWORD};
+    struct ext_state ks = {0};
+    memory_search_async_ext(f->m, &kq, on_search_ext, &ks);
+    assert_int_equal(ks.done, 1);
+    assert_int_equal(h.calls, 0);
+    assert_string_equal(ks.backend, "local");
+    assert_false(ks.has_reason);
+    assert_int_equal(ks.ids[0], b);
+    /* the old callback form goes through the hook too */
+    struct hook h2 = {.how = HOOK_NOW, .l = l, .answer = {b}, .nanswer = 1};
+    memory_set_vector_search_async(f->m, hook_fn, &h2);
+    struct async_state os = {0};
+    struct memory_query vq = {"breaker failures", 5, nsv, 1, NULL, 0, MEMORY_VECTOR};
+    memory_search_async(f->m, &vq, on_search, &os);
+    run_until(l, &os.done);
+    assert_int_equal(h2.calls, 1);
+    assert_int_equal(os.nhits, 1);
+    assert_int_equal(os.first, b);
+    /* the store busy while the hook has not answered; closing then fails
+     * the search when the answer comes, and frees the store */
+    struct hook h3 = {.how = HOOK_LATER, .l = l, .answer = {a}, .nanswer = 1};
+    memory_set_vector_search_async(f->m, hook_fn, &h3);
+    struct ext_state cs = {0};
+    memory_search_async_ext(f->m, &vq, on_search_ext, &cs);
+    for (int i = 0; i < 500 && h3.calls == 0; i++)
+        loop_run_once(l, 10);
+    assert_int_equal(h3.calls, 1);
+    assert_int_equal(cs.done, 0);
+    assert_true(memory_busy(f->m));
+    memory_free(f->m);
+    f->m = NULL;
+    run_until(l, &cs.done);
+    assert_int_equal(cs.done, 1);
+    assert_string_equal(cs.error, "the memory store closed");
+    loop_free(l);
+    char *err = NULL;
+    assert_int_equal(memory_open(f->db, f->cfg, &f->m, &err), 0);
+}
+
 /* === config === */
 
 static void test_config_section(void **state)
@@ -705,6 +894,7 @@ int main(void)
         cmocka_unit_test(test_point_id),
         cmocka_unit_test_setup_teardown(test_outbox, setup, teardown),
         cmocka_unit_test_setup_teardown(test_async_on_loop, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_async_vector_hook, setup, teardown),
         cmocka_unit_test(test_config_section),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -618,6 +618,34 @@ static void test_down_then_breaker_fails_fast(void **state)
     assert_string_equal(qdrant_breaker_state(f->q), "closed");
 }
 
+static void test_ping(void **state)
+{
+    struct fx *f = *state;
+    qdrant_set_breaker(f->q, 1, 60000);
+    reset(f);
+    qdrant_ping(f->q, on_done, f);
+    assert_int_equal(f->done, 0);            /* answers later, from the loop */
+    wait_done(f);
+    assert_null(f->error);
+    assert_int_equal(count_requests(&f->s, "GET", "/collections"), 1);
+    assert_int_equal(qdrant_healthy(f->q), 1);
+    kill(f->s.pid, SIGUSR2);                 /* down */
+    usleep(200 * 1000);
+    reset(f);
+    qdrant_ping(f->q, on_done, f);
+    wait_done(f);
+    assert_non_null(f->error);
+    assert_non_null(strstr(f->error, "unreachable"));
+    assert_string_equal(qdrant_breaker_state(f->q), "open");
+    reset(f);
+    qdrant_ping(f->q, on_done, f);           /* open: fails fast, says so */
+    wait_done(f);
+    assert_non_null(f->error);
+    assert_non_null(strstr(f->error, "circuit open"));
+    kill(f->s.pid, SIGHUP);
+    usleep(200 * 1000);
+}
+
 static void tick(struct loop *l, uint64_t id, void *payload)
 {
     (*(int *)payload)++;
@@ -810,6 +838,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_free_with_requests_out, setup, teardown),
         cmocka_unit_test_setup_teardown(test_api_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ping, setup, teardown),
         cmocka_unit_test_setup_teardown(test_memory_sync_and_search, setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
