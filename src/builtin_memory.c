@@ -134,7 +134,10 @@ static const char search_schema[] =
     "\"description\":\"hybrid (default) fuses keyword and vector ranks\"},"
     "\"filter\":{\"type\":\"object\",\"description\":"
     "\"Metadata conditions: {\\\"lang\\\": \\\"c\\\", \\\"score\\\": {\\\"gte\\\": 3}} "
-    "(eq, ne, gt, gte, lt, lte, in)\"}},"
+    "(eq, ne, gt, gte, lt, lte, in)\"},"
+    "\"min_score\":{\"type\":\"number\",\"description\":"
+    "\"Drop results scoring below this (vector mode: cosine; sent to Qdrant as its "
+    "score_threshold)\"}},"
     "\"required\":[\"query\"],\"additionalProperties\":false}";
 
 static void search_done(void *payload, struct memory_hit *hits, size_t n,
@@ -174,14 +177,22 @@ static void search_done(void *payload, struct memory_hit *hits, size_t n,
 static void search_start(const struct builtin_ctx *ctx, const cJSON *args, builtin_reply_fn fn,
                          void *token)
 {
-    static const char *const allowed[] = {"query", "namespace", "k", "mode", "filter", NULL};
+    static const char *const allowed[] = {"query", "namespace", "k", "mode", "filter",
+                                          "min_score", NULL};
     cJSON *err = args_check(args, allowed);
     const cJSON *query = cJSON_GetObjectItemCaseSensitive(args, "query");
     const cJSON *ns = cJSON_GetObjectItemCaseSensitive(args, "namespace");
     const cJSON *k = cJSON_GetObjectItemCaseSensitive(args, "k");
     const cJSON *mode = cJSON_GetObjectItemCaseSensitive(args, "mode");
     const cJSON *filter = cJSON_GetObjectItemCaseSensitive(args, "filter");
+    const cJSON *min = cJSON_GetObjectItemCaseSensitive(args, "min_score");
     struct memory_query q = {NULL, 10, NULL, 0, NULL, 0, MEMORY_HYBRID};
+    if (min && !cJSON_IsNull(min)) {
+        if (cJSON_IsNumber(min))
+            q.min_score = min->valuedouble;
+        else
+            err = builtin_result_text(1, "argument 'min_score' must be a number");
+    }
     const char *nsv[32];
     if (!err && (!cJSON_IsString(query) || !*query->valuestring))
         err = builtin_result_text(1, "argument 'query' is required (a non-empty string)");

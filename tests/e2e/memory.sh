@@ -107,4 +107,10 @@ contains "memory_delete" c5 "deleted entry 2"
 check "the server lists three tools" \
     node -e 'const t = JSON.parse(require("fs").readFileSync("c6")); const a = Array.isArray(t) ? t : t.tools; process.exit(a.length === 3 ? 0 : 1)'
 
+
+# min_score through the built-in server
+M add "the quick brown fox jumps over the lazy dog" --ns shared >/dev/null
+"$MCPDECK" call memory memory_search '{"query": "quick brown fox", "mode": "vector", "min_score": 0.999}' >ms1.out 2>&1
+"$MCPDECK" call memory memory_search '{"query": "quick brown fox", "mode": "vector", "min_score": 0.2}' >ms2.out 2>&1
+check "min_score drops what scores below it" sh -c "grep -q '^0 results' ms1.out && grep -q 'quick brown fox' ms2.out"
 e2e_done
