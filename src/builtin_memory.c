@@ -137,7 +137,9 @@ static const char search_schema[] =
     "(eq, ne, gt, gte, lt, lte, in)\"},"
     "\"min_score\":{\"type\":\"number\",\"description\":"
     "\"Drop results scoring below this (vector mode: cosine; sent to Qdrant as its "
-    "score_threshold)\"}},"
+    "score_threshold)\"},"
+    "\"exact\":{\"type\":\"boolean\",\"description\":"
+    "\"Vector part by a full float32 scan instead of int8 + rescoring\"}},"
     "\"required\":[\"query\"],\"additionalProperties\":false}";
 
 static void search_done(void *payload, struct memory_hit *hits, size_t n,
@@ -178,7 +180,7 @@ static void search_start(const struct builtin_ctx *ctx, const cJSON *args, built
                          void *token)
 {
     static const char *const allowed[] = {"query", "namespace", "k", "mode", "filter",
-                                          "min_score", NULL};
+                                          "min_score", "exact", NULL};
     cJSON *err = args_check(args, allowed);
     const cJSON *query = cJSON_GetObjectItemCaseSensitive(args, "query");
     const cJSON *ns = cJSON_GetObjectItemCaseSensitive(args, "namespace");
@@ -186,7 +188,8 @@ static void search_start(const struct builtin_ctx *ctx, const cJSON *args, built
     const cJSON *mode = cJSON_GetObjectItemCaseSensitive(args, "mode");
     const cJSON *filter = cJSON_GetObjectItemCaseSensitive(args, "filter");
     const cJSON *min = cJSON_GetObjectItemCaseSensitive(args, "min_score");
-    struct memory_query q = {NULL, 10, NULL, 0, NULL, 0, MEMORY_HYBRID};
+    struct memory_query q = {NULL, 10, NULL, 0, NULL, 0, MEMORY_HYBRID, 0};
+    q.exact = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(args, "exact"));
     if (min && !cJSON_IsNull(min)) {
         if (cJSON_IsNumber(min))
             q.min_score = min->valuedouble;

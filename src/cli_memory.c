@@ -2,7 +2,7 @@
  *
  *   add TEXT [--ns N] [--meta JSON] [--ttl DUR]
  *   search QUERY [--ns N]... [-k K] [--mode hybrid|vector|keyword]
- *                [--filter JSON] [--min-score X] [--json]
+ *                [--filter JSON] [--min-score X] [--exact] [--json]
  *   get ID | delete ID | list [--ns N] [--limit N]
  *   export [--ns N] > file.jsonl | import FILE (- = stdin)
  *   reindex [--all] | stats | sync
@@ -26,7 +26,7 @@
 static const char memory_usage[] =
     "usage: mcpdeck memory add TEXT [--ns N] [--meta JSON] [--ttl DUR]\n"
     "       mcpdeck memory search QUERY [--ns N]... [-k K] [--mode hybrid|vector|keyword]\n"
-    "                             [--filter JSON] [--min-score X] [--json]\n"
+    "                             [--filter JSON] [--min-score X] [--exact] [--json]\n"
     "       mcpdeck memory get ID | delete ID | list [--ns N] [--limit N]\n"
     "       mcpdeck memory export [--ns N] > FILE.jsonl | import FILE|-\n"
     "       mcpdeck memory reindex [--all] | stats | sync\n";
@@ -37,6 +37,7 @@ struct mem_args {
     size_t nns;
     const char *meta, *ttl, *mode, *filter, *min_score, *k, *limit;
     int all;
+    int exact;                   /* search --exact: float32 scan */
 };
 
 static int bad(const char *fmt, ...) PRINTF_LIKE(1, 2);
@@ -60,6 +61,10 @@ static int parse_args(int argc, char **argv, struct mem_args *a)
         const char **slot = NULL;
         if (!strcmp(s, "--all")) {
             a->all = 1;
+            continue;
+        }
+        if (!strcmp(s, "--exact")) {
+            a->exact = 1;
             continue;
         }
         if (!strcmp(s, "--ns") || !strcmp(s, "--namespace")) {
@@ -209,7 +214,7 @@ static int do_search(struct memory *m, const struct mem_args *a, int json)
 {
     if (!a->pos)
         return bad("%s", "search needs the QUERY");
-    struct memory_query q = {a->pos, 10, a->nns ? a->ns : NULL, a->nns, NULL, 0, MEMORY_HYBRID};
+    struct memory_query q = {a->pos, 10, a->nns ? a->ns : NULL, a->nns, NULL, 0, MEMORY_HYBRID, 0};
     long k;
     if (a->k) {
         if (parse_count(a->k, 1000, &k) < 0)
@@ -226,6 +231,7 @@ static int do_search(struct memory *m, const struct mem_args *a, int json)
         else
             return bad("--mode must be hybrid, vector or keyword, got '%s'", a->mode);
     }
+    q.exact = a->exact;
     if (a->min_score) {
         char *end;
         q.min_score = strtod(a->min_score, &end);

@@ -626,7 +626,7 @@ static void memory_context(struct agent *a, const char *prompt, struct buf *out)
     if (!e->memory || !*prompt)
         return;
     const char *ns[] = {task_namespace(e, a->type), "shared"};
-    struct memory_query q = {prompt, MEMORY_HITS, ns, 2, NULL, 0, MEMORY_HYBRID};
+    struct memory_query q = {prompt, MEMORY_HITS, ns, 2, NULL, 0, MEMORY_HYBRID, 0};
     struct memory_hit *hits = NULL;
     size_t n = 0;
     char *err = NULL;

@@ -53,6 +53,7 @@ struct memory_query {
     const cJSON *filter;         /* NULL, or {"key": value | {"gte": x, "lt": y, ...}} */
     double min_score;            /* > 0: results scoring below it are dropped */
     enum memory_mode mode;
+    int exact;                   /* vector part: a full float32 scan, no int8 pre-pass */
 };
 
 struct memory_hit {

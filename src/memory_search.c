@@ -362,7 +362,7 @@ static int vector_ranks(struct memory *m, const struct memory_query *q, const fl
         struct vecindex *vi = memory_vi_get(m, ns);
         if (!vi || vecindex_dim(vi) != qdim || vecindex_count(vi) == 0)
             continue;
-        size_t got = vecindex_search(vi, qvec, limit, 0, q->filter ? allowed_keep : NULL, &al,
+        size_t got = vecindex_search(vi, qvec, limit, q->exact, q->filter ? allowed_keep : NULL, &al,
                                      tmp);
         all = xrealloc(all, (nall + got + 1) * sizeof *all);
         memcpy(all + nall, tmp, got * sizeof *tmp);

@@ -113,4 +113,6 @@ M add "the quick brown fox jumps over the lazy dog" --ns shared >/dev/null
 "$MCPDECK" call memory memory_search '{"query": "quick brown fox", "mode": "vector", "min_score": 0.999}' >ms1.out 2>&1
 "$MCPDECK" call memory memory_search '{"query": "quick brown fox", "mode": "vector", "min_score": 0.2}' >ms2.out 2>&1
 check "min_score drops what scores below it" sh -c "grep -q '^0 results' ms1.out && grep -q 'quick brown fox' ms2.out"
+M search "quick brown fox" --mode vector --exact >ex.out 2>&1
+check "--exact searches by a full float32 scan and finds the same entry" grep -q "quick brown fox" ex.out
 e2e_done

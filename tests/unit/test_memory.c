@@ -110,7 +110,7 @@ static size_t search(struct memory *m, const char *text, enum memory_mode mode,
 {
     cJSON *fj = filter ? cJSON_Parse(filter) : NULL;
     const char *nsv[1] = {ns};
-    struct memory_query q = {text, 20, ns ? nsv : NULL, ns ? 1 : 0, fj, 0, mode};
+    struct memory_query q = {text, 20, ns ? nsv : NULL, ns ? 1 : 0, fj, 0, mode, 0};
     struct memory_hit *h = NULL;
     size_t n = 0;
     char *err = NULL;
@@ -259,7 +259,7 @@ static void test_hybrid_components(void **state)
     int64_t both = add(f->m, "coding", "circuit breaker cooldown", NULL);
     add(f->m, "coding", "unrelated note about colours in the theme", NULL);
     const char *nsv[] = {"coding"};
-    struct memory_query q = {"circuit breaker cooldown", 3, nsv, 1, NULL, 0, MEMORY_HYBRID};
+    struct memory_query q = {"circuit breaker cooldown", 3, nsv, 1, NULL, 0, MEMORY_HYBRID, 0};
     struct memory_hit *h;
     size_t n;
     char *err = NULL;
@@ -321,7 +321,7 @@ static void test_filters(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         cJSON *fj = cJSON_Parse(bad[i]);
         assert_non_null(fj);
-        struct memory_query q = {"cache", 5, NULL, 0, fj, 0, MEMORY_HYBRID};
+        struct memory_query q = {"cache", 5, NULL, 0, fj, 0, MEMORY_HYBRID, 0};
         struct memory_hit *h;
         size_t n;
         char *err = NULL;
@@ -615,7 +615,7 @@ static void test_async_on_loop(void **state)
     assert_int_equal(a.rc, 0);
     assert_int_equal(b.rc, 0);
     const char *nsv[] = {"coding"};
-    struct memory_query q = {"written from the loop", 5, nsv, 1, NULL, 0, MEMORY_VECTOR};
+    struct memory_query q = {"written from the loop", 5, nsv, 1, NULL, 0, MEMORY_VECTOR, 0};
     memory_search_async(f->m, &q, on_search, &s);
     for (int i = 0; i < 500 && s.done == 0; i++)
         loop_run_once(l, 10);
@@ -752,7 +752,7 @@ static void test_async_vector_hook(void **state)
     for (size_t c = 0; c < ARRAY_LEN(cases); c++) {
         struct hook h = {.how = cases[c].how, .l = l, .answer = {b}, .nanswer = 1};
         memory_set_vector_search_async(f->m, hook_fn, &h);
-        struct memory_query q = {"breaker failures", 5, nsv, 1, NULL, 0.01, MEMORY_VECTOR};
+        struct memory_query q = {"breaker failures", 5, nsv, 1, NULL, 0.01, MEMORY_VECTOR, 0};
         struct ext_state s = {0};
         memory_search_async_ext(f->m, &q, on_search_ext, &s);
         run_until(l, &s.done);
@@ -778,7 +778,7 @@ static void test_async_vector_hook(void **state)
     struct hook h = {.how = HOOK_LATER, .l = l, .answer = {b, a}, .nanswer = 2};
     memory_set_vector_search_async(f->m, hook_fn, &h);
     cJSON *flt = cJSON_Parse("{\"k\": 1}");
-    struct memory_query q = {"journal", 5, NULL, 0, flt, 0, MEMORY_HYBRID};
+    struct memory_query q = {"journal", 5, NULL, 0, flt, 0, MEMORY_HYBRID, 0};
     struct ext_state s = {0};
     memory_search_async_ext(f->m, &q, on_search_ext, &s);
     run_until(l, &s.done);
@@ -790,7 +790,7 @@ static void test_async_vector_hook(void **state)
     assert_int_equal(s.ids[0], a);
     /* keyword searches never ask the hook */
     h.calls = 0;
-    struct memory_query kq = {"journal", 5, NULL, 0, NULL, 0, MEMORY_KEYWORD};
+    struct memory_query kq = {"journal", 5, NULL, 0, NULL, 0, MEMORY_KEYWORD, 0};
     struct ext_state ks = {0};
     memory_search_async_ext(f->m, &kq, on_search_ext, &ks);
     assert_int_equal(ks.done, 1);
@@ -802,7 +802,7 @@ static void test_async_vector_hook(void **state)
     struct hook h2 = {.how = HOOK_NOW, .l = l, .answer = {b}, .nanswer = 1};
     memory_set_vector_search_async(f->m, hook_fn, &h2);
     struct async_state os = {0};
-    struct memory_query vq = {"breaker failures", 5, nsv, 1, NULL, 0, MEMORY_VECTOR};
+    struct memory_query vq = {"breaker failures", 5, nsv, 1, NULL, 0, MEMORY_VECTOR, 0};
     memory_search_async(f->m, &vq, on_search, &os);
     run_until(l, &os.done);
     assert_int_equal(h2.calls, 1);
