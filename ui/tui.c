@@ -406,6 +406,33 @@ static void form_kind_changed(struct tui *t)
     form_set_error(t->form, missing ? xstrdup(missing) : NULL);
 }
 
+/* === the memory overlay === */
+
+int tui_cmd_memory(struct tui *t, const char *arg)
+{
+    if (t->too_small)
+        return 0;
+    if (!t->memview) {
+        t->memview = memview_new(t->e);
+        memview_layout(t->memview, t->rows, t->cols);
+    }
+    if (arg) {                         /* `memory TEXT` searches at once */
+        buf_consume(&t->memview->query.text, t->memview->query.text.len);
+        buf_puts(&t->memview->query.text, arg);
+        memview_search(t->memview);
+        t->memview->focus = MEMVIEW_LIST;
+    }
+    t->memview->dirty = 1;
+    return 0;
+}
+
+static void memview_close(struct tui *t)
+{
+    memview_free(t->memview);
+    t->memview = NULL;
+    dirty_all(t);                      /* repaint what was under it */
+}
+
 /* === keys === */
 
 static void relayout(struct tui *t)
@@ -609,6 +636,11 @@ static void handle_key(struct tui *t, int key)
         mouse_event(t);
         return;
     }
+    if (t->memview) {
+        if (memview_key(t->memview, key))
+            memview_close(t);
+        return;
+    }
     if (t->overlay) {
         overlay_key(t, key);
         return;
@@ -790,7 +822,8 @@ static void redraw(struct loop *l, void *payload)
 {
     struct tui *t = payload;
     int any = t->full || t->status_dirty || (t->form && t->form_dirty) ||
-              (t->approvals.n && t->approvals_dirty) || (t->overlay && t->overlay_dirty);
+              (t->approvals.n && t->approvals_dirty) || (t->overlay && t->overlay_dirty) ||
+              (t->memview && t->memview->dirty);
     for (int i = 0; i < PANE_COUNT; i++)
         any |= t->panes[i].dirty;
     if (!any)
@@ -807,6 +840,8 @@ static void redraw(struct loop *l, void *payload)
         for (int i = 0; i < PANE_COUNT; i++)
             t->panes[i].dirty = 0;
         t->status_dirty = t->form_dirty = t->approvals_dirty = t->overlay_dirty = 0;
+        if (t->memview)
+            t->memview->dirty = 0;
         doupdate();
         return;
     }
@@ -840,6 +875,10 @@ static void redraw(struct loop *l, void *payload)
         drew = 1;
     }
     t->overlay_dirty = 0;
+    if (t->memview && (drew || t->memview->dirty)) {
+        memview_draw(t->memview, &t->theme);
+        drew = 1;
+    }
     if (t->form && (drew || t->form_dirty)) {
         form_draw(t->form, &t->theme);   /* last, so the cursor is in it */
         t->form_dirty = 0;
@@ -960,6 +999,7 @@ int tui_run(struct engine *e)
     form_free(t->form);
     prompt_close(t);
     overlay_close(t);
+    memview_free(t->memview);
     free(t->theme_name);
     free(t->stats);
     layout_free(t);

@@ -323,6 +323,43 @@ enum prompt_action { PROMPT_NONE, PROMPT_DONE, PROMPT_CANCEL, PROMPT_COMPLETE };
  * COMPLETE (the caller completes). */
 enum prompt_action prompt_key(struct prompt *p, int key);
 
+/* === the memory overlay (memview.c) ===
+ * A search box, the hits of a hybrid search (score, namespace, id, first
+ * line), adding and deleting entries; modal like the text overlays. */
+struct engine_memory_hit;
+struct memview_req;
+enum memview_focus { MEMVIEW_BOX, MEMVIEW_LIST, MEMVIEW_ADD, MEMVIEW_ADD_NS, MEMVIEW_CONFIRM };
+enum { MEMVIEW_K = 20 };         /* hits asked for */
+struct memview {
+    struct engine *e;
+    enum memview_focus focus;
+    struct prompt query;         /* the search box */
+    struct prompt input;         /* the text to add */
+    struct prompt ns;            /* its namespace (the store's default first) */
+    struct engine_memory_hit *hits;
+    size_t n;
+    int sel, top;
+    struct memview_req *pending; /* the search in flight, or NULL */
+    char *status;                /* "searching…", "deleted entry 3", errors */
+    int status_error;
+    int dirty;                   /* changed since drawn (also by a search ending) */
+    WINDOW *win;
+};
+struct memview *memview_new(struct engine *e);
+/* NULL-safe; a search in flight is let go (its answer dropped). */
+void memview_free(struct memview *mv);
+/* Search for the box's text (hybrid) on the worker pool; the hits replace
+ * the list when it answers (mv->dirty set). */
+void memview_search(struct memview *mv);
+/* A search is in flight. */
+int memview_busy(const struct memview *mv);
+/* One key (see memview.c); returns 1 when the overlay should close. */
+int memview_key(struct memview *mv, int key);
+/* The selected hit's whole text, or NULL. */
+const char *memview_selected_text(const struct memview *mv);
+void memview_layout(struct memview *mv, int rows, int cols);
+void memview_draw(struct memview *mv, const struct theme *th);
+
 /* === keys and commands (cmd.c) ===
  * Every action is a command string ("cancel", "priority +1", "zoom");
  * keys are bound to command strings in one table that also gives the help
@@ -506,6 +543,7 @@ struct tui {
     struct overlay *overlay;     /* help, details, tools, log: or NULL */
     int overlay_dirty;
     struct prompt *prompt;       /* the : / or save prompt, or NULL */
+    struct memview *memview;     /* the memory overlay (m), or NULL */
     /* metrics sampled every tick */
     struct spark thru, lat95, depth;
     int64_t last_done;           /* finished jobs at the last sample; -1 = none */
@@ -564,6 +602,8 @@ int results_cmd_pager(struct tui *t, const char *arg);
 int results_cmd_editor(struct tui *t, const char *arg);
 int registry_cmd_tools(struct tui *t, const char *arg);
 int registry_cmd_log(struct tui *t, const char *arg);
+/* `memory`: open the memory overlay. */
+int tui_cmd_memory(struct tui *t, const char *arg);
 /* The selected server's name (NULL when none; borrowed). */
 const char *registry_selected(struct tui *t);
 

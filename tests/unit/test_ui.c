@@ -16,6 +16,7 @@
 #include "ui.h"
 #include "embedded.h"
 #include "engine.h"
+#include "loop.h"
 #include <cjson/cJSON.h>
 
 static int parse(struct theme *t, const char *text, char **err)
@@ -1120,6 +1121,115 @@ static void test_jobs_page(void **state)
     free(cmd);
 }
 
+static void type_keys(struct memview *mv, const char *s)
+{
+    for (; *s; s++)
+        assert_int_equal(memview_key(mv, (unsigned char)*s), 0);
+}
+
+/* Run the loop until the overlay's search answered. */
+static void memview_wait(struct engine *e, struct memview *mv)
+{
+    for (int i = 0; i < 500 && memview_busy(mv); i++)
+        loop_run_once(engine_loop(e), 10);
+    assert_false(memview_busy(mv));
+}
+
+static void test_memview(void **state)
+{
+    char dir[] = "/tmp/mcpdeck-test-ui.XXXXXX";
+    struct engine *e = page_engine(dir);
+    /* the engine's thin wrappers */
+    int64_t id1 = 0, id2 = 0, again = 0;
+    char *err = NULL;
+    assert_int_equal(engine_memory_add(e, NULL, "the deploy key rotates monthly", &id1, &err), 0);
+    assert_int_equal(engine_memory_add(e, NULL, "lunch is at noon\nsecond line", &id2, &err), 0);
+    assert_int_equal(engine_memory_add(e, NULL, "lunch is at noon\nsecond line", &again, &err), 1);
+    assert_int_equal(again, id2);
+    assert_int_equal(engine_memory_add(e, "nope", "x", &again, &err), -1);
+    assert_non_null(err);
+    free(err);
+    err = NULL;
+    struct engine_memory_hit *h = NULL;
+    size_t n = 0;
+    assert_int_equal(engine_memory_search(e, "deploy key", NULL, 5, &h, &n, &err), 0);
+    assert_true(n >= 1);
+    assert_int_equal(h[0].id, id1);
+    assert_string_equal(h[0].ns, engine_memory_default_ns(e));
+    assert_true(h[0].score > 0);
+    engine_memory_hits_free(h, n);
+
+    /* the overlay: type, Enter searches, the hit shows */
+    FILE *out, *in;
+    SCREEN *scr = screen_open(&out, &in);
+    struct memview *mv = memview_new(e);
+    assert_int_equal(mv->focus, MEMVIEW_BOX);
+    assert_string_equal(mv->ns.text.data, engine_memory_default_ns(e));
+    type_keys(mv, "lunch");
+    assert_int_equal(memview_key(mv, '\r'), 0);
+    assert_int_equal(mv->focus, MEMVIEW_LIST);
+    memview_wait(e, mv);
+    assert_true(mv->n >= 1);
+    assert_int_equal(mv->hits[0].id, id2);
+    assert_string_equal(memview_selected_text(mv), "lunch is at noon\nsecond line");
+    assert_non_null(strstr(mv->status, "for \"lunch\""));
+    memview_layout(mv, 24, 80);
+    assert_non_null(mv->win);
+    memview_draw(mv, &(struct theme){0});
+    /* the row: score, namespace, id, first line only */
+    char row[81] = {0};
+    mvwinnstr(mv->win, 4, 2, row, 76);
+    assert_non_null(strstr(row, "shared"));
+    assert_non_null(strstr(row, "lunch is at noon"));
+    assert_null(strstr(row, "second"));
+    /* d asks; n keeps; d y deletes */
+    size_t before = mv->n;
+    assert_int_equal(memview_key(mv, 'd'), 0);
+    assert_int_equal(mv->focus, MEMVIEW_CONFIRM);
+    assert_int_equal(memview_key(mv, 'n'), 0);
+    assert_int_equal(mv->n, before);
+    assert_int_equal(memview_key(mv, 'd'), 0);
+    assert_int_equal(memview_key(mv, 'y'), 0);
+    assert_int_equal(mv->n, before - 1);
+    assert_non_null(strstr(mv->status, "deleted entry"));
+    assert_int_equal(engine_memory_delete(e, id2, &err), 1);   /* gone from the store */
+    /* a adds (Tab edits the namespace), the search runs again */
+    assert_int_equal(memview_key(mv, 'a'), 0);
+    assert_int_equal(mv->focus, MEMVIEW_ADD);
+    type_keys(mv, "lunch moved to one");
+    assert_int_equal(memview_key(mv, '\t'), 0);
+    assert_int_equal(mv->focus, MEMVIEW_ADD_NS);
+    assert_int_equal(memview_key(mv, '\t'), 0);
+    assert_int_equal(memview_key(mv, '\r'), 0);
+    assert_int_equal(mv->focus, MEMVIEW_LIST);
+    memview_wait(e, mv);
+    assert_true(mv->n >= 1);
+    assert_string_equal(mv->hits[0].text, "lunch moved to one");
+    /* a bad namespace: an error, the text kept */
+    assert_int_equal(memview_key(mv, 'a'), 0);
+    type_keys(mv, "zzz");
+    assert_int_equal(memview_key(mv, '\t'), 0);
+    assert_int_equal(memview_key(mv, ui_ctrl('u')), 0);
+    type_keys(mv, "nosuchns");
+    assert_int_equal(memview_key(mv, '\r'), 0);
+    assert_int_equal(mv->status_error, 1);
+    assert_int_equal(memview_key(mv, 27), 0);                /* Esc leaves the add line */
+    assert_int_equal(mv->focus, MEMVIEW_LIST);
+    /* a search in flight when it closes is dropped safely */
+    assert_int_equal(memview_key(mv, '/'), 0);
+    assert_int_equal(mv->focus, MEMVIEW_BOX);
+    assert_int_equal(memview_key(mv, '\r'), 0);
+    assert_int_equal(memview_key(mv, 27), 1);                /* Esc closes */
+    memview_free(mv);
+    for (int i = 0; i < 50; i++)
+        loop_run_once(engine_loop(e), 5);
+    screen_close(scr, out, in);
+    engine_free(e);
+    char *cmd = xasprintf("rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+}
+
 int main(void)
 {
     setlocale(LC_ALL, "C.UTF-8");
@@ -1148,6 +1258,7 @@ int main(void)
         cmocka_unit_test(test_result_styles),
         cmocka_unit_test(test_filter_parse),
         cmocka_unit_test(test_jobs_page),
+        cmocka_unit_test(test_memview),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
