@@ -74,6 +74,8 @@ void layout_apply(struct tui *t)
     overlay_layout(t);
     if (t->memview)
         memview_layout(t->memview, t->rows, t->cols);
+    if (t->elicits.n)
+        t->elicits.win = elicit_layout(t->elicits.win, t->elicits.v[0], t->rows, t->cols);
 }
 
 int layout_pane_at(const struct tui *t, int y, int x)

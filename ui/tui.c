@@ -307,6 +307,81 @@ static int approval_key(struct tui *t, int key)
     return 1;
 }
 
+/* === elicitation === */
+
+static void on_elicit(void *payload, struct engine_elicit *req, const char *server,
+                      const int64_t *jobs, size_t njobs, const char *message,
+                      const cJSON *schema)
+{
+    struct tui *t = payload;
+    struct elicits *q = &t->elicits;
+    if (q->n == q->cap) {
+        q->cap = q->cap ? q->cap * 2 : 4;
+        q->v = xrealloc(q->v, q->cap * sizeof *q->v);
+    }
+    q->v[q->n++] = elicit_form_new(req, server, jobs, njobs, message, schema);
+    if (q->n == 1) {
+        q->win = elicit_layout(q->win, q->v[0], t->rows, t->cols);
+        curs_set(1);
+    }
+    q->dirty = 1;
+    tui_message(t, 0, "%s asks for input: Enter accepts, Esc declines, ^C cancels",
+                server ? server : "a server");
+}
+
+/* Answer the form on screen with action ("accept" takes content). */
+static void elicit_answer(struct tui *t, const char *action, cJSON *content)
+{
+    struct elicits *q = &t->elicits;
+    if (!q->n)
+        return;
+    struct elicit_form *f = q->v[0];
+    memmove(q->v, q->v + 1, (q->n - 1) * sizeof *q->v);
+    q->n--;
+    struct engine_elicit *req = elicit_form_req(f);
+    elicit_form_free(f);
+    tui_message(t, 0, "elicitation: %s", strcmp(action, "accept") == 0 ? "accepted"
+                                         : strcmp(action, "decline") == 0 ? "declined"
+                                                                          : "cancelled");
+    if (q->n) {
+        q->win = elicit_layout(q->win, q->v[0], t->rows, t->cols);
+        q->dirty = 1;
+    } else {
+        if (q->win)
+            delwin(q->win);
+        q->win = NULL;
+        curs_set(t->form ? 1 : 0);
+        dirty_all(t);                  /* repaint what was under it */
+    }
+    engine_elicit_answer(t->e, req, action, content);
+}
+
+/* While a form is on screen every key goes to it. */
+static int elicit_handle_key(struct tui *t, int key)
+{
+    struct elicits *q = &t->elicits;
+    if (!q->n || !q->win || t->too_small)
+        return 0;
+    q->dirty = 1;
+    switch (elicit_key(q->v[0], key)) {
+    case ELICIT_ACCEPT: {
+        cJSON *c = elicit_form_content(q->v[0]);
+        if (c)
+            elicit_answer(t, "accept", c);
+        break;
+    }
+    case ELICIT_DECLINE:
+        elicit_answer(t, "decline", NULL);
+        break;
+    case ELICIT_CANCEL:
+        elicit_answer(t, "cancel", NULL);
+        break;
+    case ELICIT_NONE:
+        break;
+    }
+    return 1;
+}
+
 /* === the form === */
 
 void tui_form_open(struct tui *t)
@@ -617,6 +692,8 @@ static void handle_key(struct tui *t, int key)
     }
     if (approval_key(t, key))
         return;
+    if (elicit_handle_key(t, key))
+        return;
     if (t->form) {
         enum form_action a = form_key(t->form, key);
         if (a == FORM_CANCEL)
@@ -698,6 +775,10 @@ static void on_winch(struct loop *l, int signo, void *payload)
 static void on_quit_signal(struct loop *l, int signo, void *payload)
 {
     struct tui *t = payload;
+    if (signo == SIGINT && t->elicits.n && t->elicits.win) {
+        elicit_handle_key(t, ui_ctrl('c'));   /* Ctrl-C cancels the form on screen */
+        return;
+    }
     t->exit_code = signo == SIGINT ? 0 : 128 + signo;
     loop_stop(l);
 }
@@ -823,7 +904,7 @@ static void redraw(struct loop *l, void *payload)
     struct tui *t = payload;
     int any = t->full || t->status_dirty || (t->form && t->form_dirty) ||
               (t->approvals.n && t->approvals_dirty) || (t->overlay && t->overlay_dirty) ||
-              (t->memview && t->memview->dirty);
+              (t->memview && t->memview->dirty) || (t->elicits.n && t->elicits.dirty);
     for (int i = 0; i < PANE_COUNT; i++)
         any |= t->panes[i].dirty;
     if (!any)
@@ -842,6 +923,7 @@ static void redraw(struct loop *l, void *payload)
         t->status_dirty = t->form_dirty = t->approvals_dirty = t->overlay_dirty = 0;
         if (t->memview)
             t->memview->dirty = 0;
+        t->elicits.dirty = 0;
         doupdate();
         return;
     }
@@ -884,6 +966,11 @@ static void redraw(struct loop *l, void *payload)
         t->form_dirty = 0;
         drew = 1;
     }
+    if (t->elicits.n && (drew || t->elicits.dirty)) {
+        elicit_draw(t->elicits.win, &t->theme, t->elicits.v[0], t->elicits.n);
+        drew = 1;
+    }
+    t->elicits.dirty = 0;
     if (t->approvals.n && (drew || t->approvals_dirty))
         approvals_render(t->approvals.win, &t->theme, &t->approvals);   /* above all */
     t->approvals_dirty = 0;
@@ -968,6 +1055,7 @@ int tui_run(struct engine *e)
 
     engine_subscribe(e, on_event, t);
     engine_set_approval_handler(e, on_approval, t);
+    engine_set_elicit_handler(e, on_elicit, t);
     loop_fd_add(t->loop, STDIN_FILENO, LOOP_READ, on_stdin, t);
     loop_hook_add(t->loop, redraw, t);
     t->tick = loop_timer_add(t->loop, 1000, on_tick, t);
@@ -986,6 +1074,7 @@ int tui_run(struct engine *e)
     loop_fd_del(t->loop, STDIN_FILENO);
     engine_unsubscribe(e, on_event, t);
     engine_set_approval_handler(e, NULL, NULL);
+    engine_set_elicit_handler(e, NULL, NULL);
     if (t->stream_timer)
         loop_timer_del(t->loop, t->stream_timer);
     /* nobody is left to ask: what was waiting is refused */
@@ -994,6 +1083,13 @@ int tui_run(struct engine *e)
         free(it.what);
         engine_approval_answer(e, it.q, 0);
     }
+    for (size_t i = 0; i < t->elicits.n; i++) {
+        engine_elicit_answer(e, elicit_form_req(t->elicits.v[i]), "decline", NULL);
+        elicit_form_free(t->elicits.v[i]);
+    }
+    free(t->elicits.v);
+    if (t->elicits.win)
+        delwin(t->elicits.win);
 
     int rc = t->exit_code;
     form_free(t->form);

@@ -449,6 +449,43 @@ void approvals_layout(struct approvals *a, int rows, int cols);
 /* Draw the oldest question into w (nothing when none) and wnoutrefresh. */
 void approvals_render(WINDOW *w, const struct theme *th, const struct approvals *a);
 
+/* === servers' elicitation requests as forms (elicit.c) === */
+
+struct engine_elicit;
+struct elicit_form;
+enum elicit_action { ELICIT_NONE, ELICIT_ACCEPT, ELICIT_DECLINE, ELICIT_CANCEL };
+/* A form for one request: a row per property of schema (copied; server,
+ * message copied too); jobs: the jobs running on the server (one: it is
+ * named in the title). */
+struct elicit_form *elicit_form_new(struct engine_elicit *req, const char *server,
+                                    const int64_t *jobs, size_t njobs, const char *message,
+                                    const struct cJSON *schema);
+void elicit_form_free(struct elicit_form *f);  /* NULL-safe; does not answer */
+struct engine_elicit *elicit_form_req(const struct elicit_form *f);
+/* Enter (or Ctrl-S) -> ACCEPT, Esc -> DECLINE, Ctrl-C -> CANCEL; Tab/Up/Down
+ * move; Space/Left/Right change a boolean or an enum; other keys edit the
+ * focused text field. */
+enum elicit_action elicit_key(struct elicit_form *f, int key);
+/* The answer's content: typed values converted (numbers, integers), empty
+ * optional fields left out, validated against the schema. NULL when
+ * invalid: the error (elicit_form_error) is shown and the focus moves to
+ * the field it names. New object otherwise. */
+struct cJSON *elicit_form_content(struct elicit_form *f);
+const char *elicit_form_error(const struct elicit_form *f);
+int elicit_form_focus(const struct elicit_form *f);
+/* (Re)create the window for f on a rows x cols screen (old deleted);
+ * NULL when it does not fit. */
+WINDOW *elicit_layout(WINDOW *old, const struct elicit_form *f, int rows, int cols);
+/* Draw f into w; queued: how many requests wait (the title says more). */
+void elicit_draw(WINDOW *w, const struct theme *th, struct elicit_form *f, size_t queued);
+
+struct elicits {
+    struct elicit_form **v;      /* oldest first; v[0] is on screen */
+    size_t n, cap;
+    WINDOW *win;
+    int dirty;
+};
+
 struct scroll_state {
     int top, total, visible;
 };
@@ -544,6 +581,7 @@ struct tui {
     int overlay_dirty;
     struct prompt *prompt;       /* the : / or save prompt, or NULL */
     struct memview *memview;     /* the memory overlay (m), or NULL */
+    struct elicits elicits;      /* servers' questions waiting for a form */
     /* metrics sampled every tick */
     struct spark thru, lat95, depth;
     int64_t last_done;           /* finished jobs at the last sample; -1 = none */

@@ -1230,6 +1230,103 @@ static void test_memview(void **state)
     free(cmd);
 }
 
+static void test_elicit_form(void **state)
+{
+    const char *schema_text =
+        "{\"type\":\"object\",\"required\":[\"name\",\"pet\"],\"properties\":{"
+        "\"name\":{\"type\":\"string\",\"title\":\"Name\",\"description\":\"your name\"},"
+        "\"check\":{\"type\":\"boolean\",\"title\":\"Agree\"},"
+        "\"first\":{\"type\":\"string\",\"default\":\"It was\"},"
+        "\"email\":{\"type\":\"string\",\"format\":\"email\"},"
+        "\"integer\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":42},"
+        "\"number\":{\"type\":\"number\",\"default\":3.14},"
+        "\"pet\":{\"type\":\"string\",\"enum\":[\"p1\",\"p2\"],\"enumNames\":[\"Cats\",\"Dogs\"]},"
+        "\"hero\":{\"type\":\"string\",\"oneOf\":[{\"const\":\"h1\",\"title\":\"Superman\"},"
+        "{\"const\":\"h2\",\"title\":\"Wonder Woman\"}],\"default\":\"h1\"},"
+        "\"many\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"default\":[\"a\"]}}}";
+    cJSON *schema = cJSON_Parse(schema_text);
+    assert_non_null(schema);
+    int64_t job = 7;
+    struct elicit_form *f = elicit_form_new(NULL, "everything", &job, 1, "Please fill", schema);
+    cJSON_Delete(schema);                      /* the form keeps its own copy */
+    /* the required name is empty: Enter does not accept yet */
+    assert_int_equal(elicit_key(f, '\r'), ELICIT_ACCEPT);
+    assert_null(elicit_form_content(f));
+    assert_string_equal(elicit_form_error(f), "Name is required");
+    assert_int_equal(elicit_form_focus(f), 0);
+    elicit_key(f, UK_DOWN);
+    assert_int_equal(elicit_form_focus(f), 1);
+    elicit_key(f, UK_UP);
+    for (const char *s = "Ada"; *s; s++)
+        assert_int_equal(elicit_key(f, *s), ELICIT_NONE);
+    assert_int_equal(elicit_key(f, '\t'), ELICIT_NONE);       /* check */
+    assert_int_equal(elicit_key(f, ' '), ELICIT_NONE);        /* on */
+    /* integer out of range: the schema's error, the focus on it */
+    for (int i = 0; i < 3; i++)
+        elicit_key(f, '\t');                                  /* first, email, integer */
+    elicit_key(f, ui_ctrl('u'));
+    elicit_key(f, '5');
+    elicit_key(f, '0');
+    elicit_key(f, '0');
+    assert_null(elicit_form_content(f));
+    assert_non_null(strstr(elicit_form_error(f), "integer"));
+    assert_int_equal(elicit_form_focus(f), 4);
+    elicit_key(f, UK_BACKSPACE);                              /* 50 */
+    /* not a number */
+    elicit_key(f, '\t');
+    elicit_key(f, 'x');
+    assert_null(elicit_form_content(f));
+    assert_non_null(strstr(elicit_form_error(f), "not a number"));
+    elicit_key(f, UK_BACKSPACE);
+    /* the enum: required, first option preselected; Space moves on */
+    elicit_key(f, '\t');
+    elicit_key(f, ' ');
+    cJSON *c = elicit_form_content(f);
+    assert_non_null(c);
+    assert_null(elicit_form_error(f));
+    char *got = cJSON_PrintUnformatted(c);
+    assert_string_equal(got, "{\"name\":\"Ada\",\"check\":true,\"first\":\"It was\","
+                             "\"integer\":50,\"number\":3.14,\"pet\":\"p2\",\"hero\":\"h1\"}");
+    free(got);
+    cJSON_Delete(c);
+    /* an optional enum can go back to none; a bad email is caught */
+    elicit_key(f, '\t');                                      /* hero */
+    elicit_key(f, UK_LEFT);
+    elicit_key(f, UK_UP);
+    elicit_key(f, UK_UP);
+    elicit_key(f, UK_UP);
+    elicit_key(f, UK_UP);                                     /* email */
+    for (const char *s = "nope"; *s; s++)
+        elicit_key(f, *s);
+    assert_null(elicit_form_content(f));
+    assert_string_equal(elicit_form_error(f), "email: 'nope' is not a valid email");
+    assert_int_equal(elicit_form_focus(f), 3);
+    for (const char *s = "@x.org"; *s; s++)
+        elicit_key(f, *s);
+    c = elicit_form_content(f);
+    assert_non_null(c);
+    assert_string_equal(cJSON_GetObjectItem(c, "email")->valuestring, "nope@x.org");
+    assert_null(cJSON_GetObjectItem(c, "hero"));              /* none chosen: left out */
+    cJSON_Delete(c);
+    /* drawn into a window: title names the job, required marked */
+    FILE *out, *in;
+    SCREEN *scr = screen_open(&out, &in);
+    WINDOW *w = elicit_layout(NULL, f, 24, 80);
+    assert_non_null(w);
+    elicit_draw(w, &(struct theme){0}, f, 2);
+    char row[81] = {0};
+    mvwinnstr(w, 0, 0, row, 78);
+    assert_non_null(strstr(row, "everything asks (job 7) +more"));
+    mvwinnstr(w, 4, 2, row, 70);
+    assert_non_null(strstr(row, "Name*"));
+    assert_non_null(strstr(row, "Ada"));
+    delwin(w);
+    screen_close(scr, out, in);
+    assert_int_equal(elicit_key(f, 27), ELICIT_DECLINE);
+    assert_int_equal(elicit_key(f, ui_ctrl('c')), ELICIT_CANCEL);
+    elicit_form_free(f);
+}
+
 int main(void)
 {
     setlocale(LC_ALL, "C.UTF-8");
@@ -1259,6 +1356,7 @@ int main(void)
         cmocka_unit_test(test_filter_parse),
         cmocka_unit_test(test_jobs_page),
         cmocka_unit_test(test_memview),
+        cmocka_unit_test(test_elicit_form),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
