@@ -21,6 +21,7 @@
  * doupdate() once per loop turn. */
 #include "tui.h"
 #include "ui.h"
+#include "config.h"
 #include "engine.h"
 #include "loop.h"
 #include "metrics.h"
@@ -1012,12 +1013,25 @@ int tui_run(struct engine *e)
     }
     setlocale(LC_ALL, "");
     setlocale(LC_NUMERIC, "C");        /* the engine prints and parses numbers */
+    /* keys: of the config; a binding to an unknown command stops here */
+    const struct config *cfg = engine_config(e);
+    for (size_t i = 0; cfg && i < cfg->nui_keys; i++) {
+        char *err = NULL;
+        if (cmd_bind(cfg->ui_keys[i].key, cfg->ui_keys[i].command, &err) < 0) {
+            fprintf(stderr, "mcpdeck: %s:%d:%d: %s\n", cfg->source, cfg->ui_keys[i].line,
+                    cfg->ui_keys[i].col, err);
+            free(err);
+            cmd_unbind_all();
+            return 2;
+        }
+    }
     SCREEN *scr = newterm(NULL, stdout, stdin);
     if (!scr) {
         const char *term = getenv("TERM");
         fprintf(stderr, "mcpdeck: cannot start the terminal UI for TERM=%s; "
                         "set TERM to your terminal's type (e.g. xterm-256color)\n",
                 term && *term ? term : "(unset)");
+        cmd_unbind_all();
         return 2;
     }
     set_term(scr);
@@ -1028,6 +1042,7 @@ int tui_run(struct engine *e)
         fprintf(stderr, "mcpdeck: TERM=%s cannot move the cursor, so the terminal UI "
                         "cannot run; use --batch FILE or a subcommand\n",
                 getenv("TERM") ? getenv("TERM") : "(unset)");
+        cmd_unbind_all();
         return 2;
     }
     int mouse = terminal_setup();
@@ -1041,7 +1056,8 @@ int tui_run(struct engine *e)
     t->utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0 && !opt_ascii;
     t->ascii = !t->utf8;
     draw_set_ascii(t->ascii);
-    t->theme_name = opt_theme ? xstrdup(opt_theme) : NULL;
+    t->theme_name = opt_theme ? xstrdup(opt_theme)
+                    : cfg && cfg->ui_theme ? xstrdup(cfg->ui_theme) : NULL;
     t->focus = PANE_TASKS;
     streams_init(&t->streams, STREAM_LIMIT);
     for (int i = 0; i < PANE_COUNT; i++)
@@ -1108,5 +1124,6 @@ int tui_run(struct engine *e)
     free(t);
     endwin();
     delscreen(scr);
+    cmd_unbind_all();
     return rc;
 }

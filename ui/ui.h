@@ -400,6 +400,15 @@ size_t cmd_complete(struct tui *t, const char *line, char **out, char **hint);
 void cmd_help(struct buf *b);
 /* A key's name for help ("Tab", "S-Tab", "Enter", "^L", "x"). */
 void cmd_key_name(int key, char *out, size_t n);
+/* The key a config key name stands for ("x", "^X", "F5", "Enter", "Tab",
+ * "S-Tab", "Esc", "Space", "Up", "PgDn", ...); 0 if none. */
+int cmd_key_parse(const char *name);
+/* Bind a key (by name) to a command string, ahead of the built-in table
+ * in every pane (a later binding of the same key replaces it). -1 and
+ * *errmsg when the name is not a key or the command is unknown. */
+int cmd_bind(const char *key_name, const char *command, char **errmsg);
+/* Forget the bindings cmd_bind made. */
+void cmd_unbind_all(void);
 
 /* === sparklines (spark.c) === */
 enum { SPARK_N = 120 };            /* samples kept: two minutes at one a second */

@@ -15,6 +15,7 @@
 #include <string.h>
 #include "ui.h"
 #include "embedded.h"
+#include "config.h"
 #include "engine.h"
 #include "loop.h"
 #include <cjson/cJSON.h>
@@ -1327,6 +1328,77 @@ static void test_elicit_form(void **state)
     elicit_form_free(f);
 }
 
+/* theme: and keys: of the config, and binding them in the key table. */
+static void test_config_keys(void **state)
+{
+    const char *text = "theme: mono\nkeys:\n  \"x\": \"memory\"\n  \"^E\": \"pri +1\"\n"
+                       "  F5: redraw\n  c: retry\n";
+    struct config *c = NULL;
+    char *err = NULL;
+    assert_int_equal(config_load_string("k.yaml", text, strlen(text), &c, &err), 0);
+    assert_string_equal(c->ui_theme, "mono");
+    assert_int_equal(c->nui_keys, 4);
+    assert_string_equal(c->ui_keys[0].key, "x");
+    assert_string_equal(c->ui_keys[0].command, "memory");
+    assert_int_equal(c->ui_keys[0].line, 3);
+    assert_string_equal(c->ui_keys[1].key, "^E");
+    config_free(c);
+    static const struct {
+        const char *text, *want;
+    } bad[] = {
+        {"keys:\n  Ctrl-X: quit\n", "k.yaml:2:3: unknown key name 'Ctrl-X'"},
+        {"keys: [x]\n", "k.yaml:1:7: 'keys' must be a mapping"},
+        {"keys: {x: ''}\n", "k.yaml:1:11: the command for key 'x' is empty"},
+        {"theme: ''\n", "k.yaml:1:8: 'theme' is empty"},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+        c = NULL;
+        err = NULL;
+        assert_int_equal(config_load_string("k.yaml", bad[i].text, strlen(bad[i].text), &c, &err),
+                         -1);
+        if (strncmp(err, bad[i].want, strlen(bad[i].want)) != 0)
+            fail_msg("case %zu: got %s", i, err);
+        free(err);
+    }
+    /* key names */
+    static const struct {
+        const char *name;
+        int key;
+    } names[] = {{"x", 'x'}, {"^E", 5}, {"^e", 5}, {"Enter", '\r'}, {"S-Tab", UK_BTAB},
+                 {"F5", -KEY_F(5)}, {"PgDn", UK_NPAGE}, {"\xc3\xa9", 0xe9}, {"xy", 0},
+                 {"F13", 0}, {"", 0}, {" ", 0}};
+    for (size_t i = 0; i < ARRAY_LEN(names); i++) {
+        assert_int_equal(cmd_key_parse(names[i].name), names[i].key);
+        assert_int_equal(config_key_name_ok(names[i].name), names[i].key != 0);
+    }
+    /* bindings come before the table, in every pane */
+    assert_string_equal(cmd_for_key('c', PANE_TASKS), "cancel");
+    assert_null(cmd_for_key('x', PANE_TASKS));
+    assert_int_equal(cmd_bind("x", "memory", &err), 0);
+    assert_int_equal(cmd_bind("c", "retry", &err), 0);
+    assert_int_equal(cmd_bind("^E", "pri +1", &err), 0);     /* a unique prefix is fine */
+    assert_string_equal(cmd_for_key('x', PANE_RESULTS), "memory");
+    assert_string_equal(cmd_for_key('c', PANE_TASKS), "retry");
+    assert_string_equal(cmd_for_key(5, PANE_TASKS), "pri +1");
+    assert_int_equal(cmd_bind("c", "cancel", &err), 0);      /* again: replaced */
+    assert_string_equal(cmd_for_key('c', PANE_TASKS), "cancel");
+    assert_int_equal(cmd_bind("y", "frobnicate now", &err), -1);
+    assert_string_equal(err, "key 'y': unknown command 'frobnicate' (the : prompt lists them "
+                             "with Tab)");
+    free(err);
+    assert_int_equal(cmd_bind("re", "redraw", &err), -1);    /* not a key */
+    free(err);
+    struct buf b;
+    buf_init(&b);
+    cmd_help(&b);
+    assert_non_null(strstr(b.data, "From the config"));
+    assert_non_null(strstr(b.data, "x      memory"));
+    buf_fini(&b);
+    cmd_unbind_all();
+    assert_null(cmd_for_key('x', PANE_TASKS));
+    assert_string_equal(cmd_for_key('m', PANE_TASKS), "memory");
+}
+
 int main(void)
 {
     setlocale(LC_ALL, "C.UTF-8");
@@ -1357,6 +1429,7 @@ int main(void)
         cmocka_unit_test(test_jobs_page),
         cmocka_unit_test(test_memview),
         cmocka_unit_test(test_elicit_form),
+        cmocka_unit_test(test_config_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
