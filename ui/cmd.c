@@ -579,6 +579,14 @@ void cmd_help(struct buf *b)
     static const char *const sections[PANE_COUNT + 1] = {"Everywhere", "Tasks", "Results",
                                                          "Registry", "Metrics"};
     buf_puts(b, "# Keys (key, command, what it does)\n");
+    if (nuser_keys) {
+        buf_puts(b, "\n## From the config (keys:; they come first)\n");
+        for (size_t i = 0; i < nuser_keys; i++) {
+            char name[16];
+            cmd_key_name(user_keys[i].key, name, sizeof name);
+            buf_printf(b, "  %-6s %s\n", name, user_keys[i].command);
+        }
+    }
     for (int pane = -1; pane < PANE_COUNT; pane++) {
         int titled = 0;
         for (size_t i = 0; i < ui_nbindings; i++) {
@@ -592,14 +600,6 @@ void cmd_help(struct buf *b)
             char name[16];
             cmd_key_name(k->key, name, sizeof name);
             buf_printf(b, "  %-6s %-16s %s\n", name, k->command, k->help);
-        }
-    }
-    if (nuser_keys) {
-        buf_puts(b, "\n## From the config (keys:; they come first)\n");
-        for (size_t i = 0; i < nuser_keys; i++) {
-            char name[16];
-            cmd_key_name(user_keys[i].key, name, sizeof name);
-            buf_printf(b, "  %-6s %s\n", name, user_keys[i].command);
         }
     }
     buf_puts(b, "\n  Up/Down/PgUp/PgDn/Home/End, j/k/g/G move or scroll the focused pane;"

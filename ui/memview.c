@@ -59,6 +59,7 @@ void memview_free(struct memview *mv)
     buf_fini(&mv->input.text);
     buf_fini(&mv->ns.text);
     free(mv->status);
+    free(mv->note);
     free(mv);
 }
 
@@ -82,8 +83,11 @@ static void search_done(void *payload, struct engine_memory_hit *hits, size_t n,
     }
     mv->hits = hits;
     mv->n = n;
-    set_status(mv, 0, xasprintf("%zu hit%s for \"%s\"", n, n == 1 ? "" : "s",
+    set_status(mv, 0, xasprintf("%s%s%zu hit%s for \"%s\"", mv->note ? mv->note : "",
+                                mv->note ? "; " : "", n, n == 1 ? "" : "s",
                                 mv->query.text.data ? mv->query.text.data : ""));
+    free(mv->note);
+    mv->note = NULL;
 }
 
 void memview_search(struct memview *mv)
@@ -149,8 +153,11 @@ static void add_entry(struct memview *mv)
                                 (long long)id, ns ? ns : engine_memory_default_ns(mv->e)));
     buf_consume(&mv->input.text, mv->input.text.len);
     mv->focus = MEMVIEW_LIST;
-    if (mv->query.text.len)
+    if (mv->query.text.len) {
+        free(mv->note);
+        mv->note = xstrdup(mv->status);   /* kept in front of the hit count */
         memview_search(mv);            /* show it if it matches */
+    }
 }
 
 /* Keys on a text line (the box, the add text or namespace): Esc and

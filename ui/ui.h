@@ -342,6 +342,7 @@ struct memview {
     struct memview_req *pending; /* the search in flight, or NULL */
     char *status;                /* "searching…", "deleted entry 3", errors */
     int status_error;
+    char *note;                  /* said again before the next search's count */
     int dirty;                   /* changed since drawn (also by a search ending) */
     WINDOW *win;
 };

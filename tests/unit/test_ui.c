@@ -1206,6 +1206,8 @@ static void test_memview(void **state)
     memview_wait(e, mv);
     assert_true(mv->n >= 1);
     assert_string_equal(mv->hits[0].text, "lunch moved to one");
+    assert_non_null(strstr(mv->status, "added entry"));      /* said before the count */
+    assert_non_null(strstr(mv->status, "for \"lunch\""));
     /* a bad namespace: an error, the text kept */
     assert_int_equal(memview_key(mv, 'a'), 0);
     type_keys(mv, "zzz");
