@@ -33,7 +33,8 @@
 static const char *const top_keys[] = {"servers", "queue", "data_dir", "health", "breaker",
                                         "router", "log", "metrics", "secrets", "providers",
                                         "models", "aliases", "strategies", "llm", "agent",
-                                        "tools", "sampling", "memory", "shell", "serve", NULL};
+                                        "tools", "sampling", "memory", "shell", "serve", "theme",
+                                        "keys", NULL};
 static const char *const health_keys[] = {"interval", "slow", "window", NULL};
 static const char *const breaker_keys[] = {"failures", "cooldown", NULL};
 static const char *const router_keys[] = {"weights", NULL};
@@ -143,6 +144,80 @@ fail:
 }
 
 /* === helpers === */
+
+static const char *const named_keys[] = {"Enter", "Tab", "S-Tab", "Esc", "Space", "Backspace",
+                                         "Delete", "Up", "Down", "Left", "Right", "Home",
+                                         "End", "PgUp", "PgDn", NULL};
+
+int config_key_name_ok(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0)
+        return 0;
+    /* one (UTF-8) character, printable */
+    unsigned char c0 = (unsigned char)name[0];
+    size_t clen = c0 < 0x80 ? 1 : c0 >= 0xf0 ? 4 : c0 >= 0xe0 ? 3 : c0 >= 0xc0 ? 2 : 0;
+    if (clen && clen == n && (c0 >= 0x80 || (c0 > ' ' && c0 < 127)))
+        return 1;
+    if (n == 2 && name[0] == '^' && ((name[1] >= 'A' && name[1] <= 'Z') ||
+                                     (name[1] >= 'a' && name[1] <= 'z')))
+        return 1;
+    if (name[0] == 'F' && n >= 2 && n <= 3) {
+        char *end;
+        long k = strtol(name + 1, &end, 10);
+        if (!*end && k >= 1 && k <= 12)
+            return 1;
+    }
+    for (size_t i = 0; named_keys[i]; i++)
+        if (strcmp(named_keys[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+/* `theme: NAME` and `keys: {KEY: "command string"}` for the TUI (the
+ * commands are checked by the TUI, which knows them). */
+static int load_ui(struct loader *L, const struct ydoc_node *root, struct config *c)
+{
+    const struct ydoc_node *v;
+    if ((v = ydoc_map_get(root, "theme"))) {
+        char *th;
+        if (cfg_scalar(L, v, "theme", &th) < 0)
+            return -1;
+        if (!*th) {
+            free(th);
+            return cfg_fail(L, v, "'theme' is empty; expected a theme name (dark, light, mono, ...)");
+        }
+        free(c->ui_theme);
+        c->ui_theme = th;
+    }
+    v = ydoc_map_get(root, "keys");
+    if (!v || (v->kind == YDOC_SCALAR && ydoc_scalar_type(v) == YDOC_T_NULL))
+        return 0;
+    if (v->kind != YDOC_MAP)
+        return cfg_fail(L, v, "'keys' must be a mapping from a key to a command string "
+                              "(e.g. keys: {\"x\": \"memory\"})");
+    for (size_t i = 0; i < v->npairs; i++) {
+        const struct ydoc_node *k = v->pairs[i].key, *cmd = v->pairs[i].value;
+        if (!config_key_name_ok(k->str))
+            return cfg_fail(L, k, "unknown key name '%s'; expected one character, ^A..^Z, "
+                                  "F1..F12, Enter, Tab, S-Tab, Esc, Space, Backspace, Delete, "
+                                  "Up, Down, Left, Right, Home, End, PgUp or PgDn", k->str);
+        char *command;
+        if (cfg_scalar(L, cmd, k->str, &command) < 0)
+            return -1;
+        if (!*command) {
+            free(command);
+            return cfg_fail(L, cmd, "the command for key '%s' is empty", k->str);
+        }
+        c->ui_keys = xrealloc(c->ui_keys, (c->nui_keys + 1) * sizeof *c->ui_keys);
+        struct config_key *ck = &c->ui_keys[c->nui_keys++];
+        ck->key = xstrdup(k->str);
+        ck->command = command;
+        ck->line = cmd->line;
+        ck->col = cmd->col;
+    }
+    return 0;
+}
 
 
 int cfg_fail(struct loader *L, const struct ydoc_node *n, const char *fmt, ...)
@@ -754,7 +829,7 @@ static int load_doc(struct loader *L, struct config *c)
             cfg_positive_int(L, q, "retries", &c->queue_retries) < 0)
             return -1;
     }
-    if (load_sections(L, root, c) < 0 || cfg_load_llm(L, root, c) < 0 ||
+    if (load_ui(L, root, c) < 0 || load_sections(L, root, c) < 0 || cfg_load_llm(L, root, c) < 0 ||
         cfg_load_memory(L, root, c) < 0 || cfg_load_serve(L, root, c) < 0)
         return -1;
     if ((v = ydoc_map_get(root, "servers")) && load_servers(L, "servers", v, c) < 0)
@@ -850,6 +925,12 @@ void config_free(struct config *c)
         server_fini(&c->servers[i]);
     free(c->servers);
     free(c->source);
+    free(c->ui_theme);
+    for (size_t i = 0; i < c->nui_keys; i++) {
+        free(c->ui_keys[i].key);
+        free(c->ui_keys[i].command);
+    }
+    free(c->ui_keys);
     free(c->data_dir);
     free(c->log_file);
     free(c->log_level);

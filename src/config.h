@@ -159,8 +159,19 @@ struct config_weights {
     double capability, fit, health, preference;   /* default 0.4 0.3 0.2 0.1 */
 };
 
+/* A key binding of the TUI (`keys:`): the key's name as written and the
+ * command string it runs. */
+struct config_key {
+    char *key;               /* "x", "^X", "Enter", "Tab", "Space", "F5", "Up", ... */
+    char *command;           /* "memory", "priority +1", ... */
+    int line, col;           /* where the binding was written */
+};
+
 struct config {
     char *source;            /* path the config came from, or "<embedded default>" */
+    char *ui_theme;          /* `theme:` of the TUI, or NULL (dark) */
+    struct config_key *ui_keys;   /* `keys:`, in the order written */
+    size_t nui_keys;
     char *data_dir;          /* expanded; default $XDG_DATA_HOME/mcpdeck or ~/.local/share/mcpdeck */
     int queue_concurrency;   /* default 10 */
     int queue_timeout_ms;    /* per-job timeout, default 300000 ("300s", "5m", or seconds) */
@@ -190,6 +201,11 @@ struct config {
     struct config_server *servers;
     size_t nservers;
 };
+
+/* Whether name is a key name `keys:` accepts: one character, ^A..^Z,
+ * F1..F12, Enter, Tab, S-Tab, Esc, Space, Backspace, Delete, Up, Down,
+ * Left, Right, Home, End, PgUp, PgDn. */
+int config_key_name_ok(const char *name);
 
 /* Discover and load (see above). explicit_path may be NULL. */
 int config_load(const char *explicit_path, struct config **out, char **errmsg);

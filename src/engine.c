@@ -1397,6 +1397,116 @@ int engine_check_qdrant(struct engine *e, int timeout_ms, struct engine_qdrant_i
     return 1;
 }
 
+static struct engine_memory_hit *memory_hits_copy(const struct memory_hit *h, size_t n)
+{
+    struct engine_memory_hit *v = xcalloc(n ? n : 1, sizeof *v);
+    for (size_t i = 0; i < n; i++) {
+        v[i].id = h[i].entry->id;
+        v[i].ns = xstrdup(h[i].entry->ns);
+        v[i].text = xstrdup(h[i].entry->text);
+        v[i].score = h[i].score;
+    }
+    return v;
+}
+
+static void memory_query_init(struct memory_query *q, const char *text, const char **ns,
+                              size_t k)
+{
+    memset(q, 0, sizeof *q);
+    q->text = text;
+    q->k = k;
+    q->ns = ns;
+    q->nns = *ns ? 1 : 0;
+    q->mode = MEMORY_HYBRID;
+}
+
+int engine_memory_search(struct engine *e, const char *text, const char *ns, size_t k,
+                         struct engine_memory_hit **out, size_t *n, char **errmsg)
+{
+    *out = NULL;
+    *n = 0;
+    if (!e->memory) {
+        *errmsg = xstrdup("the memory store is not open");
+        return -1;
+    }
+    const char *nsv[1] = {ns};
+    struct memory_query q;
+    memory_query_init(&q, text, nsv, k);
+    struct memory_hit *h = NULL;
+    size_t nh = 0;
+    if (memory_search(e->memory, &q, &h, &nh, errmsg) < 0)
+        return -1;
+    *out = memory_hits_copy(h, nh);
+    *n = nh;
+    memory_hits_free(h, nh);
+    return 0;
+}
+
+struct memory_search_req {
+    engine_memory_search_cb cb;
+    void *payload;
+};
+
+static void memory_search_done(void *payload, struct memory_hit *hits, size_t n,
+                               const char *error)
+{
+    struct memory_search_req *r = payload;
+    struct engine_memory_hit *v = error ? NULL : memory_hits_copy(hits, n);
+    r->cb(r->payload, v, error ? 0 : n, error);
+    free(r);
+}
+
+void engine_memory_search_async(struct engine *e, const char *text, const char *ns, size_t k,
+                                engine_memory_search_cb cb, void *payload)
+{
+    if (!e->memory) {
+        cb(payload, NULL, 0, "the memory store is not open");
+        return;
+    }
+    struct memory_search_req *r = xcalloc(1, sizeof *r);
+    r->cb = cb;
+    r->payload = payload;
+    const char *nsv[1] = {ns};
+    struct memory_query q;
+    memory_query_init(&q, text, nsv, k);
+    memory_search_async(e->memory, &q, memory_search_done, r);
+}
+
+void engine_memory_hits_free(struct engine_memory_hit *h, size_t n)
+{
+    if (!h)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        free(h[i].ns);
+        free(h[i].text);
+    }
+    free(h);
+}
+
+int engine_memory_add(struct engine *e, const char *ns, const char *text, int64_t *id,
+                      char **errmsg)
+{
+    if (!e->memory) {
+        *errmsg = xstrdup("the memory store is not open");
+        return -1;
+    }
+    return memory_add(e->memory, ns, text, NULL, 0, id, errmsg);
+}
+
+int engine_memory_delete(struct engine *e, int64_t id, char **errmsg)
+{
+    if (!e->memory) {
+        *errmsg = xstrdup("the memory store is not open");
+        return -1;
+    }
+    return memory_delete(e->memory, id, errmsg);
+}
+
+const char *engine_memory_default_ns(struct engine *e)
+{
+    return e->memory ? memory_default_ns(e->memory) : "shared";
+}
+
 int engine_memory_counts(struct engine *e, int64_t *entries, int64_t *outbox)
 {
     sqlite3_stmt *st = NULL;

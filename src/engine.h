@@ -374,6 +374,34 @@ struct engine_qdrant_info {
  * memory.qdrant is not configured (nothing filled), 1 when *out is set;
  * free out->error. */
 int engine_check_qdrant(struct engine *e, int timeout_ms, struct engine_qdrant_info *out);
+
+/* The memory store, for the TUI (thin wrappers over memory.h). */
+struct engine_memory_hit {
+    int64_t id;
+    char *ns;                    /* owned */
+    char *text;                  /* owned: the whole text */
+    double score;                /* hybrid: fused RRF */
+};
+/* Hybrid search for text in ns (NULL: every namespace), at most k hits
+ * (0: 10), best first; *out has *n hits, free with engine_memory_hits_free.
+ * 0, or -1 and *errmsg. Blocking (embeds the query). */
+int engine_memory_search(struct engine *e, const char *text, const char *ns, size_t k,
+                         struct engine_memory_hit **out, size_t *n, char **errmsg);
+/* The same on the worker pool: cb runs once on the loop thread (possibly
+ * before the call returns) with hits it owns (error NULL on success). */
+typedef void (*engine_memory_search_cb)(void *payload, struct engine_memory_hit *hits, size_t n,
+                                        const char *error);
+void engine_memory_search_async(struct engine *e, const char *text, const char *ns, size_t k,
+                                engine_memory_search_cb cb, void *payload);
+void engine_memory_hits_free(struct engine_memory_hit *h, size_t n);
+/* Add text to ns (NULL: the default namespace): 0 new, 1 already there
+ * (*id set either way), -1 and *errmsg. Blocking (embeds). */
+int engine_memory_add(struct engine *e, const char *ns, const char *text, int64_t *id,
+                      char **errmsg);
+/* 0 deleted, 1 no such entry, -1 and *errmsg. */
+int engine_memory_delete(struct engine *e, int64_t id, char **errmsg);
+/* The namespace used when none is given (memory.namespaces); borrowed. */
+const char *engine_memory_default_ns(struct engine *e);
 /* Model tokens (in + out) and cost (USD) used since local midnight. 0 or -1. */
 int engine_usage_today(struct engine *e, int64_t *tokens, double *cost);
 

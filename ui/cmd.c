@@ -220,6 +220,7 @@ const struct ui_command ui_commands[] = {
     {"tools", "[SERVER]", "a server's tools and their input schemas", registry_cmd_tools,
      CMPL_SERVER},
     {"log", "[SERVER]", "a server's stderr/log lines", registry_cmd_log, CMPL_SERVER},
+    {"memory", NULL, "search, add and delete memory entries", tui_cmd_memory, CMPL_NONE},
     {"theme", "NAME", "switch the colour theme", cmd_theme, CMPL_THEME},
     {"redraw", NULL, "repaint the screen", cmd_redraw, CMPL_NONE},
     {"quit", NULL, "leave mcpdeck", cmd_quit, CMPL_NONE},
@@ -239,6 +240,7 @@ const struct ui_binding ui_bindings[] = {
     {'4', -1, "focus metrics", "Metrics"},
     {'z', -1, "zoom", "zoom the focused pane"},
     {'n', -1, "new", "new task"},
+    {'m', -1, "memory", "the memory: search, add, delete"},
     {'c', -1, "cancel", "cancel the selected job"},
     {'q', -1, "quit", "quit"},
     {0x0c, -1, "redraw", "repaint the screen"},
@@ -261,10 +263,122 @@ const struct ui_binding ui_bindings[] = {
 };
 const size_t ui_nbindings = ARRAY_LEN(ui_bindings);
 
+/* === bindings from the config (keys:) === */
+
+struct user_binding {
+    int key;
+    char *command;
+};
+static struct user_binding *user_keys;
+static size_t nuser_keys;
+
+int cmd_key_parse(const char *name)
+{
+    static const struct {
+        const char *name;
+        int key;
+    } named[] = {
+        {"Enter", '\r'}, {"Tab", '\t'}, {"S-Tab", UK_BTAB}, {"Esc", 27}, {"Space", ' '},
+        {"Backspace", UK_BACKSPACE}, {"Delete", UK_DC}, {"Up", UK_UP}, {"Down", UK_DOWN},
+        {"Left", UK_LEFT}, {"Right", UK_RIGHT}, {"Home", UK_HOME}, {"End", UK_END},
+        {"PgUp", UK_PPAGE}, {"PgDn", UK_NPAGE},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(named); i++)
+        if (strcmp(named[i].name, name) == 0)
+            return named[i].key;
+    size_t n = strlen(name);
+    if (n == 2 && name[0] == '^' && ((name[1] >= 'A' && name[1] <= 'Z') ||
+                                     (name[1] >= 'a' && name[1] <= 'z')))
+        return name[1] & 0x1f;
+    if (name[0] == 'F' && n >= 2 && n <= 3) {
+        char *end;
+        long k = strtol(name + 1, &end, 10);
+        if (!*end && k >= 1 && k <= 12)
+            return -KEY_F((int)k);
+    }
+    /* one UTF-8 character */
+    const unsigned char *u = (const unsigned char *)name;
+    unsigned c = u[0];
+    size_t len = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 0;
+    if (!len || len != n || (c < 0x80 && (c <= ' ' || c == 127)))
+        return 0;
+    if (len > 1) {
+        c &= 0xff >> (len + 1);
+        for (size_t i = 1; i < len; i++) {
+            if ((u[i] & 0xc0) != 0x80)
+                return 0;
+            c = (c << 6) | (u[i] & 0x3f);
+        }
+    }
+    return (int)c;
+}
+
+static const struct ui_command *find_command(const char *name, size_t n);
+
+/* The command a line starts with: exact, else a unique prefix; NULL. */
+static const struct ui_command *line_command(const char *line)
+{
+    while (*line == ' ' || *line == ':')
+        line++;
+    size_t n = strcspn(line, " ");
+    if (!n)
+        return NULL;
+    const struct ui_command *c = find_command(line, n);
+    if (c)
+        return c;
+    size_t hits = 0;
+    for (size_t i = 0; i < ui_ncommands; i++)
+        if (strncmp(ui_commands[i].name, line, n) == 0) {
+            c = &ui_commands[i];
+            hits++;
+        }
+    return hits == 1 ? c : NULL;
+}
+
+int cmd_bind(const char *key_name, const char *command, char **errmsg)
+{
+    int key = cmd_key_parse(key_name);
+    if (!key) {
+        *errmsg = xasprintf("'%s' is not a key name", key_name);
+        return -1;
+    }
+    if (!line_command(command)) {
+        const char *w = command;
+        while (*w == ' ' || *w == ':')
+            w++;
+        *errmsg = xasprintf("key '%s': unknown command '%.*s' (the : prompt lists them with Tab)",
+                            key_name, (int)strcspn(w, " "), w);
+        return -1;
+    }
+    for (size_t i = 0; i < nuser_keys; i++)
+        if (user_keys[i].key == key) {
+            free(user_keys[i].command);
+            user_keys[i].command = xstrdup(command);
+            return 0;
+        }
+    user_keys = xrealloc(user_keys, (nuser_keys + 1) * sizeof *user_keys);
+    user_keys[nuser_keys].key = key;
+    user_keys[nuser_keys].command = xstrdup(command);
+    nuser_keys++;
+    return 0;
+}
+
+void cmd_unbind_all(void)
+{
+    for (size_t i = 0; i < nuser_keys; i++)
+        free(user_keys[i].command);
+    free(user_keys);
+    user_keys = NULL;
+    nuser_keys = 0;
+}
+
 const char *cmd_for_key(int key, int pane)
 {
     if (key == '\n' || key == UK_ENTER)
         key = '\r';
+    for (size_t i = 0; i < nuser_keys; i++)
+        if (user_keys[i].key == key)
+            return user_keys[i].command;
     for (size_t i = 0; i < ui_nbindings; i++)
         if (ui_bindings[i].key == key && ui_bindings[i].pane == pane)
             return ui_bindings[i].command;
@@ -465,6 +579,14 @@ void cmd_help(struct buf *b)
     static const char *const sections[PANE_COUNT + 1] = {"Everywhere", "Tasks", "Results",
                                                          "Registry", "Metrics"};
     buf_puts(b, "# Keys (key, command, what it does)\n");
+    if (nuser_keys) {
+        buf_puts(b, "\n## From the config (keys:; they come first)\n");
+        for (size_t i = 0; i < nuser_keys; i++) {
+            char name[16];
+            cmd_key_name(user_keys[i].key, name, sizeof name);
+            buf_printf(b, "  %-6s %s\n", name, user_keys[i].command);
+        }
+    }
     for (int pane = -1; pane < PANE_COUNT; pane++) {
         int titled = 0;
         for (size_t i = 0; i < ui_nbindings; i++) {

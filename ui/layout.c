@@ -72,6 +72,10 @@ void layout_apply(struct tui *t)
     if (t->approvals.n)
         approvals_layout(&t->approvals, t->rows, t->cols);
     overlay_layout(t);
+    if (t->memview)
+        memview_layout(t->memview, t->rows, t->cols);
+    if (t->elicits.n)
+        t->elicits.win = elicit_layout(t->elicits.win, t->elicits.v[0], t->rows, t->cols);
 }
 
 int layout_pane_at(const struct tui *t, int y, int x)

@@ -21,6 +21,7 @@
  * doupdate() once per loop turn. */
 #include "tui.h"
 #include "ui.h"
+#include "config.h"
 #include "engine.h"
 #include "loop.h"
 #include "metrics.h"
@@ -307,6 +308,81 @@ static int approval_key(struct tui *t, int key)
     return 1;
 }
 
+/* === elicitation === */
+
+static void on_elicit(void *payload, struct engine_elicit *req, const char *server,
+                      const int64_t *jobs, size_t njobs, const char *message,
+                      const cJSON *schema)
+{
+    struct tui *t = payload;
+    struct elicits *q = &t->elicits;
+    if (q->n == q->cap) {
+        q->cap = q->cap ? q->cap * 2 : 4;
+        q->v = xrealloc(q->v, q->cap * sizeof *q->v);
+    }
+    q->v[q->n++] = elicit_form_new(req, server, jobs, njobs, message, schema);
+    if (q->n == 1) {
+        q->win = elicit_layout(q->win, q->v[0], t->rows, t->cols);
+        curs_set(1);
+    }
+    q->dirty = 1;
+    tui_message(t, 0, "%s asks for input: Enter accepts, Esc declines, ^C cancels",
+                server ? server : "a server");
+}
+
+/* Answer the form on screen with action ("accept" takes content). */
+static void elicit_answer(struct tui *t, const char *action, cJSON *content)
+{
+    struct elicits *q = &t->elicits;
+    if (!q->n)
+        return;
+    struct elicit_form *f = q->v[0];
+    memmove(q->v, q->v + 1, (q->n - 1) * sizeof *q->v);
+    q->n--;
+    struct engine_elicit *req = elicit_form_req(f);
+    elicit_form_free(f);
+    tui_message(t, 0, "elicitation: %s", strcmp(action, "accept") == 0 ? "accepted"
+                                         : strcmp(action, "decline") == 0 ? "declined"
+                                                                          : "cancelled");
+    if (q->n) {
+        q->win = elicit_layout(q->win, q->v[0], t->rows, t->cols);
+        q->dirty = 1;
+    } else {
+        if (q->win)
+            delwin(q->win);
+        q->win = NULL;
+        curs_set(t->form ? 1 : 0);
+        dirty_all(t);                  /* repaint what was under it */
+    }
+    engine_elicit_answer(t->e, req, action, content);
+}
+
+/* While a form is on screen every key goes to it. */
+static int elicit_handle_key(struct tui *t, int key)
+{
+    struct elicits *q = &t->elicits;
+    if (!q->n || !q->win || t->too_small)
+        return 0;
+    q->dirty = 1;
+    switch (elicit_key(q->v[0], key)) {
+    case ELICIT_ACCEPT: {
+        cJSON *c = elicit_form_content(q->v[0]);
+        if (c)
+            elicit_answer(t, "accept", c);
+        break;
+    }
+    case ELICIT_DECLINE:
+        elicit_answer(t, "decline", NULL);
+        break;
+    case ELICIT_CANCEL:
+        elicit_answer(t, "cancel", NULL);
+        break;
+    case ELICIT_NONE:
+        break;
+    }
+    return 1;
+}
+
 /* === the form === */
 
 void tui_form_open(struct tui *t)
@@ -404,6 +480,33 @@ static void form_kind_changed(struct tui *t)
 {
     const char *missing = form_task_type(t->form) ? engine_llm_missing(t->e) : NULL;
     form_set_error(t->form, missing ? xstrdup(missing) : NULL);
+}
+
+/* === the memory overlay === */
+
+int tui_cmd_memory(struct tui *t, const char *arg)
+{
+    if (t->too_small)
+        return 0;
+    if (!t->memview) {
+        t->memview = memview_new(t->e);
+        memview_layout(t->memview, t->rows, t->cols);
+    }
+    if (arg) {                         /* `memory TEXT` searches at once */
+        buf_consume(&t->memview->query.text, t->memview->query.text.len);
+        buf_puts(&t->memview->query.text, arg);
+        memview_search(t->memview);
+        t->memview->focus = MEMVIEW_LIST;
+    }
+    t->memview->dirty = 1;
+    return 0;
+}
+
+static void memview_close(struct tui *t)
+{
+    memview_free(t->memview);
+    t->memview = NULL;
+    dirty_all(t);                      /* repaint what was under it */
 }
 
 /* === keys === */
@@ -590,6 +693,8 @@ static void handle_key(struct tui *t, int key)
     }
     if (approval_key(t, key))
         return;
+    if (elicit_handle_key(t, key))
+        return;
     if (t->form) {
         enum form_action a = form_key(t->form, key);
         if (a == FORM_CANCEL)
@@ -607,6 +712,11 @@ static void handle_key(struct tui *t, int key)
     }
     if (key == -KEY_MOUSE) {
         mouse_event(t);
+        return;
+    }
+    if (t->memview) {
+        if (memview_key(t->memview, key))
+            memview_close(t);
         return;
     }
     if (t->overlay) {
@@ -666,6 +776,10 @@ static void on_winch(struct loop *l, int signo, void *payload)
 static void on_quit_signal(struct loop *l, int signo, void *payload)
 {
     struct tui *t = payload;
+    if (signo == SIGINT && t->elicits.n && t->elicits.win) {
+        elicit_handle_key(t, ui_ctrl('c'));   /* Ctrl-C cancels the form on screen */
+        return;
+    }
     t->exit_code = signo == SIGINT ? 0 : 128 + signo;
     loop_stop(l);
 }
@@ -790,7 +904,8 @@ static void redraw(struct loop *l, void *payload)
 {
     struct tui *t = payload;
     int any = t->full || t->status_dirty || (t->form && t->form_dirty) ||
-              (t->approvals.n && t->approvals_dirty) || (t->overlay && t->overlay_dirty);
+              (t->approvals.n && t->approvals_dirty) || (t->overlay && t->overlay_dirty) ||
+              (t->memview && t->memview->dirty) || (t->elicits.n && t->elicits.dirty);
     for (int i = 0; i < PANE_COUNT; i++)
         any |= t->panes[i].dirty;
     if (!any)
@@ -807,6 +922,9 @@ static void redraw(struct loop *l, void *payload)
         for (int i = 0; i < PANE_COUNT; i++)
             t->panes[i].dirty = 0;
         t->status_dirty = t->form_dirty = t->approvals_dirty = t->overlay_dirty = 0;
+        if (t->memview)
+            t->memview->dirty = 0;
+        t->elicits.dirty = 0;
         doupdate();
         return;
     }
@@ -840,11 +958,20 @@ static void redraw(struct loop *l, void *payload)
         drew = 1;
     }
     t->overlay_dirty = 0;
+    if (t->memview && (drew || t->memview->dirty)) {
+        memview_draw(t->memview, &t->theme);
+        drew = 1;
+    }
     if (t->form && (drew || t->form_dirty)) {
         form_draw(t->form, &t->theme);   /* last, so the cursor is in it */
         t->form_dirty = 0;
         drew = 1;
     }
+    if (t->elicits.n && (drew || t->elicits.dirty)) {
+        elicit_draw(t->elicits.win, &t->theme, t->elicits.v[0], t->elicits.n);
+        drew = 1;
+    }
+    t->elicits.dirty = 0;
     if (t->approvals.n && (drew || t->approvals_dirty))
         approvals_render(t->approvals.win, &t->theme, &t->approvals);   /* above all */
     t->approvals_dirty = 0;
@@ -886,12 +1013,25 @@ int tui_run(struct engine *e)
     }
     setlocale(LC_ALL, "");
     setlocale(LC_NUMERIC, "C");        /* the engine prints and parses numbers */
+    /* keys: of the config; a binding to an unknown command stops here */
+    const struct config *cfg = engine_config(e);
+    for (size_t i = 0; cfg && i < cfg->nui_keys; i++) {
+        char *err = NULL;
+        if (cmd_bind(cfg->ui_keys[i].key, cfg->ui_keys[i].command, &err) < 0) {
+            fprintf(stderr, "mcpdeck: %s:%d:%d: %s\n", cfg->source, cfg->ui_keys[i].line,
+                    cfg->ui_keys[i].col, err);
+            free(err);
+            cmd_unbind_all();
+            return 2;
+        }
+    }
     SCREEN *scr = newterm(NULL, stdout, stdin);
     if (!scr) {
         const char *term = getenv("TERM");
         fprintf(stderr, "mcpdeck: cannot start the terminal UI for TERM=%s; "
                         "set TERM to your terminal's type (e.g. xterm-256color)\n",
                 term && *term ? term : "(unset)");
+        cmd_unbind_all();
         return 2;
     }
     set_term(scr);
@@ -902,6 +1042,7 @@ int tui_run(struct engine *e)
         fprintf(stderr, "mcpdeck: TERM=%s cannot move the cursor, so the terminal UI "
                         "cannot run; use --batch FILE or a subcommand\n",
                 getenv("TERM") ? getenv("TERM") : "(unset)");
+        cmd_unbind_all();
         return 2;
     }
     int mouse = terminal_setup();
@@ -915,7 +1056,8 @@ int tui_run(struct engine *e)
     t->utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0 && !opt_ascii;
     t->ascii = !t->utf8;
     draw_set_ascii(t->ascii);
-    t->theme_name = opt_theme ? xstrdup(opt_theme) : NULL;
+    t->theme_name = opt_theme ? xstrdup(opt_theme)
+                    : cfg && cfg->ui_theme ? xstrdup(cfg->ui_theme) : NULL;
     t->focus = PANE_TASKS;
     streams_init(&t->streams, STREAM_LIMIT);
     for (int i = 0; i < PANE_COUNT; i++)
@@ -929,6 +1071,7 @@ int tui_run(struct engine *e)
 
     engine_subscribe(e, on_event, t);
     engine_set_approval_handler(e, on_approval, t);
+    engine_set_elicit_handler(e, on_elicit, t);
     loop_fd_add(t->loop, STDIN_FILENO, LOOP_READ, on_stdin, t);
     loop_hook_add(t->loop, redraw, t);
     t->tick = loop_timer_add(t->loop, 1000, on_tick, t);
@@ -947,6 +1090,7 @@ int tui_run(struct engine *e)
     loop_fd_del(t->loop, STDIN_FILENO);
     engine_unsubscribe(e, on_event, t);
     engine_set_approval_handler(e, NULL, NULL);
+    engine_set_elicit_handler(e, NULL, NULL);
     if (t->stream_timer)
         loop_timer_del(t->loop, t->stream_timer);
     /* nobody is left to ask: what was waiting is refused */
@@ -955,11 +1099,19 @@ int tui_run(struct engine *e)
         free(it.what);
         engine_approval_answer(e, it.q, 0);
     }
+    for (size_t i = 0; i < t->elicits.n; i++) {
+        engine_elicit_answer(e, elicit_form_req(t->elicits.v[i]), "decline", NULL);
+        elicit_form_free(t->elicits.v[i]);
+    }
+    free(t->elicits.v);
+    if (t->elicits.win)
+        delwin(t->elicits.win);
 
     int rc = t->exit_code;
     form_free(t->form);
     prompt_close(t);
     overlay_close(t);
+    memview_free(t->memview);
     free(t->theme_name);
     free(t->stats);
     layout_free(t);
@@ -972,5 +1124,6 @@ int tui_run(struct engine *e)
     free(t);
     endwin();
     delscreen(scr);
+    cmd_unbind_all();
     return rc;
 }

@@ -323,6 +323,44 @@ enum prompt_action { PROMPT_NONE, PROMPT_DONE, PROMPT_CANCEL, PROMPT_COMPLETE };
  * COMPLETE (the caller completes). */
 enum prompt_action prompt_key(struct prompt *p, int key);
 
+/* === the memory overlay (memview.c) ===
+ * A search box, the hits of a hybrid search (score, namespace, id, first
+ * line), adding and deleting entries; modal like the text overlays. */
+struct engine_memory_hit;
+struct memview_req;
+enum memview_focus { MEMVIEW_BOX, MEMVIEW_LIST, MEMVIEW_ADD, MEMVIEW_ADD_NS, MEMVIEW_CONFIRM };
+enum { MEMVIEW_K = 20 };         /* hits asked for */
+struct memview {
+    struct engine *e;
+    enum memview_focus focus;
+    struct prompt query;         /* the search box */
+    struct prompt input;         /* the text to add */
+    struct prompt ns;            /* its namespace (the store's default first) */
+    struct engine_memory_hit *hits;
+    size_t n;
+    int sel, top;
+    struct memview_req *pending; /* the search in flight, or NULL */
+    char *status;                /* "searching…", "deleted entry 3", errors */
+    int status_error;
+    char *note;                  /* said again before the next search's count */
+    int dirty;                   /* changed since drawn (also by a search ending) */
+    WINDOW *win;
+};
+struct memview *memview_new(struct engine *e);
+/* NULL-safe; a search in flight is let go (its answer dropped). */
+void memview_free(struct memview *mv);
+/* Search for the box's text (hybrid) on the worker pool; the hits replace
+ * the list when it answers (mv->dirty set). */
+void memview_search(struct memview *mv);
+/* A search is in flight. */
+int memview_busy(const struct memview *mv);
+/* One key (see memview.c); returns 1 when the overlay should close. */
+int memview_key(struct memview *mv, int key);
+/* The selected hit's whole text, or NULL. */
+const char *memview_selected_text(const struct memview *mv);
+void memview_layout(struct memview *mv, int rows, int cols);
+void memview_draw(struct memview *mv, const struct theme *th);
+
 /* === keys and commands (cmd.c) ===
  * Every action is a command string ("cancel", "priority +1", "zoom");
  * keys are bound to command strings in one table that also gives the help
@@ -363,6 +401,15 @@ size_t cmd_complete(struct tui *t, const char *line, char **out, char **hint);
 void cmd_help(struct buf *b);
 /* A key's name for help ("Tab", "S-Tab", "Enter", "^L", "x"). */
 void cmd_key_name(int key, char *out, size_t n);
+/* The key a config key name stands for ("x", "^X", "F5", "Enter", "Tab",
+ * "S-Tab", "Esc", "Space", "Up", "PgDn", ...); 0 if none. */
+int cmd_key_parse(const char *name);
+/* Bind a key (by name) to a command string, ahead of the built-in table
+ * in every pane (a later binding of the same key replaces it). -1 and
+ * *errmsg when the name is not a key or the command is unknown. */
+int cmd_bind(const char *key_name, const char *command, char **errmsg);
+/* Forget the bindings cmd_bind made. */
+void cmd_unbind_all(void);
 
 /* === sparklines (spark.c) === */
 enum { SPARK_N = 120 };            /* samples kept: two minutes at one a second */
@@ -411,6 +458,43 @@ void approvals_fini(struct approvals *a);
 void approvals_layout(struct approvals *a, int rows, int cols);
 /* Draw the oldest question into w (nothing when none) and wnoutrefresh. */
 void approvals_render(WINDOW *w, const struct theme *th, const struct approvals *a);
+
+/* === servers' elicitation requests as forms (elicit.c) === */
+
+struct engine_elicit;
+struct elicit_form;
+enum elicit_action { ELICIT_NONE, ELICIT_ACCEPT, ELICIT_DECLINE, ELICIT_CANCEL };
+/* A form for one request: a row per property of schema (copied; server,
+ * message copied too); jobs: the jobs running on the server (one: it is
+ * named in the title). */
+struct elicit_form *elicit_form_new(struct engine_elicit *req, const char *server,
+                                    const int64_t *jobs, size_t njobs, const char *message,
+                                    const struct cJSON *schema);
+void elicit_form_free(struct elicit_form *f);  /* NULL-safe; does not answer */
+struct engine_elicit *elicit_form_req(const struct elicit_form *f);
+/* Enter (or Ctrl-S) -> ACCEPT, Esc -> DECLINE, Ctrl-C -> CANCEL; Tab/Up/Down
+ * move; Space/Left/Right change a boolean or an enum; other keys edit the
+ * focused text field. */
+enum elicit_action elicit_key(struct elicit_form *f, int key);
+/* The answer's content: typed values converted (numbers, integers), empty
+ * optional fields left out, validated against the schema. NULL when
+ * invalid: the error (elicit_form_error) is shown and the focus moves to
+ * the field it names. New object otherwise. */
+struct cJSON *elicit_form_content(struct elicit_form *f);
+const char *elicit_form_error(const struct elicit_form *f);
+int elicit_form_focus(const struct elicit_form *f);
+/* (Re)create the window for f on a rows x cols screen (old deleted);
+ * NULL when it does not fit. */
+WINDOW *elicit_layout(WINDOW *old, const struct elicit_form *f, int rows, int cols);
+/* Draw f into w; queued: how many requests wait (the title says more). */
+void elicit_draw(WINDOW *w, const struct theme *th, struct elicit_form *f, size_t queued);
+
+struct elicits {
+    struct elicit_form **v;      /* oldest first; v[0] is on screen */
+    size_t n, cap;
+    WINDOW *win;
+    int dirty;
+};
 
 struct scroll_state {
     int top, total, visible;
@@ -506,6 +590,8 @@ struct tui {
     struct overlay *overlay;     /* help, details, tools, log: or NULL */
     int overlay_dirty;
     struct prompt *prompt;       /* the : / or save prompt, or NULL */
+    struct memview *memview;     /* the memory overlay (m), or NULL */
+    struct elicits elicits;      /* servers' questions waiting for a form */
     /* metrics sampled every tick */
     struct spark thru, lat95, depth;
     int64_t last_done;           /* finished jobs at the last sample; -1 = none */
@@ -564,6 +650,8 @@ int results_cmd_pager(struct tui *t, const char *arg);
 int results_cmd_editor(struct tui *t, const char *arg);
 int registry_cmd_tools(struct tui *t, const char *arg);
 int registry_cmd_log(struct tui *t, const char *arg);
+/* `memory`: open the memory overlay. */
+int tui_cmd_memory(struct tui *t, const char *arg);
 /* The selected server's name (NULL when none; borrowed). */
 const char *registry_selected(struct tui *t);
 

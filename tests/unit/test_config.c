@@ -372,7 +372,7 @@ static void test_unknown_keys(void **state)
                  "t.yaml:2:1: unknown key 'sevrers' in the configuration; expected one of: "
                  "servers, queue, data_dir, health, breaker, router, log, metrics, secrets, "
                  "providers, models, aliases, strategies, llm, agent, tools, sampling, memory, "
-                 "shell, serve");
+                 "shell, serve, theme, keys");
     expect_error("servers:\n  s:\n    command: x\n    envFile: .env\n",
                  "t.yaml:4:5: unknown key 'envFile' in a server; expected one of: command, "
                  "args, env, cwd, url, headers, enabled, timeout, startup_timeout, type, "

@@ -15,7 +15,9 @@
 #include <string.h>
 #include "ui.h"
 #include "embedded.h"
+#include "config.h"
 #include "engine.h"
+#include "loop.h"
 #include <cjson/cJSON.h>
 
 static int parse(struct theme *t, const char *text, char **err)
@@ -1120,6 +1122,285 @@ static void test_jobs_page(void **state)
     free(cmd);
 }
 
+static void type_keys(struct memview *mv, const char *s)
+{
+    for (; *s; s++)
+        assert_int_equal(memview_key(mv, (unsigned char)*s), 0);
+}
+
+/* Run the loop until the overlay's search answered. */
+static void memview_wait(struct engine *e, struct memview *mv)
+{
+    for (int i = 0; i < 500 && memview_busy(mv); i++)
+        loop_run_once(engine_loop(e), 10);
+    assert_false(memview_busy(mv));
+}
+
+static void test_memview(void **state)
+{
+    char dir[] = "/tmp/mcpdeck-test-ui.XXXXXX";
+    struct engine *e = page_engine(dir);
+    /* the engine's thin wrappers */
+    int64_t id1 = 0, id2 = 0, again = 0;
+    char *err = NULL;
+    assert_int_equal(engine_memory_add(e, NULL, "the deploy key rotates monthly", &id1, &err), 0);
+    assert_int_equal(engine_memory_add(e, NULL, "lunch is at noon\nsecond line", &id2, &err), 0);
+    assert_int_equal(engine_memory_add(e, NULL, "lunch is at noon\nsecond line", &again, &err), 1);
+    assert_int_equal(again, id2);
+    assert_int_equal(engine_memory_add(e, "nope", "x", &again, &err), -1);
+    assert_non_null(err);
+    free(err);
+    err = NULL;
+    struct engine_memory_hit *h = NULL;
+    size_t n = 0;
+    assert_int_equal(engine_memory_search(e, "deploy key", NULL, 5, &h, &n, &err), 0);
+    assert_true(n >= 1);
+    assert_int_equal(h[0].id, id1);
+    assert_string_equal(h[0].ns, engine_memory_default_ns(e));
+    assert_true(h[0].score > 0);
+    engine_memory_hits_free(h, n);
+
+    /* the overlay: type, Enter searches, the hit shows */
+    FILE *out, *in;
+    SCREEN *scr = screen_open(&out, &in);
+    struct memview *mv = memview_new(e);
+    assert_int_equal(mv->focus, MEMVIEW_BOX);
+    assert_string_equal(mv->ns.text.data, engine_memory_default_ns(e));
+    type_keys(mv, "lunch");
+    assert_int_equal(memview_key(mv, '\r'), 0);
+    assert_int_equal(mv->focus, MEMVIEW_LIST);
+    memview_wait(e, mv);
+    assert_true(mv->n >= 1);
+    assert_int_equal(mv->hits[0].id, id2);
+    assert_string_equal(memview_selected_text(mv), "lunch is at noon\nsecond line");
+    assert_non_null(strstr(mv->status, "for \"lunch\""));
+    memview_layout(mv, 24, 80);
+    assert_non_null(mv->win);
+    memview_draw(mv, &(struct theme){0});
+    /* the row: score, namespace, id, first line only */
+    char row[81] = {0};
+    mvwinnstr(mv->win, 4, 2, row, 76);
+    assert_non_null(strstr(row, "shared"));
+    assert_non_null(strstr(row, "lunch is at noon"));
+    assert_null(strstr(row, "second"));
+    /* d asks; n keeps; d y deletes */
+    size_t before = mv->n;
+    assert_int_equal(memview_key(mv, 'd'), 0);
+    assert_int_equal(mv->focus, MEMVIEW_CONFIRM);
+    assert_int_equal(memview_key(mv, 'n'), 0);
+    assert_int_equal(mv->n, before);
+    assert_int_equal(memview_key(mv, 'd'), 0);
+    assert_int_equal(memview_key(mv, 'y'), 0);
+    assert_int_equal(mv->n, before - 1);
+    assert_non_null(strstr(mv->status, "deleted entry"));
+    assert_int_equal(engine_memory_delete(e, id2, &err), 1);   /* gone from the store */
+    /* a adds (Tab edits the namespace), the search runs again */
+    assert_int_equal(memview_key(mv, 'a'), 0);
+    assert_int_equal(mv->focus, MEMVIEW_ADD);
+    type_keys(mv, "lunch moved to one");
+    assert_int_equal(memview_key(mv, '\t'), 0);
+    assert_int_equal(mv->focus, MEMVIEW_ADD_NS);
+    assert_int_equal(memview_key(mv, '\t'), 0);
+    assert_int_equal(memview_key(mv, '\r'), 0);
+    assert_int_equal(mv->focus, MEMVIEW_LIST);
+    memview_wait(e, mv);
+    assert_true(mv->n >= 1);
+    assert_string_equal(mv->hits[0].text, "lunch moved to one");
+    assert_non_null(strstr(mv->status, "added entry"));      /* said before the count */
+    assert_non_null(strstr(mv->status, "for \"lunch\""));
+    /* a bad namespace: an error, the text kept */
+    assert_int_equal(memview_key(mv, 'a'), 0);
+    type_keys(mv, "zzz");
+    assert_int_equal(memview_key(mv, '\t'), 0);
+    assert_int_equal(memview_key(mv, ui_ctrl('u')), 0);
+    type_keys(mv, "nosuchns");
+    assert_int_equal(memview_key(mv, '\r'), 0);
+    assert_int_equal(mv->status_error, 1);
+    assert_int_equal(memview_key(mv, 27), 0);                /* Esc leaves the add line */
+    assert_int_equal(mv->focus, MEMVIEW_LIST);
+    /* a search in flight when it closes is dropped safely */
+    assert_int_equal(memview_key(mv, '/'), 0);
+    assert_int_equal(mv->focus, MEMVIEW_BOX);
+    assert_int_equal(memview_key(mv, '\r'), 0);
+    assert_int_equal(memview_key(mv, 27), 1);                /* Esc closes */
+    memview_free(mv);
+    for (int i = 0; i < 50; i++)
+        loop_run_once(engine_loop(e), 5);
+    screen_close(scr, out, in);
+    engine_free(e);
+    char *cmd = xasprintf("rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+}
+
+static void test_elicit_form(void **state)
+{
+    const char *schema_text =
+        "{\"type\":\"object\",\"required\":[\"name\",\"pet\"],\"properties\":{"
+        "\"name\":{\"type\":\"string\",\"title\":\"Name\",\"description\":\"your name\"},"
+        "\"check\":{\"type\":\"boolean\",\"title\":\"Agree\"},"
+        "\"first\":{\"type\":\"string\",\"default\":\"It was\"},"
+        "\"email\":{\"type\":\"string\",\"format\":\"email\"},"
+        "\"integer\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":100,\"default\":42},"
+        "\"number\":{\"type\":\"number\",\"default\":3.14},"
+        "\"pet\":{\"type\":\"string\",\"enum\":[\"p1\",\"p2\"],\"enumNames\":[\"Cats\",\"Dogs\"]},"
+        "\"hero\":{\"type\":\"string\",\"oneOf\":[{\"const\":\"h1\",\"title\":\"Superman\"},"
+        "{\"const\":\"h2\",\"title\":\"Wonder Woman\"}],\"default\":\"h1\"},"
+        "\"many\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"default\":[\"a\"]}}}";
+    cJSON *schema = cJSON_Parse(schema_text);
+    assert_non_null(schema);
+    int64_t job = 7;
+    struct elicit_form *f = elicit_form_new(NULL, "everything", &job, 1, "Please fill", schema);
+    cJSON_Delete(schema);                      /* the form keeps its own copy */
+    /* the required name is empty: Enter does not accept yet */
+    assert_int_equal(elicit_key(f, '\r'), ELICIT_ACCEPT);
+    assert_null(elicit_form_content(f));
+    assert_string_equal(elicit_form_error(f), "Name is required");
+    assert_int_equal(elicit_form_focus(f), 0);
+    elicit_key(f, UK_DOWN);
+    assert_int_equal(elicit_form_focus(f), 1);
+    elicit_key(f, UK_UP);
+    for (const char *s = "Ada"; *s; s++)
+        assert_int_equal(elicit_key(f, *s), ELICIT_NONE);
+    assert_int_equal(elicit_key(f, '\t'), ELICIT_NONE);       /* check */
+    assert_int_equal(elicit_key(f, ' '), ELICIT_NONE);        /* on */
+    /* integer out of range: the schema's error, the focus on it */
+    for (int i = 0; i < 3; i++)
+        elicit_key(f, '\t');                                  /* first, email, integer */
+    elicit_key(f, ui_ctrl('u'));
+    elicit_key(f, '5');
+    elicit_key(f, '0');
+    elicit_key(f, '0');
+    assert_null(elicit_form_content(f));
+    assert_non_null(strstr(elicit_form_error(f), "integer"));
+    assert_int_equal(elicit_form_focus(f), 4);
+    elicit_key(f, UK_BACKSPACE);                              /* 50 */
+    /* not a number */
+    elicit_key(f, '\t');
+    elicit_key(f, 'x');
+    assert_null(elicit_form_content(f));
+    assert_non_null(strstr(elicit_form_error(f), "not a number"));
+    elicit_key(f, UK_BACKSPACE);
+    /* the enum: required, first option preselected; Space moves on */
+    elicit_key(f, '\t');
+    elicit_key(f, ' ');
+    cJSON *c = elicit_form_content(f);
+    assert_non_null(c);
+    assert_null(elicit_form_error(f));
+    char *got = cJSON_PrintUnformatted(c);
+    assert_string_equal(got, "{\"name\":\"Ada\",\"check\":true,\"first\":\"It was\","
+                             "\"integer\":50,\"number\":3.14,\"pet\":\"p2\",\"hero\":\"h1\"}");
+    free(got);
+    cJSON_Delete(c);
+    /* an optional enum can go back to none; a bad email is caught */
+    elicit_key(f, '\t');                                      /* hero */
+    elicit_key(f, UK_LEFT);
+    elicit_key(f, UK_UP);
+    elicit_key(f, UK_UP);
+    elicit_key(f, UK_UP);
+    elicit_key(f, UK_UP);                                     /* email */
+    for (const char *s = "nope"; *s; s++)
+        elicit_key(f, *s);
+    assert_null(elicit_form_content(f));
+    assert_string_equal(elicit_form_error(f), "email: 'nope' is not a valid email");
+    assert_int_equal(elicit_form_focus(f), 3);
+    for (const char *s = "@x.org"; *s; s++)
+        elicit_key(f, *s);
+    c = elicit_form_content(f);
+    assert_non_null(c);
+    assert_string_equal(cJSON_GetObjectItem(c, "email")->valuestring, "nope@x.org");
+    assert_null(cJSON_GetObjectItem(c, "hero"));              /* none chosen: left out */
+    cJSON_Delete(c);
+    /* drawn into a window: title names the job, required marked */
+    FILE *out, *in;
+    SCREEN *scr = screen_open(&out, &in);
+    WINDOW *w = elicit_layout(NULL, f, 24, 80);
+    assert_non_null(w);
+    elicit_draw(w, &(struct theme){0}, f, 2);
+    char row[81] = {0};
+    mvwinnstr(w, 0, 0, row, 78);
+    assert_non_null(strstr(row, "everything asks (job 7) +more"));
+    mvwinnstr(w, 4, 2, row, 70);
+    assert_non_null(strstr(row, "Name*"));
+    assert_non_null(strstr(row, "Ada"));
+    delwin(w);
+    screen_close(scr, out, in);
+    assert_int_equal(elicit_key(f, 27), ELICIT_DECLINE);
+    assert_int_equal(elicit_key(f, ui_ctrl('c')), ELICIT_CANCEL);
+    elicit_form_free(f);
+}
+
+/* theme: and keys: of the config, and binding them in the key table. */
+static void test_config_keys(void **state)
+{
+    const char *text = "theme: mono\nkeys:\n  \"x\": \"memory\"\n  \"^E\": \"pri +1\"\n"
+                       "  F5: redraw\n  c: retry\n";
+    struct config *c = NULL;
+    char *err = NULL;
+    assert_int_equal(config_load_string("k.yaml", text, strlen(text), &c, &err), 0);
+    assert_string_equal(c->ui_theme, "mono");
+    assert_int_equal(c->nui_keys, 4);
+    assert_string_equal(c->ui_keys[0].key, "x");
+    assert_string_equal(c->ui_keys[0].command, "memory");
+    assert_int_equal(c->ui_keys[0].line, 3);
+    assert_string_equal(c->ui_keys[1].key, "^E");
+    config_free(c);
+    static const struct {
+        const char *text, *want;
+    } bad[] = {
+        {"keys:\n  Ctrl-X: quit\n", "k.yaml:2:3: unknown key name 'Ctrl-X'"},
+        {"keys: [x]\n", "k.yaml:1:7: 'keys' must be a mapping"},
+        {"keys: {x: ''}\n", "k.yaml:1:11: the command for key 'x' is empty"},
+        {"theme: ''\n", "k.yaml:1:8: 'theme' is empty"},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+        c = NULL;
+        err = NULL;
+        assert_int_equal(config_load_string("k.yaml", bad[i].text, strlen(bad[i].text), &c, &err),
+                         -1);
+        if (strncmp(err, bad[i].want, strlen(bad[i].want)) != 0)
+            fail_msg("case %zu: got %s", i, err);
+        free(err);
+    }
+    /* key names */
+    static const struct {
+        const char *name;
+        int key;
+    } names[] = {{"x", 'x'}, {"^E", 5}, {"^e", 5}, {"Enter", '\r'}, {"S-Tab", UK_BTAB},
+                 {"F5", -KEY_F(5)}, {"PgDn", UK_NPAGE}, {"\xc3\xa9", 0xe9}, {"xy", 0},
+                 {"F13", 0}, {"", 0}, {" ", 0}};
+    for (size_t i = 0; i < ARRAY_LEN(names); i++) {
+        assert_int_equal(cmd_key_parse(names[i].name), names[i].key);
+        assert_int_equal(config_key_name_ok(names[i].name), names[i].key != 0);
+    }
+    /* bindings come before the table, in every pane */
+    assert_string_equal(cmd_for_key('c', PANE_TASKS), "cancel");
+    assert_null(cmd_for_key('x', PANE_TASKS));
+    assert_int_equal(cmd_bind("x", "memory", &err), 0);
+    assert_int_equal(cmd_bind("c", "retry", &err), 0);
+    assert_int_equal(cmd_bind("^E", "pri +1", &err), 0);     /* a unique prefix is fine */
+    assert_string_equal(cmd_for_key('x', PANE_RESULTS), "memory");
+    assert_string_equal(cmd_for_key('c', PANE_TASKS), "retry");
+    assert_string_equal(cmd_for_key(5, PANE_TASKS), "pri +1");
+    assert_int_equal(cmd_bind("c", "cancel", &err), 0);      /* again: replaced */
+    assert_string_equal(cmd_for_key('c', PANE_TASKS), "cancel");
+    assert_int_equal(cmd_bind("y", "frobnicate now", &err), -1);
+    assert_string_equal(err, "key 'y': unknown command 'frobnicate' (the : prompt lists them "
+                             "with Tab)");
+    free(err);
+    assert_int_equal(cmd_bind("re", "redraw", &err), -1);    /* not a key */
+    free(err);
+    struct buf b;
+    buf_init(&b);
+    cmd_help(&b);
+    assert_non_null(strstr(b.data, "From the config"));
+    assert_non_null(strstr(b.data, "x      memory"));
+    buf_fini(&b);
+    cmd_unbind_all();
+    assert_null(cmd_for_key('x', PANE_TASKS));
+    assert_string_equal(cmd_for_key('m', PANE_TASKS), "memory");
+}
+
 int main(void)
 {
     setlocale(LC_ALL, "C.UTF-8");
@@ -1148,6 +1429,9 @@ int main(void)
         cmocka_unit_test(test_result_styles),
         cmocka_unit_test(test_filter_parse),
         cmocka_unit_test(test_jobs_page),
+        cmocka_unit_test(test_memview),
+        cmocka_unit_test(test_elicit_form),
+        cmocka_unit_test(test_config_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

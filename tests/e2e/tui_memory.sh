@@ -1,0 +1,176 @@
+#!/bin/sh
+# End to end: the TUI's memory overlay, a server's elicitation as a form,
+# and theme:/keys: from the config, under tmux. Two entries are added with
+# `mcpdeck memory add` first; m opens the overlay, a search shows the hit
+# with its namespace and score, d then y deletes it and the search no
+# longer finds it; a binding from the config (x: memory) opens the same
+# overlay and theme: mono is in use. everything.trigger-elicitation-request
+# from the new-task form brings up the form; it is filled, accepted, and
+# the tool's result shows the values. A binding to an unknown command
+# stops the TUI naming the config's line.
+. "$(dirname "$0")/lib.sh"
+
+SOCK="mcpdeck-mem-$$"
+tm() { tmux -L "$SOCK" -f /dev/null "$@"; }
+cleanup() { tm kill-server >/dev/null 2>&1; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+if ! command -v tmux >/dev/null 2>&1; then
+    fail "tmux is needed for the TUI test (scripts/deps.sh test installs it)"
+    e2e_done
+fi
+if [ ! -f "$EVERYTHING" ]; then
+    fail "server-everything is installed" "missing: $EVERYTHING"
+    e2e_done
+fi
+
+mkdir -p "$T/work"
+cat >"$T/work/mcpdeck.yaml" <<YAML
+theme: mono
+keys:
+  "x": "memory"
+servers:
+  everything:
+    command: node
+    args: ["$EVERYTHING", stdio]
+YAML
+export LC_ALL=C.UTF-8
+
+start() {
+    name=$1
+    shift
+    tm start-server \; set-option -g remain-on-exit on \; \
+        new-session -d -s "$name" -x 120 -y 40 -c "$T/work" \
+        -e "XDG_DATA_HOME=$XDG_DATA_HOME" -e "XDG_CONFIG_HOME=$XDG_CONFIG_HOME" \
+        -e "LC_ALL=$LC_ALL" \
+        sh -c 'export TERM=screen-256color; exec "$0" "$@" 2>"$T_ERR"' "$MCPDECK" "$@"
+}
+screen() { tm capture-pane -p -t "$1"; }
+ended() { [ "$(tm display-message -p -t "$1" '#{pane_dead}' 2>/dev/null)" = 1 ]; }
+wait_for() {
+    s=$1 secs=$2
+    shift 2
+    i=0
+    while [ "$i" -lt $((secs * 10)) ]; do
+        screen "$s" >"$T/screen" 2>/dev/null
+        if "$@" <"$T/screen"; then return 0; fi
+        ! ended "$s" || return 1
+        sleep 0.1
+        i=$((i + 1))
+    done
+    return 1
+}
+has() { grep -qF -- "$1"; }
+on() {
+    for p in "$@"; do
+        case $p in
+        !*) ! grep -qE -- "${p#!}" "$T/screen" || return 1 ;;
+        *) grep -qE -- "$p" "$T/screen" || return 1 ;;
+        esac
+    done
+}
+why() {
+    echo "screen (blank lines left out):"
+    sed -e 's/ *$//' -e '/^$/d' -e 's/^/|/' "$T/screen"
+}
+expect() {
+    name=$1 secs=$2
+    shift 2
+    if wait_for main "$secs" "$@"; then ok "$name"; else fail "$name" "$(why)"; fi
+}
+keys() { tm send-keys -t main "$@"; }
+text() { tm send-keys -t main -l "$1"; }
+
+# --- two entries before the TUI starts -----------------------------------------
+cd "$T/work" || exit 1
+"$MCPDECK" memory add "the deploy key rotates every month" >"$T/add1" 2>&1
+"$MCPDECK" memory add "lunch is served at noon in the garden" >"$T/add2" 2>&1
+check "mcpdeck memory add stores two entries" \
+    test "$("$MCPDECK" memory list 2>/dev/null | grep -c .)" -ge 2
+
+export T_ERR="$T/main.stderr"
+start main
+expect "the TUI starts" 10 on '1 Tasks' '3 Registry'
+if tm capture-pane -e -p -t main | grep -qE '\[3[0-7];|\[38;5;'; then
+    fail "theme: mono from the config is in use (no colours)" \
+        "$(tm capture-pane -e -p -t main | head -3)"
+else ok "theme: mono from the config is in use (no colours)"; fi
+
+# --- the memory overlay ----------------------------------------------------------
+keys m
+expect "m opens the memory overlay with its search box" 5 on 'Memory' 'Search: '
+text 'deploy key'
+keys Enter
+expect "Enter searches: the hit shows with score, namespace and id" 10 \
+    on '0\.[0-9]{4} +shared +[0-9]+ +the deploy key rotates' '1 hit|[0-9]+ hits'
+keys d
+expect "d asks before deleting" 5 on 'delete entry [0-9]+\? y/n'
+keys y
+expect "y deletes it" 5 on 'deleted entry [0-9]+'
+keys /
+keys Enter
+expect "searching again no longer finds it" 10 \
+    on '!the deploy key rotates' 'hits? for "deploy key"'
+keys a
+text 'the office moves in June'
+keys Enter
+expect "a adds an entry (the default namespace)" 10 on 'added entry [0-9]+ in shared'
+keys Escape
+expect "Esc closes the overlay" 5 on '!Search: '
+
+# --- a binding from the config -----------------------------------------------------
+keys x
+expect "keys: x from the config opens the memory overlay" 5 on 'Search: '
+keys Escape
+keys '?'
+expect "the help lists the config's bindings" 5 on 'From the config' 'x +memory'
+keys Escape
+
+# --- elicitation ---------------------------------------------------------------------
+expect "everything becomes ready" 20 on ' everything +(stdio +)?ready'
+keys n
+wait_for main 5 has "Tool (server.tool)" || true
+text 'everything.trigger-elicitation-request'
+keys Tab
+keys Enter
+expect "the elicitation form appears with the schema's fields" 15 \
+    on 'everything asks' 'String\*' 'Integer +42' 'Boolean +\[ \] no'
+keys Enter
+expect "Enter with the required field empty is refused" 5 on 'String is required'
+text 'Ada Lovelace'
+keys Tab
+keys Space
+keys Enter
+expect "Enter accepts; the tool's result shows the values" 15 \
+    on 'Name: Ada Lovelace' 'Agreed to terms: true' 'Favorite Integer: 42'
+
+# a second call, declined with Esc
+keys n
+wait_for main 5 has "Tool (server.tool)" || true
+text 'everything.trigger-elicitation-request'
+keys Tab
+keys Enter
+wait_for main 15 has "everything asks" || true
+keys Escape
+expect "Esc declines" 15 on 'declined'
+
+keys q
+dead() { ended main; }
+wait_for main 5 dead || true
+if ended main; then ok "q quits"; else fail "q quits" "$(why)"; fi
+tm kill-session -t main 2>/dev/null
+
+# --- a binding to an unknown command stops the TUI ----------------------------------
+cat >"$T/work/mcpdeck.yaml" <<YAML
+servers: {}
+keys:
+  "x": "frobnicate"
+YAML
+start bad
+bad_dead() { ended bad; }
+wait_for bad 5 bad_dead || true
+contains "keys: with an unknown command is refused naming file:line:col" "$T/main.stderr" \
+    "mcpdeck.yaml:3:8: key 'x': unknown command 'frobnicate'"
+
+e2e_done
