@@ -275,6 +275,7 @@ struct engine_server_info {
     size_t ntask_types;
     int light, heavy;
     int64_t breaker_retry_ms;    /* open: Unix ms when a trial may go; else 0 */
+    double call_p50_ms, call_p95_ms;   /* tool calls' latency since start; -1 none */
 };
 
 /* Number of servers; fills up to max entries of out. */

@@ -30,6 +30,7 @@ static const struct {
 } cols[RCOL_COUNT] = {
     [RCOL_STATE] = {"STATE", 8},    [RCOL_HEALTH] = {"HEALTH", 9},
     [RCOL_BREAKER] = {"BREAKER", 9}, [RCOL_CHECK] = {"CHECK", 5},
+    [RCOL_LATENCY] = {"P50/P95", 11},
     [RCOL_TOOLS] = {"TOOLS", 5},    [RCOL_CALLS] = {"CALLS/ERR", 9},
     [RCOL_KIND] = {"KIND", 7},      [RCOL_CAPS] = {"CAPS", 0},
 };
@@ -151,6 +152,16 @@ void pane_registry_cell(char *out, size_t n, const struct engine_server_info *s,
             snprintf(out, n, "-");
         else
             short_duration(out, n, s->latency_ms, 1);
+        break;
+    case RCOL_LATENCY:       /* tool calls' latency, from the metrics table */
+        if (s->call_p50_ms < 0) {
+            snprintf(out, n, "-");
+        } else {
+            char a[16], b[16];
+            short_duration(a, sizeof a, (int64_t)s->call_p50_ms, 1);
+            short_duration(b, sizeof b, (int64_t)s->call_p95_ms, 1);
+            snprintf(out, n, "%s/%s", a, b);
+        }
         break;
     case RCOL_TOOLS:
         snprintf(out, n, "%d", s->ntools);

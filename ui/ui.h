@@ -512,7 +512,7 @@ void pane_registry_fini(struct tui *t);
 /* Its columns after the glyph and name, left to right; a narrow pane
  * drops them from the right. */
 enum registry_col {
-    RCOL_STATE, RCOL_HEALTH, RCOL_BREAKER, RCOL_CHECK, RCOL_TOOLS, RCOL_CALLS,
+    RCOL_STATE, RCOL_HEALTH, RCOL_BREAKER, RCOL_CHECK, RCOL_LATENCY, RCOL_TOOLS, RCOL_CALLS,
     RCOL_KIND, RCOL_CAPS, RCOL_COUNT
 };
 /* The text of one cell of server s at wall-clock now_ms (the breaker's

@@ -220,17 +220,19 @@ static void servers(struct engine_server_info v[3])
         .calls = 12, .errors = 1, .health = SERVER_HEALTH_HEALTHY,
         .health_reason = "ping answered in 0 ms", .checked_ms = NOW - 5000,
         .latency_ms = 0, .breaker = "closed", .caps = caps_fs, .ncaps = 2,
-        .caps_source = "catalog", .task_types = types_fs, .ntask_types = 2};
+        .caps_source = "catalog", .task_types = types_fs, .ntask_types = 2,
+        .call_p50_ms = 1.2, .call_p95_ms = 7.0};
     v[1] = (struct engine_server_info){
         .name = "badserver", .kind = "stdio", .state = SERVER_DISABLED,
         .health = SERVER_HEALTH_UNKNOWN, .latency_ms = -1, .breaker = "half-open",
-        .caps = caps_bad, .ncaps = 1, .caps_source = "derived", .restarts = 2};
+        .caps = caps_bad, .ncaps = 1, .caps_source = "derived", .restarts = 2,
+        .call_p50_ms = -1, .call_p95_ms = -1};
     v[2] = (struct engine_server_info){
         .name = "flaky", .kind = "stdio", .state = SERVER_READY, .ntools = 4,
         .health = SERVER_HEALTH_UNHEALTHY, .health_reason = "check failed: boom",
         .checked_ms = NOW - 1000, .latency_ms = 2500, .breaker = "open",
         .breaker_retry_ms = NOW + 41200, .last_error = "flaky: failure 3",
-        .caps_source = "config"};
+        .caps_source = "config", .call_p50_ms = -1, .call_p95_ms = -1};
 }
 
 static void test_registry_cells(void **state)
@@ -250,7 +252,8 @@ static void test_registry_cells(void **state)
         {2, RCOL_CHECK, "2s"},         {0, RCOL_TOOLS, "3"},
         {0, RCOL_CALLS, "12/1"},       {0, RCOL_KIND, "builtin"},
         {0, RCOL_CAPS, "files,search"}, {1, RCOL_CAPS, "mcp_echo*"},
-        {2, RCOL_CAPS, "-"},
+        {2, RCOL_CAPS, "-"},           {0, RCOL_LATENCY, "1ms/7ms"},
+        {1, RCOL_LATENCY, "-"},
     };
     for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
         char out[64];
@@ -327,10 +330,11 @@ static void test_registry_columns(void **state)
         const char *last;            /* the rightmost column title shown */
         const char *gone;            /* the one after it, dropped */
     } cases[] = {
-        {120, "CAPS (*derived)", NULL},
-        {80, "CAPS", "(*derived)"},   /* too narrow for the legend */
-        {70, "KIND", "CAPS"},
-        {58, "TOOLS", "CALLS/ERR"},
+        {132, "CAPS (*derived)", NULL},
+        {92, "CAPS", "(*derived)"},   /* too narrow for the legend */
+        {82, "KIND", "CAPS"},
+        {70, "TOOLS", "CALLS/ERR"},
+        {58, "P50/P95", "TOOLS"},
         {40, "BREAKER", "CHECK"},
         {24, "STATE", "HEALTH"},
     };
@@ -350,11 +354,11 @@ static void test_registry_columns(void **state)
         assert_non_null(strstr(line_of(w, 2), "- badserver disabled"));
         if (cases[i].width >= 40)
             assert_non_null(strstr(line_of(w, 3), "unhealthy open 42s"));
-        if (cases[i].width >= 80) {
+        if (cases[i].width >= 92) {
             assert_non_null(strstr(line_of(w, 1), "12/1"));
             assert_true(strlen(line_of(w, 2)) > 9);
             assert_non_null(strstr(line_of(w, 2), "mcp_echo*"));
-            if (cases[i].width == 120) {
+            if (cases[i].width == 132) {
                 assert_non_null(strstr(line_of(w, 1), "files,search"));
                 assert_null(strstr(line_of(w, 1), "files,search*"));
             } else {                                      /* cut to the column */
