@@ -34,6 +34,8 @@
 
 void engine_emit(struct engine *e, const struct engine_event *ev)
 {
+    if (ev->job_id)
+        e->page_anchor.valid = 0;    /* a job changed: list positions may have moved */
     if (ev->kind == ENGINE_EV_SERVER_STATE || ev->kind == ENGINE_EV_SERVER_HEALTH)
         engine_route_changed(e);     /* cached routes are stale; waiting jobs may go */
     /* Subscribers may unsubscribe from their callback: iterate a copy. */
@@ -469,6 +471,7 @@ void engine_free(struct engine *e)
     if (e->metrics_timer)
         loop_timer_del(e->loop, e->metrics_timer);
     engine_route_fini(e);
+    free(e->page_anchor.text);
     if (e->outbox_timer)
         loop_timer_del(e->loop, e->outbox_timer);
     if (e->memory)
@@ -1281,9 +1284,22 @@ int engine_jobs_page(struct engine *e, const struct engine_job_query *q, int off
     }
     if (limit <= 0)
         return 0;
+    /* ordered by id: start from the last page's first row when this page
+     * is at or after it (the same query, nothing changed since) */
+    int from_anchor = 0;
+    struct page_anchor *an = &e->page_anchor;
+    /* another process may have added jobs: a different count forgets it */
+    if (total && an->total >= 0 && *total != an->total)
+        an->valid = 0;
+    if (q->sort == ENGINE_SORT_ID && an->valid && an->status_mask == q->status_mask &&
+        an->ascending == q->ascending && offset >= an->offset &&
+        !strcmp(an->text ? an->text : "", q->text ? q->text : ""))
+        from_anchor = 1;
     buf_init(&sql);
     buf_puts(&sql, "SELECT j.id FROM jobs j WHERE 1");
     page_where(&sql, q, "j");
+    if (from_anchor)
+        buf_printf(&sql, " AND j.id %s ?6", q->ascending ? ">=" : "<=");
     const char *dir = q->ascending ? "ASC" : "DESC";
     buf_puts(&sql, " ORDER BY ");
     page_key(&sql, q->sort, "j");
@@ -1292,7 +1308,9 @@ int engine_jobs_page(struct engine *e, const struct engine_job_query *q, int off
     if (!st)
         return -1;
     sqlite3_bind_int(st, 4, limit);
-    sqlite3_bind_int(st, 5, offset > 0 ? offset : 0);
+    sqlite3_bind_int(st, 5, from_anchor ? offset - an->offset : offset > 0 ? offset : 0);
+    if (from_anchor)
+        sqlite3_bind_int64(st, 6, an->id);
     struct job *v = xcalloc((size_t)limit, sizeof *v);
     size_t len = 0;
     int rc;
@@ -1306,6 +1324,16 @@ int engine_jobs_page(struct engine *e, const struct engine_job_query *q, int off
         len++;
     }
     sqlite3_finalize(st);
+    if (q->sort == ENGINE_SORT_ID && len > 0) {
+        an->valid = 1;
+        an->status_mask = q->status_mask;
+        free(an->text);
+        an->text = q->text ? xstrdup(q->text) : NULL;
+        an->ascending = q->ascending;
+        an->offset = offset > 0 ? offset : 0;
+        an->id = v[0].id;
+        an->total = total ? *total : -1;
+    }
     *out = v;
     *n = len;
     return 0;

@@ -152,6 +152,18 @@ struct engine {
     struct qdrant_asearch *qsearch;      /* the memory's searches through it */
     uint64_t outbox_timer;               /* drains the outbox into Qdrant */
     int draining;
+    /* engine_jobs_page: where the last id-ordered page began, so the next
+     * one nearby reads from there instead of skipping OFFSET rows (any
+     * job event forgets it: rows may have moved) */
+    struct page_anchor {
+        int valid;
+        unsigned status_mask;
+        char *text;
+        int ascending;
+        int offset;
+        int64_t id;
+        int64_t total;               /* rows the query selected then (-1: unknown) */
+    } page_anchor;
     struct memory *memory;               /* the memory store (memory.h) */
     engine_approval_cb approval_cb;      /* asks the user about destructive tool calls */
     void *approval_payload;
