@@ -78,7 +78,7 @@ static const struct builtin_tool *find_tool(const struct builtin_server *srv, co
 static double timed_tool(const struct builtin_tool *t, const char *root, const char *args,
                          char **out, int *is_error)
 {
-    struct builtin_ctx ctx = {root};
+    struct builtin_ctx ctx = {.root = root};
     cJSON *a = cJSON_Parse(args);
     int64_t t0 = util_now_us();
     cJSON *r = t->call(&ctx, a);

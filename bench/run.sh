@@ -198,6 +198,8 @@ if wants tui; then
     make -s "$BUILD/fixtures/badserver" BUILD="$BUILD" >/dev/null 2>&1 || true
     timeout 300 "$BUILD/bench/bench_tui" -b "$BUILD/mcpdeck" -f "$BUILD/fixtures/badserver" ||
         { say "tui benchmark FAILED"; status=1; }
+fi
+
 if wants serve; then
     # the hop through `mcpdeck serve` (stdio), measured with the SDK client
     timeout 600 "$NODE" bench/bench_serve.mjs "$top/$BUILD/mcpdeck" ||
