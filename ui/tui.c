@@ -385,11 +385,105 @@ static int elicit_handle_key(struct tui *t, int key)
 
 /* === the form === */
 
+/* The form's check hook: args against the tool's inputSchema when the
+ * tool is known (an unknown one is the engine's to refuse at submit). */
+static int form_check_args(void *payload, const char *target, const cJSON *args, char **err)
+{
+    struct tui *t = payload;
+    const char *dot = strchr(target, '.');
+    char *server = xstrndup(target, (size_t)(dot - target));
+    const char *tool = dot + 1;
+    int rc = 0;
+    size_t n = engine_server_tools(t->e, server, NULL, 0);
+    struct engine_tool_info *v = n ? xcalloc(n, sizeof *v) : NULL;
+    n = engine_server_tools(t->e, server, v, n);
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(v[i].name, tool) != 0)
+            continue;
+        char *why = NULL;
+        if (engine_check_args(t->e, server, tool, args, &why) < 0) {
+            /* the part after "... do not match its input schema: " */
+            const char *at = why ? strstr(why, "input schema: ") : NULL;
+            *err = at ? xstrdup(at + strlen("input schema: ")) : why;
+            if (at)
+                free(why);
+            rc = -1;
+        }
+        break;
+    }
+    free(v);
+    free(server);
+    return rc;
+}
+
+/* The form's targets hook: every "server.tool" of the registry. */
+static size_t form_targets(void *payload, char ***out)
+{
+    struct tui *t = payload;
+    size_t ns = engine_servers(t->e, NULL, 0);
+    struct engine_server_info *sv = ns ? xcalloc(ns, sizeof *sv) : NULL;
+    ns = engine_servers(t->e, sv, ns);
+    char **v = NULL;
+    size_t n = 0, cap = 0;
+    for (size_t i = 0; i < ns; i++) {
+        size_t nt = engine_server_tools(t->e, sv[i].name, NULL, 0);
+        struct engine_tool_info *tv = nt ? xcalloc(nt, sizeof *tv) : NULL;
+        nt = engine_server_tools(t->e, sv[i].name, tv, nt);
+        for (size_t k = 0; k < nt; k++) {
+            if (n == cap) {
+                cap = cap * 2 + 16;
+                v = xrealloc(v, cap * sizeof *v);
+            }
+            v[n++] = xasprintf("%s.%s", sv[i].name, tv[k].name);
+        }
+        free(tv);
+    }
+    free(sv);
+    *out = v;
+    return n;
+}
+
+/* Keep the form's texts as the newest submission of the session. */
+static void form_remember(struct tui *t)
+{
+    int slot;
+    if (t->form_hist_n < FORM_HIST) {
+        slot = (t->form_hist_head + t->form_hist_n++) % FORM_HIST;
+    } else {                           /* full: the oldest goes */
+        slot = t->form_hist_head;
+        form_saved_fini(&t->form_hist[slot]);
+        t->form_hist_head = (t->form_hist_head + 1) % FORM_HIST;
+    }
+    form_save(t->form, &t->form_hist[slot]);
+}
+
+/* Up on an untouched form or Ctrl-P: the submission before the one shown. */
+static void form_recall(struct tui *t)
+{
+    if (t->form_hist_pos >= t->form_hist_n) {
+        tui_message(t, 0, t->form_hist_n ? "no older submission" : "nothing submitted yet");
+        return;
+    }
+    t->form_hist_pos++;
+    int slot = (t->form_hist_head + t->form_hist_n - t->form_hist_pos) % FORM_HIST;
+    form_restore(t->form, &t->form_hist[slot]);
+}
+
+static void form_hist_fini(struct tui *t)
+{
+    for (int i = 0; i < FORM_HIST; i++)
+        form_saved_fini(&t->form_hist[i]);
+    t->form_hist_n = t->form_hist_head = 0;
+}
+
 void tui_form_open(struct tui *t)
 {
     if (t->form || t->too_small)
         return;
     t->form = form_new();
+    t->form_hist_pos = 0;
+    struct form_hooks h = {.payload = t, .check = form_check_args, .targets = form_targets};
+    form_set_hooks(t->form, &h);
     form_layout(t->form, t->rows, t->cols);
     t->form_dirty = 1;
     curs_set(1);
@@ -432,11 +526,47 @@ static int submit_model(struct tui *t, const char *type, int64_t *id, char **err
         char *args = cJSON_PrintUnformatted(a);
         cJSON_Delete(a);
         struct jobq_spec spec = {.tool = type, .args_json = args, .kind = "model"};
-        rc = engine_submit(t->e, &spec, id, err);
+        if (form_priority(t->form, &spec.priority) < 0 ||
+            form_timeout_ms(t->form, &spec.timeout_ms) < 0)
+            *err = xstrdup("fix the priority or timeout first");
+        else
+            rc = engine_submit(t->e, &spec, id, err);
         cJSON_free(args);
     }
     free(prompt);
     free(model);
+    return rc;
+}
+
+/* The form's tool call: "server.tool", JSON args, priority, timeout. */
+static int submit_tool(struct tui *t, const char *target, const char *args_text, int64_t *id,
+                       char **err)
+{
+    const char *dot = strchr(target, '.');
+    if (!dot || dot == target || !dot[1]) {
+        *err = xasprintf("expected server.tool, got '%s'", target);
+        return -1;
+    }
+    const char *args = *args_text ? args_text : "{}";
+    cJSON *parsed = cJSON_ParseWithOpts(args, NULL, 1);
+    int ok = cJSON_IsObject(parsed);
+    cJSON_Delete(parsed);
+    if (!ok) {
+        *err = xasprintf("arguments must be a JSON object, got: %s", args);
+        return -1;
+    }
+    struct jobq_spec spec = {0};
+    if (form_priority(t->form, &spec.priority) < 0 ||
+        form_timeout_ms(t->form, &spec.timeout_ms) < 0) {
+        *err = xstrdup("fix the priority or timeout first");
+        return -1;
+    }
+    char *server = xstrndup(target, (size_t)(dot - target));
+    spec.server = server;
+    spec.tool = dot + 1;
+    spec.args_json = args;
+    int rc = engine_submit(t->e, &spec, id, err);
+    free(server);
     return rc;
 }
 
@@ -450,6 +580,7 @@ static void form_submit(struct tui *t)
             form_set_error(t->form, err ? err : xstrdup("the task was not accepted"));
             return;
         }
+        form_remember(t);
         form_close(t);
         tui_select_job(t, id);
         tui_focus(t, PANE_RESULTS);    /* the answer streams there */
@@ -464,9 +595,10 @@ static void form_submit(struct tui *t)
     size_t n = strlen(s);
     while (n && s[n - 1] == ' ')
         s[--n] = 0;
-    if (engine_submit_text(t->e, s, args, &id, &err) < 0) {
+    if (submit_tool(t, s, args, &id, &err) < 0) {
         form_set_error(t->form, err ? err : xstrdup("the task was not accepted"));
     } else {
+        form_remember(t);
         form_close(t);
         tui_select_job(t, id);
         tui_message(t, 0, "queued job %lld: %s", (long long)id, s);
@@ -703,6 +835,8 @@ static void handle_key(struct tui *t, int key)
             form_submit(t);
         else if (a == FORM_KIND)
             form_kind_changed(t);
+        else if (a == FORM_RECALL)
+            form_recall(t);
         t->form_dirty = 1;
         return;
     }
@@ -1109,6 +1243,7 @@ int tui_run(struct engine *e)
 
     int rc = t->exit_code;
     form_free(t->form);
+    form_hist_fini(t);
     prompt_close(t);
     overlay_close(t);
     memview_free(t->memview);

@@ -530,11 +530,33 @@ void pane_registry_render(WINDOW *w, const struct theme *th, int utf8,
 
 struct form;
 
-enum form_action { FORM_NONE, FORM_SUBMIT, FORM_CANCEL, FORM_KIND };
+/* FORM_RECALL: the caller should put a previous submission in the form
+ * (form_restore); asked by Up on an untouched form, or Ctrl-P. */
+enum form_action { FORM_NONE, FORM_SUBMIT, FORM_CANCEL, FORM_KIND, FORM_RECALL };
 
-/* The text fields; which two show depends on the kind (tool call: TOOL
- * and ARGS; a model task type: PROMPT and MODEL). */
-enum form_field { FORM_TOOL, FORM_ARGS, FORM_PROMPT, FORM_MODEL, FORM_NFIELDS };
+/* The text fields; which two show first depends on the kind (tool call:
+ * TOOL and ARGS; a model task type: PROMPT and MODEL); PRIORITY and
+ * TIMEOUT follow for every kind. */
+enum form_field {
+    FORM_TOOL, FORM_ARGS, FORM_PROMPT, FORM_MODEL, FORM_PRIORITY, FORM_TIMEOUT, FORM_NFIELDS
+};
+
+/* What the form asks of its owner (each may be NULL). check: whether
+ * args (an object) suit target ("server.tool" as typed); 0, or -1 and
+ * *err (malloc'd) for the line under the Args field. targets: every
+ * "server.tool" known, for Tab completion; returns how many, *out and
+ * its strings malloc'd (the form frees them). */
+struct form_hooks {
+    void *payload;
+    int (*check)(void *payload, const char *target, const struct cJSON *args, char **err);
+    size_t (*targets)(void *payload, char ***out);
+};
+
+/* A submission kept for recall: the kind and every field's text. */
+struct form_saved {
+    int kind;
+    char *text[FORM_NFIELDS];    /* UTF-8, malloc'd */
+};
 
 struct form *form_new(void);
 void form_free(struct form *f);               /* NULL-safe */
@@ -551,6 +573,20 @@ const char *form_task_type(const struct form *f);
 int form_set_kind(struct form *f, const char *name);
 /* Show err inline (takes ownership; NULL clears). */
 void form_set_error(struct form *f, char *err);
+/* Install the owner's hooks (copied) and check the fields again. */
+void form_set_hooks(struct form *f, const struct form_hooks *h);
+/* The inline error of a field (args against the schema, a bad priority
+ * or timeout), or NULL. Submitting is refused while a shown field has one. */
+const char *form_field_error(const struct form *f, int field);
+/* The priority (empty: 0) and timeout in ms (empty: 0, the queue's
+ * default) typed; -1 when the field is invalid (see form_field_error). */
+int form_priority(const struct form *f, int *priority);
+int form_timeout_ms(const struct form *f, int *timeout_ms);
+/* Copy the form's kind and texts into *s / put *s back into the form (the
+ * form then counts as untouched, so Up recalls the one before). */
+void form_save(const struct form *f, struct form_saved *s);
+void form_restore(struct form *f, const struct form_saved *s);
+void form_saved_fini(struct form_saved *s);    /* frees the texts */
 /* (Re)create the window centred on a rows x cols screen. */
 void form_layout(struct form *f, int rows, int cols);
 /* Draw and wnoutrefresh the form on top of whatever is below; leaves the
@@ -558,6 +594,8 @@ void form_layout(struct form *f, int rows, int cols);
 void form_draw(struct form *f, const struct theme *th);
 
 /* === the TUI (tui.c, layout.c) === */
+
+enum { FORM_HIST = 16 };         /* submissions of the form kept for recall */
 
 struct tui {
     struct engine *e;
@@ -580,6 +618,11 @@ struct tui {
     struct scroll_state metrics;
     struct form *form;           /* the open form, or NULL */
     int form_dirty;
+    /* the form's submissions this session, a ring: newest at
+     * (form_hist_head + FORM_HIST - 1) % FORM_HIST */
+    struct form_saved form_hist[FORM_HIST];
+    int form_hist_n, form_hist_head;
+    int form_hist_pos;           /* how many back the form shows; 0 = none */
     struct streams streams;      /* answers of running model tasks */
     uint64_t stream_timer;       /* pending Results refresh for a stream, or 0 */
     struct approvals approvals;  /* questions waiting for y/n */

@@ -173,6 +173,10 @@ static void test_form_editing(void **state)
     s = form_text(f, 1);
     assert_string_equal(s, "{x}");
     free(s);
+    assert_non_null(form_field_error(f, FORM_ARGS));   /* not JSON: refused */
+    assert_int_equal(form_key(f, '\r'), FORM_NONE);
+    form_key(f, UK_BACKSPACE);
+    assert_null(form_field_error(f, FORM_ARGS));
     assert_int_equal(form_key(f, '\r'), FORM_SUBMIT);
     assert_int_equal(form_key(f, 19), FORM_SUBMIT);
     assert_int_equal(form_key(f, UK_BTAB), FORM_NONE);
@@ -486,6 +490,239 @@ static void test_form_kinds(void **state)
     char *bad = form_text(f, 9);
     assert_string_equal(bad, "");
     free(bad);
+    form_free(f);
+}
+
+/* === the form: priority, timeout, live checks, completion, recall === */
+
+static void test_form_priority_timeout(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *prio, *timeout;
+        int prio_ok, prio_want, timeout_ok, timeout_want;
+    } cases[] = {
+        {"", "", 1, 0, 1, 0},
+        {"5", "30s", 1, 5, 1, 30000},
+        {" -3 ", "1500ms", 1, -3, 1, 1500},
+        {"1000000", "5m", 1, 1000000, 1, 300000},
+        {"1000001", "0", 0, 0, 0, 0},
+        {"x", "30q", 0, 0, 0, 0},
+        {"4.5", "-1s", 0, 0, 0, 0},
+        {"7", "45", 1, 7, 1, 45000},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        struct form *f = form_new();
+        type_str(f, "fs.list_directory");
+        form_key(f, '\t');                         /* args */
+        form_key(f, '\t');                         /* priority */
+        type_str(f, cases[i].prio);
+        form_key(f, '\t');                         /* timeout */
+        type_str(f, cases[i].timeout);
+        int p = -99, ms = -99;
+        assert_int_equal(form_priority(f, &p), cases[i].prio_ok ? 0 : -1);
+        assert_int_equal(form_timeout_ms(f, &ms), cases[i].timeout_ok ? 0 : -1);
+        if (cases[i].prio_ok) {
+            assert_int_equal(p, cases[i].prio_want);
+            assert_null(form_field_error(f, FORM_PRIORITY));
+        } else {
+            assert_non_null(form_field_error(f, FORM_PRIORITY));
+        }
+        if (cases[i].timeout_ok) {
+            assert_int_equal(ms, cases[i].timeout_want);
+            assert_null(form_field_error(f, FORM_TIMEOUT));
+        } else {
+            assert_non_null(form_field_error(f, FORM_TIMEOUT));
+        }
+        /* Ctrl-S submits only when both are valid; refused: focus on the bad one */
+        int ok = cases[i].prio_ok && cases[i].timeout_ok;
+        assert_int_equal(form_key(f, 19), ok ? FORM_SUBMIT : FORM_NONE);
+        if (!ok) {
+            form_key(f, 21);                       /* Ctrl-U clears the focused field */
+            form_key(f, UK_DOWN);
+            form_key(f, 21);
+            assert_null(form_field_error(f, FORM_PRIORITY));
+            assert_null(form_field_error(f, FORM_TIMEOUT));
+            assert_int_equal(form_key(f, 19), FORM_SUBMIT);
+        }
+        form_free(f);
+    }
+}
+
+static int check_calls;
+
+/* A check hook: fs.read wants {"path": string}. */
+static int fake_check(void *payload, const char *target, const cJSON *args, char **err)
+{
+    (void)payload;
+    check_calls++;
+    if (strcmp(target, "fs.read") != 0)
+        return 0;
+    if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(args, "path"))) {
+        *err = xstrdup("args.path: expected string");
+        return -1;
+    }
+    return 0;
+}
+
+static size_t fake_targets(void *payload, char ***out)
+{
+    (void)payload;
+    static const char *const names[] = {"fs.read_text_file", "fs.read_media_file",
+                                        "fs.list_directory", "git.status", "fs.read"};
+    char **v = xcalloc(ARRAY_LEN(names), sizeof *v);
+    for (size_t i = 0; i < ARRAY_LEN(names); i++)
+        v[i] = xstrdup(names[i]);
+    *out = v;
+    return ARRAY_LEN(names);
+}
+
+static void test_form_live_check(void **state)
+{
+    (void)state;
+    struct form *f = form_new();
+    struct form_hooks h = {.check = fake_check};
+    form_set_hooks(f, &h);
+    type_str(f, "fs.read");
+    /* the default {} already fails the tool's schema */
+    assert_non_null(form_field_error(f, FORM_ARGS));
+    assert_string_equal(form_field_error(f, FORM_ARGS), "args.path: expected string");
+    form_key(f, '\t');
+    static const struct {
+        const char *typed;
+        const char *err;                           /* NULL = fine */
+    } steps[] = {
+        {"{\"path\":", "args: not valid JSON"},
+        {"1}", "args.path: expected string"},
+        {NULL, NULL},                              /* NULL: Ctrl-U */
+        {"[]", "args: expected a JSON object"},
+        {NULL, NULL},
+        {"{\"path\":\"a\"}", NULL},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(steps); i++) {
+        if (steps[i].typed)
+            type_str(f, steps[i].typed);
+        else
+            form_key(f, 21);
+        if (!steps[i].typed)
+            continue;
+        if (steps[i].err) {
+            assert_non_null(form_field_error(f, FORM_ARGS));
+            assert_string_equal(form_field_error(f, FORM_ARGS), steps[i].err);
+            assert_int_equal(form_key(f, 19), FORM_NONE);   /* refused */
+        } else {
+            assert_null(form_field_error(f, FORM_ARGS));
+        }
+    }
+    assert_int_equal(form_key(f, 19), FORM_SUBMIT);
+    /* another tool: the hook accepts anything */
+    form_key(f, UK_UP);
+    form_key(f, 21);
+    type_str(f, "fs.other");
+    form_key(f, UK_DOWN);
+    form_key(f, 21);
+    type_str(f, "{}");
+    assert_null(form_field_error(f, FORM_ARGS));
+    /* a model task has no arguments to check */
+    check_calls = 0;
+    form_key(f, 20);
+    assert_null(form_field_error(f, FORM_ARGS));
+    assert_int_equal(check_calls, 0);
+    form_free(f);
+}
+
+static void test_form_complete(void **state)
+{
+    (void)state;
+    struct form *f = form_new();
+    struct form_hooks h = {.targets = fake_targets};
+    form_set_hooks(f, &h);
+    static const struct {
+        const char *typed;                         /* typed after Ctrl-U */
+        const char *after_tab;                     /* the tool text after one Tab */
+        int moved;                                 /* that Tab left the field */
+    } cases[] = {
+        {"fs.read_t", "fs.read_text_file", 0},     /* unique */
+        {"fs.re", "fs.read", 0},                   /* the common prefix */
+        {"fs.read_text_file", "fs.read_text_file", 1},   /* complete: Tab moves on */
+        {"zz", "zz", 1},                           /* nothing matches */
+        {"", "", 1},                               /* empty: no completion */
+        {"g", "git.status", 0},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+        form_key(f, 21);
+        type_str(f, cases[i].typed);
+        assert_int_equal(form_key(f, '\t'), FORM_NONE);
+        char *s = form_text(f, FORM_TOOL);
+        assert_string_equal(s, cases[i].after_tab);
+        free(s);
+        if (cases[i].moved) {
+            form_key(f, UK_BTAB);                  /* back to the tool */
+        }
+        /* typing goes to the tool field when the Tab stayed */
+        form_key(f, 'Q');
+        s = form_text(f, FORM_TOOL);
+        char *want = xasprintf("%sQ", cases[i].after_tab);
+        assert_string_equal(s, want);
+        free(want);
+        free(s);
+    }
+    /* "fs.read" is a target and a prefix of others: Tab lists them once,
+     * then moves on */
+    form_key(f, 21);
+    type_str(f, "fs.read_");
+    assert_int_equal(form_key(f, '\t'), FORM_NONE);   /* listed */
+    form_key(f, '\t');                                /* moves on to Args */
+    form_key(f, 21);
+    type_str(f, "{}");
+    char *a = form_text(f, FORM_ARGS), *tool = form_text(f, FORM_TOOL);
+    assert_string_equal(a, "{}");
+    assert_string_equal(tool, "fs.read_");
+    free(a);
+    free(tool);
+    form_free(f);
+}
+
+static void test_form_recall(void **state)
+{
+    (void)state;
+    struct form *f = form_new();
+    assert_int_equal(form_key(f, UK_UP), FORM_RECALL);   /* untouched */
+    type_str(f, "fs.read");
+    form_key(f, '\t');
+    type_str(f, "{\"path\":\"x\"}");
+    form_key(f, '\t');
+    type_str(f, "9");
+    struct form_saved sv;
+    form_save(f, &sv);
+    assert_int_equal(form_key(f, UK_UP), FORM_NONE);      /* touched: Up moves */
+    assert_int_equal(form_key(f, 16), FORM_RECALL);       /* Ctrl-P always */
+    form_free(f);
+
+    f = form_new();
+    form_restore(f, &sv);
+    form_saved_fini(&sv);
+    char *t = form_text(f, FORM_TOOL), *a = form_text(f, FORM_ARGS);
+    assert_string_equal(t, "fs.read");
+    assert_string_equal(a, "{\"path\":\"x\"}");
+    free(t);
+    free(a);
+    int p = 0;
+    assert_int_equal(form_priority(f, &p), 0);
+    assert_int_equal(p, 9);
+    assert_null(form_task_type(f));
+    /* restored counts as untouched: Up asks for the one before */
+    assert_int_equal(form_key(f, UK_UP), FORM_RECALL);
+    form_key(f, 'x');
+    assert_int_equal(form_key(f, UK_UP), FORM_NONE);
+    /* a model kind survives the round trip */
+    form_set_kind(f, "review");
+    form_save(f, &sv);
+    form_free(f);
+    f = form_new();
+    form_restore(f, &sv);
+    form_saved_fini(&sv);
+    assert_string_equal(form_task_type(f), "review");
     form_free(f);
 }
 
@@ -1421,6 +1658,10 @@ int main(void)
         cmocka_unit_test(test_registry_columns),
         cmocka_unit_test(test_registry_selection),
         cmocka_unit_test(test_form_kinds),
+        cmocka_unit_test(test_form_priority_timeout),
+        cmocka_unit_test(test_form_live_check),
+        cmocka_unit_test(test_form_complete),
+        cmocka_unit_test(test_form_recall),
         cmocka_unit_test(test_streams),
         cmocka_unit_test(test_results_model),
         cmocka_unit_test(test_approvals),
