@@ -457,16 +457,25 @@ static void form_remember(struct tui *t)
     form_save(t->form, &t->form_hist[slot]);
 }
 
-/* Up on an untouched form or Ctrl-P: the submission before the one shown. */
-static void form_recall(struct tui *t)
+/* Up on an untouched form or Ctrl-P: the submission before the one
+ * shown. 0 when there is none (Up then moves up a row, as in a form with
+ * nothing to recall), 1 when the form shows it. */
+static int form_recall(struct tui *t, int key)
 {
     if (t->form_hist_pos >= t->form_hist_n) {
-        tui_message(t, 0, t->form_hist_n ? "no older submission" : "nothing submitted yet");
-        return;
+        if (key == UK_UP)
+            form_key(t->form, UK_BTAB);
+        else
+            tui_message(t, 0, t->form_hist_n ? "no older submission" : "nothing submitted yet");
+        return 0;
     }
     t->form_hist_pos++;
     int slot = (t->form_hist_head + t->form_hist_n - t->form_hist_pos) % FORM_HIST;
     form_restore(t->form, &t->form_hist[slot]);
+    /* a model task says at once when no model is set (as a kind change does) */
+    const char *missing = form_task_type(t->form) ? engine_llm_missing(t->e) : NULL;
+    form_set_error(t->form, missing ? xstrdup(missing) : NULL);
+    return 1;
 }
 
 static void form_hist_fini(struct tui *t)
@@ -836,7 +845,7 @@ static void handle_key(struct tui *t, int key)
         else if (a == FORM_KIND)
             form_kind_changed(t);
         else if (a == FORM_RECALL)
-            form_recall(t);
+            form_recall(t, key);
         t->form_dirty = 1;
         return;
     }

@@ -531,7 +531,8 @@ void pane_registry_render(WINDOW *w, const struct theme *th, int utf8,
 struct form;
 
 /* FORM_RECALL: the caller should put a previous submission in the form
- * (form_restore); asked by Up on an untouched form, or Ctrl-P. */
+ * (form_restore); asked by Up on an untouched form, or Ctrl-P. With none
+ * to recall, the caller passes Up on as Shift-Tab (the row above). */
 enum form_action { FORM_NONE, FORM_SUBMIT, FORM_CANCEL, FORM_KIND, FORM_RECALL };
 
 /* The text fields; which two show first depends on the kind (tool call:

@@ -106,7 +106,7 @@ why() {
 model_task() {
     tm send-keys -t "$1" n
     wait_for "$1" 5 has "Tool (server.tool)" || return 1
-    tm send-keys -t "$1" Up r r
+    tm send-keys -t "$1" BTab r r
     wait_for "$1" 5 has "review (model task)" || return 1
     tm send-keys -t "$1" Tab
     tm send-keys -t "$1" -l "$2"
