@@ -518,6 +518,8 @@ static enum form_action form_key_row(struct form *f, int key)
         return FORM_CANCEL;
     case 16:                                   /* Ctrl-P: a previous submission */
         return FORM_RECALL;
+    case 15:                                   /* Ctrl-O: the next template */
+        return FORM_TEMPLATE;
     case '\t':
         if (f->kind == 0 && f->focus == 1 && complete_target(f)) {
             f->touched = 1;
@@ -728,7 +730,7 @@ void form_draw(struct form *f, const struct theme *th)
     }
     wattrset(w, th->attr[THEME_DIM]);
     wmove(w, ERROR_Y + ERROR_ROWS, 2);
-    draw_str(w, "Enter next/submit  Tab complete/field  ^P previous  ^S submit  Esc cancel",
+    draw_str(w, "Enter next/submit  Tab complete  ^P previous  ^O template  ^S submit  Esc",
              inner);
     wattrset(w, A_NORMAL);
     wmove(w, cury, curx);

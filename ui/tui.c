@@ -22,9 +22,11 @@
 #include "tui.h"
 #include "ui.h"
 #include "config.h"
+#include "embedded.h"
 #include "engine.h"
 #include "loop.h"
 #include "metrics.h"
+#include "ydoc.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -443,6 +445,85 @@ static size_t form_targets(void *payload, char ***out)
     return n;
 }
 
+static void form_kind_changed(struct tui *t);
+
+/* === templates (data/templates.yaml) === */
+
+static void templates_load(struct tui *t)
+{
+    const struct embedded_file *f = embedded_find("data/templates.yaml");
+    struct ydoc *d = NULL;
+    char *err = NULL;
+    if (!f || ydoc_load_string("data/templates.yaml", (const char *)f->data, f->len, &d,
+                               &err) < 0) {
+        free(err);
+        return;
+    }
+    const struct ydoc_node *list = d->root ? ydoc_map_get(d->root, "templates") : NULL;
+    for (size_t i = 0; list && list->kind == YDOC_SEQ && i < list->nitems; i++) {
+        const struct ydoc_node *n = list->items[i], *v;
+        if (n->kind != YDOC_MAP)
+            continue;
+        t->templates = xrealloc(t->templates, (t->ntemplates + 1) * sizeof *t->templates);
+        struct form_template *tp = &t->templates[t->ntemplates++];
+        memset(tp, 0, sizeof *tp);
+        tp->name = xstrdup((v = ydoc_map_get(n, "name")) && v->str ? v->str : "?");
+        if ((v = ydoc_map_get(n, "type")) && v->str)
+            tp->type = xstrdup(v->str);
+        if ((v = ydoc_map_get(n, "tool")) && v->str)
+            tp->tool = xstrdup(v->str);
+        if ((v = ydoc_map_get(n, "prompt")) && v->str)
+            tp->prompt = xstrdup(v->str);
+        if ((v = ydoc_map_get(n, "args"))) {
+            cJSON *j = ydoc_to_json(v);
+            char *txt = cJSON_PrintUnformatted(j);
+            tp->args = xstrdup(txt);
+            cJSON_free(txt);
+            cJSON_Delete(j);
+        }
+    }
+    ydoc_free(d);
+}
+
+static void templates_free(struct tui *t)
+{
+    for (size_t i = 0; i < t->ntemplates; i++) {
+        free(t->templates[i].name);
+        free(t->templates[i].type);
+        free(t->templates[i].tool);
+        free(t->templates[i].args);
+        free(t->templates[i].prompt);
+    }
+    free(t->templates);
+    t->templates = NULL;
+    t->ntemplates = 0;
+}
+
+/* Ctrl-O: the next template in the form. */
+static void form_template(struct tui *t)
+{
+    if (!t->templates)
+        templates_load(t);
+    if (!t->ntemplates) {
+        tui_message(t, 1, "no templates (data/templates.yaml)");
+        return;
+    }
+    size_t i = t->template_next++ % t->ntemplates;
+    const struct form_template *tp = &t->templates[i];
+    struct form_saved sv;
+    memset(&sv, 0, sizeof sv);
+    sv.kind = 0;
+    sv.text[FORM_TOOL] = tp->tool ? xstrdup(tp->tool) : NULL;
+    sv.text[FORM_ARGS] = tp->args ? xstrdup(tp->args) : NULL;
+    sv.text[FORM_PROMPT] = tp->prompt ? xstrdup(tp->prompt) : NULL;
+    form_restore(t->form, &sv);
+    form_saved_fini(&sv);
+    if (tp->type)
+        form_set_kind(t->form, tp->type);
+    form_kind_changed(t);
+    tui_message(t, 0, "template %zu/%zu: %s (Ctrl-O: next)", i + 1, t->ntemplates, tp->name);
+}
+
 /* Keep the form's texts as the newest submission of the session. */
 static void form_remember(struct tui *t)
 {
@@ -483,6 +564,7 @@ static void form_hist_fini(struct tui *t)
     for (int i = 0; i < FORM_HIST; i++)
         form_saved_fini(&t->form_hist[i]);
     t->form_hist_n = t->form_hist_head = 0;
+    templates_free(t);
 }
 
 void tui_form_open(struct tui *t)
@@ -846,6 +928,8 @@ static void handle_key(struct tui *t, int key)
             form_kind_changed(t);
         else if (a == FORM_RECALL)
             form_recall(t, key);
+        else if (a == FORM_TEMPLATE)
+            form_template(t);
         t->form_dirty = 1;
         return;
     }

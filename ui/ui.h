@@ -533,7 +533,8 @@ struct form;
 /* FORM_RECALL: the caller should put a previous submission in the form
  * (form_restore); asked by Up on an untouched form, or Ctrl-P. With none
  * to recall, the caller passes Up on as Shift-Tab (the row above). */
-enum form_action { FORM_NONE, FORM_SUBMIT, FORM_CANCEL, FORM_KIND, FORM_RECALL };
+enum form_action { FORM_NONE, FORM_SUBMIT, FORM_CANCEL, FORM_KIND, FORM_RECALL,
+                   FORM_TEMPLATE };   /* Ctrl-O: the caller fills in the next template */
 
 /* The text fields; which two show first depends on the kind (tool call:
  * TOOL and ARGS; a model task type: PROMPT and MODEL); PRIORITY and
@@ -598,6 +599,12 @@ void form_draw(struct form *f, const struct theme *th);
 
 enum { FORM_HIST = 16 };         /* submissions of the form kept for recall */
 
+struct form_template {           /* data/templates.yaml */
+    char *name;
+    char *type;                  /* NULL: a tool call */
+    char *tool, *args, *prompt;
+};
+
 struct tui {
     struct engine *e;
     struct loop *loop;
@@ -650,6 +657,9 @@ struct tui {
     int mouse;                   /* mouse events are on */
     uint64_t tick;               /* the 1 s timer */
     int exit_code;               /* what tui_run returns */
+    struct form_template *templates; /* loaded on the first Ctrl-O */
+    size_t ntemplates;
+    size_t template_next;
 };
 
 /* Mark a pane for redraw at the end of this loop turn. */

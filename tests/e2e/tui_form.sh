@@ -110,6 +110,23 @@ if wait_for main 5 grep -qF '{"path": "notes.txt"}' &&
 else fail "Up on a fresh form recalls the last submission" "$(why main)"; fi
 keys Escape
 wait_for main 5 hasnt "Tool (server.tool)" || true
+
+# --- templates (data/templates.yaml): Ctrl-O fills the form --------------
+keys n
+wait_for main 5 has "Tool (server.tool)" || true
+keys C-o
+if wait_for main 5 has "template 1/" && grep -qF "fs.read_text_file" "$T/screen" &&
+    grep -qF '{"path":"README.md"}' "$T/screen"; then
+    ok "Ctrl-O fills the form with the first template"
+else fail "Ctrl-O fills the form with the first template" "$(why main)"; fi
+keys C-o
+if wait_for main 5 has "template 2/" && grep -qF "git.status" "$T/screen"; then
+    ok "Ctrl-O again: the next one"
+else fail "Ctrl-O again: the next one" "$(why main)"; fi
+keys C-s
+if wait_for main 10 grep -qE '(succeeded|failed) +git\.status'; then
+    ok "a template submits like a typed task"
+else fail "a template submits like a typed task" "$(why main)"; fi
 keys q
 wait_for main 5 gone || true
 
