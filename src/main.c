@@ -44,7 +44,7 @@ static const char usage[] =
     "       mcpdeck [OPTIONS] conformance URL     client mode for the MCP conformance suite\n"
     "       mcpdeck [OPTIONS] memory add TEXT [--ns N] [--meta JSON] [--ttl DUR]\n"
     "       mcpdeck [OPTIONS] memory search QUERY [--ns N]... [-k K] [--mode hybrid|vector|\n"
-    "                              keyword] [--filter JSON] [--min-score X]   (--json)\n"
+    "                              keyword] [--filter JSON] [--min-score X] [--exact] (--json)\n"
     "       mcpdeck [OPTIONS] memory get ID | delete ID | list [--ns N] [--limit N] |\n"
     "                              export [--ns N] | import FILE | reindex [--all] |\n"
     "                              stats | sync   the memory store\n"
