@@ -48,8 +48,7 @@ void engine_health_fini(struct server *s)
     s->health_reason = NULL;
 }
 
-/* HH:MM:SS local time of a monotonic instant. */
-static void clock_text(int64_t mono_ms, char out[16])
+void engine_clock_text(int64_t mono_ms, char out[16])
 {
     time_t t = (time_t)((util_wall_ms() + (mono_ms - util_now_ms()) + 999) / 1000);
     struct tm tm;
@@ -120,7 +119,7 @@ static void breaker_changed(struct server *s, enum breaker_state was)
     char when[16];
     char *why;
     if (s->breaker.state == BREAKER_OPEN) {
-        clock_text(s->breaker.opened_at + s->breaker.cooldown_ms, when);
+        engine_clock_text(s->breaker.opened_at + s->breaker.cooldown_ms, when);
         why = was == BREAKER_HALF_OPEN
                   ? xasprintf("breaker open again: the trial failed; next trial at %s", when)
                   : xasprintf("breaker open after %d consecutive failures; trial at %s",
@@ -155,7 +154,7 @@ int engine_breaker_allow(struct server *s, char **why)
         return 0;
     if (why) {
         char when[16];
-        clock_text(retry, when);
+        engine_clock_text(retry, when);
         *why = s->breaker.state == BREAKER_OPEN
                    ? xasprintf("server %s: circuit breaker open after %d consecutive failures; "
                                "it will be retried at %s", s->name, s->breaker.threshold, when)

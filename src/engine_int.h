@@ -285,6 +285,8 @@ int engine_error_is_fault(const char *error);
  * NULL) says so and when it will be retried. */
 int engine_breaker_allow(struct server *s, char **why);
 void engine_health_arm(struct server *s, int64_t delay_ms);
+/* "HH:MM:SS", local time, of a monotonic instant (when a breaker retries). */
+void engine_clock_text(int64_t mono_ms, char out[16]);
 /* A tool call ended: calls, errors and latency per server and tool. */
 void engine_metrics_call(struct server *s, const char *tool, int error, int64_t latency_ms);
 

@@ -131,14 +131,6 @@ void engine_route_outcome(struct engine *e, const char *server, const char *type
 
 /* === routing === */
 
-static void clock_text(int64_t mono_ms, char out[16])
-{
-    time_t t = (time_t)((util_wall_ms() + (mono_ms - util_now_ms()) + 999) / 1000);
-    struct tm tm;
-    localtime_r(&t, &tm);
-    strftime(out, 16, "%H:%M:%S", &tm);
-}
-
 static enum router_health health_of(const struct server *s)
 {
     switch (s->health) {
@@ -166,7 +158,7 @@ static char *unavailable(struct server *s, const char *tool)
     breaker_poll(&s->breaker, util_now_ms());
     if (s->breaker.state == BREAKER_OPEN) {
         char when[16];
-        clock_text(s->breaker.opened_at + s->breaker.cooldown_ms, when);
+        engine_clock_text(s->breaker.opened_at + s->breaker.cooldown_ms, when);
         return xasprintf("breaker open, trial at %s", when);
     }
     if (s->breaker.state == BREAKER_HALF_OPEN && s->breaker.trial)
