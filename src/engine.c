@@ -1021,15 +1021,7 @@ size_t engine_servers(struct engine *e, struct engine_server_info *out, size_t m
         out[i].ntask_types = s->profile.ntask_types;
         out[i].light = s->profile.light;
         out[i].heavy = s->profile.heavy;
-        const char *ml[] = {s->name};
-        double q50, q95;
-        if (metrics_quantile(e->metrics, MET_TOOL_CALL_SECONDS, ml, 0.50, &q50) == 0 &&
-            metrics_quantile(e->metrics, MET_TOOL_CALL_SECONDS, ml, 0.95, &q95) == 0) {
-            out[i].call_p50_ms = q50 * 1000.0;
-            out[i].call_p95_ms = q95 * 1000.0;
-        } else {
-            out[i].call_p50_ms = out[i].call_p95_ms = -1;
-        }
+        out[i].call_p50_ms = out[i].call_p95_ms = -1;   /* engine_servers_latency */
         out[i].health = s->health;
         out[i].health_reason = s->health_reason;
         out[i].checked_ms = s->checked_ms;
@@ -1042,6 +1034,21 @@ size_t engine_servers(struct engine *e, struct engine_server_info *out, size_t m
                 : 0;
     }
     return n;
+}
+
+void engine_servers_latency(struct engine *e, struct engine_server_info *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *ml[] = {v[i].name};
+        double q50, q95;
+        if (metrics_quantile(e->metrics, MET_TOOL_CALL_SECONDS, ml, 0.50, &q50) == 0 &&
+            metrics_quantile(e->metrics, MET_TOOL_CALL_SECONDS, ml, 0.95, &q95) == 0) {
+            v[i].call_p50_ms = q50 * 1000.0;
+            v[i].call_p95_ms = q95 * 1000.0;
+        } else {
+            v[i].call_p50_ms = v[i].call_p95_ms = -1;
+        }
+    }
 }
 
 size_t engine_server_tools(struct engine *e, const char *server,

@@ -275,11 +275,16 @@ struct engine_server_info {
     size_t ntask_types;
     int light, heavy;
     int64_t breaker_retry_ms;    /* open: Unix ms when a trial may go; else 0 */
-    double call_p50_ms, call_p95_ms;   /* tool calls' latency since start; -1 none */
+    double call_p50_ms, call_p95_ms;   /* tool calls' latency since start; -1 none
+                                          (filled by engine_servers_latency only) */
 };
 
 /* Number of servers; fills up to max entries of out. */
 size_t engine_servers(struct engine *e, struct engine_server_info *out, size_t max);
+/* Fill the call_p50_ms/call_p95_ms of n snapshots from the metrics table.
+ * Apart from engine_servers, so the callers on a call's path (serve looks
+ * servers up per call) do not compute quantiles they do not show. */
+void engine_servers_latency(struct engine *e, struct engine_server_info *v, size_t n);
 
 struct engine_tool_info {
     const char *name;

@@ -391,6 +391,7 @@ static void registry_draw(struct tui *t, struct pane *p)
     size_t n = engine_servers(t->e, NULL, 0);
     struct engine_server_info *v = xcalloc(n ? n : 1, sizeof *v);
     n = engine_servers(t->e, v, n);
+    engine_servers_latency(t->e, v, n);
     pane_registry_render(p->body, &t->theme, t->utf8, v, n, &t->registry, util_wall_ms());
     free(v);
 }
