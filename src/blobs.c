@@ -48,33 +48,6 @@ char *blobs_path(const char *dir, const char *hex)
 
 /* === Writing === */
 
-static int write_all(int fd, const void *data, size_t len)
-{
-    const char *p = data;
-    while (len > 0) {
-        ssize_t w = write(fd, p, len);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        p += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
-/* Make a rename or a new entry in dir durable. 0 or -errno. */
-static int fsync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    int rc = fsync(fd) < 0 ? -errno : 0;
-    close(fd);
-    return rc;
-}
-
 /* Whether path holds exactly data (the dedup check: the same content is
  * the same name, so a match means nothing is left to write). */
 static int file_holds(const char *path, const void *data, size_t len)
@@ -102,8 +75,8 @@ static int file_holds(const char *path, const void *data, size_t len)
 int blobs_put(const char *dir, const void *data, size_t len, char hex[BLOBS_HEX_LEN + 1],
               char **errmsg)
 {
-    char *path = NULL, *sub = NULL, *tmp = NULL;
-    int fd = -1, rc = 0;
+    char *path = NULL, *sub = NULL, *where = NULL;
+    int rc = 0;
     const char *what = "";
     if (!dir || !*dir) {
         *errmsg = xstrdup("no blob directory is set");
@@ -124,46 +97,18 @@ int blobs_put(const char *dir, const void *data, size_t len, char hex[BLOBS_HEX_
     what = "mkdir";
     if ((rc = util_mkdirs(sub, 0700)) < 0)
         goto fail;
-    tmp = xasprintf("%s/.tmp-XXXXXX", sub);
-    what = "mkstemp";
-    if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
-        rc = -errno;
+    if ((rc = util_write_atomic(path, data, len, 0600, &what, &where)) < 0)
         goto fail;
-    }
-    what = "write";
-    if ((rc = write_all(fd, data, len)) < 0)
-        goto fail;
-    what = "fsync";
-    if (fsync(fd) < 0) {
-        rc = -errno;
-        goto fail;
-    }
-    what = "close";
-    rc = close(fd) < 0 ? -errno : 0;
-    fd = -1;
-    if (rc < 0)
-        goto fail;
-    what = "rename";
-    if (rename(tmp, path) < 0) {
-        rc = -errno;
-        goto fail;
-    }
-    free(tmp);
-    tmp = NULL;
-    what = "fsync of the directory";
-    if ((rc = fsync_dir(sub)) < 0 || (new_sub && (rc = fsync_dir(dir)) < 0))
+    what = "fsync the directory of";
+    if (new_sub && (rc = util_fsync_dir(dir)) < 0)     /* the new subdirectory's entry */
         goto fail;
     free(sub);
     free(path);
     return 0;
 fail:
-    *errmsg = xasprintf("cannot store blob %s: %s %s: %s", hex, what,
-                        tmp && strcmp(what, "mkstemp") != 0 ? tmp : sub, strerror(-rc));
-    if (fd >= 0)
-        close(fd);
-    if (tmp)
-        unlink(tmp);
-    free(tmp);
+    *errmsg = xasprintf("cannot store blob %s: %s %s: %s", hex, what, where ? where : sub,
+                        strerror(-rc));
+    free(where);
     free(sub);
     free(path);
     return -1;

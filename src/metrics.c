@@ -631,80 +631,19 @@ void metrics_summary(const struct metrics *m, struct buf *out)
 
 /* === The textfile === */
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
-static int fsync_dir(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    char *dir = slash ? xstrndup(path, slash == path ? 1 : (size_t)(slash - path)) : xstrdup(".");
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    free(dir);
-    if (fd < 0)
-        return -errno;
-    int rc = fsync(fd) < 0 ? -errno : 0;
-    close(fd);
-    return rc;
-}
-
 int metrics_write_file(const struct metrics *m, const char *path, char **errmsg)
 {
     struct buf text;
     buf_init(&text);
     metrics_prometheus(m, &text);
-    char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-    const char *what = "create";
-    int rc = 0;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        rc = -errno;
-        goto fail;
-    }
-    what = "write";
-    if ((rc = write_all(fd, text.data, text.len)) < 0)
-        goto fail;
-    what = "fsync";
-    if (fsync(fd) < 0) {
-        rc = -errno;
-        goto fail;
-    }
-    what = "close";
-    rc = close(fd) < 0 ? -errno : 0;
-    fd = -1;
-    if (rc < 0)
-        goto fail;
-    what = "rename";
-    if (rename(tmp, path) < 0) {
-        rc = -errno;
-        goto fail;
-    }
-    free(tmp);
-    tmp = NULL;
-    what = "fsync the directory of";
-    if ((rc = fsync_dir(path)) < 0)
-        goto fail;
+    const char *what = "";
+    int rc = util_write_atomic(path, text.data ? text.data : "", text.len, 0644, &what,
+                               NULL);
     buf_fini(&text);
+    if (rc < 0) {
+        *errmsg = xasprintf("cannot write metrics file %s: %s %s: %s", path, what, path,
+                            strerror(-rc));
+        return -1;
+    }
     return 0;
-fail:
-    *errmsg = xasprintf("cannot write metrics file %s: %s %s: %s", path, what,
-                        tmp ? tmp : path, strerror(-rc));
-    if (fd >= 0)
-        close(fd);
-    if (tmp)
-        unlink(tmp);
-    free(tmp);
-    buf_fini(&text);
-    return -1;
 }

@@ -202,6 +202,78 @@ int util_read_file(const char *path, char **out, size_t *len)
     return 0;
 }
 
+int util_fsync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    int rc = fsync(fd) < 0 ? -errno : 0;
+    close(fd);
+    return rc;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+int util_write_atomic(const char *path, const void *data, size_t len, int mode,
+                      const char **step, char **where)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? xstrndup(path, slash == path ? 1 : (size_t)(slash - path)) : xstrdup(".");
+    char *tmp = xasprintf("%s/.tmp-XXXXXX", dir);
+    int rc = 0, fd;
+    *step = "create a temporary file in";
+    if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
+        rc = -errno;
+        goto out;
+    }
+    fchmod(fd, (mode_t)mode);
+    *step = "write";
+    if ((rc = write_all(fd, data, len)) < 0)
+        goto out;
+    *step = "fsync";
+    if (fsync(fd) < 0) {
+        rc = -errno;
+        goto out;
+    }
+    *step = "close";
+    rc = close(fd) < 0 ? -errno : 0;
+    fd = -1;
+    if (rc < 0)
+        goto out;
+    *step = "rename";
+    if (rename(tmp, path) < 0) {
+        rc = -errno;
+        goto out;
+    }
+    *step = "fsync the directory of";
+    rc = util_fsync_dir(dir);
+out:
+    if (fd >= 0)
+        close(fd);
+    if (rc < 0 && where)     /* the file the step failed on */
+        *where = xstrdup(!strcmp(*step, "rename") || !strcmp(*step, "write") ||
+                                 !strcmp(*step, "fsync") || !strcmp(*step, "close")
+                             ? tmp : dir);
+    if (rc < 0 && strcmp(*step, "fsync the directory of") != 0)
+        unlink(tmp);
+    free(tmp);
+    free(dir);
+    return rc;
+}
+
 int util_mkdirs(const char *path, int mode)
 {
     char *p = xstrdup(path);

@@ -44,6 +44,15 @@ int util_read_file(const char *path, char **out, size_t *len);
 
 /* mkdir -p. Returns 0 or -errno. */
 int util_mkdirs(const char *path, int mode);
+/* Replace path with data atomically and durably, the file getting mode:
+ * a temporary file in the same directory, fsync, rename over path, fsync
+ * the directory. 0, or -errno with *step naming what failed ("write",
+ * "rename"...) and *where (when not NULL; malloc'd) the file or directory
+ * it failed on; nothing is left behind on failure. */
+int util_write_atomic(const char *path, const void *data, size_t len, int mode,
+                      const char **step, char **where);
+/* fsync a directory (a rename or a new entry in it becomes durable). */
+int util_fsync_dir(const char *dir);
 
 /* Set O_NONBLOCK and FD_CLOEXEC. */
 int util_set_nonblock(int fd);
