@@ -44,21 +44,6 @@ static cJSON *args_check(const cJSON *args, const char *const *allowed)
     return NULL;
 }
 
-static cJSON *entry_json(const struct memory_entry *e)
-{
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "id", (double)e->id);
-    cJSON_AddStringToObject(o, "namespace", e->ns);
-    cJSON_AddStringToObject(o, "text", e->text);
-    cJSON_AddItemToObject(o, "metadata", cJSON_Duplicate(e->metadata, 1));
-    cJSON_AddStringToObject(o, "hash", e->hash);
-    cJSON_AddNumberToObject(o, "created_ms", (double)e->created_ms);
-    cJSON_AddNumberToObject(o, "updated_ms", (double)e->updated_ms);
-    if (e->expires_ms)
-        cJSON_AddNumberToObject(o, "expires_ms", (double)e->expires_ms);
-    return o;
-}
-
 /* A text result with structuredContent sc (taken). */
 static cJSON *result_structured(char *text, cJSON *sc)
 {
@@ -162,7 +147,7 @@ static void search_done(void *payload, struct memory_hit *hits, size_t n,
             buf_printf(&b, "(Qdrant did not answer: %s; searched the local index)\n",
                        info->fallback_reason);
         for (size_t i = 0; i < n; i++) {
-            cJSON *o = entry_json(hits[i].entry);
+            cJSON *o = memory_entry_json(hits[i].entry);
             cJSON_AddNumberToObject(o, "score", hits[i].score);
             cJSON_AddNumberToObject(o, "bm25", hits[i].bm25);
             cJSON_AddNumberToObject(o, "vector", hits[i].vector);

@@ -148,22 +148,6 @@ static void print_snippet(const char *text, size_t max)
     printf("%.*s%s", (int)n, text, cut ? " …" : "");
 }
 
-static cJSON *entry_json(const struct memory_entry *e)
-{
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "id", (double)e->id);
-    cJSON_AddStringToObject(o, "namespace", e->ns);
-    cJSON_AddStringToObject(o, "text", e->text);
-    cJSON_AddItemToObject(o, "metadata", cJSON_Duplicate(e->metadata, 1));
-    cJSON_AddStringToObject(o, "hash", e->hash);
-    cJSON_AddNumberToObject(o, "created_ms", (double)e->created_ms);
-    cJSON_AddNumberToObject(o, "updated_ms", (double)e->updated_ms);
-    if (e->expires_ms)
-        cJSON_AddNumberToObject(o, "expires_ms", (double)e->expires_ms);
-    else
-        cJSON_AddNullToObject(o, "expires_ms");
-    return o;
-}
 
 static void print_json(cJSON *j)
 {
@@ -258,7 +242,7 @@ static int do_search(struct memory *m, const struct mem_args *a, int json)
     if (json) {
         cJSON *arr = cJSON_CreateArray();
         for (size_t i = 0; i < n; i++) {
-            cJSON *o = entry_json(h[i].entry);
+            cJSON *o = memory_entry_json(h[i].entry);
             cJSON_AddNumberToObject(o, "score", h[i].score);
             cJSON_AddNumberToObject(o, "bm25", h[i].bm25);
             cJSON_AddNumberToObject(o, "vector", h[i].vector);
@@ -304,7 +288,7 @@ static int do_get(struct memory *m, const struct mem_args *a, int json)
         return 1;
     }
     if (json) {
-        print_json(entry_json(e));
+        print_json(memory_entry_json(e));
     } else {
         char *mj = cJSON_PrintUnformatted(e->metadata);
         printf("id:        %lld\nnamespace: %s\nmetadata:  %s\nhash:      %s\ncreated:   ",
@@ -360,7 +344,7 @@ static int do_list(struct memory *m, const struct mem_args *a, int json)
     if (json) {
         cJSON *arr = cJSON_CreateArray();
         for (size_t i = 0; i < n; i++)
-            cJSON_AddItemToArray(arr, entry_json(v[i]));
+            cJSON_AddItemToArray(arr, memory_entry_json(v[i]));
         print_json(arr);
     } else {
         for (size_t i = 0; i < n; i++) {

@@ -136,6 +136,8 @@ void memory_entries_free(struct memory_entry **v, size_t n);
 /* Whether asynchronous adds or searches are still under way (engine_free
  * lets them finish: a captured answer must not be lost at exit). */
 int memory_busy(const struct memory *m);
+/* An entry as JSON: every field (the export line format, and the CLI's --json). */
+cJSON *memory_entry_json(const struct memory_entry *e);
 
 int memory_search(struct memory *m, const struct memory_query *q, struct memory_hit **out,
                   size_t *n, char **errmsg);

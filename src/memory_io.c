@@ -13,7 +13,7 @@
 
 /* === Export === */
 
-static cJSON *entry_json(const struct memory_entry *e)
+cJSON *memory_entry_json(const struct memory_entry *e)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "id", (double)e->id);
@@ -47,7 +47,7 @@ long memory_export(struct memory *m, const char *ns, FILE *out, char **errmsg)
     long n = 0;
     while (sqlite3_step(st) == SQLITE_ROW) {
         struct memory_entry *e = memory_entry_from_row(st, 0);
-        cJSON *o = entry_json(e);
+        cJSON *o = memory_entry_json(e);
         char *line = cJSON_PrintUnformatted(o);
         fprintf(out, "%s\n", line);
         cJSON_free(line);
