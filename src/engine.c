@@ -938,7 +938,11 @@ const struct metrics *engine_metrics(struct engine *e)
     if (jobq_counts(e->q, &c) == 0)
         metrics_set(e->metrics, MET_QUEUE_DEPTH, NULL, c.n[JOB_QUEUED]);
     metrics_set(e->metrics, MET_JOBS_RUNNING, NULL, e->running);
-    if (e->memory) {
+    /* the memory's figures cost table scans: at most once a second (the
+     * Metrics pane reads this table on every redraw) */
+    int64_t now_ms = util_now_ms();
+    if (e->memory && (!e->memory_gauges_ms || now_ms - e->memory_gauges_ms >= 1000)) {
+        e->memory_gauges_ms = now_ms;
         cJSON *st = memory_stats(e->memory);
         const cJSON *ns;
         cJSON_ArrayForEach(ns, cJSON_GetObjectItemCaseSensitive(st, "entries")) {

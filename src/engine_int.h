@@ -152,6 +152,7 @@ struct engine {
     struct qdrant_asearch *qsearch;      /* the memory's searches through it */
     uint64_t outbox_timer;               /* drains the outbox into Qdrant */
     int draining;
+    int64_t memory_gauges_ms;            /* engine_metrics refreshed the memory's gauges */
     /* engine_jobs_page: where the last id-ordered page began, so the next
      * one nearby reads from there instead of skipping OFFSET rows (any
      * job event forgets it: rows may have moved) */
