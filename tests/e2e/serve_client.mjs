@@ -18,23 +18,7 @@ const { StdioClientTransport } = await import(new URL("client/stdio.js", sdk));
 const mode = process.argv[2];
 const dash = process.argv.indexOf("--");
 const cmd = process.argv.slice(dash + 1);
-let failed = false;
-const ok = (name) => console.log(`ok - ${name}`);
-const notOk = (name, why) => {
-    failed = true;
-    console.log(`not ok - ${name}`);
-    for (const l of String(why).split("\n")) console.log(`#   ${l}`);
-};
-async function check(name, fn) {
-    try {
-        const why = await fn();
-        if (why === true || why === undefined) ok(name);
-        else notOk(name, why);
-    } catch (e) {
-        notOk(name, e && e.stack ? e.stack : e);
-    }
-}
-const text = (r) => (r.content || []).filter((c) => c.type === "text").map((c) => c.text).join("\n");
+const { check, failed, text } = await import(new URL("tap.mjs", import.meta.url));
 
 const transport = new StdioClientTransport({ command: cmd[0], args: cmd.slice(1),
                                              env: process.env, stderr: "inherit" });
@@ -159,4 +143,4 @@ if (mode === "main") {
     });
 }
 await client.close();
-process.exit(failed ? 1 : 0);
+process.exit(failed() ? 1 : 0);

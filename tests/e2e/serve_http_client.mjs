@@ -20,23 +20,7 @@ const { Client } = await import(new URL("client/index.js", sdk));
 const { StreamableHTTPClientTransport } = await import(new URL("client/streamableHttp.js", sdk));
 
 const [mode, url, extra] = process.argv.slice(2);
-let failed = false;
-const ok = (name) => console.log(`ok - ${name}`);
-const notOk = (name, why) => {
-    failed = true;
-    console.log(`not ok - ${name}`);
-    for (const l of String(why).split("\n")) console.log(`#   ${l}`);
-};
-async function check(name, fn) {
-    try {
-        const why = await fn();
-        if (why === true || why === undefined) ok(name);
-        else notOk(name, why);
-    } catch (e) {
-        notOk(name, e && e.stack ? e.stack : e);
-    }
-}
-const text = (r) => (r.content || []).filter((c) => c.type === "text").map((c) => c.text).join("\n");
+const { check, failed, text } = await import(new URL("tap.mjs", import.meta.url));
 
 async function connect(name, token) {
     const headers = token ? { Authorization: `Bearer ${token}` } : {};
@@ -139,4 +123,4 @@ if (mode === "main") {
     await a.client.close();
     await b.client.close();
 }
-process.exit(failed ? 1 : 0);
+process.exit(failed() ? 1 : 0);
