@@ -15,22 +15,8 @@
 #include <sqlite3.h>
 
 #include "engine.h"
+#include "engine_fixture.h"
 #include "util.h"
-
-static struct engine *open_engine(char *dir)
-{
-    char *cfg = xasprintf("%s/c.yaml", dir);
-    FILE *f = fopen(cfg, "w");
-    assert_non_null(f);
-    fputs("servers: {}\n", f);
-    fclose(f);
-    struct engine_opts o = {cfg, dir, 0, NULL};
-    struct engine *e = NULL;
-    char *err = NULL;
-    assert_int_equal(engine_new(&o, &e, &err), 0);
-    free(cfg);
-    return e;
-}
 
 static void submit(struct engine *e, int n)
 {
@@ -68,9 +54,8 @@ static void plain(struct engine *e, int asc, int off, int lim, int64_t *out, siz
 
 static void test_pages_match(void **state)
 {
-    char dir[] = "/tmp/mcpdeck-pages.XXXXXX";
-    assert_non_null(mkdtemp(dir));
-    struct engine *e = open_engine(dir);
+    char dir[64];
+    struct engine *e = fixture_engine(dir, sizeof dir, "mcpdeck-pages", NULL, 0);
     submit(e, 500);
     static const int offsets[] = {0, 40, 80, 480, 120, 121, 300, 299, 499, 10, 450, 460};
     enum { NOFF = sizeof offsets / sizeof *offsets };

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "engine.h"
+#include "engine_fixture.h"
 #include "loop.h"
 #include "serve.h"
 #include "util.h"
@@ -46,20 +47,8 @@ static void capture(void *payload, const char *json, size_t len, const char *rel
 static void fix_open(struct fix *f, const char *extra)
 {
     memset(f, 0, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/test_serve.XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    char *cfg = xasprintf("%s/c.yaml", f->dir);
-    FILE *fp = fopen(cfg, "w");
-    assert_non_null(fp);
-    fprintf(fp, "data_dir: %s/data\n%s", f->dir, extra ? extra : "");
-    fclose(fp);
-    struct engine_opts o = {cfg, NULL, 0, NULL};
+    f->e = fixture_engine(f->dir, sizeof f->dir, "test_serve", extra, 1);
     char *err = NULL;
-    if (engine_new(&o, &f->e, &err) < 0)
-        fail_msg("engine_new: %s", err);
-    free(cfg);
-    engine_start(f->e);
-    assert_int_equal(engine_wait_servers(f->e, 10000), 0);
     f->s = serve_new(f->e, &err);
     assert_non_null(f->s);
     f->msgs = cJSON_CreateArray();

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "engine.h"
+#include "engine_fixture.h"
 #include "loop.h"
 #include "serve_http.h"
 #include "util.h"
@@ -49,20 +50,8 @@ static void *loop_thread(void *arg)
 static void fix_open(struct fix *f, const char *extra)
 {
     memset(f, 0, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/test_serve_http.XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    char *cfg = xasprintf("%s/c.yaml", f->dir);
-    FILE *fp = fopen(cfg, "w");
-    assert_non_null(fp);
-    fprintf(fp, "data_dir: %s/data\n%s", f->dir, extra ? extra : "");
-    fclose(fp);
-    struct engine_opts o = {cfg, NULL, 0, NULL};
+    f->e = fixture_engine(f->dir, sizeof f->dir, "test_serve_http", extra, 1);
     char *err = NULL;
-    if (engine_new(&o, &f->e, &err) < 0)
-        fail_msg("engine_new: %s", err);
-    free(cfg);
-    engine_start(f->e);
-    assert_int_equal(engine_wait_servers(f->e, 10000), 0);
     if (serve_http_open(f->e, "127.0.0.1:0", &f->h, &err) < 0)
         fail_msg("serve_http_open: %s", err);
     f->port = serve_http_port(f->h);
