@@ -101,10 +101,11 @@ static int check_echo(const cJSON *result, int idx)
     const cJSON *content = cJSON_GetObjectItemCaseSensitive(result, "content");
     const cJSON *first = cJSON_GetArrayItem(content, 0);
     const cJSON *text = cJSON_GetObjectItemCaseSensitive(first, "text");
-    char want[48];
-    snprintf(want, sizeof want, "Echo: bench-%d", idx);
-    return cJSON_IsString(text) && strcmp(text->valuestring, want) == 0 &&
-           !mcp_result_is_error(result);
+    if (!cJSON_IsString(text) || strncmp(text->valuestring, "Echo: bench-", 12) != 0)
+        return 0;
+    char *end;
+    long got = strtol(text->valuestring + 12, &end, 10);
+    return *end == '\0' && got == idx && !mcp_result_is_error(result);
 }
 
 static void call_done(void *payload, const cJSON *result, const char *error)
@@ -128,8 +129,13 @@ static void issue(struct bench *b)
         struct slot *s = &b->slots[b->issued];
         s->b = b;
         s->idx = b->issued++;
-        char msg[32];
-        snprintf(msg, sizeof msg, "bench-%d", s->idx);
+        char msg[32] = "bench-", digits[12];
+        int nd = 0;
+        for (unsigned v = (unsigned)s->idx; nd == 0 || v; v /= 10)
+            digits[nd++] = (char)('0' + v % 10);
+        for (int j = 0; j < nd; j++)
+            msg[6 + j] = digits[nd - 1 - j];
+        msg[6 + nd] = '\0';
         cJSON *args = cJSON_CreateObject();
         cJSON_AddStringToObject(args, "message", msg);
         struct mcp_call_opts o = {CALL_TIMEOUT_MS, 0, NULL};

@@ -1,5 +1,6 @@
 /* jsonrpc.c — JSON-RPC 2.0 framing and peer (see jsonrpc.h). */
 #include "jsonrpc.h"
+#include "jsonw.h"
 #include "loop.h"
 
 #include <stdio.h>
@@ -83,6 +84,7 @@ struct jsonrpc_peer {
     int64_t next_id;
     struct pending **pend;
     size_t npend, cappend;
+    struct buf scratch;          /* the text of the message being sent */
 };
 
 struct jsonrpc_peer *jsonrpc_peer_new(struct loop *l, const struct jsonrpc_peer_ops *ops,
@@ -93,6 +95,7 @@ struct jsonrpc_peer *jsonrpc_peer_new(struct loop *l, const struct jsonrpc_peer_
     p->ops = ops;
     p->ctx = ctx;
     p->next_id = 1;
+    buf_init(&p->scratch);
     return p;
 }
 
@@ -102,6 +105,7 @@ void jsonrpc_peer_free(struct jsonrpc_peer *p)
         return;
     jsonrpc_fail_all(p, JSONRPC_ERR_CLOSED, "connection closed");
     free(p->pend);
+    buf_fini(&p->scratch);
     free(p);
 }
 
@@ -145,26 +149,59 @@ static void on_timeout(struct loop *l, uint64_t tid, void *payload)
     finish(pe, NULL, &err);
 }
 
-static int send_json(struct jsonrpc_peer *p, cJSON *msg)
+/* Every message goes out through here: the envelope is written directly
+ * (an integer id printed as one) and the body by jsonw into the peer's
+ * scratch buffer, so sending allocates nothing once the buffer has grown.
+ * The scratch is reused at once: a transport's send copies what it needs
+ * (none answers synchronously). */
+static struct buf *scratch(struct jsonrpc_peer *p)
 {
-    char *text = cJSON_PrintUnformatted(msg);
-    if (!text)
-        return -1;
-    int rc = p->ops->send(p->ctx, text, strlen(text));
-    cJSON_free(text);
-    return rc;
+    if (p->scratch.cap > 1u << 20) {   /* don't keep a huge message's buffer */
+        buf_fini(&p->scratch);
+        buf_init(&p->scratch);
+    }
+    p->scratch.len = 0;
+    return &p->scratch;
+}
+
+static int send_buf(struct jsonrpc_peer *p, struct buf *b)
+{
+    buf_putc(b, '}');
+    return p->ops->send(p->ctx, b->data, b->len);
+}
+
+static void put_id(struct buf *b, const cJSON *id)
+{
+    BUF_LIT(b, ",\"id\":");
+    if (jsonw_value(b, id) < 0)
+        BUF_LIT(b, "null");
+}
+
+/* {"jsonrpc":"2.0"[,"id":ID],"method":METHOD[,"params":PARAMS]}; id < 0: a
+ * notification. Takes nothing. */
+static int send_request(struct jsonrpc_peer *p, int64_t id, const char *method,
+                        const cJSON *params)
+{
+    struct buf *b = scratch(p);
+    BUF_LIT(b, "{\"jsonrpc\":\"2.0\"");
+    if (id >= 0) {
+        BUF_LIT(b, ",\"id\":");
+        jsonw_int(b, id);
+    }
+    BUF_LIT(b, ",\"method\":");
+    jsonw_string(b, method);
+    if (params) {
+        BUF_LIT(b, ",\"params\":");
+        if (jsonw_value(b, params) < 0)
+            return -1;
+    }
+    return send_buf(p, b);
 }
 
 int64_t jsonrpc_call(struct jsonrpc_peer *p, const char *method, cJSON *params,
                      int timeout_ms, jsonrpc_response_cb cb, void *payload)
 {
     int64_t id = p->next_id++;
-    cJSON *msg = cJSON_CreateObject();
-    cJSON_AddStringToObject(msg, "jsonrpc", "2.0");
-    cJSON_AddNumberToObject(msg, "id", (double)id);
-    cJSON_AddStringToObject(msg, "method", method);
-    if (params)
-        cJSON_AddItemToObject(msg, "params", params);
     /* Register before sending: an in-process peer may answer at once. */
     struct pending *pe = xcalloc(1, sizeof *pe);
     pe->id = id;
@@ -179,8 +216,8 @@ int64_t jsonrpc_call(struct jsonrpc_peer *p, const char *method, cJSON *params,
     p->pend[p->npend++] = pe;
     if (timeout_ms > 0)
         pe->timer = loop_timer_add(p->loop, timeout_ms, on_timeout, pe);
-    int rc = send_json(p, msg);
-    cJSON_Delete(msg);
+    int rc = send_request(p, id, method, params);
+    cJSON_Delete(params);
     if (rc < 0) {
         size_t i = pending_find(p, id);
         if (i != (size_t)-1)
@@ -216,39 +253,34 @@ void jsonrpc_call_abandon(struct jsonrpc_peer *p, int64_t id, const char *why)
 
 int jsonrpc_notify(struct jsonrpc_peer *p, const char *method, cJSON *params)
 {
-    cJSON *msg = cJSON_CreateObject();
-    cJSON_AddStringToObject(msg, "jsonrpc", "2.0");
-    cJSON_AddStringToObject(msg, "method", method);
-    if (params)
-        cJSON_AddItemToObject(msg, "params", params);
-    int rc = send_json(p, msg);
-    cJSON_Delete(msg);
+    int rc = send_request(p, -1, method, params);
+    cJSON_Delete(params);
     return rc;
 }
 
 int jsonrpc_respond(struct jsonrpc_peer *p, const cJSON *id, cJSON *result)
 {
-    cJSON *msg = cJSON_CreateObject();
-    cJSON_AddStringToObject(msg, "jsonrpc", "2.0");
-    cJSON_AddItemToObject(msg, "id", id ? cJSON_Duplicate(id, 1) : cJSON_CreateNull());
-    cJSON_AddItemToObject(msg, "result", result ? result : cJSON_CreateObject());
-    int rc = send_json(p, msg);
-    cJSON_Delete(msg);
-    return rc;
+    struct buf *b = scratch(p);
+    BUF_LIT(b, "{\"jsonrpc\":\"2.0\"");
+    put_id(b, id);
+    BUF_LIT(b, ",\"result\":");
+    int rc = result ? jsonw_value(b, result) : (BUF_LIT(b, "{}"), 0);
+    cJSON_Delete(result);
+    return rc < 0 ? -1 : send_buf(p, b);
 }
 
 int jsonrpc_respond_error(struct jsonrpc_peer *p, const cJSON *id, int code,
                           const char *message)
 {
-    cJSON *msg = cJSON_CreateObject();
-    cJSON_AddStringToObject(msg, "jsonrpc", "2.0");
-    cJSON_AddItemToObject(msg, "id", id ? cJSON_Duplicate(id, 1) : cJSON_CreateNull());
-    cJSON *e = cJSON_AddObjectToObject(msg, "error");
-    cJSON_AddNumberToObject(e, "code", code);
-    cJSON_AddStringToObject(e, "message", message);
-    int rc = send_json(p, msg);
-    cJSON_Delete(msg);
-    return rc;
+    struct buf *b = scratch(p);
+    BUF_LIT(b, "{\"jsonrpc\":\"2.0\"");
+    put_id(b, id);
+    BUF_LIT(b, ",\"error\":{\"code\":");
+    jsonw_int(b, code);
+    BUF_LIT(b, ",\"message\":");
+    jsonw_string(b, message ? message : "");
+    buf_putc(b, '}');
+    return send_buf(p, b);
 }
 
 static void garbage(struct jsonrpc_peer *p, const char *why, const char *detail)

@@ -598,6 +598,24 @@ static void call_max(struct loop *l, uint64_t id, void *payload)
     free(why);
 }
 
+/* "mcpdeck-N" into out (at least 20 bytes): a progress token per call,
+ * written without printf (this is on every call's path). */
+static void token_text(char *out, size_t size, unsigned n)
+{
+    char digits[12];
+    size_t nd = 0;
+    do {
+        digits[nd++] = (char)('0' + n % 10);
+        n /= 10;
+    } while (n);
+    size_t i = 0;
+    memcpy(out, "mcpdeck-", 8);
+    i = 8;
+    while (nd && i + 1 < size)
+        out[i++] = digits[--nd];
+    out[i] = '\0';
+}
+
 static struct call *call_new(struct mcp_client *c, mcp_call_cb cb, void *payload)
 {
     struct call *k = xcalloc(1, sizeof *k);
@@ -620,14 +638,17 @@ int64_t mcp_client_call_tool(struct mcp_client *c, const char *tool, const cJSON
     }
     struct call *k = call_new(c, cb, payload);
     k->is_tool = 1;
-    snprintf(k->token, sizeof k->token, "mcpdeck-%u", ++c->next_token);
+    token_text(k->token, sizeof k->token, ++c->next_token);
     k->idle_ms = o ? o->timeout_ms : 0;
     k->max_ms = o ? o->max_ms : 0;
     k->on_progress = o ? o->on_progress : NULL;
     cJSON *params = cJSON_CreateObject();
     cJSON_AddStringToObject(params, "name", tool);
-    cJSON_AddItemToObject(params, "arguments",
-                          args ? cJSON_Duplicate(args, 1) : cJSON_CreateObject());
+    /* a reference: the request is printed before this returns */
+    if (args)
+        cJSON_AddItemReferenceToObject(params, "arguments", (cJSON *)args);
+    else
+        cJSON_AddItemToObject(params, "arguments", cJSON_CreateObject());
     cJSON *meta = cJSON_AddObjectToObject(params, "_meta");
     cJSON_AddStringToObject(meta, "progressToken", k->token);
     int64_t id = jsonrpc_call(c->peer, "tools/call", params, k->idle_ms, call_answer, k);
