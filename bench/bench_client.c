@@ -2,7 +2,8 @@
  *
  * Spawns an MCP server over stdio (the command after "--") with the same
  * pieces the engine uses (loop.h, mcp_stdio_new, mcp_client.h), waits for
- * the session to be ready, then calls the server's `echo` tool:
+ * the session to be ready, then calls the server's `echo` tool (or the
+ * one named by -t, e.g. everything__echo through mcpdeck serve):
  *   warmup  W calls one at a time (not reported)
  *   seq     N calls one at a time
  *   conc    N calls with K in flight
@@ -43,6 +44,7 @@ struct slot {
 struct bench {
     struct loop *loop;
     struct mcp_client *client;
+    const char *tool;            /* the echo tool's name (-t; "echo") */
     int coldstart;
     int ready;               /* tools/list answered */
     int closed;              /* session failed or ended */
@@ -142,7 +144,7 @@ static void issue(struct bench *b)
         char *err = NULL;
         s->start_us = util_now_us();
         b->inflight++;
-        if (mcp_client_call_tool(b->client, "echo", args, &o, call_done, s, &err) < 0) {
+        if (mcp_client_call_tool(b->client, b->tool, args, &o, call_done, s, &err) < 0) {
             b->inflight--;
             fail(b, err);
         }
@@ -212,13 +214,14 @@ static int run_phase(struct bench *b, const char *name, int n, int k)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: bench_client [-w WARMUP] [-n CALLS] [-c INFLIGHT] [--coldstart] "
-                    "-- COMMAND [ARG...]\n");
+    fprintf(stderr, "usage: bench_client [-w WARMUP] [-n CALLS] [-c INFLIGHT] [-t TOOL] "
+                    "[--coldstart] -- COMMAND [ARG...]\n");
 }
 
 int main(int argc, char **argv)
 {
     int warmup = 200, calls = 2000, inflight = 16, coldstart = 0, i;
+    const char *tool = "echo";
     for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
         if (strcmp(argv[i], "--coldstart") == 0)
             coldstart = 1;
@@ -228,6 +231,8 @@ int main(int argc, char **argv)
             calls = atoi(argv[++i]);
         else if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
             inflight = atoi(argv[++i]);
+        else if (strcmp(argv[i], "-t") == 0 && i + 1 < argc)
+            tool = argv[++i];
         else {
             usage();
             return 2;
@@ -280,8 +285,9 @@ int main(int argc, char **argv)
         rc = 0;
         goto out;
     }
-    if (!mcp_client_find_tool(b.client, "echo")) {
-        fail(&b, xstrdup("the server has no tool named echo"));
+    b.tool = tool;
+    if (!mcp_client_find_tool(b.client, tool)) {
+        fail(&b, xasprintf("the server has no tool named %s", tool));
         goto out;
     }
     if (run_phase(&b, NULL, warmup > 0 ? warmup : 1, 1) < 0 ||

@@ -487,6 +487,7 @@ void engine_free(struct engine *e)
     free(e->servers);
     free(e->subs);
     jobq_close(e->q);
+    sqlite3_finalize(e->data_version);
     memory_free(e->memory);
     db_close(e->db);
     config_free(e->cfg);

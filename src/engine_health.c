@@ -46,6 +46,8 @@ void engine_health_fini(struct server *s)
     s->health_timer = 0;
     free(s->health_reason);
     s->health_reason = NULL;
+    free(s->health_raw);
+    s->health_raw = NULL;
 }
 
 void engine_clock_text(int64_t mono_ms, char out[16])
@@ -91,6 +93,11 @@ static void emit_health(struct server *s, const char *why)
 static void health_set(struct server *s, enum server_health h, const char *why)
 {
     int changed = h != s->health;
+    /* every call lands here: nothing to do when nothing changed */
+    if (!changed && s->health_raw && strcmp(s->health_raw, why) == 0)
+        return;
+    free(s->health_raw);
+    s->health_raw = xstrdup(why);
     char *clean = redact_string(why);
     if (changed || !s->health_reason || strcmp(s->health_reason, clean) != 0) {
         free(s->health_reason);

@@ -58,6 +58,7 @@ struct server {
     struct breaker breaker;
     enum server_health health;
     char *health_reason;
+    char *health_raw;            /* why health_reason was set, before redaction */
     int64_t checked_ms;                  /* wall clock of the last check; 0 = never */
     int64_t latency_ms;                  /* of the last check; -1 = none */
     int check_ok;                        /* the last check's outcome */
@@ -139,6 +140,14 @@ struct engine {
     int64_t calls, errors;
     uint64_t wake_timer;
     int64_t wake_at;
+    /* the claim gate (engine_schedule): when the last claim found nothing,
+     * what the database looked like then */
+    int claim_idle;
+    int64_t claim_changes;               /* sqlite3_total_changes64 of our connection */
+    int64_t claim_version;               /* PRAGMA data_version: commits by others */
+    int64_t claim_ms;
+    int64_t claim_version_ms;            /* when data_version was last read */
+    sqlite3_stmt *data_version;
     int in_tx;                           /* a group transaction is open (see engine_tx_touch) */
     struct engine_prov *prov;            /* provenance being computed (engine_prov.c) */
     engine_elicit_cb elicit_cb;
@@ -217,6 +226,8 @@ int engine_idle_timeout(const struct server *s);
 void engine_server_slot_free(struct server *s);
 int engine_server_has_slot(void *payload, const char *name);
 void engine_schedule(struct loop *l, void *payload);
+/* Something may have made a job claimable: claim on the next turn. */
+void engine_schedule_poke(struct engine *e);
 
 /* servers (engine_servers.c) */
 struct server *engine_server_find(struct engine *e, const char *name);

@@ -32,6 +32,7 @@ void engine_tx_flush(struct engine *e)
 
 void engine_run_free(struct run *r)
 {
+    engine_schedule_poke(r->e);  /* a slot is free */
     engine_approval_drop_run(r);
     free(r->route_type);
     free(r->route_json);
@@ -54,6 +55,7 @@ static void wake_cb(struct loop *l, uint64_t id, void *payload)
     struct engine *e = payload;
     e->wake_timer = 0;
     e->wake_at = 0;
+    engine_schedule_poke(e);
 }
 
 /* Make sure the loop wakes when the earliest delayed (retrying) job is due. */
@@ -393,11 +395,67 @@ int engine_server_has_slot(void *payload, const char *name)
     return n < s->cfg->concurrency;
 }
 
+/* === the claim gate ===
+ * A claim costs a transaction and a query, and engine_schedule runs on
+ * every loop turn, so it is skipped while nothing can have made a job
+ * claimable since a claim last found none: no row written on our
+ * connection (a submit, retry, priority change, finished job, server
+ * admin change: sqlite3_total_changes64), no commit by another process
+ * (PRAGMA data_version, read at most every 20 ms, e.g. `mcpdeck jobs
+ * retry` beside the TUI), no
+ * poke (the wake timer for a delayed job, a run ending, a server changing
+ * state, scheduling turned on), and less than a second since. The second
+ * is a safety net, not the mechanism. */
+enum { CLAIM_RECHECK_MS = 1000, CLAIM_VERSION_MS = 20 };
+
+void engine_schedule_poke(struct engine *e)
+{
+    e->claim_idle = 0;
+}
+
+static int64_t data_version(struct engine *e)
+{
+    if (!e->data_version &&
+        sqlite3_prepare_v3(db_handle(e->db), "PRAGMA data_version", -1, SQLITE_PREPARE_PERSISTENT,
+                           &e->data_version, NULL) != SQLITE_OK)
+        return -1;
+    int64_t v = -1;
+    if (sqlite3_step(e->data_version) == SQLITE_ROW)
+        v = sqlite3_column_int64(e->data_version, 0);
+    sqlite3_reset(e->data_version);
+    return v;
+}
+
+static int claim_may_find(struct engine *e)
+{
+    if (!e->claim_idle)
+        return 1;
+    if (sqlite3_total_changes64(db_handle(e->db)) != e->claim_changes)
+        return 1;
+    int64_t now = util_now_ms();
+    if (now - e->claim_ms >= CLAIM_RECHECK_MS)
+        return 1;
+    /* data_version takes a read lock (fcntl): at most every few ms */
+    if (now - e->claim_version_ms < CLAIM_VERSION_MS)
+        return 0;
+    e->claim_version_ms = now;
+    int64_t v = data_version(e);
+    return v < 0 || v != e->claim_version;
+}
+
+static void claim_found_nothing(struct engine *e)
+{
+    e->claim_idle = 1;
+    e->claim_changes = sqlite3_total_changes64(db_handle(e->db));
+    e->claim_version = data_version(e);
+    e->claim_ms = e->claim_version_ms = util_now_ms();
+}
+
 /* Before the loop sleeps: claim what may run, then commit the turn. */
 void engine_schedule(struct loop *l, void *payload)
 {
     struct engine *e = payload;
-    while (e->scheduling && e->running < e->concurrency) {
+    while (e->scheduling && e->running < e->concurrency && claim_may_find(e)) {
         struct job j;
         memset(&j, 0, sizeof j);
         engine_tx_touch(e);
@@ -405,8 +463,12 @@ void engine_schedule(struct loop *l, void *payload)
         if (rc <= 0) {
             if (rc == 0 && !e->wake_timer)
                 engine_arm_wake(e);
+            engine_tx_flush(e);  /* the snapshot must follow our own commit */
+            if (rc == 0)
+                claim_found_nothing(e);
             break;
         }
+        e->claim_idle = 0;
         start_job(e, &j);
         job_fini(&j);
     }
@@ -416,4 +478,5 @@ void engine_schedule(struct loop *l, void *payload)
 void engine_set_scheduling(struct engine *e, int on)
 {
     e->scheduling = on;
+    engine_schedule_poke(e);
 }

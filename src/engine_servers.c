@@ -15,6 +15,7 @@ static void server_set(struct server *s, enum server_state st, const char *error
         s->last_error = redact_string(error);
     }
     s->state = st;
+    engine_schedule_poke(s->e);  /* a per-server limit may let a job through */
     engine_emit_server(s->e, s);
 }
 
