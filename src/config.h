@@ -149,6 +149,8 @@ struct config_serve {
     int hide_open_breakers;      /* default 0 */
     int record_calls;            /* outer tool calls run as queue jobs; default 1 */
     int task_tools;              /* submit_task & co. offered; default 1 */
+    int page_size;               /* items per page of the list methods; default 200 */
+    int relay_timeout_ms;        /* a relayed server request waits this long; default 10 min */
     char *http_listen;           /* "127.0.0.1:8808", or NULL */
     char *http_token_env;        /* variable holding the bearer token, or NULL */
     char **http_origins;         /* Origin values allowed besides loopback ("https://x:8443") */

@@ -8,6 +8,9 @@
  *     hide_open_breakers: false # leave tools of open-breaker servers out of tools/list
  *     record_calls: true        # outer tool calls run as queue jobs (Tasks, Metrics)
  *     task_tools: true          # offer submit_task, task_status, task_result, cancel_task
+ *     page_size: 200            # items per page of tools/list, resources/list, ... (cursor)
+ *     relay_timeout: 10m        # how long a server's sampling or elicitation request
+ *                               # relayed to the outer client waits for its answer
  *     http: {listen: 127.0.0.1:8808, token_env: MCPDECK_SERVE_TOKEN,
  *            origins: ["https://app.example"]}   # Origins allowed besides loopback
  *
@@ -19,8 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const serve_keys[] = {"expose", "hide_open_breakers", "record_calls",
-                                         "task_tools", "http", NULL};
+static const char *const serve_keys[] = {"expose",    "hide_open_breakers", "record_calls",
+                                         "task_tools", "page_size", "relay_timeout",
+                                         "http",      NULL};
 static const char *const expose_keys[] = {"servers", "tools", NULL};
 static const char *const http_keys[] = {"listen", "token_env", "origins", NULL};
 
@@ -29,6 +33,8 @@ void cfg_serve_defaults(struct config *c)
     struct config_serve *s = &c->serve;
     s->record_calls = 1;
     s->task_tools = 1;
+    s->page_size = 200;
+    s->relay_timeout_ms = 10 * 60 * 1000;
 }
 
 void cfg_serve_free(struct config *c)
@@ -80,6 +86,12 @@ int cfg_load_serve(struct loader *L, const struct ydoc_node *root, struct config
         return -1;
     if ((v = ydoc_map_get(sec, "task_tools")) &&
         cfg_boolean(L, v, "task_tools", &s->task_tools) < 0)
+        return -1;
+    if ((v = ydoc_map_get(sec, "page_size")) &&
+        cfg_positive_int(L, v, "page_size", &s->page_size) < 0)
+        return -1;
+    if ((v = ydoc_map_get(sec, "relay_timeout")) &&
+        cfg_duration(L, v, "relay_timeout", &s->relay_timeout_ms) < 0)
         return -1;
     if ((v = cfg_section(L, sec, "http", http_keys, &ok))) {
         if ((x = ydoc_map_get(v, "listen")) && cfg_scalar(L, x, "listen", &s->http_listen) < 0)

@@ -432,6 +432,7 @@ void engine_free(struct engine *e)
         e->elicits = q->next;
         engine_elicit_free(q);
     }
+    engine_claimed_drop(e, NULL);
     for (size_t i = 0; i < e->nservers; i++)   /* before any client goes: no new dispatch */
         while (e->servers[i]->waiting) {
             struct run *r = e->servers[i]->waiting;

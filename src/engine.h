@@ -224,6 +224,46 @@ void engine_set_elicit_handler(struct engine *e, engine_elicit_cb cb, void *payl
 void engine_elicit_answer(struct engine *e, struct engine_elicit *req, const char *action,
                           struct cJSON *content);
 
+/* === server requests a front end relays (serve) === */
+
+/* A request a server sent (sampling/createMessage, or elicitation/create
+ * the engine would accept), offered to the claim hook before the engine
+ * handles it. The message does not say which call it belongs to (stdio
+ * has no such link), so the calls in flight on that server are listed.
+ * Everything is borrowed for the hook's call. */
+struct engine_server_request {
+    uint64_t handle;             /* engine_server_request_reply's name for it */
+    const char *server;
+    const char *method;
+    const struct cJSON *params;
+    const struct cJSON *id;      /* the server's id (its notifications/cancelled names it) */
+    const int64_t *jobs;         /* tool tasks whose call is in flight on that server */
+    size_t njobs;
+    const uint64_t *calls;       /* engine_call_ex handles in flight on it */
+    size_t ncalls;
+    int model_tasks;             /* model tasks running anywhere (their calls are not listed) */
+};
+/* 1: taken (answer it with engine_server_request_reply, now or later);
+ * 0: the engine handles it (sampling by the configured model, elicitation
+ * by the elicit handler). */
+typedef int (*engine_request_claim_cb)(void *payload, const struct engine_server_request *q);
+/* One hook at a time; cb NULL removes it. */
+void engine_set_request_claim(struct engine *e, engine_request_claim_cb cb, void *payload);
+/* Answer a claimed request with result (taken), or when result is NULL
+ * with the error code and message; code 0 without a result forgets it
+ * unanswered (the server cancelled it). 0, or -1 when the server session
+ * that asked is gone (nothing is sent). */
+int engine_server_request_reply(struct engine *e, uint64_t handle, struct cJSON *result,
+                                int code, const char *message);
+/* Servers started from now on declare the sampling capability even when
+ * no model is configured, because a front end relays sampling to its own
+ * clients (serve). Call before engine_start. Without it, sampling is
+ * declared only when a model can answer. */
+void engine_set_sampling_relay(struct engine *e, int on);
+/* A server's capabilities from its initialize answer (borrowed until the
+ * next loop turn), or NULL when it is unknown or not connected. */
+const struct cJSON *engine_server_capabilities(struct engine *e, const char *server);
+
 /* Any other MCP request to a ready server (resources/read,
  * resources/subscribe, prompts/get, completion/complete). params taken. */
 int engine_request(struct engine *e, const char *server, const char *method,

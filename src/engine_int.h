@@ -104,6 +104,15 @@ struct engine_elicit {
     struct engine_elicit *next;
 };
 
+/* A server request taken by the claim hook, until it is answered. */
+struct engine_claimed {
+    uint64_t handle;
+    struct server *srv;
+    struct mcp_client *client;           /* to check it is still the same session */
+    cJSON *id;
+    struct engine_claimed *next;
+};
+
 struct sub {
     engine_event_cb cb;
     void *payload;
@@ -153,6 +162,10 @@ struct engine {
     engine_elicit_cb elicit_cb;
     void *elicit_payload;
     struct engine_elicit *elicits;       /* pending elicitation requests */
+    engine_request_claim_cb claim_cb;    /* serve relays server requests */
+    void *claim_payload;
+    struct engine_claimed *claimed;      /* taken by claim_cb, not answered yet */
+    int sampling_relay;                  /* declare sampling without a model */
     int health_auto;                     /* periodic checks armed (engine_start) */
     int stopping;                        /* engine_free is under way */
     struct metrics *metrics;
@@ -235,6 +248,8 @@ int engine_server_start(struct server *s, char **errmsg);
 void engine_server_release_parked(struct server *s);
 void engine_server_reset_client(struct server *s);
 void engine_elicit_free(struct engine_elicit *q);
+/* Forget the claimed requests of client (NULL: all). */
+void engine_claimed_drop(struct engine *e, const struct mcp_client *client);
 
 /* profiles and routing (engine_route.c) */
 /* (Re)resolve a server's profile from the catalog, its tools and config. */

@@ -1,8 +1,11 @@
 /* engine_servers.c — the engine's MCP sessions: starting a server,
  * following its client's state (ready, closed), restarting a crashed one
  * with backoff, and answering what servers ask of the user
- * (elicitation). A server's last error is redacted when it is set: it is
- * shown, stored with the jobs it fails, and logged. */
+ * (elicitation). Requests a server sends (sampling, elicitation) are
+ * offered first to a claim hook (serve relays them to its own clients)
+ * with the calls in flight on that server. A server's last error is
+ * redacted when it is set: it is shown, stored with the jobs it fails,
+ * and logged. */
 #include "engine_int.h"
 #include "llm.h"
 
@@ -99,13 +102,120 @@ void engine_elicit_free(struct engine_elicit *q)
     free(q);
 }
 
+/* === server requests a front end may claim (serve) === */
+
+void engine_set_request_claim(struct engine *e, engine_request_claim_cb cb, void *payload)
+{
+    e->claim_cb = cb;
+    e->claim_payload = payload;
+}
+
+void engine_set_sampling_relay(struct engine *e, int on)
+{
+    e->sampling_relay = on;
+}
+
+const cJSON *engine_server_capabilities(struct engine *e, const char *server)
+{
+    struct server *s = engine_server_find(e, server);
+    return s && s->client && s->state == SERVER_READY ? mcp_client_capabilities(s->client) : NULL;
+}
+
+static void claimed_free(struct engine_claimed *q)
+{
+    cJSON_Delete(q->id);
+    free(q);
+}
+
+void engine_claimed_drop(struct engine *e, const struct mcp_client *client)
+{
+    for (struct engine_claimed **pp = &e->claimed; *pp;) {
+        struct engine_claimed *q = *pp;
+        if (!client || q->client == client) {
+            *pp = q->next;
+            claimed_free(q);
+        } else {
+            pp = &q->next;
+        }
+    }
+}
+
+int engine_server_request_reply(struct engine *e, uint64_t handle, cJSON *result, int code,
+                                const char *message)
+{
+    struct engine_claimed *q = NULL;
+    for (struct engine_claimed **pp = &e->claimed; *pp; pp = &(*pp)->next)
+        if ((*pp)->handle == handle) {
+            q = *pp;
+            *pp = q->next;
+            break;
+        }
+    int rc = -1;
+    if (q && q->srv->client == q->client && q->srv->state == SERVER_READY) {
+        rc = 0;
+        if (result)
+            mcp_client_reply(q->client, q->id, result);
+        else if (code)
+            mcp_client_reply_error(q->client, q->id, code, message ? message : "failed");
+        result = NULL;
+    }
+    cJSON_Delete(result);
+    if (q)
+        claimed_free(q);
+    return rc;
+}
+
+/* Offer a server's request to the claim hook with the calls in flight on
+ * that server. 1 when it took it. */
+static int offer_claim(struct server *s, struct mcp_client *c, const char *method,
+                       const cJSON *params, const cJSON *id)
+{
+    struct engine *e = s->e;
+    if (!e->claim_cb)
+        return 0;
+    size_t nj = 0, nc = 0;
+    int models = 0;
+    for (struct run *r = e->runs; r; r = r->next) {
+        nj += r->srv == s && r->dispatched && !r->agent;
+        models += r->agent != NULL;
+    }
+    for (struct direct_call *d = e->directs; d; d = d->next)
+        nc += d->srv == s;
+    int64_t *jobs = xcalloc(nj ? nj : 1, sizeof *jobs);
+    uint64_t *calls = xcalloc(nc ? nc : 1, sizeof *calls);
+    nj = nc = 0;
+    for (struct run *r = e->runs; r; r = r->next)
+        if (r->srv == s && r->dispatched && !r->agent)
+            jobs[nj++] = r->job_id;
+    for (struct direct_call *d = e->directs; d; d = d->next)
+        if (d->srv == s)
+            calls[nc++] = d->handle;
+    struct engine_server_request q = {++e->next_handle, s->name, method, params, id,
+                                      jobs, nj, calls, nc, models};
+    /* registered first: the hook may answer before it returns */
+    struct engine_claimed *k = xcalloc(1, sizeof *k);
+    k->handle = q.handle;
+    k->srv = s;
+    k->client = c;
+    k->id = cJSON_Duplicate(id, 1);
+    k->next = e->claimed;
+    e->claimed = k;
+    int taken = e->claim_cb(e->claim_payload, &q);
+    if (!taken)
+        engine_server_request_reply(e, q.handle, NULL, 0, NULL);
+    free(jobs);
+    free(calls);
+    return taken;
+}
+
 static void client_request(void *payload, struct mcp_client *c, const char *method,
                            const cJSON *params, const cJSON *id)
 {
     struct server *s = payload;
     struct engine *e = s->e;
     if (strcmp(method, "sampling/createMessage") == 0) {
-        engine_sampling(s, c, params, id);
+        if (!offer_claim(s, c, method, params, id))
+            engine_sampling(s, c, params, id);
         return;
     }
     if (strcmp(method, "elicitation/create") == 0 && !mcp_client_version_at_least(c, "2025-06-18")) {
@@ -125,6 +235,8 @@ static void client_request(void *payload, struct mcp_client *c, const char *meth
                                "mcpdeck supports form elicitation only");
         return;
     }
+    if (offer_claim(s, c, method, params, id))
+        return;
     struct engine_elicit *q = xcalloc(1, sizeof *q);
     q->e = e;
     q->srv = s;
@@ -221,6 +333,7 @@ void engine_server_reset_client(struct server *s)
             pp = &q->next;
         }
     }
+    engine_claimed_drop(s->e, s->client);
     mcp_client_free(s->client);
     s->client = NULL;
 }
@@ -255,8 +368,9 @@ int engine_server_start(struct server *s, char **errmsg)
         t = mcp_http_new(e->loop, s->cfg);
         timeout = s->cfg->startup_timeout_ms;
     }
-    /* elicitation yes; sampling only when a model can answer */
-    struct mcp_client_caps caps = {1, llm_missing(e->llm) == NULL};
+    /* elicitation yes; sampling only when a model can answer, or when a
+     * front end relays it to its own clients (engine_set_sampling_relay) */
+    struct mcp_client_caps caps = {1, llm_missing(e->llm) == NULL || e->sampling_relay};
     s->client = mcp_client_new(e->loop, s->name, t, e->roots, &caps, &client_events, s);
     if (s->cfg && s->cfg->log_level)
         mcp_client_set_log_level(s->client, s->cfg->log_level);

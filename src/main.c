@@ -272,6 +272,8 @@ int main(int argc, char **argv)
             free(err);
             rc = 2;
         } else {
+            if (serve_http)      /* outer clients may answer the servers' sampling */
+                engine_set_sampling_relay(e, 1);
             engine_start(e);
             struct serve_http *sh = NULL;
             if (serve_http && serve_http_open(e, serve_http, &sh, &err) < 0) {

@@ -1,9 +1,11 @@
 /* serve.c — the aggregate MCP server over the engine (see serve.h).
  *
  * A session takes JSON-RPC messages from its transport and answers them
- * through the transport's send function. Lists (tools, resources,
- * templates, prompts) are built on request from the engine's snapshots of
- * the exposed servers, names namespaced "server__name". A tool call is
+ * through the transport's send function; the responses it gets are its
+ * answers to relayed server requests (serve_relay.c). Lists (tools,
+ * resources, templates, prompts) are built on request from the engine's
+ * snapshots of the exposed servers, names namespaced "server__name", and
+ * answered a page at a time (serve_lists.c). A tool call is
  * either run as a queue job (serve.record_calls, the default: durable and
  * visible in the Tasks and Metrics panes; its JOB_PROGRESS and JOB_DONE
  * events answer it) or sent straight to the server (engine_call_ex). Other
@@ -34,7 +36,6 @@
 static const char *const versions[] = {"2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"};
 static const char *const log_levels[] = {"debug",    "info",  "notice", "warning",
                                          "error", "critical", "alert",  "emergency"};
-#define SERVE_SEP "__"
 #define RESOURCE_NOT_FOUND (-32002)
 
 /* === helpers === */
@@ -61,19 +62,6 @@ static int level_index(const char *name)
         if (strcmp(name, log_levels[i]) == 0)
             return (int)i;
     return -1;
-}
-
-static uint64_t fnv(uint64_t h, const char *s)
-{
-    for (; s && *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return (h ^ 0xff) * 1099511628211ULL;   /* a separator, so "ab","c" != "a","bc" */
-}
-
-static const char *str_item(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
 cJSON *serve_tool_error(const char *fmt, ...)
@@ -140,6 +128,18 @@ static void notify_all(struct serve *s, const char *method, cJSON *params)
     cJSON_Delete(m);
 }
 
+void serve_notify(struct serve_session *ss, const char *method, cJSON *params,
+                  const char *related)
+{
+    cJSON *m = cJSON_CreateObject();
+    cJSON_AddStringToObject(m, "jsonrpc", "2.0");
+    cJSON_AddStringToObject(m, "method", method);
+    if (params)
+        cJSON_AddItemToObject(m, "params", params);
+    serve_send_json(ss, m, related);
+    cJSON_Delete(m);
+}
+
 /* === pending requests === */
 
 struct serve_pending *serve_pending_new(struct serve_session *ss, enum serve_wait w,
@@ -188,7 +188,11 @@ static void pending_detach(struct serve_pending *p)
 
 void serve_pending_free(struct serve_pending *p)
 {
+    if (p->s)
+        serve_relay_pending_gone(p);
     pending_detach(p);
+    free(p->server);
+    free(p->uri);
     cJSON_Delete(p->id);
     cJSON_free(p->id_text);
     cJSON_Delete(p->progress_token);
@@ -245,198 +249,9 @@ static void pending_cancel_downstream(struct serve_pending *p, const char *why)
         serve_pending_free(p);
         break;
     case SERVE_WAIT_REQUEST:     /* cannot be stopped: its answer is dropped */
+    case SERVE_WAIT_SUBSCRIBE:
         break;
     }
-}
-
-/* === the servers exposed === */
-
-struct exposed {
-    struct engine_server_info *info;
-    size_t n;
-};
-
-static void exposed_get(struct serve *s, struct exposed *x)
-{
-    size_t n = engine_servers(s->e, NULL, 0);
-    x->info = xcalloc(n ? n : 1, sizeof *x->info);
-    n = engine_servers(s->e, x->info, n);
-    x->n = 0;
-    for (size_t i = 0; i < n; i++)
-        if (x->info[i].state != SERVER_DISABLED &&
-            serve_glob_pass(s->cfg->servers, s->cfg->nservers, x->info[i].name))
-            x->info[x->n++] = x->info[i];
-}
-
-static int breaker_open(const struct engine_server_info *si)
-{
-    return si->breaker && strcmp(si->breaker, "open") == 0;
-}
-
-/* The exposed server that owns a namespaced name (the longest server name
- * that is a prefix followed by "__"); *rest points past the separator. */
-static const struct engine_server_info *owner_of(const struct exposed *x, const char *full,
-                                                 const char **rest)
-{
-    const struct engine_server_info *best = NULL;
-    size_t blen = 0;
-    for (size_t i = 0; i < x->n; i++) {
-        size_t l = strlen(x->info[i].name);
-        if (l > blen && strncmp(full, x->info[i].name, l) == 0 &&
-            strncmp(full + l, SERVE_SEP, 2) == 0 && full[l + 2]) {
-            best = &x->info[i];
-            blen = l;
-        }
-    }
-    if (best)
-        *rest = full + blen + 2;
-    return best;
-}
-
-/* Every exposed tool (into out when not NULL); returns the signature. */
-static uint64_t tools_collect(struct serve *s, cJSON *out)
-{
-    struct exposed x;
-    exposed_get(s, &x);
-    uint64_t h = 1469598103934665603ULL;
-    struct engine_tool_info *ti = NULL;
-    size_t cap = 0;
-    for (size_t i = 0; i < x.n; i++) {
-        const struct engine_server_info *si = &x.info[i];
-        if (si->state != SERVER_READY || (s->cfg->hide_open_breakers && breaker_open(si)))
-            continue;
-        size_t n = engine_server_tools(s->e, si->name, NULL, 0);
-        if (n > cap) {
-            cap = n;
-            ti = xrealloc(ti, cap * sizeof *ti);
-        }
-        n = engine_server_tools(s->e, si->name, ti, n);
-        for (size_t k = 0; k < n; k++) {
-            char *full = xasprintf("%s" SERVE_SEP "%s", si->name, ti[k].name);
-            if (!serve_glob_pass(s->cfg->tools, s->cfg->ntools, full)) {
-                free(full);
-                continue;
-            }
-            h = fnv(fnv(h, full), ti[k].description);
-            if (out) {
-                cJSON *t = cJSON_CreateObject();
-                cJSON_AddStringToObject(t, "name", full);
-                if (ti[k].description)
-                    cJSON_AddStringToObject(t, "description", ti[k].description);
-                cJSON_AddItemToObject(t, "inputSchema",
-                                      ti[k].input_schema
-                                          ? cJSON_Duplicate(ti[k].input_schema, 1)
-                                          : cJSON_Parse("{\"type\":\"object\"}"));
-                if (ti[k].output_schema)
-                    cJSON_AddItemToObject(t, "outputSchema",
-                                          cJSON_Duplicate(ti[k].output_schema, 1));
-                if (ti[k].annotations)
-                    cJSON_AddItemToObject(t, "annotations",
-                                          cJSON_Duplicate(ti[k].annotations, 1));
-                cJSON_AddItemToArray(out, t);
-            }
-            free(full);
-        }
-    }
-    free(ti);
-    free(x.info);
-    if (s->cfg->task_tools) {
-        cJSON *tasks = cJSON_CreateArray();
-        serve_tasks_list(s, tasks);
-        cJSON *t;
-        for (t = tasks->child; t;) {
-            cJSON *next = t->next;
-            const char *name = str_item(t, "name");
-            if (serve_glob_pass(s->cfg->tools, s->cfg->ntools, name)) {
-                h = fnv(h, name);
-                if (out)
-                    cJSON_AddItemToArray(out, cJSON_DetachItemViaPointer(tasks, t));
-            }
-            t = next;
-        }
-        cJSON_Delete(tasks);
-    }
-    return h;
-}
-
-/* Resources, templates or prompts of every exposed server; names
- * namespaced (resource URIs kept). Returns the signature. */
-static uint64_t list_collect(struct serve *s, const char *which, cJSON *out)
-{
-    struct exposed x;
-    exposed_get(s, &x);
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < x.n; i++) {
-        if (x.info[i].state != SERVER_READY)
-            continue;
-        const cJSON *arr = engine_server_list(s->e, x.info[i].name, which);
-        const cJSON *it;
-        cJSON_ArrayForEach(it, arr) {
-            const char *name = str_item(it, "name");
-            const char *key = str_item(it, strcmp(which, "resources") == 0   ? "uri"
-                                           : strcmp(which, "templates") == 0 ? "uriTemplate"
-                                                                              : "name");
-            h = fnv(fnv(h, x.info[i].name), key);
-            if (!out)
-                continue;
-            cJSON *d = cJSON_Duplicate(it, 1);
-            char *full = xasprintf("%s" SERVE_SEP "%s", x.info[i].name, name ? name : "");
-            cJSON_DeleteItemFromObjectCaseSensitive(d, "name");
-            cJSON_AddStringToObject(d, "name", full);
-            free(full);
-            cJSON_AddItemToArray(out, d);
-        }
-    }
-    free(x.info);
-    return h;
-}
-
-/* The exposed server a resource URI (or, templates, a URI template)
- * belongs to: an exact URI in its resources, else the template whose text
- * before the first '{' is the longest prefix of uri. malloc'd, or NULL. */
-static char *resource_owner(struct serve *s, const char *uri, int template_only)
-{
-    struct exposed x;
-    exposed_get(s, &x);
-    char *best = NULL;
-    size_t blen = 0;
-    for (size_t i = 0; i < x.n && !best; i++) {
-        if (x.info[i].state != SERVER_READY || template_only)
-            continue;
-        const cJSON *it;
-        cJSON_ArrayForEach(it, engine_server_list(s->e, x.info[i].name, "resources")) {
-            const char *u = str_item(it, "uri");
-            if (u && strcmp(u, uri) == 0) {
-                best = xstrdup(x.info[i].name);
-                break;
-            }
-        }
-    }
-    for (size_t i = 0; i < x.n && !best; i++) {
-        if (x.info[i].state != SERVER_READY)
-            continue;
-        const cJSON *it;
-        cJSON_ArrayForEach(it, engine_server_list(s->e, x.info[i].name, "templates")) {
-            const char *t = str_item(it, "uriTemplate");
-            if (!t)
-                continue;
-            if (template_only) {
-                if (strcmp(t, uri) == 0) {
-                    best = xstrdup(x.info[i].name);
-                    break;
-                }
-                continue;
-            }
-            size_t l = strcspn(t, "{");
-            if (l > blen && strncmp(uri, t, l) == 0) {
-                blen = l;
-                free(best);
-                best = xstrdup(x.info[i].name);
-            }
-        }
-    }
-    free(x.info);
-    return best;
 }
 
 /* === list_changed === */
@@ -448,9 +263,9 @@ static void lists_hook(struct loop *l, void *payload)
     if (!s->dirty)
         return;
     s->dirty = 0;
-    uint64_t t = tools_collect(s, NULL);
-    uint64_t r = list_collect(s, "resources", NULL) ^ (list_collect(s, "templates", NULL) * 31);
-    uint64_t p = list_collect(s, "prompts", NULL);
+    uint64_t t = serve_tools_collect(s, NULL);
+    uint64_t r = serve_list_collect(s, "resources", NULL) ^ (serve_list_collect(s, "templates", NULL) * 31);
+    uint64_t p = serve_list_collect(s, "prompts", NULL);
     if (t != s->sig_tools)
         notify_all(s, "notifications/tools/list_changed", NULL);
     if (r != s->sig_resources)
@@ -474,7 +289,7 @@ static struct serve_pending *pending_for_job(struct serve *s, int64_t job, enum 
 
 static void relay_log(struct serve *s, const char *server, const cJSON *params)
 {
-    const char *level = str_item(params, "level");
+    const char *level = serve_str(params, "level");
     int li = level ? level_index(level) : -1;
     if (li < 0)
         return;
@@ -482,7 +297,7 @@ static void relay_log(struct serve *s, const char *server, const cJSON *params)
     cJSON_AddStringToObject(m, "jsonrpc", "2.0");
     cJSON_AddStringToObject(m, "method", "notifications/message");
     cJSON *pp = cJSON_Duplicate(params, 1);
-    const char *logger = str_item(params, "logger");
+    const char *logger = serve_str(params, "logger");
     char *lg = logger ? xasprintf("%s/%s", server, logger) : xstrdup(server);
     cJSON_DeleteItemFromObjectCaseSensitive(pp, "logger");
     cJSON_AddStringToObject(pp, "logger", lg);
@@ -516,10 +331,18 @@ static void on_event(void *payload, const struct engine_event *ev)
         break;
     case ENGINE_EV_SERVER_STATE:
         if (ev->text && strncmp(ev->text, "notifications/", 14) == 0) {
-            if (strcmp(ev->text, "notifications/message") == 0 && ev->server && ev->result)
+            if (!ev->server || !ev->result)
+                break;
+            if (strcmp(ev->text, "notifications/message") == 0)
                 relay_log(s, ev->server, ev->result);
+            else if (strcmp(ev->text, "notifications/resources/updated") == 0)
+                serve_subs_updated(s, ev->server, ev->result);
+            else if (strcmp(ev->text, "notifications/cancelled") == 0)
+                serve_relay_server_cancelled(s, ev->server, ev->result);
             break;
         }
+        if (ev->server)
+            serve_subs_server_state(s, ev->server);
         s->dirty = 1;
         break;
     case ENGINE_EV_SERVER_HEALTH:
@@ -539,18 +362,29 @@ typedef void (*method_fn)(struct serve_session *ss, const cJSON *id, const char 
 static void m_initialize(struct serve_session *ss, const cJSON *id, const char *idt,
                          const cJSON *params)
 {
-    const char *want = str_item(params, "protocolVersion");
+    const char *want = serve_str(params, "protocolVersion");
     const char *v = versions[0];
     for (size_t i = 0; want && i < ARRAY_LEN(versions); i++)
         if (strcmp(want, versions[i]) == 0)
             v = versions[i];
     free(ss->protocol);
     ss->protocol = xstrdup(v);
+    /* what server requests may be relayed to it (serve_relay.c): sampling,
+     * and elicitation in form mode (an empty elicitation object means form) */
+    const cJSON *ccaps = cJSON_GetObjectItemCaseSensitive(params, "capabilities");
+    const cJSON *el = cJSON_GetObjectItemCaseSensitive(ccaps, "elicitation");
+    ss->can_sample = cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(ccaps, "sampling"));
+    ss->can_elicit = cJSON_IsObject(el) && strcmp(v, "2025-06-18") >= 0 &&
+                     (cJSON_GetObjectItemCaseSensitive(el, "form") ||
+                      !cJSON_GetObjectItemCaseSensitive(el, "url"));
     cJSON *r = cJSON_CreateObject();
     cJSON_AddStringToObject(r, "protocolVersion", v);
     cJSON *caps = cJSON_AddObjectToObject(r, "capabilities");
     cJSON_AddBoolToObject(cJSON_AddObjectToObject(caps, "tools"), "listChanged", 1);
-    cJSON_AddBoolToObject(cJSON_AddObjectToObject(caps, "resources"), "listChanged", 1);
+    cJSON *res = cJSON_AddObjectToObject(caps, "resources");
+    if (serve_subs_available(ss->s))
+        cJSON_AddBoolToObject(res, "subscribe", 1);
+    cJSON_AddBoolToObject(res, "listChanged", 1);
     cJSON_AddBoolToObject(cJSON_AddObjectToObject(caps, "prompts"), "listChanged", 1);
     cJSON_AddObjectToObject(caps, "logging");
     if (strcmp(v, "2024-11-05") != 0)
@@ -573,15 +407,6 @@ static void m_ping(struct serve_session *ss, const cJSON *id, const char *idt,
     serve_respond(ss, id, idt, cJSON_CreateObject());
 }
 
-static void m_tools_list(struct serve_session *ss, const cJSON *id, const char *idt,
-                         const cJSON *params)
-{
-    (void)params;
-    cJSON *r = cJSON_CreateObject();
-    tools_collect(ss->s, cJSON_AddArrayToObject(r, "tools"));
-    serve_respond(ss, id, idt, r);
-}
-
 static void call_progress(void *payload, double progress, double total, const char *message)
 {
     pending_progress(payload, progress, total, message);
@@ -599,7 +424,7 @@ static void call_downstream(struct serve_session *ss, const cJSON *id, const cha
                             const char *tool, const cJSON *args)
 {
     struct serve *s = ss->s;
-    if (breaker_open(si)) {
+    if (serve_breaker_open(si)) {
         char when[64] = "";
         if (si->breaker_retry_ms > 0) {
             int64_t left = si->breaker_retry_ms - util_wall_ms();
@@ -638,9 +463,11 @@ static void call_downstream(struct serve_session *ss, const cJSON *id, const cha
         }
         struct serve_pending *p = serve_pending_new(ss, SERVE_WAIT_JOB, id, params);
         p->job = job;
+        p->server = xstrdup(si->name);
         return;
     }
     struct serve_pending *p = serve_pending_new(ss, SERVE_WAIT_CALL, id, params);
+    p->server = xstrdup(si->name);
     if (engine_call_ex(s->e, si->name, tool, args, call_progress, call_done, p, &p->handle,
                        &err) < 0) {
         serve_pending_answer(p, serve_tool_error("%s", err));
@@ -652,7 +479,7 @@ static void m_tools_call(struct serve_session *ss, const cJSON *id, const char *
                          const cJSON *params)
 {
     struct serve *s = ss->s;
-    const char *name = str_item(params, "name");
+    const char *name = serve_str(params, "name");
     const cJSON *args = cJSON_GetObjectItemCaseSensitive(params, "arguments");
     if (!name) {
         serve_respond_error(ss, id, idt, JSONRPC_INVALID_PARAMS, "tools/call needs a name");
@@ -667,10 +494,10 @@ static void m_tools_call(struct serve_session *ss, const cJSON *id, const char *
     if (s->cfg->task_tools && serve_glob_pass(s->cfg->tools, s->cfg->ntools, name) &&
         serve_tasks_call(ss, name, args, id, params))
         return;
-    struct exposed x;
-    exposed_get(s, &x);
+    struct serve_exposed x;
+    serve_exposed_get(s, &x);
     const char *tool = NULL;
-    const struct engine_server_info *si = owner_of(&x, name, &tool);
+    const struct engine_server_info *si = serve_owner_of(&x, name, &tool);
     if (!si || !serve_glob_pass(s->cfg->tools, s->cfg->ntools, name)) {
         char *m = xasprintf("Unknown tool: %s", name);
         serve_respond_error(ss, id, idt, JSONRPC_INVALID_PARAMS, m);
@@ -679,35 +506,6 @@ static void m_tools_call(struct serve_session *ss, const cJSON *id, const char *
         call_downstream(ss, id, idt, params, si, tool, args);
     }
     free(x.info);
-}
-
-static void m_list(struct serve_session *ss, const cJSON *id, const char *idt,
-                   const char *which, const char *key)
-{
-    cJSON *r = cJSON_CreateObject();
-    list_collect(ss->s, which, cJSON_AddArrayToObject(r, key));
-    serve_respond(ss, id, idt, r);
-}
-
-static void m_resources_list(struct serve_session *ss, const cJSON *id, const char *idt,
-                             const cJSON *params)
-{
-    (void)params;
-    m_list(ss, id, idt, "resources", "resources");
-}
-
-static void m_templates_list(struct serve_session *ss, const cJSON *id, const char *idt,
-                             const cJSON *params)
-{
-    (void)params;
-    m_list(ss, id, idt, "templates", "resourceTemplates");
-}
-
-static void m_prompts_list(struct serve_session *ss, const cJSON *id, const char *idt,
-                           const cJSON *params)
-{
-    (void)params;
-    m_list(ss, id, idt, "prompts", "prompts");
 }
 
 static void request_done(void *payload, const cJSON *result, const char *error)
@@ -738,12 +536,12 @@ static void forward(struct serve_session *ss, const cJSON *id, const char *idt,
 static void m_resources_read(struct serve_session *ss, const cJSON *id, const char *idt,
                              const cJSON *params)
 {
-    const char *uri = str_item(params, "uri");
+    const char *uri = serve_str(params, "uri");
     if (!uri) {
         serve_respond_error(ss, id, idt, JSONRPC_INVALID_PARAMS, "resources/read needs a uri");
         return;
     }
-    char *server = resource_owner(ss->s, uri, 0);
+    char *server = serve_resource_owner(ss->s, uri, 0);
     if (!server) {
         char *m = xasprintf("Resource not found: %s (no exposed server lists it)", uri);
         serve_respond_error(ss, id, idt, RESOURCE_NOT_FOUND, m);
@@ -754,22 +552,11 @@ static void m_resources_read(struct serve_session *ss, const cJSON *id, const ch
     free(server);
 }
 
-/* A namespaced prompt name: its server (malloc'd) and the name there. */
-static char *prompt_owner(struct serve *s, const char *full, const char **name)
-{
-    struct exposed x;
-    exposed_get(s, &x);
-    const struct engine_server_info *si = owner_of(&x, full, name);
-    char *server = si && si->state == SERVER_READY ? xstrdup(si->name) : NULL;
-    free(x.info);
-    return server;
-}
-
 static void m_prompts_get(struct serve_session *ss, const cJSON *id, const char *idt,
                           const cJSON *params)
 {
-    const char *full = str_item(params, "name"), *name = NULL;
-    char *server = full ? prompt_owner(ss->s, full, &name) : NULL;
+    const char *full = serve_str(params, "name"), *name = NULL;
+    char *server = full ? serve_prompt_owner(ss->s, full, &name) : NULL;
     if (!server) {
         char *m = xasprintf("Unknown prompt: %s", full ? full : "(no name)");
         serve_respond_error(ss, id, idt, JSONRPC_INVALID_PARAMS, m);
@@ -786,17 +573,17 @@ static void m_complete(struct serve_session *ss, const cJSON *id, const char *id
                        const cJSON *params)
 {
     const cJSON *ref = cJSON_GetObjectItemCaseSensitive(params, "ref");
-    const char *type = str_item(ref, "type");
+    const char *type = serve_str(ref, "type");
     char *server = NULL;
     cJSON *p = cJSON_Duplicate(params, 1);
-    if (type && strcmp(type, "ref/prompt") == 0 && str_item(ref, "name")) {
+    if (type && strcmp(type, "ref/prompt") == 0 && serve_str(ref, "name")) {
         const char *name = NULL;
-        server = prompt_owner(ss->s, str_item(ref, "name"), &name);
+        server = serve_prompt_owner(ss->s, serve_str(ref, "name"), &name);
         if (server)
             cJSON_ReplaceItemInObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(p, "ref"),
                                                    "name", cJSON_CreateString(name));
-    } else if (type && strcmp(type, "ref/resource") == 0 && str_item(ref, "uri")) {
-        server = resource_owner(ss->s, str_item(ref, "uri"), 1);
+    } else if (type && strcmp(type, "ref/resource") == 0 && serve_str(ref, "uri")) {
+        server = serve_resource_owner(ss->s, serve_str(ref, "uri"), 1);
     }
     if (!server) {
         cJSON_Delete(p);
@@ -820,7 +607,7 @@ static void m_set_level(struct serve_session *ss, const cJSON *id, const char *i
                         const cJSON *params)
 {
     struct serve *s = ss->s;
-    const char *level = str_item(params, "level");
+    const char *level = serve_str(params, "level");
     int li = level ? level_index(level) : -1;
     if (li < 0) {
         serve_respond_error(ss, id, idt, JSONRPC_INVALID_PARAMS,
@@ -831,8 +618,8 @@ static void m_set_level(struct serve_session *ss, const cJSON *id, const char *i
     ss->log_level = li;
     free(s->down_level);
     s->down_level = xstrdup(level);
-    struct exposed x;
-    exposed_get(s, &x);
+    struct serve_exposed x;
+    serve_exposed_get(s, &x);
     for (size_t i = 0; i < x.n; i++) {
         if (x.info[i].state != SERVER_READY)
             continue;
@@ -848,6 +635,42 @@ static void m_set_level(struct serve_session *ss, const cJSON *id, const char *i
     serve_respond(ss, id, idt, cJSON_CreateObject());
 }
 
+static void m_tools_list(struct serve_session *ss, const cJSON *id, const char *idt,
+                         const cJSON *params)
+{
+    serve_lists_answer(ss, id, idt, params, "tools");
+}
+
+static void m_resources_list(struct serve_session *ss, const cJSON *id, const char *idt,
+                             const cJSON *params)
+{
+    serve_lists_answer(ss, id, idt, params, "resources");
+}
+
+static void m_templates_list(struct serve_session *ss, const cJSON *id, const char *idt,
+                             const cJSON *params)
+{
+    serve_lists_answer(ss, id, idt, params, "templates");
+}
+
+static void m_prompts_list(struct serve_session *ss, const cJSON *id, const char *idt,
+                           const cJSON *params)
+{
+    serve_lists_answer(ss, id, idt, params, "prompts");
+}
+
+static void m_subscribe(struct serve_session *ss, const cJSON *id, const char *idt,
+                        const cJSON *params)
+{
+    serve_subs_request(ss, id, idt, params, 1);
+}
+
+static void m_unsubscribe(struct serve_session *ss, const cJSON *id, const char *idt,
+                          const cJSON *params)
+{
+    serve_subs_request(ss, id, idt, params, 0);
+}
+
 static const struct {
     const char *method;
     method_fn fn;
@@ -859,6 +682,8 @@ static const struct {
     {"resources/list", m_resources_list},
     {"resources/templates/list", m_templates_list},
     {"resources/read", m_resources_read},
+    {"resources/subscribe", m_subscribe},
+    {"resources/unsubscribe", m_unsubscribe},
     {"prompts/list", m_prompts_list},
     {"prompts/get", m_prompts_get},
     {"completion/complete", m_complete},
@@ -877,7 +702,7 @@ static void on_notification(struct serve_session *ss, const char *method, const 
     char *t = cJSON_PrintUnformatted(rid);
     for (struct serve_pending *p = ss->s->pending; p; p = p->next)
         if (p->ss == ss && !p->cancelled && strcmp(p->id_text, t) == 0) {
-            const char *why = str_item(params, "reason");
+            const char *why = serve_str(params, "reason");
             pending_cancel_downstream(p, why ? why : "cancelled by the client");
             break;
         }
@@ -898,7 +723,9 @@ static void handle_one(struct serve_session *ss, const cJSON *m)
         if (!cJSON_GetObjectItemCaseSensitive(m, "result") &&
             !cJSON_GetObjectItemCaseSensitive(m, "error") && id)
             serve_respond_error(ss, id, NULL, JSONRPC_INVALID_REQUEST, "no method");
-        return;              /* a response: mcpdeck sends no requests to clients */
+        else
+            serve_relay_response(ss, m);   /* one we do not know is ignored */
+        return;
     }
     if (!cJSON_IsString(method)) {
         serve_respond_error(ss, id, NULL, JSONRPC_INVALID_REQUEST, "method must be a string");
@@ -956,11 +783,12 @@ struct serve *serve_new(struct engine *e, char **errmsg)
     struct serve *s = xcalloc(1, sizeof *s);
     s->e = e;
     s->cfg = &engine_config(e)->serve;
-    s->sig_tools = tools_collect(s, NULL);
-    s->sig_resources = list_collect(s, "resources", NULL) ^
-                       (list_collect(s, "templates", NULL) * 31);
-    s->sig_prompts = list_collect(s, "prompts", NULL);
+    s->sig_tools = serve_tools_collect(s, NULL);
+    s->sig_resources = serve_list_collect(s, "resources", NULL) ^
+                       (serve_list_collect(s, "templates", NULL) * 31);
+    s->sig_prompts = serve_list_collect(s, "prompts", NULL);
     engine_subscribe(e, on_event, s);
+    engine_set_request_claim(e, serve_relay_claim, s);
     loop_hook_add(engine_loop(e), lists_hook, s);
     return s;
 }
@@ -971,13 +799,17 @@ void serve_free(struct serve *s)
         return;
     while (s->sessions)
         serve_session_free(s->sessions);
+    serve_relay_session_gone(s, NULL);
+    serve_subs_session_gone(s, NULL);
+    engine_set_request_claim(s->e, NULL, NULL);
     engine_unsubscribe(s->e, on_event, s);
     loop_hook_del(engine_loop(s->e), lists_hook, s);
     /* what is still pending belongs to no session: jobs and waits end
      * here; a request's callback may still come and frees its own */
     while (s->pending) {
         struct serve_pending *p = s->pending;
-        if (p->wait == SERVE_WAIT_REQUEST || p->wait == SERVE_WAIT_CALL)
+        if (p->wait == SERVE_WAIT_REQUEST || p->wait == SERVE_WAIT_CALL ||
+            p->wait == SERVE_WAIT_SUBSCRIBE)
             pending_detach(p);
         else
             serve_pending_free(p);
@@ -1008,6 +840,8 @@ void serve_session_free(struct serve_session *ss)
             *pp = ss->next;
             break;
         }
+    serve_relay_session_gone(s, ss);
+    serve_subs_session_gone(s, ss);
     /* cancel its requests downstream; each step may free pending entries,
      * so look again from the start after each */
     for (;;) {

@@ -6,7 +6,13 @@
  * other), the task tools submit_task, task_status, task_result and
  * cancel_task (the engine's router and queue), and the downstream
  * resources and prompts (prompts "server__prompt"; resources keep their
- * URIs). Requests are routed to the server that owns the name.
+ * URIs). Requests are routed to the server that owns the name; the lists
+ * come in pages (cursor, nextCursor; serve_lists.c). Resource
+ * subscriptions are passed to the owning server and its updates back to
+ * the sessions that subscribed (serve_subs.c). A downstream server's
+ * sampling or elicitation request made while it works on an outer call
+ * goes to the session that made the call, and its answer back down
+ * (serve_relay.c, through the engine's claim hook).
  *
  * A struct serve_session is one outer client. The transport (stdio in
  * serve_stdio.c, Streamable HTTP in serve_http.c) feeds it the client's
@@ -20,6 +26,10 @@
  *                               left out of tools/list (calls error anyway)
  *   record_calls: bool          tool calls go through the queue as jobs
  *                               (default true; visible in Tasks and Metrics)
+ *   task_tools: bool            offer the task tools (default true)
+ *   page_size: int              items per page of the lists (default 200)
+ *   relay_timeout: duration     a relayed server request waits this long for
+ *                               the outer client (default 10 min)
  *   http: {listen, token_env}   for serve_http.c
  *
  * Loop thread only, like the engine. */
@@ -33,9 +43,11 @@ struct serve;                    /* one per process: the aggregate server over t
 struct serve_session;            /* one outer client (a stdio peer, or an HTTP session) */
 
 /* Create the aggregate server over e (borrowed; must outlive it); reads
- * the serve: config and subscribes to the engine's events. The engine
- * should be started (engine_start) by the caller. NULL and *errmsg on a
- * bad config. */
+ * the serve: config, subscribes to the engine's events and takes its
+ * server requests (engine_set_request_claim). The engine should be
+ * started (engine_start) by the caller, after engine_set_sampling_relay
+ * so that its servers know they may sample. NULL and *errmsg on a bad
+ * config. */
 struct serve *serve_new(struct engine *e, char **errmsg);
 /* Frees every session still open (cancelling their calls) and the server.
  * NULL-safe. */

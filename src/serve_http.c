@@ -9,7 +9,9 @@
  * that carries requests and each GET gets a stream (struct hstream): the
  * messages the session sends are queued on it as events — answers and
  * notifications about a request on that request's POST stream (found by
- * the send callback's related id), general messages on a GET stream.
+ * the send callback's related id), general messages on a GET stream; a
+ * request to the client about a POST that gets a JSON answer (it cannot
+ * carry one) goes to the GET stream too.
  * A stream outlives its connection until it is complete and delivered,
  * so a client that lost it can come back with Last-Event-ID (event ids
  * are "<stream>-<seq>"). A POST whose answers are all there by the time
@@ -290,13 +292,21 @@ static struct hstream *general_stream(struct hsess *sess)
     return detached;
 }
 
-static int is_response(const char *json, size_t len)
+enum msg_kind { MSG_RESPONSE, MSG_REQUEST, MSG_NOTIFICATION };
+
+static enum msg_kind msg_kind(const char *json, size_t len)
 {
     cJSON *m = cJSON_ParseWithLength(json, len);
-    int yes = m && cJSON_IsObject(m) && !cJSON_GetObjectItem(m, "method") &&
-              cJSON_GetObjectItem(m, "id");
+    enum msg_kind k = MSG_NOTIFICATION;
+    if (m && cJSON_IsObject(m) && cJSON_GetObjectItem(m, "id"))
+        k = cJSON_GetObjectItem(m, "method") ? MSG_REQUEST : MSG_RESPONSE;
     cJSON_Delete(m);
-    return yes;
+    return k;
+}
+
+static int is_response(const char *json, size_t len)
+{
+    return msg_kind(json, len) == MSG_RESPONSE;
 }
 
 /* serve_send_fn: a message from the session to its client. */
@@ -314,9 +324,16 @@ static void on_send(void *payload, const char *json, size_t len, const char *rel
                 break;
             }
     }
+    enum msg_kind kind = msg_kind(json, len);
+    /* a request to the client (a relayed sampling or elicitation) about a
+     * POST answered as JSON cannot go on it: the GET stream takes it */
+    if (st && kind == MSG_REQUEST && st->req && !st->req->sse)
+        st = NULL;
+    else if (!st && related && kind != MSG_RESPONSE && kind != MSG_REQUEST)
+        return;                  /* about a request already answered: too late to matter */
     if (st) {
         stream_push(st, json, len);
-        if (is_response(json, len)) {
+        if (kind == MSG_RESPONSE) {
             free(st->want[w]);
             st->want[w] = st->want[--st->nwant];
             if (st->nwant == 0)
@@ -324,8 +341,6 @@ static void on_send(void *payload, const char *json, size_t len, const char *rel
         }
         return;
     }
-    if (related && !is_response(json, len))
-        return;                  /* about a request already answered: too late to matter */
     if ((st = general_stream(sess))) {
         stream_push(st, json, len);
         return;
@@ -1016,6 +1031,7 @@ static void on_signal(struct loop *l, int signo, void *payload)
 int serve_http_run(struct engine *e, const char *listen, char **errmsg)
 {
     struct loop *l = engine_loop(e);
+    engine_set_sampling_relay(e, 1);     /* servers may sample: the clients answer */
     engine_start(e);
     engine_wait_servers(e, HTTP_WAIT_MAX_MS);
     struct serve_http *h = NULL;

@@ -5,7 +5,8 @@
  *   POST    JSON-RPC messages; requests are answered as application/json
  *           when every answer is ready at once, else on an SSE stream
  *           (progress and log notifications about the request come on it
- *           too); notifications and responses alone get 202.
+ *           too, and the server requests relayed while it runs);
+ *           notifications and responses alone get 202.
  *   GET     the SSE stream for general messages (list_changed, server
  *           requests not tied to a client request); Last-Event-ID resumes
  *           any stream of the session where it broke off.

@@ -143,6 +143,7 @@ static void on_signal(struct loop *l, int signo, void *payload)
 int serve_stdio_run(struct engine *e, char **errmsg)
 {
     struct loop *l = engine_loop(e);
+    engine_set_sampling_relay(e, 1);     /* servers may sample: the client answers */
     engine_start(e);
     engine_wait_servers(e, STDIO_WAIT_MAX_MS);
     struct serve *s = serve_new(e, errmsg);

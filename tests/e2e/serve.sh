@@ -21,6 +21,23 @@ cat main.tap
 expect_exit "the SDK client scenario passes" 0 $rc
 [ $rc -eq 0 ] || sed 's/^/#   /' main.err | tail -20
 
+# a client that answers sampling and elicitation: server requests relayed to
+# it, resource subscriptions through serve, lists in pages
+cat > relay.yaml <<YAML
+data_dir: $T/relay-data
+servers:
+  everything: {command: node, args: ["$EVERYTHING"]}
+serve: {page_size: 5, relay_timeout: 3s}
+YAML
+node "$TOP/tests/e2e/serve_client.mjs" relay -- "$MCPDECK" -c relay.yaml serve \
+    >relay.tap 2>relay.err
+rc=$?
+cat relay.tap
+expect_exit "the relay scenario passes" 0 $rc
+[ $rc -eq 0 ] || sed 's/^/#   /' relay.err | tail -20
+check "the log says what was relayed" \
+    grep -q "sampling/createMessage relayed to the outer client" "$T/relay-data/logs/mcpdeck.log"
+
 # the cancelled call is a cancelled job in mcpdeck's store
 "$MCPDECK" -c inner.yaml jobs list --format json >jobs.json 2>/dev/null
 check "the cancelled call's job is cancelled in the store" node -e '

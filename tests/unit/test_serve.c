@@ -1,18 +1,23 @@
 /* test_serve.c — the aggregate MCP server over a real engine with only the
  * built-in servers (fs, git, memory): initialize and version negotiation,
  * the tool list and its expose filters, calls as jobs and direct, the task
- * tools, JSON-RPC errors, batches, cancellation, and a session freed with a
- * call in flight. */
+ * tools, JSON-RPC errors, batches, cancellation, a session freed with a
+ * call in flight, the list methods' pages and cursors, subscriptions where
+ * no server supports them, and which outer session a server's request is
+ * relayed to (serve_relay_claim, through the internal header), and the
+ * serve.page_size and serve.relay_timeout keys. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "config.h"
 #include "engine.h"
 #include "engine_fixture.h"
 #include "loop.h"
 #include "serve.h"
+#include "serve_int.h"
 #include "util.h"
 
 #include <cjson/cJSON.h>
@@ -28,6 +33,7 @@ struct fix {
     struct serve_session *ss;
     cJSON *msgs;                 /* everything sent to the client */
     int last_related_ok;         /* each answer's related was its id */
+    char related[64];            /* the related of the last request to the client */
 };
 
 static void capture(void *payload, const char *json, size_t len, const char *related)
@@ -41,6 +47,8 @@ static void capture(void *payload, const char *json, size_t len, const char *rel
         f->last_related_ok = related && strcmp(t, related) == 0;
         cJSON_free(t);
     }
+    if (id && cJSON_GetObjectItem(m, "method"))
+        snprintf(f->related, sizeof f->related, "%s", related ? related : "(none)");
     cJSON_AddItemToArray(f->msgs, m);
 }
 
@@ -357,6 +365,308 @@ static void test_cancel_and_free(void **state)
     }
 }
 
+/* The names of a tools/list answer's page, appended to out (a string
+ * array); its nextCursor or NULL (borrowed from the message). */
+static const char *page_names(const cJSON *m, cJSON *out, int *n)
+{
+    const cJSON *r = cJSON_GetObjectItem(m, "result"), *t;
+    *n = 0;
+    cJSON_ArrayForEach(t, cJSON_GetObjectItem(r, "tools")) {
+        cJSON_AddItemToArray(out, cJSON_CreateString(cJSON_GetObjectItem(t, "name")->valuestring));
+        (*n)++;
+    }
+    const cJSON *c = cJSON_GetObjectItem(r, "nextCursor");
+    return cJSON_IsString(c) ? c->valuestring : NULL;
+}
+
+static int error_code(const cJSON *m, const char **message)
+{
+    const cJSON *e = cJSON_GetObjectItem(m, "error");
+    if (message)
+        *message = e ? cJSON_GetObjectItem(e, "message")->valuestring : "";
+    return e ? cJSON_GetObjectItem(e, "code")->valueint : 0;
+}
+
+static void test_pages(void **state)
+{
+    (void)state;
+    /* the whole list in one page (the default page size is larger) */
+    struct fix f;
+    fix_open(&f, NULL);
+    put(&f, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}");
+    cJSON *whole = cJSON_CreateArray();
+    int n;
+    assert_null(page_names(answer(&f, 1), whole, &n));
+    assert_true(n > 7);
+    fix_close(&f);
+
+    fix_open(&f, "serve: {page_size: 3}\n");
+    cJSON *paged = cJSON_CreateArray();
+    char *cursor = NULL;
+    int id = 1, pages = 0;
+    do {
+        char *q = cursor ? xasprintf("{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"tools/list\","
+                                     "\"params\":{\"cursor\":\"%s\"}}", id, cursor)
+                         : xasprintf("{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"tools/list\"}",
+                                     id);
+        put(&f, q);
+        free(q);
+        const char *next = page_names(answer(&f, id++), paged, &n);
+        free(cursor);
+        cursor = next ? xstrdup(next) : NULL;
+        pages++;
+        if (cursor)
+            assert_int_equal(n, 3);
+        else
+            assert_true(n >= 1 && n <= 3);
+    } while (cursor && pages < 100);
+    /* the pages hold the whole list, in its order */
+    assert_int_equal(pages, (cJSON_GetArraySize(whole) + 2) / 3);
+    char *a = cJSON_PrintUnformatted(whole), *b = cJSON_PrintUnformatted(paged);
+    assert_string_equal(a, b);
+    cJSON_free(a);
+    cJSON_free(b);
+    /* cursors this server did not give */
+    static const struct {
+        const char *method, *cursor, *says;
+    } bad[] = {
+        {"tools/list", "\"tools:0\"", "not a cursor"},
+        {"tools/list", "\"resources:3\"", "not a cursor of this tools list"},
+        {"tools/list", "\"tools:3x\"", "not a cursor"},
+        {"tools/list", "42", "must be a string"},
+        {"tools/list", "\"tools:9999\"", "past the end"},
+        {"prompts/list", "\"prompts:1\"", "past the end"},
+        {"resources/templates/list", "\"tools:3\"", "not a cursor of this templates list"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *q = xasprintf("{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"%s\",\"params\":"
+                            "{\"cursor\":%s}}", 100 + (int)i, bad[i].method, bad[i].cursor);
+        put(&f, q);
+        free(q);
+        const char *msg;
+        assert_int_equal(error_code(answer(&f, 100 + (int)i), &msg), -32602);
+        if (!strstr(msg, bad[i].says))
+            fail_msg("cursor %s: '%s' does not say '%s'", bad[i].cursor, msg, bad[i].says);
+    }
+    cJSON_Delete(whole);
+    cJSON_Delete(paged);
+    fix_close(&f);
+}
+
+/* serve.page_size and serve.relay_timeout: defaults, and errors that
+ * name the key and where. */
+static void test_config_keys(void **state)
+{
+    (void)state;
+    struct config *c = NULL;
+    char *err = NULL;
+    const char *ok = "serve: {}\n";
+    assert_int_equal(config_load_string("t.yaml", ok, strlen(ok), &c, &err), 0);
+    assert_int_equal(c->serve.page_size, 200);
+    assert_int_equal(c->serve.relay_timeout_ms, 600000);
+    config_free(c);
+    const char *set = "serve: {page_size: 7, relay_timeout: 90s}\n";
+    assert_int_equal(config_load_string("t.yaml", set, strlen(set), &c, &err), 0);
+    assert_int_equal(c->serve.page_size, 7);
+    assert_int_equal(c->serve.relay_timeout_ms, 90000);
+    config_free(c);
+    static const struct {
+        const char *yaml, *says;
+    } bad[] = {
+        {"serve: {page_size: 0}\n", "t.yaml:1:20"},
+        {"serve: {page_size: many}\n", "page_size"},
+        {"serve: {relay_timeout: soon}\n", "relay_timeout"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        c = NULL;
+        err = NULL;
+        assert_int_equal(config_load_string("t.yaml", bad[i].yaml, strlen(bad[i].yaml), &c, &err),
+                         -1);
+        if (!err || !strstr(err, bad[i].says))
+            fail_msg("'%s': '%s' does not say '%s'", bad[i].yaml, err ? err : "", bad[i].says);
+        free(err);
+        config_free(c);
+    }
+}
+
+/* With only the built-ins nothing supports subscriptions: serve does not
+ * advertise them, and says why a subscription cannot be made. */
+static void test_subscribe_unsupported(void **state)
+{
+    (void)state;
+    struct fix f;
+    fix_open(&f, NULL);
+    init(&f, 1, "2025-11-25");
+    const cJSON *caps = cJSON_GetObjectItem(cJSON_GetObjectItem(answer(&f, 1), "result"),
+                                            "capabilities");
+    const cJSON *res = cJSON_GetObjectItem(caps, "resources");
+    assert_non_null(res);
+    assert_null(cJSON_GetObjectItem(res, "subscribe"));
+    put(&f, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"resources/subscribe\",\"params\":"
+            "{\"uri\":\"file:///nowhere\"}}");
+    assert_int_equal(error_code(answer(&f, 2), NULL), -32002);
+    put(&f, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"resources/subscribe\",\"params\":{}}");
+    assert_int_equal(error_code(answer(&f, 3), NULL), -32602);
+    /* unsubscribing from what is not held is fine */
+    put(&f, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"resources/unsubscribe\",\"params\":"
+            "{\"uri\":\"file:///nowhere\"}}");
+    assert_non_null(cJSON_GetObjectItem(answer(&f, 4), "result"));
+    fix_close(&f);
+}
+
+/* The newest job's id. */
+static int64_t newest_job(struct fix *f)
+{
+    struct job *jobs = NULL;
+    size_t n = 0;
+    assert_int_equal(engine_jobs(f->e, 1, &jobs, &n), 0);
+    assert_int_equal(n, 1);
+    int64_t id = jobs[0].id;
+    jobq_jobs_free(jobs, n);
+    return id;
+}
+
+/* The last message to the client with this method, or NULL. */
+static const cJSON *last_method(struct fix *f, const char *method)
+{
+    const cJSON *m, *found = NULL;
+    cJSON_ArrayForEach(m, f->msgs) {
+        const cJSON *x = cJSON_GetObjectItem(m, "method");
+        if (cJSON_IsString(x) && strcmp(x->valuestring, method) == 0)
+            found = m;
+    }
+    return found;
+}
+
+static void init_caps(struct fix *f, struct serve_session *ss, int id, const char *version,
+                      const char *caps)
+{
+    char *m = xasprintf("{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"initialize\",\"params\":"
+                        "{\"protocolVersion\":\"%s\",\"capabilities\":%s,\"clientInfo\":"
+                        "{\"name\":\"t\",\"version\":\"1\"}}}", id, version, caps);
+    serve_session_receive(ss, m, strlen(m));
+    free(m);
+    answer(f, id);
+}
+
+/* A call pending as a job (fs__grep; it runs when scheduling is on); its job. */
+static int64_t pending_call(struct fix *f, struct serve_session *ss, const char *id)
+{
+    char *m = xasprintf("{\"jsonrpc\":\"2.0\",\"id\":%s,\"method\":\"tools/call\",\"params\":"
+                        "{\"name\":\"fs__grep\",\"arguments\":{\"pattern\":\"x\",\"path\":\".\"}}}",
+                        id);
+    serve_session_receive(ss, m, strlen(m));
+    free(m);
+    return newest_job(f);
+}
+
+static int claim(struct fix *f, const char *method, const int64_t *jobs, size_t njobs,
+                 int models)
+{
+    cJSON *id = cJSON_CreateNumber(77);
+    cJSON *params = cJSON_Parse("{\"messages\":[],\"maxTokens\":5}");
+    struct engine_server_request q = {4242, "fs", method, params, id, jobs, njobs, NULL, 0,
+                                      models};
+    int taken = serve_relay_claim(f->s, &q);
+    cJSON_Delete(id);
+    cJSON_Delete(params);
+    return taken;
+}
+
+static void test_relay_claim(void **state)
+{
+    (void)state;
+    struct fix f;
+    fix_open(&f, "serve: {relay_timeout: 300ms}\n");
+    engine_set_scheduling(f.e, 0);       /* the calls stay pending until we let them run */
+    init_caps(&f, f.ss, 1, "2025-11-25", "{\"sampling\":{},\"elicitation\":{}}");
+    int64_t unknown = 999999;
+    /* no call of a session in flight: left to the engine */
+    assert_false(claim(&f, "sampling/createMessage", &unknown, 1, 0));
+    assert_false(claim(&f, "sampling/createMessage", NULL, 0, 0));
+    int64_t job = pending_call(&f, f.ss, "\"a\"");
+    /* a model task might be the caller; another method is not relayed */
+    assert_false(claim(&f, "sampling/createMessage", &job, 1, 1));
+    assert_false(claim(&f, "roots/list", &job, 1, 0));
+    int64_t both[2] = {job, unknown};
+    assert_false(claim(&f, "sampling/createMessage", both, 2, 0));
+    /* the one call in flight is this session's: relayed on its stream */
+    assert_true(claim(&f, "sampling/createMessage", &job, 1, 0));
+    const cJSON *rq = last_method(&f, "sampling/createMessage");
+    assert_non_null(rq);
+    assert_string_equal(f.related, "\"a\"");
+    assert_int_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(rq, "params"), "maxTokens")->valueint,
+                     5);
+    /* the client's answer is taken once */
+    char *resp = xasprintf("{\"jsonrpc\":\"2.0\",\"id\":%d,\"result\":{\"role\":\"assistant\","
+                           "\"content\":{\"type\":\"text\",\"text\":\"hi\"},\"model\":\"m\"}}",
+                           cJSON_GetObjectItem(rq, "id")->valueint);
+    int n = cJSON_GetArraySize(f.msgs);
+    put(&f, resp);
+    assert_int_equal(cJSON_GetArraySize(f.msgs), n);
+    cJSON *rm = cJSON_Parse(resp);
+    assert_false(serve_relay_response(f.ss, rm));
+    cJSON_Delete(rm);
+    free(resp);
+    /* the server cancels it (its id was 77): the client is told */
+    assert_true(claim(&f, "sampling/createMessage", &job, 1, 0));
+    int sid = cJSON_GetObjectItem(last_method(&f, "sampling/createMessage"), "id")->valueint;
+    cJSON *why = cJSON_Parse("{\"requestId\":77,\"reason\":\"the server gave up\"}");
+    serve_relay_server_cancelled(f.s, "git", why);       /* another server's: not this one */
+    assert_null(last_method(&f, "notifications/cancelled"));
+    serve_relay_server_cancelled(f.s, "fs", why);
+    cJSON_Delete(why);
+    const cJSON *sc = cJSON_GetObjectItem(last_method(&f, "notifications/cancelled"), "params");
+    assert_int_equal(cJSON_GetObjectItem(sc, "requestId")->valueint, sid);
+    assert_string_equal(cJSON_GetObjectItem(sc, "reason")->valuestring, "the server gave up");
+    /* not answered: after serve.relay_timeout the client is told it is over */
+    assert_true(claim(&f, "elicitation/create", &job, 1, 0));
+    int rid = cJSON_GetObjectItem(last_method(&f, "elicitation/create"), "id")->valueint;
+    int64_t end = util_now_ms() + 5000;
+    const cJSON *c = NULL, *cp = NULL;
+    while (util_now_ms() < end) {
+        loop_run_once(engine_loop(f.e), 50);
+        c = last_method(&f, "notifications/cancelled");
+        cp = cJSON_GetObjectItem(c, "params");
+        if (cJSON_GetObjectItem(cp, "requestId")->valueint == rid)
+            break;
+    }
+    assert_int_equal(cJSON_GetObjectItem(cp, "requestId")->valueint, rid);
+    assert_non_null(strstr(cJSON_GetObjectItem(cp, "reason")->valuestring, "did not answer"));
+    /* elicitation came with 2025-06-18 */
+    struct serve_session *old = serve_session_new(f.s, capture, &f);
+    init_caps(&f, old, 3, "2025-03-26", "{\"elicitation\":{}}");
+    int64_t job3 = pending_call(&f, old, "\"c\"");
+    assert_false(claim(&f, "elicitation/create", &job3, 1, 0));
+    serve_session_free(old);
+    /* two sessions with calls in flight on the server: whose is it? */
+    struct serve_session *other = serve_session_new(f.s, capture, &f);
+    init_caps(&f, other, 2, "2025-11-25", "{\"sampling\":{}}");
+    int64_t job2 = pending_call(&f, other, "\"b\"");
+    int64_t two[2] = {job, job2};
+    assert_false(claim(&f, "sampling/createMessage", two, 2, 0));
+    /* it declared sampling only */
+    assert_false(claim(&f, "elicitation/create", &job2, 1, 0));
+    assert_true(claim(&f, "sampling/createMessage", &job2, 1, 0));
+    assert_string_equal(f.related, "\"b\"");
+    rid = cJSON_GetObjectItem(last_method(&f, "sampling/createMessage"), "id")->valueint;
+    /* the call ends (it runs now): its relay is cancelled at the client */
+    engine_set_scheduling(f.e, 1);
+    end = util_now_ms() + 10000;
+    int over = 0;
+    while (!over && util_now_ms() < end) {
+        loop_run_once(engine_loop(f.e), 50);
+        c = last_method(&f, "notifications/cancelled");
+        cp = cJSON_GetObjectItem(c, "params");
+        over = cJSON_GetObjectItem(cp, "requestId")->valueint == rid;
+    }
+    assert_true(over);
+    assert_non_null(strstr(cJSON_GetObjectItem(cp, "reason")->valuestring, "is over"));
+    assert_int_equal(serve_session_pending(other), 0);
+    serve_session_free(other);
+    fix_close(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -366,6 +676,10 @@ int main(void)
         cmocka_unit_test(test_task_tools),
         cmocka_unit_test(test_protocol_errors),
         cmocka_unit_test(test_cancel_and_free),
+        cmocka_unit_test(test_pages),
+        cmocka_unit_test(test_config_keys),
+        cmocka_unit_test(test_subscribe_unsupported),
+        cmocka_unit_test(test_relay_claim),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
