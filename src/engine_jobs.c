@@ -5,6 +5,7 @@
  * transaction per loop turn. What is stored is redacted first (redact.h):
  * the error, the result body and progress messages. */
 #include "engine_int.h"
+#include "jsonw.h"
 
 /* === group commit ===
  * Claims, completions and failures of one loop turn share one SQLite
@@ -139,7 +140,7 @@ void engine_run_finish(struct run *r, const cJSON *result, const char *error, in
         engine_run_free(r);
         goto out;
     }
-    char *body = cJSON_PrintUnformatted(result);
+    char *body = jsonw_print(result);
     size_t len = body ? strlen(body) : 0;
     if (mcp_result_is_error(result)) {
         char *text = mcp_result_text(result);
@@ -237,7 +238,7 @@ static void run_progress(void *payload, double progress, double total, const cha
     redact_json(d);
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(d, "message");
     message = cJSON_IsString(m) ? m->valuestring : NULL;
-    char *txt = cJSON_PrintUnformatted(d);
+    char *txt = jsonw_print(d);
     engine_tx_touch(r->e);
     jobq_event_add(r->e->q, r->job_id, "progress", txt);
     cJSON_free(txt);

@@ -6,6 +6,7 @@
  * re-entrantly); tools/call runs the tool on a worker thread, or starts a
  * loop-thread tool (builtin_tool.start) at the next turn. */
 #include "builtin.h"
+#include "jsonw.h"
 #include "jsonrpc.h"
 #include "loop.h"
 #include "mcp_transport.h"
@@ -57,7 +58,7 @@ static void post_msg(struct inproc_t *t, cJSON *msg)
 {
     struct inproc_msg *m = xmalloc(sizeof *m);
     m->t = t;
-    m->json = cJSON_PrintUnformatted(msg);
+    m->json = jsonw_print(msg);
     cJSON_Delete(msg);
     t->busy++;
     loop_post(t->base.loop, deliver, m);

@@ -18,6 +18,7 @@
  * before-sleep hook compares cheap signatures of what would be listed and
  * sends list_changed to every ready session when they differ. */
 #include "serve_int.h"
+#include "jsonw.h"
 
 #include "config.h"
 #include "engine.h"
@@ -85,18 +86,22 @@ cJSON *serve_tool_error(const char *fmt, ...)
 
 void serve_send_json(struct serve_session *ss, const cJSON *msg, const char *related)
 {
-    char *txt = cJSON_PrintUnformatted(msg);
-    if (txt) {
-        ss->send(ss->tpayload, txt, strlen(txt), related);
-        cJSON_free(txt);
-    }
+    struct buf b;
+    buf_init(&b);
+    buf_reserve(&b, 512);
+    if (jsonw_value(&b, msg) == 0)
+        ss->send(ss->tpayload, b.data, b.len, related);
+    buf_fini(&b);
 }
 
 void serve_respond(struct serve_session *ss, const cJSON *id, const char *related, cJSON *result)
 {
     cJSON *m = cJSON_CreateObject();
     cJSON_AddStringToObject(m, "jsonrpc", "2.0");
-    cJSON_AddItemToObject(m, "id", id ? cJSON_Duplicate(id, 1) : cJSON_CreateNull());
+    if (id)
+        cJSON_AddItemReferenceToObject(m, "id", (cJSON *)id);
+    else
+        cJSON_AddNullToObject(m, "id");
     cJSON_AddItemToObject(m, "result", result ? result : cJSON_CreateObject());
     serve_send_json(ss, m, related);
     cJSON_Delete(m);
@@ -151,7 +156,7 @@ struct serve_pending *serve_pending_new(struct serve_session *ss, enum serve_wai
     p->ss = ss;
     p->wait = w;
     p->id = cJSON_Duplicate(id, 1);
-    p->id_text = cJSON_PrintUnformatted(id);
+    p->id_text = jsonw_print(id);
     const cJSON *meta = cJSON_GetObjectItemCaseSensitive(params, "_meta");
     const cJSON *tok = cJSON_GetObjectItemCaseSensitive(meta, "progressToken");
     if (cJSON_IsString(tok) || cJSON_IsNumber(tok))
@@ -450,7 +455,7 @@ static void call_downstream(struct serve_session *ss, const cJSON *id, const cha
     }
     char *err = NULL;
     if (s->cfg->record_calls) {
-        char *a = args ? cJSON_PrintUnformatted(args) : NULL;
+        char *a = args ? jsonw_print(args) : NULL;
         struct jobq_spec spec = {.batch = "serve", .server = si->name, .tool = tool,
                                  .args_json = a, .max_attempts = 1};
         int64_t job;
@@ -699,7 +704,7 @@ static void on_notification(struct serve_session *ss, const char *method, const 
     const cJSON *rid = cJSON_GetObjectItemCaseSensitive(params, "requestId");
     if (!rid)
         return;
-    char *t = cJSON_PrintUnformatted(rid);
+    char *t = jsonw_print(rid);
     for (struct serve_pending *p = ss->s->pending; p; p = p->next)
         if (p->ss == ss && !p->cancelled && strcmp(p->id_text, t) == 0) {
             const char *why = serve_str(params, "reason");
@@ -740,7 +745,7 @@ static void handle_one(struct serve_session *ss, const cJSON *m)
                             "id must be a string or a number");
         return;
     }
-    char *idt = cJSON_PrintUnformatted(id);
+    char *idt = jsonw_print(id);
     size_t i;
     for (i = 0; i < ARRAY_LEN(methods); i++)
         if (strcmp(methods[i].method, method->valuestring) == 0)

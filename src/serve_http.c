@@ -22,6 +22,7 @@
  * headers only once the session is ready. Who may talk at all (Host,
  * Origin, token) is decided in serve_http_guard.c. */
 #include "serve_http.h"
+#include "jsonw.h"
 #include "serve_http_int.h"
 
 #include "config.h"
@@ -207,7 +208,7 @@ static enum MHD_Result reply_error(struct MHD_Connection *c, unsigned int status
     cJSON *err = cJSON_AddObjectToObject(o, "error");
     cJSON_AddNumberToObject(err, "code", code);
     cJSON_AddStringToObject(err, "message", msg);
-    char *txt = cJSON_PrintUnformatted(o);
+    char *txt = jsonw_print(o);
     cJSON_Delete(o);
     enum MHD_Result rc = reply(c, status, "application/json", txt, NULL);
     cJSON_free(txt);
@@ -555,7 +556,7 @@ static void scan_message(const cJSON *m, struct post_scan *ps)
         return;
     if (strcmp(method->valuestring, "initialize") == 0)
         ps->init = 1;
-    char *t = cJSON_PrintUnformatted(id);
+    char *t = jsonw_print(id);
     ps->ids = xrealloc(ps->ids, (ps->nids + 1) * sizeof *ps->ids);
     ps->ids[ps->nids++] = xstrdup(t);
     cJSON_free(t);

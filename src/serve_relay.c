@@ -24,6 +24,7 @@
  * (the outer client is told with notifications/cancelled); a server's
  * notifications/cancelled for it is passed up the same way. */
 #include "serve_int.h"
+#include "jsonw.h"
 
 #include "config.h"
 #include "engine.h"
@@ -149,7 +150,7 @@ int serve_relay_claim(void *payload, const struct engine_server_request *q)
     r->out_id = ++s->next_relay;
     r->server = xstrdup(q->server);
     r->method = xstrdup(q->method);
-    r->down_id = cJSON_PrintUnformatted(q->id);
+    r->down_id = jsonw_print(q->id);
     if (!sampling) {
         const cJSON *schema = cJSON_GetObjectItemCaseSensitive(q->params, "requestedSchema");
         r->schema = schema ? cJSON_Duplicate(schema, 1) : NULL;
@@ -210,7 +211,7 @@ void serve_relay_server_cancelled(struct serve *s, const char *server, const cJS
     const cJSON *rid = cJSON_GetObjectItemCaseSensitive(params, "requestId");
     if (!rid)
         return;
-    char *t = cJSON_PrintUnformatted(rid);
+    char *t = jsonw_print(rid);
     struct serve_relay *r = s->relays;
     while (r && !(strcmp(r->server, server) == 0 && strcmp(r->down_id, t) == 0))
         r = r->next;

@@ -11,6 +11,7 @@
  *
  * Answers carry the figures as structuredContent and a sentence as text. */
 #include "serve_int.h"
+#include "jsonw.h"
 
 #include "config.h"
 #include "engine.h"
@@ -185,7 +186,7 @@ static cJSON *submit(struct serve *s, const cJSON *args)
         int sp = split_tool(s, tool, &server, &bare, &why);
         if (sp < 0)
             goto fail;
-        a = targs ? cJSON_PrintUnformatted(targs) : NULL;
+        a = targs ? jsonw_print(targs) : NULL;
         spec.tool = bare;
         spec.args_json = targs ? a : NULL;
         if (sp == 1) {           /* routed: the router picks the server when it starts */
@@ -205,7 +206,7 @@ static cJSON *submit(struct serve *s, const cJSON *args)
         cJSON_AddStringToObject(m, "prompt", prompt);
         if (model)
             cJSON_AddStringToObject(m, "model", model);
-        a = cJSON_PrintUnformatted(m);
+        a = jsonw_print(m);
         cJSON_Delete(m);
         spec.tool = type;
         spec.args_json = a;
@@ -345,7 +346,7 @@ int serve_tasks_call(struct serve_session *ss, const char *name, const cJSON *ar
             break;
     if (i == ARRAY_LEN(task_tools))
         return 0;
-    char *idt = cJSON_PrintUnformatted(id);
+    char *idt = jsonw_print(id);
     cJSON *r = NULL;
     int64_t tid = 0;
     if (i == 0) {
