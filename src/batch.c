@@ -37,13 +37,63 @@ struct bstate {
     int64_t started;
     int64_t last_draw;
     int settled;                 /* nothing finished since submit_ready last ran */
+    size_t nwaiting;             /* tasks not yet submitted (their needs unmet) */
+    /* job id -> task, open addressing (events name jobs; a batch may hold
+     * tens of thousands of tasks) */
+    int64_t *map_ids;
+    struct btask **map_tasks;
+    size_t map_cap, map_n;
 };
+
+static size_t map_slot(int64_t id, size_t cap)
+{
+    uint64_t h = (uint64_t)id * 0x9E3779B97F4A7C15ull;
+    return (size_t)(h >> 17) & (cap - 1);
+}
+
+static void map_put(struct bstate *b, int64_t id, struct btask *t)
+{
+    if ((b->map_n + 1) * 2 > b->map_cap) {
+        size_t cap = b->map_cap ? b->map_cap * 2 : 64;
+        int64_t *ids = xcalloc(cap, sizeof *ids);
+        struct btask **tasks = xcalloc(cap, sizeof *tasks);
+        for (size_t i = 0; i < b->map_cap; i++)
+            if (b->map_tasks[i]) {
+                size_t k = map_slot(b->map_ids[i], cap);
+                while (tasks[k])
+                    k = (k + 1) & (cap - 1);
+                ids[k] = b->map_ids[i];
+                tasks[k] = b->map_tasks[i];
+            }
+        free(b->map_ids);
+        free(b->map_tasks);
+        b->map_ids = ids;
+        b->map_tasks = tasks;
+        b->map_cap = cap;
+    }
+    size_t k = map_slot(id, b->map_cap);
+    while (b->map_tasks[k] && b->map_ids[k] != id)
+        k = (k + 1) & (b->map_cap - 1);
+    if (!b->map_tasks[k])
+        b->map_n++;
+    b->map_ids[k] = id;
+    b->map_tasks[k] = t;
+}
+
+/* Give task t its job (and find it by that job from now on). */
+static void set_job(struct bstate *b, struct btask *t, int64_t id)
+{
+    t->job_id = id;
+    map_put(b, id, t);
+}
 
 static struct btask *task_by_job(struct bstate *b, int64_t id)
 {
-    for (size_t i = 0; i < b->f.n; i++)
-        if (b->f.tasks[i].job_id == id)
-            return &b->f.tasks[i];
+    if (!b->map_cap)
+        return NULL;
+    for (size_t k = map_slot(id, b->map_cap); b->map_tasks[k]; k = (k + 1) & (b->map_cap - 1))
+        if (b->map_ids[k] == id)
+            return b->map_tasks[k];
     return NULL;
 }
 
@@ -138,7 +188,8 @@ static void task_done(struct bstate *b, struct btask *t, enum job_status st,
         return;
     t->done = 1;
     b->ndone++;
-    b->settled = 0;   /* its dependents may be ready now */
+    if (b->nwaiting)
+        b->settled = 0;   /* its dependents may be ready now */
     struct job j;
     memset(&j, 0, sizeof j);
     int have = engine_job(b->e, t->job_id, &j) == 0;
@@ -282,7 +333,7 @@ static int submit_ready(struct bstate *b)
     }
     for (size_t i = 0; i < n; i++) {
         if (rc == 0)
-            who[i]->job_id = ids[i];
+            set_job(b, who[i], ids[i]);
         /* an idempotency key may name a job an earlier run already finished */
         struct job j;
         memset(&j, 0, sizeof j);
@@ -300,6 +351,9 @@ static int submit_ready(struct bstate *b)
     free(who);
     free(args);
     free(ids);
+    b->nwaiting = 0;
+    for (size_t i = 0; i < b->f.n; i++)
+        b->nwaiting += !b->f.tasks[i].job_id && !b->f.tasks[i].done;
     return rc;
 }
 
@@ -311,7 +365,7 @@ static void adopt_previous(struct bstate *b)
         int64_t id;
         if (engine_find_job(b->e, b->batch, t->id, &id) < 0)
             continue;
-        t->job_id = id;
+        set_job(b, t, id);
         struct job j;
         memset(&j, 0, sizeof j);
         if (engine_job(b->e, id, &j) == 0) {
@@ -692,6 +746,8 @@ int batch_run(const struct batch_opts *o)
 out:
     engine_free(b.e);
     bfile_fini(&b.f);
+    free(b.map_ids);
+    free(b.map_tasks);
     free(b.batch);
     return rc;
 }

@@ -10,6 +10,7 @@
  * FS_WRITE_CAP bytes. These tools are annotated destructive: the engine's
  * tool policy decides whether they may run (engine_policy.c). */
 #include "builtin_fs_int.h"
+#include "gitctx.h"
 #include "pathjail.h"
 #include "util.h"
 
@@ -113,7 +114,7 @@ static int read_for_edit(const char *real, const char *shown, char **out, size_t
 static char *unified_diff(const char *path, const char *old, size_t olen, const char *new,
                           size_t nlen)
 {
-    git_libgit2_init();
+    gitctx_init();
     git_patch *patch = NULL;
     git_buf b = {0};
     char *out = NULL;
@@ -122,7 +123,6 @@ static char *unified_diff(const char *path, const char *old, size_t olen, const 
         out = xstrndup(b.ptr ? b.ptr : "", b.size);
     git_buf_dispose(&b);
     git_patch_free(patch);
-    git_libgit2_shutdown();
     return out ? out : xstrdup("");
 }
 

@@ -1,7 +1,9 @@
 /* gitctx.c — git context through libgit2 (see gitctx.h).
  *
- * Each gitctx holds one git_repository and keeps libgit2 initialised while
- * it lives (git_libgit2_init is reference-counted and thread-safe). Texts
+ * Each gitctx holds one git_repository. libgit2 is initialised once per
+ * process (gitctx_init) and stays so: its init is not cheap (with the
+ * mbedTLS backend it parses the system's CA bundle), and pairing it with a
+ * shutdown around every open made each job's provenance scan pay it. Texts
  * follow the git CLI's formats where one exists (status --porcelain, diff,
  * show's header) so that what a model or a person reads is what git would
  * have printed. libgit2 errors become sentences naming the operation. */
@@ -9,6 +11,7 @@
 #include "util.h"
 
 #include <git2.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -70,14 +73,24 @@ static int rev_commit(struct gitctx *g, const char *rev, git_commit **out, char 
 
 /* === Open === */
 
-int gitctx_open(const char *dir, struct gitctx **out, char **errmsg)
+static void init_once(void)
 {
     git_libgit2_init();
+}
+
+void gitctx_init(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, init_once);
+}
+
+int gitctx_open(const char *dir, struct gitctx **out, char **errmsg)
+{
+    gitctx_init();
     git_repository *repo = NULL;
     *out = NULL;
     if (git_repository_open_ext(&repo, dir ? dir : ".", 0, NULL) < 0) {
         *errmsg = xasprintf("no git repository at or above %s", dir ? dir : ".");
-        git_libgit2_shutdown();
         return -1;
     }
     const char *wd = git_repository_workdir(repo);
@@ -85,7 +98,6 @@ int gitctx_open(const char *dir, struct gitctx **out, char **errmsg)
         *errmsg = xasprintf("the git repository at %s is bare (no work tree)",
                             git_repository_path(repo));
         git_repository_free(repo);
-        git_libgit2_shutdown();
         return -1;
     }
     struct gitctx *g = xcalloc(1, sizeof *g);
@@ -105,7 +117,6 @@ void gitctx_free(struct gitctx *g)
     git_repository_free(g->repo);
     free(g->root);
     free(g);
-    git_libgit2_shutdown();
 }
 
 const char *gitctx_root(const struct gitctx *g)

@@ -17,6 +17,8 @@ struct gitctx;
 
 /* Open the repository holding dir (dir itself or a parent). 0 and *out,
  * or -1 with *errmsg saying where nothing was found. */
+/* Initialise libgit2 for the process (once; thread-safe; never undone). */
+void gitctx_init(void);
 int gitctx_open(const char *dir, struct gitctx **out, char **errmsg);
 void gitctx_free(struct gitctx *g);                 /* NULL-safe */
 /* The work tree's top directory, without a trailing slash (borrowed). */
