@@ -60,16 +60,20 @@ why() {
     [ -s "$T/$1.stderr" ] && { echo "stderr:"; head -c 2000 "$T/$1.stderr"; }
 }
 
-# report ENC B X Y FINAL: the bytes of one mouse report (X, Y 0-based
-# screen cells; B the button code: 0 left press, 3 X10 release), as
-# send-keys arguments: hex bytes for X10 (the coordinates are bytes, not
-# text), literal text for SGR (FINAL: M press, m release)
+# x10 B X Y: one X10 report as hex bytes for send-keys -H: ESC [ M, then
+# 32 + B (0 the left button pressed, 3 released), 33 + X and 33 + Y (X, Y
+# 0-based screen cells; single bytes, kept ASCII: 93 at most)
 x10() { printf '1b 5b 4d %x %x %x ' $((32 + $1)) $((33 + $2)) $((33 + $3)); }
-# click SESSION ENC X Y [TIMES]: left button pressed and released at (X, Y)
+# click SESSION ENC X Y [TIMES]: the left button pressed and released at
+# (X, Y), TIMES times in one write (2: a double click); an SGR report is
+# text: ESC [ < 0 ; X+1 ; Y+1, then M (pressed) or m (released)
 click() {
     s=$1 enc=$2 x=$3 y=$4 n=${5:-1}
     if [ "$enc" = x10 ]; then
-        [ "$x" -lt 94 ] && [ "$y" -lt 94 ] || { echo "x10 reports stop at 93" >&2; return 1; }
+        if [ "$x" -ge 94 ] || [ "$y" -ge 94 ]; then
+            echo "an X10 report cannot say $x,$y (93 at most)" >&2
+            return 1
+        fi
         bytes=""
         k=0
         while [ $k -lt "$n" ]; do bytes="$bytes$(x10 0 "$x" "$y")$(x10 3 "$x" "$y")"; k=$((k + 1)); done
