@@ -574,7 +574,8 @@ void textedit_draw(WINDOW *w, struct textedit *te, int y, int x, int height, int
 struct form;
 
 /* FORM_RECALL: the caller should put a previous submission in the form
- * (form_restore); asked by Up on an untouched form, or Ctrl-P. With none
+ * (form_restore); asked by Up on an untouched form (in a multi-line box:
+ * on its first row), or Ctrl-P. With none
  * to recall, the caller passes Up on as Shift-Tab (the row above). */
 enum form_action { FORM_NONE, FORM_SUBMIT, FORM_CANCEL, FORM_KIND, FORM_RECALL,
                    FORM_TEMPLATE };   /* Ctrl-O: the caller fills in the next template */

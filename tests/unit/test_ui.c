@@ -1152,6 +1152,7 @@ static void test_help_from_tables(void **state)
     }
     assert_non_null(strstr(b.data, "## Registry\n"));
     assert_non_null(strstr(b.data, "  Enter  tools"));
+    assert_non_null(strstr(b.data, "## In the new-task form (n)\n"));
     buf_fini(&b);
 }
 
