@@ -12,13 +12,9 @@
  * details, tools, log), the key table of cmd.c, then the focused pane.
  * $PAGER and $EDITOR run with the terminal handed over (tui_run_external).
  *
- * Pastes: bracketed paste mode is on while the TUI has the terminal
- * (ESC[?2004h; off on exit and while a child runs); the terminal wraps a
- * paste in ESC[200~ ... ESC[201~, which curses returns as two keys made
- * with define_key. What comes between them is collected as text and
- * handed whole to the focused text field (the form's, the prompt's, the
- * memory overlay's boxes): it never submits or runs a key binding, and
- * is dropped when no text field has the focus.
+ * Every key passes paste.c first: a bracketed paste is text for the
+ * focused field, never keys. Bracketed paste mode is on while the TUI has
+ * the terminal (off on exit and while a child runs).
  *
  * Nothing here blocks the loop, except that child while it runs. The
  * terminal is an fd watcher (keys are read with wget_wch in no-delay mode
@@ -39,7 +35,6 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <langinfo.h>
-#include <limits.h>
 #include <locale.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -51,7 +46,6 @@
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
-#include <wchar.h>
 
 /* The status bar: global keys around the focused pane's own
  * (pane_class.hints); when a message would not fit, the short form. */
@@ -73,9 +67,6 @@ void tui_set_options(const char *theme, int ascii)
 }
 
 enum { STREAM_REFRESH_MS = 40 };
-/* a paste: at most PASTE_MAX bytes are kept; one whose end does not come
- * within PASTE_IDLE_MS of its last key is taken as ended */
-enum { PASTE_MAX = 1 << 20, PASTE_IDLE_MS = 1000 };
 
 static const struct pane_class *const pane_classes[PANE_COUNT] = {
     [PANE_TASKS] = &pane_tasks_class,
@@ -83,15 +74,6 @@ static const struct pane_class *const pane_classes[PANE_COUNT] = {
     [PANE_REGISTRY] = &pane_registry_class,
     [PANE_METRICS] = &pane_metrics_class,
 };
-
-/* Bracketed paste mode on or off (terminals that lack it ignore it). */
-static void bracketed_paste(int on)
-{
-    static const char seq_on[] = "\033[?2004h", seq_off[] = "\033[?2004l";
-    fflush(stdout);
-    ssize_t n = write(STDOUT_FILENO, on ? seq_on : seq_off, sizeof seq_on - 1);
-    (void)n;
-}
 
 /* === state changes (they only mark things dirty) === */
 
@@ -840,7 +822,7 @@ int tui_run_external(struct tui *t, const char *prog, const char *path)
 {
     def_prog_mode();
     endwin();
-    bracketed_paste(0);                /* the child's own business */
+    paste_mode(0);                /* the child's own business */
     char *cmd = xasprintf("%s \"$1\"", prog);
     pid_t pid = fork();
     if (pid == 0) {
@@ -869,7 +851,7 @@ int tui_run_external(struct tui *t, const char *prog, const char *path)
     }
     free(cmd);
     reset_prog_mode();
-    bracketed_paste(1);
+    paste_mode(1);
     refresh();
     /* the size may have changed meanwhile */
     struct winsize ws;
@@ -989,101 +971,13 @@ static void handle_key(struct tui *t, int key)
         p->dirty = 1;
 }
 
-/* === pastes === */
-
-/* Pasted text into a one-line prompt: line breaks and tabs as spaces,
- * other control characters dropped. */
-static void prompt_paste(struct prompt *p, const char *text)
-{
-    for (const char *s = text; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '\r' && s[1] == '\n')
-            continue;
-        if (c == '\n' || c == '\r' || c == '\t')
-            buf_putc(&p->text, ' ');
-        else if (c >= 32 && c != 127)
-            buf_putc(&p->text, (char)c);
-    }
-}
-
-/* The paste has ended: its text goes to the text field with the focus. */
-static void paste_deliver(struct tui *t)
-{
-    const char *text = t->paste.data ? t->paste.data : "";
-    int taken = 0;
-    if (!*text)
-        return;
-    if ((t->approvals.n && t->approvals.win) || (t->elicits.n && t->elicits.win)) {
-        taken = 0;                     /* a question on screen takes no text */
-    } else if (t->form) {
-        taken = form_paste(t->form, text);
-        t->form_dirty = 1;
-    } else if (t->prompt) {
-        prompt_paste(t->prompt, text);
-        t->status_dirty = 1;
-        if (t->prompt->kind == PROMPT_FILTER)
-            tasks_cmd_filter(t, t->prompt->text.data);   /* the list follows */
-        taken = 1;
-    } else if (t->memview && t->memview->focus != MEMVIEW_LIST &&
-               t->memview->focus != MEMVIEW_CONFIRM) {
-        struct memview *mv = t->memview;
-        prompt_paste(mv->focus == MEMVIEW_BOX ? &mv->query
-                     : mv->focus == MEMVIEW_ADD ? &mv->input : &mv->ns, text);
-        mv->dirty = 1;
-        taken = 1;
-    }
-    if (!taken)
-        tui_message(t, 0, "paste ignored: no text field has the focus");
-}
-
-static void paste_end(struct tui *t)
-{
-    t->pasting = 0;
-    paste_deliver(t);
-    buf_consume(&t->paste, t->paste.len);
-}
-
-/* A key of a bracketed paste: its brackets, or a character between them
- * (kept as text; other keys in a paste are dropped). Returns 1 when the
- * key belonged to the paste. A paste whose end never came is closed by
- * the first key more than PASTE_IDLE_MS after its last one. */
-static int paste_key(struct tui *t, int key)
-{
-    int64_t now = util_now_ms();
-    if (t->pasting && key != UK_PASTE_END && now - t->paste_ms > PASTE_IDLE_MS)
-        paste_end(t);
-    t->paste_ms = now;
-    if (key == UK_PASTE_BEGIN) {
-        if (t->pasting)
-            paste_end(t);
-        t->pasting = 1;
-        return 1;
-    }
-    if (key == UK_PASTE_END) {
-        if (t->pasting)
-            paste_end(t);
-        return 1;
-    }
-    if (!t->pasting || key == UK_RESIZE)
-        return 0;
-    if (key > 0 && t->paste.len < PASTE_MAX) {
-        char mb[MB_LEN_MAX];
-        mbstate_t st;
-        memset(&st, 0, sizeof st);
-        size_t n = wcrtomb(mb, (wchar_t)key, &st);
-        if (n != (size_t)-1)
-            buf_append(&t->paste, mb, n);
-    }
-    return 1;
-}
-
 static void read_keys(struct tui *t)
 {
     wint_t wc;
     int rc;
     while (!loop_stopped(t->loop) && (rc = wget_wch(stdscr, &wc)) != ERR) {
         int key = rc == KEY_CODE_YES ? -(int)wc : (int)wc;
-        if (!paste_key(t, key))
+        if (!paste_key(t, key, util_now_ms()))
             handle_key(t, key);
     }
 }
@@ -1339,10 +1233,8 @@ static int terminal_setup(void)
     /* clicks focus panes and select rows where the terminal reports them */
     int mouse = mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON1_DOUBLE_CLICKED, NULL) != 0;
     mouseinterval(200);
-    /* the brackets of a paste come as keys of their own */
-    define_key("\033[200~", UI_KEY_PASTE_BEGIN);
-    define_key("\033[201~", UI_KEY_PASTE_END);
-    bracketed_paste(1);
+    paste_define_keys();               /* the brackets of a paste as keys */
+    paste_mode(1);
     def_prog_mode();
     return mouse;
 }
@@ -1467,10 +1359,10 @@ int tui_run(struct engine *e)
     streams_fini(&t->streams);
     approvals_fini(&t->approvals);
     free(t->message);
-    buf_fini(&t->paste);
+    paste_fini(t);
     free(t);
     endwin();
-    bracketed_paste(0);
+    paste_mode(0);
     delscreen(scr);
     cmd_unbind_all();
     return rc;

@@ -644,6 +644,29 @@ void form_layout(struct form *f, int rows, int cols);
  * cursor in the focused field. */
 void form_draw(struct form *f, const struct theme *th);
 
+/* === bracketed paste (paste.c) === */
+
+struct paste {
+    struct buf text;             /* what came so far (UTF-8) */
+    int open;                    /* between its brackets */
+    int64_t last_ms;             /* when its last key came (monotonic) */
+};
+/* At most PASTE_MAX bytes of a paste are kept; one whose end has not come
+ * PASTE_IDLE_MS after its last key ends at the next key. */
+enum { PASTE_MAX = 1 << 20, PASTE_IDLE_MS = 1000 };
+/* Write the terminal's bracketed paste mode on or off (ESC[?2004h/l). */
+void paste_mode(int on);
+/* Make curses return ESC[200~ and ESC[201~ as UK_PASTE_BEGIN / _END. */
+void paste_define_keys(void);
+/* A key read at now_ms (monotonic): 1 when it was the paste's (a bracket,
+ * or a character between them: kept as text; other keys dropped), 0 when
+ * it is an ordinary key for tui.c. At the end the text goes whole to the
+ * focused text field (the form's, the prompt's, the memory overlay's
+ * boxes), or is dropped with a note in the status bar when none has the
+ * focus. */
+int paste_key(struct tui *t, int key, int64_t now_ms);
+void paste_fini(struct tui *t);
+
 /* === the TUI (tui.c, layout.c) === */
 
 enum { FORM_HIST = 16 };         /* submissions of the form kept for recall */
@@ -704,9 +727,7 @@ struct tui {
     int have_mem, have_usage;
     double stats_ms;             /* when (monotonic ms); 0 = never */
     int mouse;                   /* mouse events are on */
-    struct buf paste;            /* the text of a bracketed paste coming in (UTF-8) */
-    int pasting;                 /* between its brackets */
-    int64_t paste_ms;            /* when its last key came (monotonic) */
+    struct paste paste;          /* a bracketed paste coming in */
     uint64_t tick;               /* the 1 s timer */
     int exit_code;               /* what tui_run returns */
     struct form_template *templates; /* loaded on the first Ctrl-O */

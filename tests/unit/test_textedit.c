@@ -1,9 +1,10 @@
 /* test_textedit.c — the text fields of the new-task form (ui/textedit.c):
  * editing across line breaks, Up/Down by wrapped rows, word wrapping with
- * wide characters, what a paste keeps, drawing and scrolling; then the
- * form's multi-line Prompt and Args boxes (Enter, Ctrl-S, Up/Down between
- * rows, pastes, recall, the box growing). Curses draws into windows of a
- * screen on /dev/null; no terminal needed. */
+ * wide characters, what a paste keeps, drawing and scrolling; the form's
+ * multi-line Prompt and Args boxes (Enter, Ctrl-S, Up/Down between rows,
+ * pastes, recall, the box growing); and bracketed pastes (ui/paste.c):
+ * the keys between the brackets become text for the focused field. Curses
+ * draws into windows of a screen on /dev/null; no terminal needed. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -445,6 +446,78 @@ static void test_form_box_grows(void **state)
     screen_close(scr, out, in);
 }
 
+/* === bracketed paste === */
+
+/* Keys at now_ms through paste_key; returns how many it did not take. */
+static int feed(struct tui *t, const int *keys, size_t n, int64_t now_ms)
+{
+    int passed = 0;
+    for (size_t i = 0; i < n; i++)
+        passed += !paste_key(t, keys[i], now_ms);
+    return passed;
+}
+
+static void test_paste_keys(void **state)
+{
+    (void)state;
+    struct tui *t = xcalloc(1, sizeof *t);
+    t->form = form_new();
+    form_set_kind(t->form, "generate");
+    /* outside a paste keys are tui.c's; a stray end is dropped */
+    assert_int_equal(paste_key(t, 'x', 0), 0);
+    assert_int_equal(paste_key(t, UK_PASTE_END, 0), 1);
+    /* inside: characters are text (CR a line break, control characters
+     * dropped), function keys are dropped, a resize still passes */
+    static const int keys[] = {UK_PASTE_BEGIN, 'a', '\r', 'b', UK_UP, 19, 27, 0xe9,
+                               UK_RESIZE, 'c', UK_PASTE_END};
+    assert_int_equal(feed(t, keys, ARRAY_LEN(keys), 10), 1);   /* the resize */
+    assert_field(t->form, FORM_PROMPT, "a\nb\xc3\xa9" "c");
+    assert_false(t->paste.open);
+    assert_null(t->message);
+    assert_int_equal(form_key(t->form, 19), FORM_SUBMIT);   /* nothing submitted it */
+
+    /* an end that never comes: the first key PASTE_IDLE_MS later ends it,
+     * and is an ordinary key again */
+    static const int open_keys[] = {UK_PASTE_BEGIN, 'z'};
+    assert_int_equal(feed(t, open_keys, 2, 1000), 0);
+    assert_field(t->form, FORM_PROMPT, "a\nb\xc3\xa9" "c");  /* not yet */
+    assert_int_equal(paste_key(t, 'q', 1000 + PASTE_IDLE_MS / 2), 1);
+    assert_int_equal(paste_key(t, 'q', 1000 + 2 * PASTE_IDLE_MS), 0);
+    assert_field(t->form, FORM_PROMPT, "a\nb\xc3\xa9" "czq");
+
+    /* the Kind row takes no text: dropped, with a note */
+    form_key(t->form, UK_BTAB);
+    static const int kind_keys[] = {UK_PASTE_BEGIN, 'r', UK_PASTE_END};
+    assert_int_equal(feed(t, kind_keys, 3, 5000), 0);
+    assert_string_equal(form_task_type(t->form), "generate");  /* no 'r' for refactor */
+    assert_non_null(t->message);
+    assert_string_equal(t->message, "paste ignored: no text field has the focus");
+    form_free(t->form);
+    t->form = NULL;
+    free(t->message);
+    t->message = NULL;
+
+    /* the : prompt: one line, breaks and tabs as spaces */
+    t->prompt = xcalloc(1, sizeof *t->prompt);
+    t->prompt->kind = PROMPT_COMMAND;
+    static const int prompt_keys[] = {UK_PASTE_BEGIN, 't', 'h', '\r', '\t', 'e', '\r',
+                                      UK_PASTE_END};
+    assert_int_equal(feed(t, prompt_keys, ARRAY_LEN(prompt_keys), 6000), 0);
+    assert_string_equal(t->prompt->text.data, "th  e ");
+    assert_null(t->message);
+    buf_fini(&t->prompt->text);
+    free(t->prompt);
+    t->prompt = NULL;
+
+    /* nothing to paste into: a note, no key run */
+    static const int q_keys[] = {UK_PASTE_BEGIN, 'q', UK_PASTE_END};
+    assert_int_equal(feed(t, q_keys, 3, 7000), 0);
+    assert_string_equal(t->message, "paste ignored: no text field has the focus");
+    free(t->message);
+    paste_fini(t);
+    free(t);
+}
+
 int main(void)
 {
     setlocale(LC_ALL, "C.UTF-8");
@@ -458,6 +531,7 @@ int main(void)
         cmocka_unit_test(test_form_args_box),
         cmocka_unit_test(test_form_recall_lines),
         cmocka_unit_test(test_form_box_grows),
+        cmocka_unit_test(test_paste_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
