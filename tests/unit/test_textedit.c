@@ -429,7 +429,7 @@ static void test_form_box_grows(void **state)
     /* twelve lines: the box grows to what the screen allows (8 rows) and
      * shows the cursor's end of the text, saying which rows */
     for (int i = 3; i <= 12; i++) {
-        char line[16];
+        char line[24];
         snprintf(line, sizeof line, "\nline %d", i);
         form_paste(f, line);
     }
