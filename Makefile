@@ -87,8 +87,9 @@ $(BIN): $(MAIN_OBJ) $(UI_OBJ) $(LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) -o $@ $(MAIN_OBJ) $(UI_OBJ) $(LIB) $(LDLIBS_ALL)
 
-# The UI's unit test also links the ui/ objects (main.c excluded).
-$(BUILD)/tests/test_ui: tests/unit/test_ui.c $(UI_OBJ) $(LIB)
+# The UI's unit tests also link the ui/ objects (main.c excluded).
+UI_TESTS := $(BUILD)/tests/test_ui $(BUILD)/tests/test_textedit
+$(UI_TESTS): $(BUILD)/tests/%: tests/unit/%.c $(UI_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $< $(UI_OBJ) $(LIB) -lcmocka $(LDLIBS_ALL)

@@ -604,6 +604,14 @@ void cmd_help(struct buf *b)
     }
     buf_puts(b, "\n  Up/Down/PgUp/PgDn/Home/End, j/k/g/G move or scroll the focused pane;"
                 " a mouse click focuses a pane and selects a row.\n");
+    buf_puts(b, "\n## In the new-task form (n)\n"
+                "  Tab/S-Tab next/previous row  ^S submit  Esc cancel  ^T next kind\n"
+                "  Up on a fresh form, ^P: an earlier submission  ^O: the next template\n"
+                "  Prompt and Args are multi-line: Enter starts a line (in Args: submits once\n"
+                "  the JSON is complete), ^J always does; Up/Down by row, leaving the box at\n"
+                "  its first/last; Home/End, Backspace/Delete (joining lines), ^U/^K cut to\n"
+                "  the line's start/end, ^W the word before.\n"
+                "  A paste goes into the focused text field as text; it never runs a key.\n");
     buf_puts(b, "\n# Commands (: then the command; Tab completes)\n\n");
     for (size_t i = 0; i < ui_ncommands; i++) {
         const struct ui_command *c = &ui_commands[i];

@@ -1,36 +1,47 @@
 /* form.c — the new-task form: a small modal window with a Kind row, two
- * single-line fields for the kind, then Priority and Timeout. The kind is
- * a tool call (fields "Tool (server.tool)" and "Args (JSON)", default {})
- * or a model task type, generate ... deploy (fields "Prompt" and "Model",
+ * text fields for the kind, then Priority and Timeout. The kind is a tool
+ * call (fields "Tool (server.tool)" and "Args (JSON)", default {}) or a
+ * model task type, generate ... deploy (fields "Prompt" and "Model",
  * empty = the type's default). On the Kind row Left/Right/Space or a
- * type's first letter change it; Ctrl-T changes it from any row. Text
- * fields are edited in place (Left/Right, Home/End, Backspace/Delete,
- * Ctrl-U); Tab/Shift-Tab move between rows (Tab in the Tool field first
- * completes server.tool from the owner's list), Enter on the second
- * field or later or Ctrl-S submits, Esc cancels. Up on an untouched form
- * or Ctrl-P asks the owner for a previous submission. The form opens on
- * the first text field. A default value ({} for the arguments) is shown
- * dimmed until the field is edited; typing into it replaces it.
+ * type's first letter change it; Ctrl-T changes it from any row.
+ *
+ * Prompt and Args are multi-line boxes (textedit.c: wrapped, Up/Down by
+ * row, Backspace/Delete join lines, Ctrl-U/Ctrl-K cut to the line's
+ * start/end); the box is BOX_ROWS high and grows with its text while the
+ * screen has room. In the Prompt, Enter starts a new line; in Args, Enter
+ * submits once the text is complete JSON and starts a new line otherwise;
+ * Ctrl-J always starts one. The other fields are one line; Enter there
+ * moves on (Kind, Tool) or submits. Tab/Shift-Tab move between rows (Tab
+ * in the Tool field first completes server.tool from the owner's list);
+ * Up/Down move between rows from a one-line field or the first/last row
+ * of a box; Ctrl-S submits, Esc cancels. Up on an untouched form (in a
+ * box: from its first row) or Ctrl-P asks the owner for a previous
+ * submission. A paste (form_paste) goes into the focused field as text,
+ * line breaks included. The form opens on the first text field. A default
+ * value ({} for the arguments) is shown dimmed until the field is edited;
+ * typing into it replaces it.
  *
  * Fields are checked as they change: Args must be a JSON object that the
  * owner's check hook accepts for the tool, Priority an integer, Timeout a
  * duration (30s, 5m); the error shows under or beside the field and
  * submitting is refused until it is fixed. tui.c submits the texts and
- * shows an error here when the engine refuses them. Text is kept as wide
- * characters so the cursor moves by character and scrolls by display
- * column. */
+ * shows an error here when the engine refuses them. */
 #include "ui.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
 #include <wctype.h>
 
-/* rows: 0 the kind, 1 and 2 the kind's fields, 3 priority, 4 timeout */
-enum { NROWS = 5, FORM_HEIGHT = 15, FORM_MAX_WIDTH = 76, ERROR_ROWS = 3, ERROR_Y = 10 };
+/* rows: 0 the kind, 1 and 2 the kind's fields, 3 priority, 4 timeout.
+ * The window is FORM_BASE_HEIGHT rows plus the box's; the box shows at
+ * least BOX_ROWS rows and grows to BOX_MAX_ROWS with its text. */
+enum { NROWS = 5, FORM_BASE_HEIGHT = 14, FORM_MAX_WIDTH = 76, ERROR_ROWS = 3 };
+enum { BOX_ROWS = 6, BOX_MAX_ROWS = 14 };
 enum { PRIORITY_MAX = 1000000, SHORT_WIDTH = 10 };
 
 /* kinds[0] is a tool call; the rest are the model task types */
@@ -40,15 +51,14 @@ enum { NKINDS = (int)ARRAY_LEN(kinds) };
 
 struct field {
     const char *label;
-    wchar_t *buf;                /* NUL-terminated */
-    size_t len, cap;
-    size_t cur;                  /* cursor: index into buf */
-    size_t scroll;               /* first character shown */
+    struct textedit te;
     int pristine;                /* still the default: typing replaces it */
 };
 
 struct form {
     WINDOW *win;
+    int scr_rows, scr_cols;      /* the screen it was laid out on */
+    int box;                     /* rows of the multi-line box now */
     struct field f[FORM_NFIELDS];
     int kind;                    /* index into kinds */
     int focus;                   /* row: 0 the kind, 1 .. NROWS-1 the fields */
@@ -76,39 +86,6 @@ static struct field *row_field(struct form *f, int row)
     return &f->f[row_index(f, row)];
 }
 
-static void field_set(struct field *fl, const wchar_t *s)
-{
-    fl->len = wcslen(s);
-    if (fl->cap < fl->len + 1) {
-        fl->cap = fl->len + 16;
-        fl->buf = xrealloc(fl->buf, fl->cap * sizeof *fl->buf);
-    }
-    wmemcpy(fl->buf, s, fl->len + 1);
-    fl->cur = fl->len;
-    fl->scroll = 0;
-}
-
-static void field_insert(struct field *fl, wchar_t c)
-{
-    if (fl->len + 2 > fl->cap) {
-        fl->cap = fl->cap * 2 + 16;
-        fl->buf = xrealloc(fl->buf, fl->cap * sizeof *fl->buf);
-    }
-    wmemmove(fl->buf + fl->cur + 1, fl->buf + fl->cur, fl->len - fl->cur + 1);
-    fl->buf[fl->cur++] = c;
-    fl->len++;
-}
-
-static void field_delete(struct field *fl, size_t at)
-{
-    if (at >= fl->len)
-        return;
-    wmemmove(fl->buf + at, fl->buf + at + 1, fl->len - at);
-    fl->len--;
-    if (fl->cur > at)
-        fl->cur--;
-}
-
 struct form *form_new(void)
 {
     struct form *f = xcalloc(1, sizeof *f);
@@ -119,10 +96,11 @@ struct form *form_new(void)
     f->f[FORM_PRIORITY].label = "Priority";
     f->f[FORM_TIMEOUT].label = "Timeout";
     for (int i = 0; i < FORM_NFIELDS; i++)
-        field_set(&f->f[i], L"");
-    field_set(&f->f[FORM_ARGS], L"{}");
+        textedit_init(&f->f[i].te, i == FORM_ARGS || i == FORM_PROMPT);
+    textedit_set(&f->f[FORM_ARGS].te, "{}");
     f->f[FORM_ARGS].pristine = 1;
     f->focus = 1;
+    f->box = BOX_ROWS;
     return f;
 }
 
@@ -133,7 +111,7 @@ void form_free(struct form *f)
     if (f->win)
         delwin(f->win);
     for (int i = 0; i < FORM_NFIELDS; i++) {
-        free(f->f[i].buf);
+        textedit_fini(&f->f[i].te);
         free(f->ferr[i]);
     }
     free(f->error);
@@ -151,21 +129,7 @@ char *form_text(const struct form *f, int field)
 {
     if (field < 0 || field >= FORM_NFIELDS)
         return xstrdup("");
-    struct buf b;
-    buf_init(&b);
-    mbstate_t st;
-    memset(&st, 0, sizeof st);
-    for (size_t i = 0; i < f->f[field].len; i++) {
-        char mb[MB_LEN_MAX];
-        size_t k = wcrtomb(mb, f->f[field].buf[i], &st);
-        if (k == (size_t)-1) {
-            buf_putc(&b, '?');
-            memset(&st, 0, sizeof st);
-        } else {
-            buf_append(&b, mb, k);
-        }
-    }
-    return b.data ? buf_detach(&b) : xstrdup("");
+    return textedit_text(&f->f[field].te);
 }
 
 const char *form_task_type(const struct form *f)
@@ -181,30 +145,6 @@ int form_set_kind(struct form *f, const char *name)
             return 0;
         }
     return -1;
-}
-
-/* Set fl from UTF-8 text (invalid bytes become '?'). */
-static void field_set_mb(struct field *fl, const char *text)
-{
-    size_t n = strlen(text);
-    wchar_t *w = xmalloc((n + 1) * sizeof *w);
-    size_t k = 0;
-    mbstate_t st;
-    memset(&st, 0, sizeof st);
-    while (*text) {
-        wchar_t c;
-        size_t r = mbrtowc(&c, text, strlen(text), &st);
-        if (r == (size_t)-1 || r == (size_t)-2) {
-            c = L'?';
-            r = 1;
-            memset(&st, 0, sizeof st);
-        }
-        w[k++] = c;
-        text += r;
-    }
-    w[k] = 0;
-    field_set(fl, w);
-    free(w);
 }
 
 /* Surrounding blanks of s cut in place; returns the start. */
@@ -336,7 +276,7 @@ void form_restore(struct form *f, const struct form_saved *s)
 {
     f->kind = s->kind >= 0 && s->kind < NKINDS ? s->kind : 0;
     for (int i = 0; i < FORM_NFIELDS; i++) {
-        field_set_mb(&f->f[i], s->text[i] ? s->text[i] : "");
+        textedit_set(&f->f[i].te, s->text[i] ? s->text[i] : "");
         f->f[i].pristine = 0;
     }
     free(f->error);
@@ -396,7 +336,7 @@ static int complete_target(struct form *f)
         while (common > tn && (first[common] & 0xc0) == 0x80)
             common--;
         char *c = xstrndup(first, common);
-        field_set_mb(&f->f[FORM_TOOL], c);
+        textedit_set(&f->f[FORM_TOOL].te, c);
         f->f[FORM_TOOL].pristine = 0;
         free(c);
         used = 1;
@@ -455,48 +395,60 @@ static enum form_action kind_key(struct form *f, int key)
     return f->kind != was ? FORM_KIND : FORM_NONE;
 }
 
-/* An editing key in a text field; 1 when it may have changed the text. */
-static int field_key(struct field *fl, int key)
+/* A key for the text of a field. Typing into a default replaces it; any
+ * key the text uses makes it the user's. */
+static enum textedit_result field_key(struct field *fl, int key)
 {
-    int was_pristine = fl->pristine;
-    fl->pristine = 0;
-    switch (key) {
-    case UK_LEFT:
-        if (fl->cur > 0)
-            fl->cur--;
-        return 0;
-    case UK_RIGHT:
-        if (fl->cur < fl->len)
-            fl->cur++;
-        return 0;
-    case UK_HOME: case 1:                      /* Ctrl-A */
-        fl->cur = 0;
-        return 0;
-    case UK_END: case 5:                       /* Ctrl-E */
-        fl->cur = fl->len;
-        return 0;
-    case UK_BACKSPACE: case 127: case 8:
-        if (fl->cur > 0)
-            field_delete(fl, fl->cur - 1);
-        return 1;
-    case UK_DC: case 4:                        /* Delete, Ctrl-D */
-        field_delete(fl, fl->cur);
-        return 1;
-    case 21:                                   /* Ctrl-U: clear */
-        field_set(fl, L"");
-        return 1;
-    default:
-        if (key >= 32 && key != 127 && iswprint((wint_t)key)) {
-            if (was_pristine)
-                field_set(fl, L"");
-            field_insert(fl, (wchar_t)key);
-            return 1;
-        }
-        fl->pristine = was_pristine;           /* an unbound key changes nothing */
-        return 0;
-    }
+    if (fl->pristine && key >= 32 && key != 127 && iswprint((wint_t)key))
+        textedit_set(&fl->te, "");
+    enum textedit_result r = textedit_key(&fl->te, key);
+    if (r != TEXTEDIT_UNUSED)
+        fl->pristine = 0;
+    return r;
 }
 
+/* The text of a field changed: the form is the user's now. */
+static void changed(struct form *f)
+{
+    f->touched = 1;
+    form_check(f);
+}
+
+/* Whether the Args text is complete: empty (= {}) or valid JSON. */
+static int args_complete(const struct form *f)
+{
+    char *t = form_text(f, FORM_ARGS);
+    size_t i = strspn(t, " \n");
+    cJSON *j = t[i] ? cJSON_ParseWithOpts(t, NULL, 1) : NULL;
+    int done = !t[i] || j;
+    cJSON_Delete(j);
+    free(t);
+    return done;
+}
+
+/* Enter: the next row from the Kind row and the Tool field; a new line
+ * in the Prompt, and in Args until its JSON is complete (Ctrl-J, '\n':
+ * always); submit elsewhere. */
+static enum form_action enter_key(struct form *f, int key)
+{
+    if (f->focus == 0) {
+        f->focus++;
+        return FORM_NONE;
+    }
+    struct field *fl = row_field(f, f->focus);
+    if (fl->te.multiline) {
+        if (row_index(f, f->focus) == FORM_ARGS && key != '\n' && args_complete(f))
+            return try_submit(f);
+        if (field_key(fl, '\n') == TEXTEDIT_CHANGED)
+            changed(f);
+        return FORM_NONE;
+    }
+    if (f->focus == 1) {
+        f->focus++;
+        return FORM_NONE;
+    }
+    return try_submit(f);
+}
 
 static enum form_action form_key_row(struct form *f, int key);
 
@@ -513,6 +465,7 @@ enum form_action form_key(struct form *f, int key)
 
 static enum form_action form_key_row(struct form *f, int key)
 {
+    struct field *fl = f->focus > 0 ? row_field(f, f->focus) : NULL;
     switch (key) {                             /* keys for every row */
     case 27:                                   /* Esc */
         return FORM_CANCEL;
@@ -522,18 +475,21 @@ static enum form_action form_key_row(struct form *f, int key)
         return FORM_TEMPLATE;
     case '\t':
         if (f->kind == 0 && f->focus == 1 && complete_target(f)) {
-            f->touched = 1;
-            form_check(f);
+            changed(f);
             return FORM_NONE;
         }
         free(f->note);
         f->note = NULL;
         f->focus = (f->focus + 1) % NROWS;
         return FORM_NONE;
-    case UK_DOWN:
+    case UK_DOWN:                              /* within a box, then the next row */
+        if (fl && field_key(fl, key) != TEXTEDIT_UNUSED)
+            return FORM_NONE;
         f->focus = (f->focus + 1) % NROWS;
         return FORM_NONE;
     case UK_UP:
+        if (fl && field_key(fl, key) != TEXTEDIT_UNUSED)
+            return FORM_NONE;
         if (!f->touched)
             return FORM_RECALL;
         f->focus = (f->focus + NROWS - 1) % NROWS;
@@ -542,91 +498,115 @@ static enum form_action form_key_row(struct form *f, int key)
         f->focus = (f->focus + NROWS - 1) % NROWS;
         return FORM_NONE;
     case '\n': case '\r': case UK_ENTER:
-        if (f->focus < 2) {
-            f->focus++;
-            return FORM_NONE;
-        }
-        return try_submit(f);
+        return enter_key(f, key);
     case 19:                                   /* Ctrl-S */
         return try_submit(f);
     case 20:                                   /* Ctrl-T: the next kind */
         f->kind = (f->kind + 1) % NKINDS;
-        f->touched = 1;
-        form_check(f);
+        changed(f);
         return FORM_KIND;
     }
-    if (f->focus == 0) {
+    if (!fl) {
         enum form_action a = kind_key(f, key);
-        if (a == FORM_KIND) {
-            f->touched = 1;
-            form_check(f);
-        }
+        if (a == FORM_KIND)
+            changed(f);
         return a;
     }
-    if (field_key(row_field(f, f->focus), key)) {
-        f->touched = 1;
-        form_check(f);
-    }
+    if (field_key(fl, key) == TEXTEDIT_CHANGED)
+        changed(f);
     return FORM_NONE;
+}
+
+int form_paste(struct form *f, const char *text)
+{
+    if (f->focus == 0)
+        return 0;                              /* the Kind row takes no text */
+    struct field *fl = row_field(f, f->focus);
+    if (fl->pristine)
+        textedit_set(&fl->te, "");
+    fl->pristine = 0;
+    textedit_insert(&fl->te, text);
+    free(f->note);
+    f->note = NULL;
+    changed(f);
+    return 1;
+}
+
+/* === layout and drawing === */
+
+/* The row of the form that holds the multi-line box (1 or 2). */
+static int box_row(const struct form *f)
+{
+    return f->f[row_index(f, 1)].te.multiline ? 1 : 2;
+}
+
+static int row_height(const struct form *f, int row)
+{
+    return row == box_row(f) ? f->box : 1;
+}
+
+/* The most rows the box may have on the screen laid out. */
+static int box_max(const struct form *f)
+{
+    int m = f->scr_rows - 2 - FORM_BASE_HEIGHT;    /* the status bar and a margin */
+    return m < 1 ? 1 : m < BOX_MAX_ROWS ? m : BOX_MAX_ROWS;
 }
 
 void form_layout(struct form *f, int rows, int cols)
 {
     if (f->win)
         delwin(f->win);
-    int w = cols - 4 < FORM_MAX_WIDTH ? cols - 4 : FORM_MAX_WIDTH;
-    int h = FORM_HEIGHT;
     f->win = NULL;
+    f->scr_rows = rows;
+    f->scr_cols = cols;
+    if (f->box > box_max(f))
+        f->box = box_max(f);
+    int w = cols - 4 < FORM_MAX_WIDTH ? cols - 4 : FORM_MAX_WIDTH;
+    int h = FORM_BASE_HEIGHT + f->box;
     if (w < 20 || rows < h)
         return;
-    f->win = newwin(h, w, (rows - h) / 2, (cols - w) / 2);
+    /* centred over the panes; the status bar below stays in view */
+    int y = (rows - 1 - h) / 2;
+    f->win = newwin(h, w, y < 0 ? 0 : y, (cols - w) / 2);
 }
 
-static int wc_cols(wchar_t c)
+/* Grow the box (never shrink it while the form is open, so the bigger
+ * window always covers the smaller) to show the box's text, as far as
+ * the screen allows. */
+static void fit_box(struct form *f)
 {
-    int n = wcwidth(c);
-    return n < 0 ? 1 : n;
+    if (!f->win)
+        return;
+    struct field *fl = row_field(f, box_row(f));
+    int want = textedit_rows(&fl->te, getmaxx(f->win) - 4), max = box_max(f);
+    if (want > max)
+        want = max;
+    if (want > f->box) {
+        f->box = want;
+        form_layout(f, f->scr_rows, f->scr_cols);
+    }
 }
 
-/* Draw fl in width columns at (y, x), scrolled so the cursor shows;
- * returns the cursor's column. */
-static int field_draw(WINDOW *w, struct field *fl, int y, int x, int width, attr_t attr)
+/* The label of a box, with "rows 3-8/12" at the right when its text is
+ * taller than the box. */
+static void draw_box_label(WINDOW *w, const struct field *fl, int inner, int height)
 {
-    if (fl->scroll > fl->cur)
-        fl->scroll = fl->cur;
-    for (;;) {
-        int used = 0;
-        for (size_t i = fl->scroll; i < fl->cur; i++)
-            used += wc_cols(fl->buf[i]);
-        if (used < width || fl->scroll >= fl->cur)
-            break;
-        fl->scroll++;
+    draw_str(w, fl->label, inner);
+    int n = textedit_rows(&fl->te, inner);
+    if (n <= height)
+        return;
+    char pos[48];
+    snprintf(pos, sizeof pos, "rows %zu-%zu/%d", fl->te.top + 1, fl->te.top + (size_t)height, n);
+    int at = 2 + inner - (int)strlen(pos);
+    if (at > getcurx(w) + 1) {
+        wmove(w, getcury(w), at);
+        draw_str(w, pos, inner);
     }
-    wattrset(w, attr);
-    mvwhline(w, y, x, ' ', width);
-    wmove(w, y, x);
-    int col = 0, curcol = 0;
-    for (size_t i = fl->scroll; i <= fl->len; i++) {
-        if (i == fl->cur)
-            curcol = col;
-        if (i == fl->len)
-            break;
-        wchar_t c = fl->buf[i];
-        int cw = wc_cols(c);
-        if (col + cw > width)
-            break;
-        if (wcwidth(c) < 0)
-            waddch(w, '?');
-        else
-            waddnwstr(w, &c, 1);
-        col += cw;
-    }
-    wattrset(w, A_NORMAL);
-    return x + curcol;
 }
 
 void form_draw(struct form *f, const struct theme *th)
 {
+    fit_box(f);
     WINDOW *w = f->win;
     if (!w)
         return;
@@ -647,35 +627,38 @@ void form_draw(struct form *f, const struct theme *th)
     wattrset(w, th->attr[THEME_DIM]);
     draw_str(w, f->focus == 0 ? "  Left/Right change" : "  Ctrl-T change", inner - getcurx(w) + 2);
     wattrset(w, A_NORMAL);
-    /* rows 1 and 2: a label, the field, a line for its note or error */
+    /* rows 1 and 2: a label, the field (the box: several rows), a line
+     * for its note or error */
+    int y = 2;
     for (int row = 1; row < 3; row++) {
         struct field *fl = row_field(f, row);
-        int y = 2 + (row - 1) * 3;
-        wmove(w, y, 2);
-        wattrset(w, row == f->focus ? th->attr[THEME_TITLE] : A_NORMAL);
-        draw_str(w, fl->label, inner);
-        wattrset(w, A_NORMAL);
+        int h = row_height(f, row);
         attr_t a = row == f->focus ? th->attr[THEME_SELECTED] : A_UNDERLINE;
         if (fl->pristine)
             a |= A_DIM;
-        int cx = field_draw(w, fl, y + 1, 2, inner, a);
+        int cy = 0, cx = 0;
+        textedit_draw(w, &fl->te, y + 1, 2, h, inner, a, &cy, &cx);   /* first: it scrolls */
+        wmove(w, y, 2);
+        wattrset(w, row == f->focus ? th->attr[THEME_TITLE] : A_NORMAL);
+        draw_box_label(w, fl, inner, h);
+        wattrset(w, A_NORMAL);
         if (row == f->focus) {
-            cury = y + 1;
+            cury = cy;
             curx = cx;
         }
         const char *err = f->ferr[row_index(f, row)];
         const char *note = row == 1 && f->kind == 0 ? f->note : NULL;
         if (err || note) {
-            wmove(w, y + 2, 2);
+            wmove(w, y + 1 + h, 2);
             wattrset(w, th->attr[err ? THEME_ERROR : THEME_DIM]);
             draw_str(w, err ? err : note, inner);
             wattrset(w, A_NORMAL);
         }
+        y += h + 2;
     }
     /* rows 3 and 4: label, a short field and its error on one line */
-    for (int row = 3; row < NROWS; row++) {
+    for (int row = 3; row < NROWS; row++, y++) {
         struct field *fl = row_field(f, row);
-        int y = 8 + (row - 3);
         wmove(w, y, 2);
         wattrset(w, row == f->focus ? th->attr[THEME_TITLE] : A_NORMAL);
         draw_str(w, fl->label, 9);
@@ -684,9 +667,10 @@ void form_draw(struct form *f, const struct theme *th)
         if (fw < 1)
             continue;
         attr_t a = row == f->focus ? th->attr[THEME_SELECTED] : A_UNDERLINE;
-        int cx = field_draw(w, fl, y, fx, fw, a);
+        int cy = 0, cx = 0;
+        textedit_draw(w, &fl->te, y, fx, 1, fw, a, &cy, &cx);
         if (row == f->focus) {
-            cury = y;
+            cury = cy;
             curx = cx;
         }
         const char *err = f->ferr[row_index(f, row)];
@@ -706,7 +690,7 @@ void form_draw(struct form *f, const struct theme *th)
         wattrset(w, th->attr[THEME_ERROR]);
         const char *s = f->error;
         size_t n = strlen(s);
-        for (int row = ERROR_Y; row < ERROR_Y + ERROR_ROWS && n > 0; row++) {
+        for (int row = y; row < y + ERROR_ROWS && n > 0; row++) {
             size_t kk = draw_fit(s, n, inner, NULL);
             if (kk == 0)
                 kk = 1;
@@ -728,10 +712,18 @@ void form_draw(struct form *f, const struct theme *th)
         }
         wattrset(w, A_NORMAL);
     }
+    /* the keys that matter in the focused field */
+    int focus_field = f->focus ? row_index(f, f->focus) : -1;
+    const char *keys =
+        focus_field == FORM_PROMPT ? "Enter new line  ^S submit  Tab next  ^P previous  "
+                                     "^O template  Esc"
+        : focus_field == FORM_ARGS ? "Enter submits complete JSON, else new line  ^J new line  "
+                                     "^S submit  Esc"
+                                   : "Enter next/submit  Tab complete  ^P previous  ^O template  "
+                                     "^S submit  Esc";
     wattrset(w, th->attr[THEME_DIM]);
-    wmove(w, ERROR_Y + ERROR_ROWS, 2);
-    draw_str(w, "Enter next/submit  Tab complete  ^P previous  ^O template  ^S submit  Esc",
-             inner);
+    wmove(w, y + ERROR_ROWS, 2);
+    draw_str(w, keys, inner);
     wattrset(w, A_NORMAL);
     wmove(w, cury, curx);
     wnoutrefresh(w);

@@ -12,6 +12,10 @@
  * details, tools, log), the key table of cmd.c, then the focused pane.
  * $PAGER and $EDITOR run with the terminal handed over (tui_run_external).
  *
+ * Every key passes paste.c first: a bracketed paste is text for the
+ * focused field, never keys. Bracketed paste mode is on while the TUI has
+ * the terminal (off on exit and while a child runs).
+ *
  * Nothing here blocks the loop, except that child while it runs. The
  * terminal is an fd watcher (keys are read with wget_wch in no-delay mode
  * until ERR); SIGWINCH, SIGINT, SIGTERM and SIGHUP arrive through
@@ -604,7 +608,7 @@ static int submit_model(struct tui *t, const char *type, int64_t *id, char **err
     size_t mn = strlen(m);
     while (mn && m[mn - 1] == ' ')
         mn--;
-    if (!*prompt) {
+    if (!prompt[strspn(prompt, " \n")]) {
         *err = xasprintf("a '%s' task needs a prompt", type);
     } else {
         cJSON *a = cJSON_CreateObject();
@@ -818,7 +822,7 @@ int tui_run_external(struct tui *t, const char *prog, const char *path)
 {
     def_prog_mode();
     endwin();
-    fflush(stdout);
+    paste_mode(0);                /* the child's own business */
     char *cmd = xasprintf("%s \"$1\"", prog);
     pid_t pid = fork();
     if (pid == 0) {
@@ -847,6 +851,7 @@ int tui_run_external(struct tui *t, const char *prog, const char *path)
     }
     free(cmd);
     reset_prog_mode();
+    paste_mode(1);
     refresh();
     /* the size may have changed meanwhile */
     struct winsize ws;
@@ -970,8 +975,11 @@ static void read_keys(struct tui *t)
 {
     wint_t wc;
     int rc;
-    while (!loop_stopped(t->loop) && (rc = wget_wch(stdscr, &wc)) != ERR)
-        handle_key(t, rc == KEY_CODE_YES ? -(int)wc : (int)wc);
+    while (!loop_stopped(t->loop) && (rc = wget_wch(stdscr, &wc)) != ERR) {
+        int key = rc == KEY_CODE_YES ? -(int)wc : (int)wc;
+        if (!paste_key(t, key, util_now_ms()))
+            handle_key(t, key);
+    }
 }
 
 static void on_stdin(struct loop *l, int fd, int mask, void *payload)
@@ -1225,6 +1233,8 @@ static int terminal_setup(void)
     /* clicks focus panes and select rows where the terminal reports them */
     int mouse = mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON1_DOUBLE_CLICKED, NULL) != 0;
     mouseinterval(200);
+    paste_define_keys();               /* the brackets of a paste as keys */
+    paste_mode(1);
     def_prog_mode();
     return mouse;
 }
@@ -1349,8 +1359,10 @@ int tui_run(struct engine *e)
     streams_fini(&t->streams);
     approvals_fini(&t->approvals);
     free(t->message);
+    paste_fini(t);
     free(t);
     endwin();
+    paste_mode(0);
     delscreen(scr);
     cmd_unbind_all();
     return rc;

@@ -32,6 +32,7 @@ struct cJSON;
 /* === keys ===
  * A key is an int: a character (its code point, > 0) or a function key as
  * the negated curses KEY_ code, so the two ranges never collide. */
+enum { UI_KEY_PASTE_BEGIN = 0x6f00, UI_KEY_PASTE_END = 0x6f01 };   /* past curses' own */
 enum ui_key {
     UK_UP = -KEY_UP,
     UK_DOWN = -KEY_DOWN,
@@ -46,6 +47,10 @@ enum ui_key {
     UK_BACKSPACE = -KEY_BACKSPACE,
     UK_DC = -KEY_DC,
     UK_RESIZE = -KEY_RESIZE,
+    /* the brackets of a bracketed paste (tui.c defines them with
+     * define_key): what comes between them is text, never keys */
+    UK_PASTE_BEGIN = -UI_KEY_PASTE_BEGIN,
+    UK_PASTE_END = -UI_KEY_PASTE_END,
 };
 
 static inline int ui_ctrl(int c)
@@ -526,12 +531,51 @@ void pane_registry_render(WINDOW *w, const struct theme *th, int utf8,
                           const struct engine_server_info *v, size_t n,
                           struct registry_state *rs, int64_t now_ms);
 
+/* === the form's text fields (textedit.c) ===
+ * One line scrolled sideways, or several soft-wrapped to the box's width;
+ * the text is wide characters, '\n' between lines. */
+struct textedit {
+    wchar_t *buf;                /* NUL-terminated */
+    size_t len, cap;
+    size_t cur;                  /* the cursor: an index into buf */
+    size_t top;                  /* first shown: a character (one line), a row (several) */
+    int multiline;
+    int width;                   /* columns of the last draw (0: none yet; Up/Down wrap by it) */
+    int goal;                    /* the column Up/Down aim for; -1: the cursor's */
+};
+enum textedit_result {
+    TEXTEDIT_UNUSED,             /* not a key for the text: the owner's */
+    TEXTEDIT_MOVED,              /* used; the text is unchanged */
+    TEXTEDIT_CHANGED,
+};
+void textedit_init(struct textedit *te, int multiline);
+void textedit_fini(struct textedit *te);
+/* Replace the text with UTF-8 text (filtered as by textedit_insert); the
+ * cursor goes to the end. */
+void textedit_set(struct textedit *te, const char *text);
+/* Insert UTF-8 text at the cursor (a paste): invalid bytes become '?',
+ * CR LF and CR become line breaks (spaces in a one-line field), a tab four
+ * spaces, other control characters are dropped. */
+void textedit_insert(struct textedit *te, const char *text);
+/* The text as UTF-8; caller frees. */
+char *textedit_text(const struct textedit *te);
+/* One key (see textedit.c for the keys). Enter inserts a line break only
+ * in a multi-line text; Up/Down on its first/last row are UNUSED. */
+enum textedit_result textedit_key(struct textedit *te, int key);
+/* The rows the text takes wrapped to width (one line: 1). */
+int textedit_rows(const struct textedit *te, int width);
+/* Draw into height rows of width columns at (y, x) of w in attr, scrolled
+ * so the cursor shows; *cy, *cx get the cursor's screen place. */
+void textedit_draw(WINDOW *w, struct textedit *te, int y, int x, int height, int width,
+                   attr_t attr, int *cy, int *cx);
+
 /* === the new-task form (form.c) === */
 
 struct form;
 
 /* FORM_RECALL: the caller should put a previous submission in the form
- * (form_restore); asked by Up on an untouched form, or Ctrl-P. With none
+ * (form_restore); asked by Up on an untouched form (in a multi-line box:
+ * on its first row), or Ctrl-P. With none
  * to recall, the caller passes Up on as Shift-Tab (the row above). */
 enum form_action { FORM_NONE, FORM_SUBMIT, FORM_CANCEL, FORM_KIND, FORM_RECALL,
                    FORM_TEMPLATE };   /* Ctrl-O: the caller fills in the next template */
@@ -562,10 +606,15 @@ struct form_saved {
 
 struct form *form_new(void);
 void form_free(struct form *f);               /* NULL-safe */
-/* Handle one key; FORM_SUBMIT on Enter in the last field or Ctrl-S,
- * FORM_CANCEL on Esc, FORM_KIND when the kind changed (Left/Right/Space or
- * a letter on the Kind row, Ctrl-T anywhere). */
+/* Handle one key; FORM_SUBMIT on Ctrl-S or Enter (in Model, Priority or
+ * Timeout; in Args once its text is complete JSON), FORM_CANCEL on Esc,
+ * FORM_KIND when the kind changed (Left/Right/Space or a letter on the
+ * Kind row, Ctrl-T anywhere). Enter in the Prompt starts a new line. */
 enum form_action form_key(struct form *f, int key);
+/* Pasted UTF-8 text into the focused field at its cursor, as text (line
+ * breaks kept in Prompt and Args, spaces elsewhere). 0 when the focus is
+ * on the Kind row (nothing taken), else 1. */
+int form_paste(struct form *f, const char *text);
 /* A field's text as UTF-8; caller frees. */
 char *form_text(const struct form *f, int field);
 /* The chosen model task type ("generate" ... "deploy"), or NULL for a
@@ -594,6 +643,29 @@ void form_layout(struct form *f, int rows, int cols);
 /* Draw and wnoutrefresh the form on top of whatever is below; leaves the
  * cursor in the focused field. */
 void form_draw(struct form *f, const struct theme *th);
+
+/* === bracketed paste (paste.c) === */
+
+struct paste {
+    struct buf text;             /* what came so far (UTF-8) */
+    int open;                    /* between its brackets */
+    int64_t last_ms;             /* when its last key came (monotonic) */
+};
+/* At most PASTE_MAX bytes of a paste are kept; one whose end has not come
+ * PASTE_IDLE_MS after its last key ends at the next key. */
+enum { PASTE_MAX = 1 << 20, PASTE_IDLE_MS = 1000 };
+/* Write the terminal's bracketed paste mode on or off (ESC[?2004h/l). */
+void paste_mode(int on);
+/* Make curses return ESC[200~ and ESC[201~ as UK_PASTE_BEGIN / _END. */
+void paste_define_keys(void);
+/* A key read at now_ms (monotonic): 1 when it was the paste's (a bracket,
+ * or a character between them: kept as text; other keys dropped), 0 when
+ * it is an ordinary key for tui.c. At the end the text goes whole to the
+ * focused text field (the form's, the prompt's, the memory overlay's
+ * boxes), or is dropped with a note in the status bar when none has the
+ * focus. */
+int paste_key(struct tui *t, int key, int64_t now_ms);
+void paste_fini(struct tui *t);
 
 /* === the TUI (tui.c, layout.c) === */
 
@@ -655,6 +727,7 @@ struct tui {
     int have_mem, have_usage;
     double stats_ms;             /* when (monotonic ms); 0 = never */
     int mouse;                   /* mouse events are on */
+    struct paste paste;          /* a bracketed paste coming in */
     uint64_t tick;               /* the 1 s timer */
     int exit_code;               /* what tui_run returns */
     struct form_template *templates; /* loaded on the first Ctrl-O */

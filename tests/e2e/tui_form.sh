@@ -5,7 +5,13 @@
 # typed, Ctrl-S is refused while it shows, and it goes away when fixed; a
 # bad priority is flagged beside its field; the priority and timeout typed
 # reach the job (mcpdeck jobs show --format json); Up on a fresh form
-# recalls the last submission.
+# recalls the last submission. A model task's Prompt is a multi-line box:
+# lines typed with Enter between them and a bracketed paste (tmux
+# paste-buffer -p; its control characters dropped, a tab as spaces) show
+# on their own rows, nothing submits until Ctrl-S, and the stored prompt
+# has exactly those lines (the task itself fails: its provider's key is
+# unset); Up in a fresh form brings the lines back. A paste with no text
+# field focused is ignored (the q in it does not quit).
 . "$(dirname "$0")/lib.sh"
 
 SOCK="mcpdeck-form-$$"
@@ -21,6 +27,14 @@ fi
 
 mkdir -p "$T/work"
 echo "hello notes" >"$T/work/notes.txt"
+# a model whose key is never set: model tasks are accepted, then fail
+cat >"$T/work/mcpdeck.yaml" <<'YAML'
+providers:
+  nokey: {type: openai, base_url: "http://127.0.0.1:9/v1", api_key_env: MCPDECK_TEST_UNSET_KEY}
+models:
+  nowhere: {provider: nokey, model: x/nowhere, price_in: 1, price_out: 1}
+llm: {retries: 0}
+YAML
 export LC_ALL=C.UTF-8
 
 # start NAME: mcpdeck in a detached 120x40 session in $T/work
@@ -58,6 +72,16 @@ why() {
 }
 keys() { tm send-keys -t main "$@"; }
 text() { tm send-keys -t main -l "$1"; }
+# paste TEXT: a bracketed paste, as a terminal sends it (LF as CR)
+paste() { tm set-buffer -- "$1" && tm paste-buffer -p -t main; }
+# rows LINE...: each line is in the box ("│ LINE" then blanks), one under
+# the other
+rows() {
+    awk -v want="$(printf '%s\n' "$@")" '
+        BEGIN { n = split(want, w, "\n") - 1 }
+        { for (i = 1; i <= n; i++) if (!(i in at) && index($0, "\342\224\202 " w[i] "  ")) at[i] = NR }
+        END { for (i = 1; i <= n; i++) if (!(i in at) || (i > 1 && at[i] != at[i - 1] + 1)) exit 1 }'
+}
 
 start main
 if wait_for main 10 fs_ready; then ok "the fs server is ready"
@@ -127,8 +151,54 @@ keys C-s
 if wait_for main 10 grep -qE '(succeeded|failed) +git\.status'; then
     ok "a template submits like a typed task"
 else fail "a template submits like a typed task" "$(why main)"; fi
+
+# --- a paste with no text field focused is dropped -----------------------
+wait_for main 5 hasnt "Tool (server.tool)" || true
+paste "q"
+sleep 0.3
+if wait_for main 5 has "paste ignored: no text field has the focus" && ! ended main; then
+    ok "a paste outside a text field is ignored (its q does not quit)"
+else fail "a paste outside a text field is ignored (its q does not quit)" "$(why main)"; fi
+
+# --- a multi-line prompt: typed lines, a paste, Ctrl-S -------------------
+keys n
+wait_for main 5 has "Tool (server.tool)" || true
+keys BTab g Tab
+text "first typed line"
+keys Enter
+text "second typed line"
+keys Enter
+paste "$(printf 'pasted one\n\tpasted two\023')"
+if wait_for main 5 rows "first typed line" "second typed line" "pasted one" "    pasted two"
+then ok "typed lines and a pasted text show on their own rows of the Prompt box"
+else fail "typed lines and a pasted text show on their own rows of the Prompt box" "$(why main)"; fi
+if has "generate (model task)" <"$T/screen" && hasnt "queued job" <"$T/screen"; then
+    ok "Enter and the paste (with a Ctrl-S byte in it) do not submit"
+else fail "Enter and the paste (with a Ctrl-S byte in it) do not submit" "$(why main)"; fi
+keys C-s
+if wait_for main 10 grep -qE '^│ +[0-9]+ .* generate \(model\)'; then
+    ok "Ctrl-S submits the model task"
+else fail "Ctrl-S submits the model task" "$(why main)"; fi
+model_job=$(sed -n 's/^│ *\([0-9][0-9]*\) .* generate (model).*/\1/p' "$T/screen" | head -1)
+keys n
+wait_for main 5 has "Tool (server.tool)" || true
+keys Up
+if wait_for main 5 rows "first typed line" "second typed line" "pasted one" "    pasted two"
+then ok "Up in a fresh form recalls the prompt with its lines"
+else fail "Up in a fresh form recalls the prompt with its lines" "$(why main)"; fi
+keys Escape
+wait_for main 5 hasnt "Tool (server.tool)" || true
 keys q
 wait_for main 5 gone || true
+
+"$MCPDECK" jobs show "${model_job:-0}" --format json >"$T/model.json" 2>"$T/model.err"
+node -e 'const j = JSON.parse(require("fs").readFileSync(0, "utf8"));
+         process.stdout.write(j.tool + "|" + j.args.prompt)' <"$T/model.json" >"$T/prompt" 2>&1
+printf 'generate|first typed line\nsecond typed line\npasted one\n    pasted two' >"$T/prompt.want"
+if cmp -s "$T/prompt" "$T/prompt.want"; then
+    ok "the stored prompt has exactly the typed and pasted lines"
+else fail "the stored prompt has exactly the typed and pasted lines" \
+    "got: $(od -c "$T/prompt" | head -8)" "$(cat "$T/model.err")"; fi
 
 "$MCPDECK" jobs show 1 --format json >"$T/job.json" 2>"$T/job.err"
 if grep -qE '"priority":[[:space:]]*7,' "$T/job.json" && grep -qE '"timeout_ms":[[:space:]]*45000,' "$T/job.json"

@@ -208,7 +208,7 @@ else fail "choosing a model task without providers shows the missing config at o
 before=$(sqlite3 "$DB" "SELECT COUNT(*) FROM jobs" 2>/dev/null)
 tm send-keys -t none Tab
 tm send-keys -t none -l "anything"
-tm send-keys -t none Enter Enter
+tm send-keys -t none C-s               # (Enter in the Prompt starts a new line)
 sleep 0.3
 if wait_for none 5 both "no model is configured" "Prompt" &&
     [ "$(sqlite3 "$DB" "SELECT COUNT(*) FROM jobs" 2>/dev/null)" = "$before" ]; then

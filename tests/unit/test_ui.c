@@ -174,13 +174,21 @@ static void test_form_editing(void **state)
     assert_string_equal(s, "{x}");
     free(s);
     assert_non_null(form_field_error(f, FORM_ARGS));   /* not JSON: refused */
-    assert_int_equal(form_key(f, '\r'), FORM_NONE);
+    assert_int_equal(form_key(f, '\r'), FORM_NONE);    /* incomplete: a new line */
+    s = form_text(f, 1);
+    assert_string_equal(s, "{x\n}");
+    free(s);
+    form_key(f, UK_BACKSPACE);
     form_key(f, UK_BACKSPACE);
     assert_null(form_field_error(f, FORM_ARGS));
     assert_int_equal(form_key(f, '\r'), FORM_SUBMIT);
     assert_int_equal(form_key(f, 19), FORM_SUBMIT);
     assert_int_equal(form_key(f, UK_BTAB), FORM_NONE);
-    form_key(f, 21);                               /* Ctrl-U clears the tool */
+    form_key(f, 21);                               /* Ctrl-U: up to the cursor (after é) */
+    s = form_text(f, 0);
+    assert_string_equal(s, "s.list");
+    free(s);
+    form_key(f, 11);                               /* Ctrl-K: the rest */
     s = form_text(f, 0);
     assert_string_equal(s, "");
     free(s);
@@ -472,7 +480,7 @@ static void test_form_kinds(void **state)
     /* the model kind has its own fields: prompt, then model */
     form_key(f, '\t');
     type_str(f, "check the diff");
-    assert_int_equal(form_key(f, '\r'), FORM_NONE);
+    assert_int_equal(form_key(f, '\t'), FORM_NONE);   /* Enter would start a line */
     type_str(f, "big");
     assert_int_equal(form_key(f, '\r'), FORM_SUBMIT);
     char *p = form_text(f, FORM_PROMPT), *m = form_text(f, FORM_MODEL);
@@ -1144,6 +1152,7 @@ static void test_help_from_tables(void **state)
     }
     assert_non_null(strstr(b.data, "## Registry\n"));
     assert_non_null(strstr(b.data, "  Enter  tools"));
+    assert_non_null(strstr(b.data, "## In the new-task form (n)\n"));
     buf_fini(&b);
 }
 
