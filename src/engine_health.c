@@ -36,6 +36,7 @@ void engine_health_init(struct server *s)
     const struct config *c = s->e->cfg;
     breaker_init(&s->breaker, c->breaker_failures, c->breaker_cooldown_ms);
     s->health = SERVER_HEALTH_UNKNOWN;
+    s->eval_valid = 0;
     s->latency_ms = -1;
 }
 
@@ -92,6 +93,7 @@ static void emit_health(struct server *s, const char *why)
 /* Set the health; a change is stored and announced. */
 static void health_set(struct server *s, enum server_health h, const char *why)
 {
+    s->eval_valid = 0;
     int changed = h != s->health;
     /* every call lands here: nothing to do when nothing changed */
     if (!changed && s->health_raw && strcmp(s->health_raw, why) == 0)
@@ -188,6 +190,12 @@ static void evaluate(struct server *s, const char *check_error)
     char *why;
     enum server_health h;
     int faults = window_faults(s);
+    /* every call re-evaluates: when nothing the verdict rests on changed,
+     * neither does the verdict (nor its text) */
+    uint64_t key = ((uint64_t)(s->check_ok != 0) << 63) ^ ((uint64_t)(s->ping_unsupported != 0) << 62) ^
+                   ((uint64_t)faults << 40) ^ ((uint64_t)s->wlen << 24) ^ (uint64_t)s->latency_ms;
+    if (!check_error && s->health_raw && s->eval_valid && s->eval_key == key)
+        return;
     if (!s->check_ok) {
         h = SERVER_HEALTH_UNHEALTHY;
         why = xasprintf("check failed: %s", check_error ? check_error : "no answer");
@@ -205,6 +213,8 @@ static void evaluate(struct server *s, const char *check_error)
     }
     health_set(s, h, why);
     free(why);
+    s->eval_key = key;           /* health_set cleared it: only this verdict is cached */
+    s->eval_valid = 1;
 }
 
 /* The recent window: the last health.window calls and checks. */

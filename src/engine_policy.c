@@ -44,7 +44,12 @@ int engine_tool_destructive(const struct config_llm *L, const char *full,
 int engine_policy_check(struct engine *e, const char *server, const char *tool, char **why)
 {
     const struct config_llm *L = &e->cfg->llm;
-    char *full = xasprintf("%s.%s", server, tool);
+    /* "server.tool", without printf: this runs before every call */
+    size_t ls = strlen(server), lt = strlen(tool);
+    char *full = xmalloc(ls + lt + 2);
+    memcpy(full, server, ls);
+    full[ls] = '.';
+    memcpy(full + ls + 1, tool, lt + 1);
     int rc = 0;
     *why = NULL;
     if (engine_glob_any(L->tools_deny, L->ntools_deny, full)) {
