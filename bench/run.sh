@@ -81,6 +81,7 @@ mkdir -p "$BUILD/bench"
 # shellcheck disable=SC2086
 ${CC:-cc} $CFLAGS_B -o "$BUILD/bench/bench_client" bench/bench_client.c $LIBS_B &&
     ${CC:-cc} $CFLAGS_B -o "$BUILD/bench/bench_queue" bench/bench_queue.c $LIBS_B &&
+    ${CC:-cc} $CFLAGS_B -o "$BUILD/bench/bench_engine" bench/bench_engine.c $LIBS_B &&
     ${CC:-cc} $CFLAGS_B -o "$BUILD/bench/bench_router" bench/bench_router.c $LIBS_B &&
     ${CC:-cc} $CFLAGS_B -o "$BUILD/bench/bench_git" bench/bench_git.c $LIBS_B &&
     ${CC:-cc} $CFLAGS_B -o "$BUILD/bench/bench_llm" bench/bench_llm.c $LIBS_B &&

@@ -226,6 +226,16 @@ static void add_server(struct engine *e, const char *name, const char *kind,
     engine_health_init(s);
 }
 
+int engine_add_builtin(struct engine *e, const struct builtin_server *srv, char **errmsg)
+{
+    if (engine_server_find(e, srv->name)) {
+        *errmsg = xasprintf("a server named %s exists already", srv->name);
+        return -1;
+    }
+    add_server(e, srv->name, "builtin", NULL, srv);
+    return 0;
+}
+
 static char *default_data_dir(void)
 {
     const char *x = getenv("XDG_DATA_HOME");
@@ -489,6 +499,7 @@ void engine_free(struct engine *e)
     free(e->subs);
     jobq_close(e->q);
     sqlite3_finalize(e->data_version);
+    free(e->prov_last);
     memory_free(e->memory);
     db_close(e->db);
     config_free(e->cfg);

@@ -48,6 +48,11 @@ const char *engine_db_path(struct engine *e);
 /* Register one more server at run time (cfg is borrowed: it must outlive
  * the engine). Fails if the name is taken. */
 int engine_add_server(struct engine *e, const struct config_server *cfg, char **errmsg);
+/* Register an in-process server (builtin.h) beside fs, memory and git,
+ * before engine_start: for programs that embed the engine (the benchmarks
+ * add a no-op tool this way). The name must be free; srv must outlive e. */
+struct builtin_server;
+int engine_add_builtin(struct engine *e, const struct builtin_server *srv, char **errmsg);
 
 /* Run-time registry changes, kept in the store for the next start.
  * add: spec_json is a server definition in the config's keys as JSON

@@ -161,6 +161,8 @@ struct engine {
     sqlite3_stmt *data_version;
     int in_tx;                           /* a group transaction is open (see engine_tx_touch) */
     struct engine_prov *prov;            /* provenance being computed (engine_prov.c) */
+    char *prov_last;                     /* the last scan's event text, shared for a while */
+    int64_t prov_last_ms;                /* when that scan began (monotonic) */
     engine_elicit_cb elicit_cb;
     void *elicit_payload;
     struct engine_elicit *elicits;       /* pending elicitation requests */

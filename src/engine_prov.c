@@ -3,9 +3,12 @@
  * When a job starts, a "provenance" event records the workspace's git
  * repository root, its HEAD commit and branch, and whether tracked files
  * were dirty ({"root":...,"head":...,"branch":...,"dirty":true}; outside a
- * repository {"repository":null,"root":...}). The status scan that finds
- * "dirty" reads the whole work tree, so it runs on a worker; jobs that
- * start while a scan is in flight share its answer. The events are
+ * repository {"repository":null,"root":...}), and when the tree was read
+ * ("scanned_ms", Unix ms). The status scan that finds "dirty" reads the
+ * whole work tree, so it runs on a worker; jobs that start while a scan is
+ * in flight share its answer, and so do jobs that start within
+ * PROV_REUSE_MS of its start (back-to-back scans of a large tree kept a
+ * core busy under a stream of short jobs). The events are
  * written on the loop thread when the scan ends, or by
  * engine_provenance_flush() when the engine stops first (it waits for
  * the scan: a short job must not lose its provenance). */
@@ -15,12 +18,16 @@
 
 #include <pthread.h>
 
+enum { PROV_REUSE_MS = 500 };
+
 struct engine_prov {
     struct engine *e;
     char *root;
     int64_t *jobs;
     size_t njobs;
     struct gitctx_provenance p;
+    int64_t started_ms;          /* monotonic, when the scan began */
+    int64_t scanned_wall;        /* Unix ms, the same moment */
     int ok;
     int written;                 /* flushed: the done callback only frees */
     int finished;                /* the worker is done (under mu) */
@@ -57,11 +64,14 @@ static void prov_write(struct engine_prov *pv)
         cJSON_AddNullToObject(d, "repository");
         cJSON_AddStringToObject(d, "root", pv->root);
     }
+    cJSON_AddNumberToObject(d, "scanned_ms", (double)pv->scanned_wall);
     char *t = cJSON_PrintUnformatted(d);
     engine_tx_touch(e);
     for (size_t i = 0; i < pv->njobs; i++)
         jobq_event_add(e->q, pv->jobs[i], "provenance", t);
-    cJSON_free(t);
+    free(e->prov_last);          /* what the next jobs may share */
+    e->prov_last = t;
+    e->prov_last_ms = pv->started_ms;
     cJSON_Delete(d);
     pv->written = 1;
 }
@@ -87,9 +97,16 @@ static void prov_done(void *arg)
 void engine_provenance_record(struct engine *e, int64_t job_id)
 {
     struct engine_prov *pv = e->prov;
+    if (!pv && e->prov_last && util_now_ms() - e->prov_last_ms < PROV_REUSE_MS) {
+        engine_tx_touch(e);
+        jobq_event_add(e->q, job_id, "provenance", e->prov_last);
+        return;
+    }
     if (!pv) {
         pv = xcalloc(1, sizeof *pv);
         pv->e = e;
+        pv->started_ms = util_now_ms();
+        pv->scanned_wall = util_wall_ms();
         pv->root = xstrdup(e->root);
         pthread_mutex_init(&pv->mu, NULL);
         pthread_cond_init(&pv->cv, NULL);
