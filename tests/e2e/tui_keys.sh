@@ -45,13 +45,19 @@ start() {
     envs=""
     while [ $# -gt 0 ] && [ "$1" != -- ]; do envs="$envs -e $1"; shift; done
     [ "${1:-}" = -- ] && shift
-    # shellcheck disable=SC2086,SC2016
-    tm start-server \; set-option -g remain-on-exit on \; \
-        new-session -d -s "$name" -x 120 -y 40 -c "$T/work" \
-        -e "XDG_DATA_HOME=$XDG_DATA_HOME" -e "XDG_CONFIG_HOME=$XDG_CONFIG_HOME" \
-        -e "LC_ALL=$LC_ALL" -e "PAGER=cp -t $T/paged" -e "APP_TERM=${APP_TERM:-}" $envs \
-        sh -c 'export TERM=${APP_TERM:-screen-256color}; exec "$0" "$@" 2>"$T_ERR"' \
-        "$MCPDECK" "$@"
+    # A session killed just before may take its server down with it while
+    # this one starts: try again until the session is there.
+    for _try in 1 2 3 4 5; do
+        # shellcheck disable=SC2086,SC2016
+        tm start-server \; set-option -g remain-on-exit on \; \
+            new-session -d -s "$name" -x 120 -y 40 -c "$T/work" \
+            -e "XDG_DATA_HOME=$XDG_DATA_HOME" -e "XDG_CONFIG_HOME=$XDG_CONFIG_HOME" \
+            -e "LC_ALL=$LC_ALL" -e "PAGER=cp -t $T/paged" -e "APP_TERM=${APP_TERM:-}" $envs \
+            sh -c 'export TERM=${APP_TERM:-screen-256color}; exec "$0" "$@" 2>"$T_ERR"' \
+            "$MCPDECK" "$@" 2>/dev/null
+        tm has-session -t "$name" 2>/dev/null && return 0
+        sleep 0.3
+    done
 }
 
 screen() { tm capture-pane -p -t "$1"; }
