@@ -320,8 +320,7 @@ static int submit_ready(struct bstate *b)
                                       .priority = t->priority, .timeout_ms = t->timeout_ms,
                                       .max_attempts = t->attempts, .route_json = routes[n],
                                       .idempotency_key = t->idempotency_key,
-                                      .run_at_ms = t->delay_ms ? util_wall_ms() + t->delay_ms
-                                                               : 0};
+                                      .delay_ms = t->delay_ms};
         who[n++] = t;
     }
     int rc = 0;

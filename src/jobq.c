@@ -446,8 +446,9 @@ int jobq_spec_check(const struct jobq_spec *spec, char **errmsg)
             return -1;
         }
     }
-    if (spec->timeout_ms < 0 || spec->max_attempts < 0 || spec->run_at_ms < 0) {
-        *errmsg = xasprintf("%s.%s: timeout, attempts and run_at must not be negative",
+    if (spec->timeout_ms < 0 || spec->max_attempts < 0 || spec->run_at_ms < 0 ||
+        spec->delay_ms < 0) {
+        *errmsg = xasprintf("%s.%s: timeout, attempts, run_at and delay must not be negative",
                             srv, spec->tool);
         return -1;
     }
@@ -504,7 +505,8 @@ int jobq_insert(struct jobq *q, const struct jobq_spec *spec, int64_t now, int64
     sqlite3_bind_int(st, 6, spec->priority);
     sqlite3_bind_int(st, 7, spec->max_attempts ? spec->max_attempts : q->default_attempts);
     sqlite3_bind_int(st, 8, spec->timeout_ms ? spec->timeout_ms : q->default_timeout_ms);
-    sqlite3_bind_int64(st, 9, spec->run_at_ms);
+    sqlite3_bind_int64(st, 9, spec->run_at_ms ? spec->run_at_ms
+                              : spec->delay_ms > 0 ? now + spec->delay_ms : 0);
     sqlite3_bind_int64(st, 10, now);
     jobq_bind_text_or_null(st, 11, spec->idempotency_key);
     jobq_bind_text_or_null(st, 12, spec->route_json);

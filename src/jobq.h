@@ -80,6 +80,8 @@ struct jobq_spec {
     int timeout_ms;         /* 0 = queue default given to jobq_open */
     int max_attempts;       /* 0 = queue default */
     int64_t run_at_ms;      /* Unix ms before which it is not claimed; 0 = now */
+    int64_t delay_ms;       /* or (run_at_ms 0): not claimed before created_ms + this,
+                             * the same clock reading as created_ms */
     /* Submitting a key that a job already has returns that job's id and
      * inserts nothing (the spec is otherwise ignored). NULL = none. */
     const char *idempotency_key;

@@ -657,6 +657,18 @@ static void test_run_at_delays_claim(void **state)
     assert_int_equal(jobq_submit(f->q, &s, &id, &err), -1);
     assert_non_null(strstr(err, "must not be negative"));
     free(err);
+
+    /* a delay counts from the job's own creation time, not the caller's */
+    struct jobq_spec d = {.key = "delayed", .server = "fs", .tool = "x", .delay_ms = 1200};
+    int64_t did;
+    assert_int_equal(jobq_submit(f->q, &d, &did, &err), 0);
+    assert_int_equal(jobq_get(f->q, did, &j), 0);
+    assert_int_equal(j.run_at_ms - j.created_ms, 1200);
+    job_fini(&j);
+    d.delay_ms = -1;
+    assert_int_equal(jobq_submit(f->q, &d, &did, &err), -1);
+    assert_non_null(strstr(err, "delay must not be negative"));
+    free(err);
 }
 
 static void test_idempotency_key(void **state)
