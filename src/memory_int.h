@@ -1,7 +1,7 @@
 /* memory_int.h — the memory store's state, shared by memory.c (entries,
- * vectors, the outbox, async embedding), memory_search.c (keyword, vector
- * and fused search, filters) and memory_io.c (export, import, reindex,
- * stats). Nothing else includes it. */
+ * vectors, the outbox), memory_async.c (async embedding, closing),
+ * memory_search.c (keyword, vector and fused search, filters) and
+ * memory_io.c (export, import, reindex, stats). Nothing else includes it. */
 #ifndef MCPDECK_MEMORY_INT_H
 #define MCPDECK_MEMORY_INT_H
 
@@ -41,9 +41,15 @@ struct memory {
 };
 
 int64_t memory_now(const struct memory *m);
+/* A statement for sql on the store's handle, or NULL (the error logged). */
+sqlite3_stmt *memory_prep(struct memory *m, const char *sql);
 /* Purge when the earliest expiry has passed. */
 void memory_purge_due(struct memory *m);
 int memory_ns_known(const struct memory *m, const char *ns);
+/* 0 when ns is configured, else -1 and *errmsg naming those that are. */
+int memory_ns_check(const struct memory *m, const char *ns, char **errmsg);
+/* 0 when meta is NULL or a JSON object, else -1 and *errmsg. */
+int memory_meta_check(const cJSON *meta, char **errmsg);
 /* The namespace's index, loaded from SQLite on first use; NULL when no
  * dimension is known yet (no vector stored by this embedder). */
 struct vecindex *memory_vi_get(struct memory *m, const char *ns);
