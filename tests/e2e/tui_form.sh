@@ -128,8 +128,14 @@ else fail "the task submitted from the form succeeds" "$(why main)"; fi
 keys n
 wait_for main 5 has "Tool (server.tool)" || true
 keys Up
-if wait_for main 5 grep -qF '{"path": "notes.txt"}' &&
-    grep -qE 'Priority +7 ' "$T/screen" && grep -qE 'Timeout +45s ' "$T/screen"; then
+# all three on one screen (a capture may catch a redraw half done)
+recalled() {
+    _scr=$(cat)
+    printf '%s\n' "$_scr" | grep -qF '{"path": "notes.txt"}' &&
+        printf '%s\n' "$_scr" | grep -qE 'Priority +7 ' &&
+        printf '%s\n' "$_scr" | grep -qE 'Timeout +45s '
+}
+if wait_for main 5 recalled; then
     ok "Up on a fresh form recalls the last submission"
 else fail "Up on a fresh form recalls the last submission" "$(why main)"; fi
 keys Escape
