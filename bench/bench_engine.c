@@ -1,7 +1,7 @@
 /* bench_engine.c — durable job lifecycles per second through the whole
  * engine, with a no-op built-in tool, for bench/queue.mjs.
  *
- *   bench_engine [-n JOBS] [-w WARMUP] DIR
+ *   bench_engine [-n JOBS] [-w WARMUP] [-m single|group] DIR
  *
  * Where bench_queue.c times jobq.h alone, this runs what `mcpdeck --batch`
  * and the TUI run: engine_submit -> the scheduler's claim (before the loop
@@ -172,19 +172,24 @@ static void mode(const char *dir, const char *name, int group, int n, int warmup
 int main(int argc, char **argv)
 {
     int n = 20000, warmup = 1000, i;
+    const char *only = NULL;
     for (i = 1; i < argc - 1; i++) {
         if (strcmp(argv[i], "-n") == 0)
             n = atoi(argv[++i]);
         else if (strcmp(argv[i], "-w") == 0)
             warmup = atoi(argv[++i]);
+        else if (strcmp(argv[i], "-m") == 0)
+            only = argv[++i];
         else
             break;
     }
     if (i != argc - 1 || n < 1 || warmup < 0) {
-        fprintf(stderr, "usage: bench_engine [-n JOBS] [-w WARMUP] DIR\n");
+        fprintf(stderr, "usage: bench_engine [-n JOBS] [-w WARMUP] [-m single|group] DIR\n");
         return 2;
     }
-    mode(argv[i], "single", 0, n, warmup);
-    mode(argv[i], "group", 1, n, warmup);
+    if (!only || strcmp(only, "single") == 0)
+        mode(argv[i], "single", 0, n, warmup);
+    if (!only || strcmp(only, "group") == 0)
+        mode(argv[i], "group", 1, n, warmup);
     return 0;
 }
