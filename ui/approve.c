@@ -2,11 +2,11 @@
  * call ("model wants server.tool {args}: allow? y/n"), queued in arrival
  * order and shown one at a time in a small modal box above the panes.
  *
- * tui.c registers the engine's approval handler, pushes each question
- * here, answers the front one on y / n / Esc with engine_approval_answer()
- * and drops a job's questions when the job ends (the engine forgets them
- * then). Nothing here waits: the loop keeps running while a question is
- * open. Loop thread only. */
+ * tui_modal.c is the engine's approval handler: it pushes each question
+ * here and answers the front one on y / n / Esc with
+ * engine_approval_answer(); tui.c drops a job's questions when the job
+ * ends (the engine forgets them then). Nothing here waits: the loop
+ * keeps running while a question is open. Loop thread only. */
 #include "ui.h"
 
 #include <cjson/cJSON.h>

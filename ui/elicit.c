@@ -8,8 +8,8 @@
  *
  * Enter accepts when the content validates against the schema (the first
  * error shows in the form, which stays open); Esc declines; Ctrl-C
- * cancels. Requests queue; the oldest is on screen. tui.c answers the
- * engine with what elicit_key returns. */
+ * cancels. Requests queue; the oldest is on screen. tui_modal.c answers
+ * the engine with what elicit_key returns. */
 #include "ui.h"
 #include "jsonschema.h"
 

@@ -24,8 +24,8 @@
  * Fields are checked as they change: Args must be a JSON object that the
  * owner's check hook accepts for the tool, Priority an integer, Timeout a
  * duration (30s, 5m); the error shows under or beside the field and
- * submitting is refused until it is fixed. tui.c submits the texts and
- * shows an error here when the engine refuses them. */
+ * submitting is refused until it is fixed. tui_form.c submits the texts
+ * and shows an error here when the engine refuses them. */
 #include "ui.h"
 
 #include <cjson/cJSON.h>

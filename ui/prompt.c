@@ -1,6 +1,7 @@
 /* prompt.c — the one-line prompt that takes over the status bar: ":"
  * commands, "/" the Tasks filter, and the path for saving a result. Only
- * the editing is here; tui.c draws it and acts on what it returns. */
+ * the editing is here; tui_draw.c draws it and tui.c acts on what it
+ * returns. */
 #include "ui.h"
 
 #include <string.h>

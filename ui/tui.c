@@ -22,17 +22,21 @@
  * loop_signal; a 1 s timer refreshes elapsed times and samples the
  * Metrics sparklines. Engine events and keys only mark panes dirty; a
  * before-sleep hook draws the dirty panes with wnoutrefresh and calls
- * doupdate() once per loop turn. */
+ * doupdate() once per loop turn.
+ *
+ * The rest of the TUI's glue is in its own files (tui_int.h declares what
+ * they share): tui_modal.c the approval and elicitation handlers,
+ * tui_form.c the new-task form's hooks, templates, recall and submitting,
+ * tui_mouse.c clicks, tui_draw.c the before-sleep hook and the status
+ * bar. Here: the state changes, the memory overlay, the prompt, a child
+ * on the terminal, the keys, signals and the tick, start and end. */
 #include "tui.h"
-#include "ui.h"
+#include "tui_int.h"
 #include "config.h"
-#include "embedded.h"
 #include "engine.h"
 #include "loop.h"
 #include "metrics.h"
-#include "ydoc.h"
 
-#include <cjson/cJSON.h>
 #include <errno.h>
 #include <langinfo.h>
 #include <locale.h>
@@ -46,13 +50,6 @@
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
-
-/* The status bar: global keys around the focused pane's own
- * (pane_class.hints); when a message would not fit, the short form. */
-static const char hints_start[] = " ? help  : cmd  n new  Tab/1-4 focus  z zoom  ";
-static const char hints_default[] = "";
-static const char hints_end[] = "  q quit";
-static const char hints_short[] = " ? help  : cmd  q quit";
 
 /* --theme and --ascii (tui_set_options). */
 static const char *opt_theme;
@@ -261,454 +258,6 @@ static void on_event(void *payload, const struct engine_event *ev)
     }
 }
 
-/* === approvals === */
-
-static void on_approval(void *payload, struct engine_approval *q, int64_t job,
-                        const char *server, const char *tool, const struct cJSON *args)
-{
-    struct tui *t = payload;
-    approvals_push(&t->approvals, q, job, approve_describe(server, tool, args));
-    if (t->approvals.n == 1) {
-        approvals_layout(&t->approvals, t->rows, t->cols);
-        curs_set(0);
-    }
-    t->approvals_dirty = 1;
-    tui_message(t, 0, "job %lld asks to call %s.%s: y allows, n refuses", (long long)job,
-                server ? server : "?", tool ? tool : "?");
-}
-
-/* Answer the question on screen. */
-static void approval_answer(struct tui *t, int allow)
-{
-    struct approval_item it;
-    if (!approvals_pop(&t->approvals, &it))
-        return;
-    /* tell the user first: answering may end the job (and its events) */
-    char *what = it.what;
-    char *sp = strchr(what, ' ');
-    if (sp)
-        *sp = 0;                       /* "server.tool" */
-    tui_message(t, 0, "%s %s for job %lld", allow ? "allowed" : "refused", what,
-                (long long)it.job);
-    free(it.what);
-    if (t->approvals.n) {
-        t->approvals_dirty = 1;
-    } else {
-        dirty_all(t);                  /* repaint what was under the box */
-        if (t->form)
-            curs_set(1);
-    }
-    engine_approval_answer(t->e, it.q, allow);
-}
-
-/* While a question is on screen, y and n/Esc answer it; other keys wait.
- * Returns 1 if the key went to the question. */
-static int approval_key(struct tui *t, int key)
-{
-    if (!t->approvals.n || !t->approvals.win || t->too_small)
-        return 0;
-    if (key == 'y' || key == 'Y')
-        approval_answer(t, 1);
-    else if (key == 'n' || key == 'N' || key == 27)
-        approval_answer(t, 0);
-    return 1;
-}
-
-/* === elicitation === */
-
-static void on_elicit(void *payload, struct engine_elicit *req, const char *server,
-                      const int64_t *jobs, size_t njobs, const char *message,
-                      const cJSON *schema)
-{
-    struct tui *t = payload;
-    struct elicits *q = &t->elicits;
-    if (q->n == q->cap) {
-        q->cap = q->cap ? q->cap * 2 : 4;
-        q->v = xrealloc(q->v, q->cap * sizeof *q->v);
-    }
-    q->v[q->n++] = elicit_form_new(req, server, jobs, njobs, message, schema);
-    if (q->n == 1) {
-        q->win = elicit_layout(q->win, q->v[0], t->rows, t->cols);
-        curs_set(1);
-    }
-    q->dirty = 1;
-    tui_message(t, 0, "%s asks for input: Enter accepts, Esc declines, ^C cancels",
-                server ? server : "a server");
-}
-
-/* Answer the form on screen with action ("accept" takes content). */
-static void elicit_answer(struct tui *t, const char *action, cJSON *content)
-{
-    struct elicits *q = &t->elicits;
-    if (!q->n)
-        return;
-    struct elicit_form *f = q->v[0];
-    memmove(q->v, q->v + 1, (q->n - 1) * sizeof *q->v);
-    q->n--;
-    struct engine_elicit *req = elicit_form_req(f);
-    elicit_form_free(f);
-    tui_message(t, 0, "elicitation: %s", strcmp(action, "accept") == 0 ? "accepted"
-                                         : strcmp(action, "decline") == 0 ? "declined"
-                                                                          : "cancelled");
-    if (q->n) {
-        q->win = elicit_layout(q->win, q->v[0], t->rows, t->cols);
-        q->dirty = 1;
-    } else {
-        if (q->win)
-            delwin(q->win);
-        q->win = NULL;
-        curs_set(t->form ? 1 : 0);
-        dirty_all(t);                  /* repaint what was under it */
-    }
-    engine_elicit_answer(t->e, req, action, content);
-}
-
-/* While a form is on screen every key goes to it. */
-static int elicit_handle_key(struct tui *t, int key)
-{
-    struct elicits *q = &t->elicits;
-    if (!q->n || !q->win || t->too_small)
-        return 0;
-    q->dirty = 1;
-    switch (elicit_key(q->v[0], key)) {
-    case ELICIT_ACCEPT: {
-        cJSON *c = elicit_form_content(q->v[0]);
-        if (c)
-            elicit_answer(t, "accept", c);
-        break;
-    }
-    case ELICIT_DECLINE:
-        elicit_answer(t, "decline", NULL);
-        break;
-    case ELICIT_CANCEL:
-        elicit_answer(t, "cancel", NULL);
-        break;
-    case ELICIT_NONE:
-        break;
-    }
-    return 1;
-}
-
-/* === the form === */
-
-/* The form's check hook: args against the tool's inputSchema when the
- * tool is known (an unknown one is the engine's to refuse at submit). */
-static int form_check_args(void *payload, const char *target, const cJSON *args, char **err)
-{
-    struct tui *t = payload;
-    const char *dot = strchr(target, '.');
-    char *server = xstrndup(target, (size_t)(dot - target));
-    const char *tool = dot + 1;
-    int rc = 0;
-    size_t n = engine_server_tools(t->e, server, NULL, 0);
-    struct engine_tool_info *v = n ? xcalloc(n, sizeof *v) : NULL;
-    n = engine_server_tools(t->e, server, v, n);
-    for (size_t i = 0; i < n; i++) {
-        if (strcmp(v[i].name, tool) != 0)
-            continue;
-        char *why = NULL;
-        if (engine_check_args(t->e, server, tool, args, &why) < 0) {
-            /* the part after "... do not match its input schema: " */
-            const char *at = why ? strstr(why, "input schema: ") : NULL;
-            *err = at ? xstrdup(at + strlen("input schema: ")) : why;
-            if (at)
-                free(why);
-            rc = -1;
-        }
-        break;
-    }
-    free(v);
-    free(server);
-    return rc;
-}
-
-/* The form's targets hook: every "server.tool" of the registry. */
-static size_t form_targets(void *payload, char ***out)
-{
-    struct tui *t = payload;
-    size_t ns = engine_servers(t->e, NULL, 0);
-    struct engine_server_info *sv = ns ? xcalloc(ns, sizeof *sv) : NULL;
-    ns = engine_servers(t->e, sv, ns);
-    char **v = NULL;
-    size_t n = 0, cap = 0;
-    for (size_t i = 0; i < ns; i++) {
-        size_t nt = engine_server_tools(t->e, sv[i].name, NULL, 0);
-        struct engine_tool_info *tv = nt ? xcalloc(nt, sizeof *tv) : NULL;
-        nt = engine_server_tools(t->e, sv[i].name, tv, nt);
-        for (size_t k = 0; k < nt; k++) {
-            if (n == cap) {
-                cap = cap * 2 + 16;
-                v = xrealloc(v, cap * sizeof *v);
-            }
-            v[n++] = xasprintf("%s.%s", sv[i].name, tv[k].name);
-        }
-        free(tv);
-    }
-    free(sv);
-    *out = v;
-    return n;
-}
-
-static void form_kind_changed(struct tui *t);
-
-/* === templates (data/templates.yaml) === */
-
-static void templates_load(struct tui *t)
-{
-    const struct embedded_file *f = embedded_find("data/templates.yaml");
-    struct ydoc *d = NULL;
-    char *err = NULL;
-    if (!f || ydoc_load_string("data/templates.yaml", (const char *)f->data, f->len, &d,
-                               &err) < 0) {
-        free(err);
-        return;
-    }
-    const struct ydoc_node *list = d->root ? ydoc_map_get(d->root, "templates") : NULL;
-    for (size_t i = 0; list && list->kind == YDOC_SEQ && i < list->nitems; i++) {
-        const struct ydoc_node *n = list->items[i], *v;
-        if (n->kind != YDOC_MAP)
-            continue;
-        t->templates = xrealloc(t->templates, (t->ntemplates + 1) * sizeof *t->templates);
-        struct form_template *tp = &t->templates[t->ntemplates++];
-        memset(tp, 0, sizeof *tp);
-        tp->name = xstrdup((v = ydoc_map_get(n, "name")) && v->str ? v->str : "?");
-        if ((v = ydoc_map_get(n, "type")) && v->str)
-            tp->type = xstrdup(v->str);
-        if ((v = ydoc_map_get(n, "tool")) && v->str)
-            tp->tool = xstrdup(v->str);
-        if ((v = ydoc_map_get(n, "prompt")) && v->str)
-            tp->prompt = xstrdup(v->str);
-        if ((v = ydoc_map_get(n, "args"))) {
-            cJSON *j = ydoc_to_json(v);
-            char *txt = cJSON_PrintUnformatted(j);
-            tp->args = xstrdup(txt);
-            cJSON_free(txt);
-            cJSON_Delete(j);
-        }
-    }
-    ydoc_free(d);
-}
-
-static void templates_free(struct tui *t)
-{
-    for (size_t i = 0; i < t->ntemplates; i++) {
-        free(t->templates[i].name);
-        free(t->templates[i].type);
-        free(t->templates[i].tool);
-        free(t->templates[i].args);
-        free(t->templates[i].prompt);
-    }
-    free(t->templates);
-    t->templates = NULL;
-    t->ntemplates = 0;
-}
-
-/* Ctrl-O: the next template in the form. */
-static void form_template(struct tui *t)
-{
-    if (!t->templates)
-        templates_load(t);
-    if (!t->ntemplates) {
-        tui_message(t, 1, "no templates (data/templates.yaml)");
-        return;
-    }
-    size_t i = t->template_next++ % t->ntemplates;
-    const struct form_template *tp = &t->templates[i];
-    struct form_saved sv;
-    memset(&sv, 0, sizeof sv);
-    sv.kind = 0;
-    sv.text[FORM_TOOL] = tp->tool ? xstrdup(tp->tool) : NULL;
-    sv.text[FORM_ARGS] = tp->args ? xstrdup(tp->args) : NULL;
-    sv.text[FORM_PROMPT] = tp->prompt ? xstrdup(tp->prompt) : NULL;
-    form_restore(t->form, &sv);
-    form_saved_fini(&sv);
-    if (tp->type)
-        form_set_kind(t->form, tp->type);
-    form_kind_changed(t);
-    tui_message(t, 0, "template %zu/%zu: %s (Ctrl-O: next)", i + 1, t->ntemplates, tp->name);
-}
-
-/* Keep the form's texts as the newest submission of the session. */
-static void form_remember(struct tui *t)
-{
-    int slot;
-    if (t->form_hist_n < FORM_HIST) {
-        slot = (t->form_hist_head + t->form_hist_n++) % FORM_HIST;
-    } else {                           /* full: the oldest goes */
-        slot = t->form_hist_head;
-        form_saved_fini(&t->form_hist[slot]);
-        t->form_hist_head = (t->form_hist_head + 1) % FORM_HIST;
-    }
-    form_save(t->form, &t->form_hist[slot]);
-}
-
-/* Up on an untouched form or Ctrl-P: the submission before the one
- * shown. 0 when there is none (Up then moves up a row, as in a form with
- * nothing to recall), 1 when the form shows it. */
-static int form_recall(struct tui *t, int key)
-{
-    if (t->form_hist_pos >= t->form_hist_n) {
-        if (key == UK_UP)
-            form_key(t->form, UK_BTAB);
-        else
-            tui_message(t, 0, t->form_hist_n ? "no older submission" : "nothing submitted yet");
-        return 0;
-    }
-    t->form_hist_pos++;
-    int slot = (t->form_hist_head + t->form_hist_n - t->form_hist_pos) % FORM_HIST;
-    form_restore(t->form, &t->form_hist[slot]);
-    /* a model task says at once when no model is set (as a kind change does) */
-    const char *missing = form_task_type(t->form) ? engine_llm_missing(t->e) : NULL;
-    form_set_error(t->form, missing ? xstrdup(missing) : NULL);
-    return 1;
-}
-
-static void form_hist_fini(struct tui *t)
-{
-    for (int i = 0; i < FORM_HIST; i++)
-        form_saved_fini(&t->form_hist[i]);
-    t->form_hist_n = t->form_hist_head = 0;
-    templates_free(t);
-}
-
-void tui_form_open(struct tui *t)
-{
-    if (t->form || t->too_small)
-        return;
-    t->form = form_new();
-    t->form_hist_pos = 0;
-    struct form_hooks h = {.payload = t, .check = form_check_args, .targets = form_targets};
-    form_set_hooks(t->form, &h);
-    form_layout(t->form, t->rows, t->cols);
-    t->form_dirty = 1;
-    curs_set(1);
-}
-
-static void form_close(struct tui *t)
-{
-    form_free(t->form);
-    t->form = NULL;
-    curs_set(0);
-    dirty_all(t);                      /* repaint what was under it */
-}
-
-/* The form's model task: type, prompt, optional model. */
-static int submit_model(struct tui *t, const char *type, int64_t *id, char **err)
-{
-    const char *missing = engine_llm_missing(t->e);
-    if (missing) {
-        *err = xstrdup(missing);
-        return -1;
-    }
-    char *prompt = form_text(t->form, FORM_PROMPT), *model = form_text(t->form, FORM_MODEL);
-    int rc = -1;
-    const char *m = model;
-    while (*m == ' ')
-        m++;
-    size_t mn = strlen(m);
-    while (mn && m[mn - 1] == ' ')
-        mn--;
-    if (!prompt[strspn(prompt, " \n")]) {
-        *err = xasprintf("a '%s' task needs a prompt", type);
-    } else {
-        cJSON *a = cJSON_CreateObject();
-        cJSON_AddStringToObject(a, "prompt", prompt);
-        if (mn) {
-            char *mm = xstrndup(m, mn);
-            cJSON_AddStringToObject(a, "model", mm);
-            free(mm);
-        }
-        char *args = cJSON_PrintUnformatted(a);
-        cJSON_Delete(a);
-        struct jobq_spec spec = {.tool = type, .args_json = args, .kind = "model"};
-        if (form_priority(t->form, &spec.priority) < 0 ||
-            form_timeout_ms(t->form, &spec.timeout_ms) < 0)
-            *err = xstrdup("fix the priority or timeout first");
-        else
-            rc = engine_submit(t->e, &spec, id, err);
-        cJSON_free(args);
-    }
-    free(prompt);
-    free(model);
-    return rc;
-}
-
-/* The form's tool call: "server.tool", JSON args, priority, timeout. */
-static int submit_tool(struct tui *t, const char *target, const char *args_text, int64_t *id,
-                       char **err)
-{
-    const char *dot = strchr(target, '.');
-    if (!dot || dot == target || !dot[1]) {
-        *err = xasprintf("expected server.tool, got '%s'", target);
-        return -1;
-    }
-    const char *args = *args_text ? args_text : "{}";
-    cJSON *parsed = cJSON_ParseWithOpts(args, NULL, 1);
-    int ok = cJSON_IsObject(parsed);
-    cJSON_Delete(parsed);
-    if (!ok) {
-        *err = xasprintf("arguments must be a JSON object, got: %s", args);
-        return -1;
-    }
-    struct jobq_spec spec = {0};
-    if (form_priority(t->form, &spec.priority) < 0 ||
-        form_timeout_ms(t->form, &spec.timeout_ms) < 0) {
-        *err = xstrdup("fix the priority or timeout first");
-        return -1;
-    }
-    char *server = xstrndup(target, (size_t)(dot - target));
-    spec.server = server;
-    spec.tool = dot + 1;
-    spec.args_json = args;
-    int rc = engine_submit(t->e, &spec, id, err);
-    free(server);
-    return rc;
-}
-
-static void form_submit(struct tui *t)
-{
-    const char *type = form_task_type(t->form);
-    int64_t id = 0;
-    char *err = NULL;
-    if (type) {
-        if (submit_model(t, type, &id, &err) < 0) {
-            form_set_error(t->form, err ? err : xstrdup("the task was not accepted"));
-            return;
-        }
-        form_remember(t);
-        form_close(t);
-        tui_select_job(t, id);
-        tui_focus(t, PANE_RESULTS);    /* the answer streams there */
-        tui_message(t, 0, "queued job %lld: %s (model task)", (long long)id, type);
-        return;
-    }
-    char *target = form_text(t->form, FORM_TOOL), *args = form_text(t->form, FORM_ARGS);
-    /* surrounding blanks in the tool name are a typing accident */
-    char *s = target;
-    while (*s == ' ')
-        s++;
-    size_t n = strlen(s);
-    while (n && s[n - 1] == ' ')
-        s[--n] = 0;
-    if (submit_tool(t, s, args, &id, &err) < 0) {
-        form_set_error(t->form, err ? err : xstrdup("the task was not accepted"));
-    } else {
-        form_remember(t);
-        form_close(t);
-        tui_select_job(t, id);
-        tui_message(t, 0, "queued job %lld: %s", (long long)id, s);
-    }
-    free(target);
-    free(args);
-}
-
-/* The kind changed: a model task type says at once when no model is set. */
-static void form_kind_changed(struct tui *t)
-{
-    const char *missing = form_task_type(t->form) ? engine_llm_missing(t->e) : NULL;
-    form_set_error(t->form, missing ? xstrdup(missing) : NULL);
-}
-
 /* === the memory overlay === */
 
 int tui_cmd_memory(struct tui *t, const char *arg)
@@ -867,44 +416,7 @@ int tui_run_external(struct tui *t, const char *prog, const char *path)
     return rc;
 }
 
-/* === the mouse === */
-
-static void mouse_event(struct tui *t)
-{
-    MEVENT me;
-    if (getmouse(&me) != OK || t->too_small)
-        return;
-    if (!(me.bstate & (BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON1_RELEASED |
-                       BUTTON1_DOUBLE_CLICKED)))
-        return;
-    int id = layout_pane_at(t, me.y, me.x);
-    if (id < 0)
-        return;
-    tui_focus(t, id);
-    struct pane *p = &t->panes[id];
-    int y = me.y, x = me.x;
-    if (!p->body || !wmouse_trafo(p->body, &y, &x, FALSE))
-        return;
-    if (id == PANE_TASKS && y >= 1)
-        tasks_select_row(t, t->tasks.top + y - 1);
-    else if (id == PANE_REGISTRY && y >= 1 && y - 1 < t->registry.visible) {
-        size_t n = engine_servers(t->e, NULL, 0);
-        struct engine_server_info *v = xcalloc(n ? n : 1, sizeof *v);
-        n = engine_servers(t->e, v, n);
-        size_t i = (size_t)(t->registry.top + y - 1);
-        if (i < n) {
-            free(t->registry.sel);
-            t->registry.sel = xstrdup(v[i].name);
-            tui_dirty(t, PANE_REGISTRY);
-        }
-        free(v);
-    }
-    if (me.bstate & BUTTON1_DOUBLE_CLICKED) {
-        const char *c = cmd_for_key('\r', id);
-        if (c)
-            cmd_run(t, c);
-    }
-}
+/* === keys to their owners (clicks: tui_mouse.c) === */
 
 static void handle_key(struct tui *t, int key)
 {
@@ -919,22 +431,22 @@ static void handle_key(struct tui *t, int key)
         dirty_all(t);
         return;
     }
-    if (approval_key(t, key))
+    if (tui_approval_key(t, key))
         return;
-    if (elicit_handle_key(t, key))
+    if (tui_elicit_handle_key(t, key))
         return;
     if (t->form) {
         enum form_action a = form_key(t->form, key);
         if (a == FORM_CANCEL)
-            form_close(t);
+            tui_form_close(t);
         else if (a == FORM_SUBMIT)
-            form_submit(t);
+            tui_form_submit(t);
         else if (a == FORM_KIND)
-            form_kind_changed(t);
+            tui_form_kind_changed(t);
         else if (a == FORM_RECALL)
-            form_recall(t, key);
+            tui_form_recall(t, key);
         else if (a == FORM_TEMPLATE)
-            form_template(t);
+            tui_form_template(t);
         t->form_dirty = 1;
         return;
     }
@@ -943,7 +455,7 @@ static void handle_key(struct tui *t, int key)
         return;
     }
     if (key == -KEY_MOUSE) {
-        mouse_event(t);
+        tui_mouse_event(t);
         return;
     }
     if (t->memview) {
@@ -1012,7 +524,7 @@ static void on_quit_signal(struct loop *l, int signo, void *payload)
 {
     struct tui *t = payload;
     if (signo == SIGINT && t->elicits.n && t->elicits.win) {
-        elicit_handle_key(t, ui_ctrl('c'));   /* Ctrl-C cancels the form on screen */
+        tui_elicit_handle_key(t, ui_ctrl('c'));   /* Ctrl-C cancels the form on screen */
         return;
     }
     t->exit_code = signo == SIGINT ? 0 : 128 + signo;
@@ -1052,165 +564,6 @@ static void on_tick(struct loop *l, uint64_t id, void *payload)
     tui_dirty(t, PANE_TASKS);
     tui_dirty(t, PANE_METRICS);
     tui_dirty(t, PANE_REGISTRY);       /* breaker countdowns, check ages */
-}
-
-/* === drawing (the before-sleep hook) === */
-
-static void draw_prompt(struct tui *t, WINDOW *w, int width)
-{
-    static const char *const labels[] = {":", "/", "save to: ",
-                                         "apply the diff to the work tree? y/n: "};
-    struct prompt *p = t->prompt;
-    wattrset(w, A_NORMAL);
-    mvwhline(w, 0, 0, ' ', getmaxx(w));
-    wmove(w, 0, 0);
-    draw_str(w, labels[p->kind], width);
-    const char *text = p->text.data ? p->text.data : "";
-    /* the end of a long line stays in view */
-    int room = width - getcurx(w) - 1;
-    size_t len = strlen(text), from = 0;
-    while (from < len && draw_width(text + from, len - from) > room)
-        from++;
-    while (from < len && ((unsigned char)text[from] & 0xc0) == 0x80)
-        from++;
-    draw_str(w, text + from, room);
-    wattrset(w, A_REVERSE);
-    waddch(w, ' ');                    /* the cursor */
-    wattrset(w, t->theme.attr[THEME_DIM]);
-    if (p->hint && getcurx(w) + 3 < width) {
-        draw_str(w, "  ", width - getcurx(w));
-        draw_str(w, p->hint, width - getcurx(w));
-    } else if (p->kind == PROMPT_FILTER && !len) {
-        draw_str(w, "  status words (failed running ...) and text; Enter keeps, empty shows all",
-                 width - getcurx(w));
-    }
-    wattrset(w, A_NORMAL);
-    wnoutrefresh(w);
-}
-
-static void draw_status(struct tui *t)
-{
-    WINDOW *w = t->status;
-    int width = getmaxx(w) - 1;        /* keep off the screen's last cell */
-    werase(w);
-    if (t->prompt) {
-        draw_prompt(t, w, width);
-        return;
-    }
-    wattrset(w, t->theme.attr[THEME_STATUSBAR]);
-    mvwhline(w, 0, 0, ' ', getmaxx(w));
-    wmove(w, 0, 0);
-    const char *mine = t->panes[t->focus].cls->hints;
-    char *hints = xasprintf("%s%s%s", hints_start, mine ? mine : hints_default, hints_end);
-    if (t->message && draw_width(hints, strlen(hints)) + 4 +
-                              draw_width(t->message, strlen(t->message)) > width)
-        draw_str(w, hints_short, width);
-    else
-        draw_str(w, hints, width);
-    free(hints);
-    if (t->message) {
-        draw_str(w, "  | ", width - getcurx(w));
-        if (t->message_error)
-            wattrset(w, t->theme.attr[THEME_ERROR] | A_REVERSE);
-        draw_str(w, t->message, width - getcurx(w));
-    }
-    wattrset(w, A_NORMAL);
-    wnoutrefresh(w);
-}
-
-static void draw_too_small(struct tui *t)
-{
-    static const char msg[] = "terminal too small (need 80x24)";
-    werase(stdscr);
-    int y = LINES / 2, x = (COLS - (int)strlen(msg)) / 2;
-    wmove(stdscr, y > 0 ? y - 1 : 0, x > 0 ? x : 0);
-    draw_str(stdscr, msg, COLS);
-    if (LINES > 2) {
-        char have[64];
-        snprintf(have, sizeof have, "now %dx%d; q quits", COLS, LINES);
-        x = (COLS - (int)strlen(have)) / 2;
-        wmove(stdscr, y, x > 0 ? x : 0);
-        draw_str(stdscr, have, COLS);
-    }
-    wnoutrefresh(stdscr);
-}
-
-static void redraw(struct loop *l, void *payload)
-{
-    struct tui *t = payload;
-    int any = t->full || t->status_dirty || (t->form && t->form_dirty) ||
-              (t->approvals.n && t->approvals_dirty) || (t->overlay && t->overlay_dirty) ||
-              (t->memview && t->memview->dirty) || (t->elicits.n && t->elicits.dirty);
-    for (int i = 0; i < PANE_COUNT; i++)
-        any |= t->panes[i].dirty;
-    if (!any)
-        return;
-    if (t->full || t->too_small) {
-        /* stdscr is only the backdrop; refreshing it here also keeps
-         * wget_wch(stdscr) from repainting it over the panes */
-        werase(stdscr);
-        wnoutrefresh(stdscr);
-        t->full = 0;
-    }
-    if (t->too_small) {
-        draw_too_small(t);
-        for (int i = 0; i < PANE_COUNT; i++)
-            t->panes[i].dirty = 0;
-        t->status_dirty = t->form_dirty = t->approvals_dirty = t->overlay_dirty = 0;
-        if (t->memview)
-            t->memview->dirty = 0;
-        t->elicits.dirty = 0;
-        doupdate();
-        return;
-    }
-    int drew = 0;
-    for (int i = 0; i < PANE_COUNT; i++) {
-        struct pane *p = &t->panes[i];
-        if (!p->dirty)
-            continue;
-        p->dirty = 0;
-        if (!p->frame)
-            continue;                  /* not on screen (another pane is zoomed) */
-        werase(p->frame);
-        char title[48];
-        snprintf(title, sizeof title, "%d %s%s", i + 1, p->cls->title, t->zoom ? " (zoom)" : "");
-        draw_frame(p->frame, title, t->focus == i, &t->theme);
-        werase(p->body);
-        wmove(p->body, 0, 0);
-        p->cls->draw(t, p);
-        wattrset(p->body, A_NORMAL);
-        wnoutrefresh(p->frame);
-        wnoutrefresh(p->body);
-        drew = 1;
-    }
-    if (t->status_dirty) {
-        t->status_dirty = 0;
-        draw_status(t);
-        drew = 1;
-    }
-    if (t->overlay && (drew || t->overlay_dirty)) {
-        overlay_draw(t);
-        drew = 1;
-    }
-    t->overlay_dirty = 0;
-    if (t->memview && (drew || t->memview->dirty)) {
-        memview_draw(t->memview, &t->theme);
-        drew = 1;
-    }
-    if (t->form && (drew || t->form_dirty)) {
-        form_draw(t->form, &t->theme);   /* last, so the cursor is in it */
-        t->form_dirty = 0;
-        drew = 1;
-    }
-    if (t->elicits.n && (drew || t->elicits.dirty)) {
-        elicit_draw(t->elicits.win, &t->theme, t->elicits.v[0], t->elicits.n);
-        drew = 1;
-    }
-    t->elicits.dirty = 0;
-    if (t->approvals.n && (drew || t->approvals_dirty))
-        approvals_render(t->approvals.win, &t->theme, &t->approvals);   /* above all */
-    t->approvals_dirty = 0;
-    doupdate();
 }
 
 /* === start and end === */
@@ -1307,10 +660,10 @@ int tui_run(struct engine *e)
     layout_apply(t);
 
     engine_subscribe(e, on_event, t);
-    engine_set_approval_handler(e, on_approval, t);
-    engine_set_elicit_handler(e, on_elicit, t);
+    engine_set_approval_handler(e, tui_on_approval, t);
+    engine_set_elicit_handler(e, tui_on_elicit, t);
     loop_fd_add(t->loop, STDIN_FILENO, LOOP_READ, on_stdin, t);
-    loop_hook_add(t->loop, redraw, t);
+    loop_hook_add(t->loop, tui_redraw, t);
     t->tick = loop_timer_add(t->loop, 1000, on_tick, t);
     loop_signal(t->loop, SIGWINCH, on_winch, t);
     for (size_t i = 0; i < ARRAY_LEN(quit_signals); i++)
@@ -1323,7 +676,7 @@ int tui_run(struct engine *e)
         loop_signal(t->loop, quit_signals[i], NULL, NULL);
     loop_signal(t->loop, SIGWINCH, NULL, NULL);
     loop_timer_del(t->loop, t->tick);
-    loop_hook_del(t->loop, redraw, t);
+    loop_hook_del(t->loop, tui_redraw, t);
     loop_fd_del(t->loop, STDIN_FILENO);
     engine_unsubscribe(e, on_event, t);
     engine_set_approval_handler(e, NULL, NULL);
@@ -1346,7 +699,7 @@ int tui_run(struct engine *e)
 
     int rc = t->exit_code;
     form_free(t->form);
-    form_hist_fini(t);
+    tui_form_hist_fini(t);
     prompt_close(t);
     overlay_close(t);
     memview_free(t->memview);

@@ -667,7 +667,7 @@ void paste_define_keys(void);
 int paste_key(struct tui *t, int key, int64_t now_ms);
 void paste_fini(struct tui *t);
 
-/* === the TUI (tui.c, layout.c) === */
+/* === the TUI (tui*.c, layout.c) === */
 
 enum { FORM_HIST = 16 };         /* submissions of the form kept for recall */
 
