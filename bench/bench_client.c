@@ -17,6 +17,7 @@
  *
  * Exit 0, or 1 when the server does not start or any call fails. */
 #include "config.h"
+#include "jsonmem.h"
 #include "loop.h"
 #include "mcp_client.h"
 #include "mcp_transport.h"
@@ -243,6 +244,7 @@ int main(int argc, char **argv)
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
+    jsonmem_install();           /* cJSON's allocator, as mcpdeck's main installs it */
 
     struct config_server cfg = {0};
     cfg.name = "bench";

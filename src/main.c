@@ -6,6 +6,7 @@
 #include "cli_jobs.h"
 #include "config.h"
 #include "engine.h"
+#include "jsonmem.h"
 #include "serve.h"
 #include "serve_http.h"
 #include "util.h"
@@ -149,6 +150,7 @@ static int run_serve(const char *config, const char *data_dir, int concurrency, 
 int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
+    jsonmem_install();
     const char *config = NULL, *data_dir = NULL, *batch = NULL, *format = NULL, *output = NULL;
     const char *serve_http = NULL;
     int json = 0, concurrency = 0, dry_run = 0, fail_fast = 0, resume = 0, timeout_ms = 0;
