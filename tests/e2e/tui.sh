@@ -8,17 +8,7 @@
 # a flaky server's open breaker, and its keys (d, e, R, h), a disable
 # surviving a restart of mcpdeck.
 . "$(dirname "$0")/lib.sh"
-
-SOCK="mcpdeck-test-$$"
-tm() { tmux -L "$SOCK" -f /dev/null "$@"; }
-cleanup() { tm kill-server >/dev/null 2>&1; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-if ! command -v tmux >/dev/null 2>&1; then
-    fail "tmux is needed for the TUI test (scripts/deps.sh test installs it)"
-    e2e_done
-fi
+. "$(dirname "$0")/lib_tui.sh"
 
 mkdir -p "$T/work"
 echo "hello notes" >"$T/work/notes.txt"
@@ -26,58 +16,17 @@ export LC_ALL=C.UTF-8     # UTF-8 glyphs in the app; display widths for wc -L
 
 # start NAME [VAR=VALUE...]: a detached 120x40 session running mcpdeck in
 # $T/work; the pane stays after the program exits so its status can be read.
-start() {
-    name=$1
-    shift
-    envs=""
-    for kv in "$@"; do envs="$envs -e $kv"; done
-    # shellcheck disable=SC2086,SC2016
-    tm start-server \; set-option -g remain-on-exit on \; \
-        new-session -d -s "$name" -x 120 -y 40 -c "$T/work" \
-        -e "XDG_DATA_HOME=$XDG_DATA_HOME" -e "XDG_CONFIG_HOME=$XDG_CONFIG_HOME" \
-        -e "LC_ALL=$LC_ALL" -e "TERM=screen-256color" $envs \
-        sh -c 'exec "$0" 2>"$1"' "$MCPDECK" "$T/$name.stderr"
-}
-
-screen() { tm capture-pane -p -t "$1"; }
 
 # wait_for SESSION SECONDS CMD...: poll the screen (in $T/screen) until
 # CMD succeeds on it; gives up at once when the program has ended (unless
 # waiting for exactly that).
-wait_for() {
-    s=$1 secs=$2
-    shift 2
-    i=0
-    while [ "$i" -lt $((secs * 10)) ]; do
-        screen "$s" >"$T/screen" 2>/dev/null
-        if "$@" <"$T/screen"; then return 0; fi
-        [ "$1" = dead ] || ! ended "$s" || return 1
-        sleep 0.1
-        i=$((i + 1))
-    done
-    return 1
-}
 
-has() { grep -qF -- "$1"; }
 all_titles() { awk '/Tasks/{a=1} /Results/{b=1} /Registry/{c=1} /Metrics/{d=1}
                    END{exit !(a && b && c && d)}'; }
 fs_ready() { grep -qE ' fs +(builtin +)?ready'; }
 # (the task column may be cut short at 80 columns)
 task_done() { grep -qE 'succeeded +fs\.list_d'; }
 listed() { task_done && grep -qF notes.txt "$T/screen"; }
-# dead SESSION: the program has ended and tmux has its exit status. The
-# pane is marked dead at EOF, before the child is reaped; tmux 3.3 on these
-# machines now and then misses the SIGCHLD (seen with a plain `sleep 1`
-# too), so a dead pane without a status gets the server a nudge.
-dead() {
-    case $(tm display-message -p -t "$1" '#{pane_dead}:#{pane_dead_status}#{pane_dead_signal}' \
-        2>/dev/null) in
-    1:?*) return 0 ;;
-    1:) kill -CHLD "$(tm display-message -p '#{pid}')" 2>/dev/null; return 1 ;;
-    *) return 1 ;;
-    esac
-}
-ended() { [ "$(tm display-message -p -t "$1" '#{pane_dead}' 2>/dev/null)" = 1 ]; }
 exit_info() {
     tm display-message -p -t "$1" \
         'dead=#{pane_dead} status=#{pane_dead_status} signal=#{pane_dead_signal}'

@@ -4,10 +4,8 @@
 # n refuses it with the reason; the same task in a batch is refused
 # without asking (tools.approve would allow it).
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_tui.sh"
 
-SOCK="mcpdeck-approve-$$"
-tm() { tmux -L "$SOCK" -f /dev/null "$@"; }
-trap 'tm kill-server >/dev/null 2>&1' EXIT
 mkdir -p "$T/work"
 cd "$T/work" || exit 1
 git init -q . 2>/dev/null
@@ -34,32 +32,19 @@ tm start-server \; set-option -g remain-on-exit on \; \
     -e "LC_ALL=$LC_ALL" -e "TERM=screen-256color" \
     sh -c 'exec "$0" 2>"$1"' "$MCPDECK" "$T/main.stderr"
 
-wait_for() {   # wait_for SECONDS CMD...: poll the screen until CMD succeeds on it
-    secs=$1
-    shift
-    i=0
-    while [ "$i" -lt $((secs * 10)) ]; do
-        tm capture-pane -p -t main >"$T/screen" 2>/dev/null
-        if "$@" <"$T/screen"; then return 0; fi
-        sleep 0.1
-        i=$((i + 1))
-    done
-    return 1
-}
-has() { grep -qF -- "$1"; }
 
 submit() {   # submit PATH: fs.write_file of PATH through the new-task form
     tm send-keys -t main n
-    wait_for 5 has "Tool (server.tool)" || true
+    wait_for main 5 has "Tool (server.tool)" || true
     tm send-keys -t main -l "fs.write_file"
     tm send-keys -t main Tab
     tm send-keys -t main -l "{\"path\":\"$1\",\"content\":\"written\"}"
     tm send-keys -t main Enter
 }
 
-wait_for 10 grep -qE ' fs +(builtin +)?ready' || true
+wait_for main 10 grep -qE ' fs +(builtin +)?ready' || true
 submit yes.txt
-if wait_for 10 has "Approve?" && has "fs.write_file" <"$T/screen"; then
+if wait_for main 10 has "Approve?" && has "fs.write_file" <"$T/screen"; then
     ok "a destructive tool task asks before it is sent"
 else
     fail "a destructive tool task asks before it is sent" "$(cat "$T/screen")"
@@ -71,9 +56,9 @@ while [ ! -e yes.txt ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 check "y let it run: the file is written" grep -qx written yes.txt
 
 submit no.txt
-wait_for 10 has "Approve?" || true
+wait_for main 10 has "Approve?" || true
 tm send-keys -t main n
-if wait_for 10 has "the user said no"; then
+if wait_for main 10 has "the user said no"; then
     ok "n refused it, saying so"
 else
     fail "n refused it, saying so" "$(cat "$T/screen")"
@@ -82,29 +67,29 @@ check "nothing was written" [ ! -e no.txt ]
 
 # a result holding a diff: shown, then applied only after a y
 tm send-keys -t main n
-wait_for 5 has "Tool (server.tool)" || true
+wait_for main 5 has "Tool (server.tool)" || true
 tm send-keys -t main -l "fs.read_text_file"
 tm send-keys -t main Tab
 tm send-keys -t main -l '{"path":"fix.patch"}'
 tm send-keys -t main Enter
-wait_for 10 has "+TWO" || true
+wait_for main 10 has "+TWO" || true
 tm send-keys -t main 2
 tm send-keys -t main a
-if wait_for 5 has "apply the diff to the work tree? y/n"; then
+if wait_for main 5 has "apply the diff to the work tree? y/n"; then
     ok "a applies the diff in the result only after asking"
 else
     fail "a applies the diff in the result only after asking" "$(cat "$T/screen")"
 fi
 check "nothing changed before the answer" grep -qx two hello.txt
 tm send-keys -t main y Enter
-if wait_for 5 has "applied the diff: 1 file changed"; then
+if wait_for main 5 has "applied the diff: 1 file changed"; then
     ok "y applied it, saying so"
 else
     fail "y applied it, saying so" "$(cat "$T/screen")"
 fi
 check "the work tree has the change" grep -qx TWO hello.txt
 tm send-keys -t main a
-wait_for 5 has "the diff does not apply" || true
+wait_for main 5 has "the diff does not apply" || true
 check "applying it twice is refused (it no longer applies)" has "the diff does not apply" <"$T/screen"
 tm send-keys -t main q
 sleep 0.5

@@ -13,17 +13,7 @@
 # unset); Up in a fresh form brings the lines back. A paste with no text
 # field focused is ignored (the q in it does not quit).
 . "$(dirname "$0")/lib.sh"
-
-SOCK="mcpdeck-form-$$"
-tm() { tmux -L "$SOCK" -f /dev/null "$@"; }
-cleanup() { tm kill-server >/dev/null 2>&1; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-if ! command -v tmux >/dev/null 2>&1; then
-    fail "tmux is needed for the TUI test (scripts/deps.sh test installs it)"
-    e2e_done
-fi
+. "$(dirname "$0")/lib_tui.sh"
 
 mkdir -p "$T/work"
 echo "hello notes" >"$T/work/notes.txt"
@@ -37,32 +27,6 @@ llm: {retries: 0}
 YAML
 export LC_ALL=C.UTF-8
 
-# start NAME: mcpdeck in a detached 120x40 session in $T/work
-start() {
-    # shellcheck disable=SC2016
-    tm start-server \; set-option -g remain-on-exit on \; \
-        new-session -d -s "$1" -x 120 -y 40 -c "$T/work" \
-        -e "XDG_DATA_HOME=$XDG_DATA_HOME" -e "XDG_CONFIG_HOME=$XDG_CONFIG_HOME" \
-        -e "LC_ALL=$LC_ALL" -e "TERM=screen-256color" \
-        sh -c 'exec "$0" 2>"$1"' "$MCPDECK" "$T/$1.stderr"
-}
-screen() { tm capture-pane -p -t "$1"; }
-ended() { [ "$(tm display-message -p -t "$1" '#{pane_dead}' 2>/dev/null)" = 1 ]; }
-wait_for() {
-    s=$1 secs=$2
-    shift 2
-    i=0
-    while [ "$i" -lt $((secs * 10)) ]; do
-        screen "$s" >"$T/screen" 2>/dev/null
-        if "$@" <"$T/screen"; then return 0; fi
-        [ "$1" = gone ] || ! ended "$s" || return 1
-        sleep 0.1
-        i=$((i + 1))
-    done
-    return 1
-}
-has() { grep -qF -- "$1"; }
-hasnt() { ! grep -qF -- "$1"; }
 gone() { ended main; }
 fs_ready() { grep -qE ' fs +(builtin +)?ready'; }
 why() {
@@ -70,8 +34,6 @@ why() {
     sed -e 's/ *$//' -e '/^$/d' -e 's/^/|/' "$T/screen"
     [ -s "$T/$1.stderr" ] && { echo "stderr:"; head -c 2000 "$T/$1.stderr"; }
 }
-keys() { tm send-keys -t main "$@"; }
-text() { tm send-keys -t main -l "$1"; }
 # paste TEXT: a bracketed paste, as a terminal sends it (LF as CR)
 paste() { tm set-buffer -- "$1" && tm paste-buffer -p -t main; }
 # rows LINE...: each line is in the box ("│ LINE" then blanks), one under

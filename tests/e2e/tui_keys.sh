@@ -11,17 +11,8 @@
 # escapes even after a theme switch), --ascii borders and a 256-colour
 # theme on an 8-colour terminal.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_tui.sh"
 
-SOCK="mcpdeck-keys-$$"
-tm() { tmux -L "$SOCK" -f /dev/null "$@"; }
-cleanup() { tm kill-server >/dev/null 2>&1; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-if ! command -v tmux >/dev/null 2>&1; then
-    fail "tmux is needed for the TUI test (scripts/deps.sh test installs it)"
-    e2e_done
-fi
 BAD="$TOP/${BUILD:-build}/fixtures/badserver"
 if [ ! -x "$BAD" ]; then
     fail "the badserver fixture is built" "missing: $BAD (make $BAD)"
@@ -39,54 +30,9 @@ export LC_ALL=C.UTF-8
 
 # start NAME [VAR=VALUE...] [-- ARGS...]: mcpdeck in a detached 120x40 session
 # (TERM inside is screen-256color, or $APP_TERM: tmux sets its own TERM)
-start() {
-    name=$1
-    shift
-    envs=""
-    while [ $# -gt 0 ] && [ "$1" != -- ]; do envs="$envs -e $1"; shift; done
-    [ "${1:-}" = -- ] && shift
-    # A session killed just before may take its server down with it while
-    # this one starts: try again until the session is there.
-    for _try in 1 2 3 4 5; do
-        # shellcheck disable=SC2086,SC2016
-        tm start-server \; set-option -g remain-on-exit on \; \
-            new-session -d -s "$name" -x 120 -y 40 -c "$T/work" \
-            -e "XDG_DATA_HOME=$XDG_DATA_HOME" -e "XDG_CONFIG_HOME=$XDG_CONFIG_HOME" \
-            -e "LC_ALL=$LC_ALL" -e "PAGER=cp -t $T/paged" -e "APP_TERM=${APP_TERM:-}" $envs \
-            sh -c 'export TERM=${APP_TERM:-screen-256color}; exec "$0" "$@" 2>"$T_ERR"' \
-            "$MCPDECK" "$@" 2>/dev/null
-        tm has-session -t "$name" 2>/dev/null && return 0
-        sleep 0.3
-    done
-}
 
-screen() { tm capture-pane -p -t "$1"; }
-ended() { [ "$(tm display-message -p -t "$1" '#{pane_dead}' 2>/dev/null)" = 1 ]; }
-wait_for() {
-    s=$1 secs=$2
-    shift 2
-    i=0
-    while [ "$i" -lt $((secs * 10)) ]; do
-        screen "$s" >"$T/screen" 2>/dev/null
-        if "$@" <"$T/screen"; then return 0; fi
-        ! ended "$s" || return 1
-        sleep 0.1
-        i=$((i + 1))
-    done
-    return 1
-}
-has() { grep -qF -- "$1"; }
-hasnt() { ! grep -qF -- "$1"; }
 # on PATTERN...: every extended regex is on the screen; one starting with
 # ! is not (reads the screen file: a check may grep it several times)
-on() {
-    for p in "$@"; do
-        case $p in
-        !*) ! grep -qE -- "${p#!}" "$T/screen" || return 1 ;;
-        *) grep -qE -- "$p" "$T/screen" || return 1 ;;
-        esac
-    done
-}
 why() {
     echo "screen (blank lines left out):"
     sed -e 's/ *$//' -e '/^$/d' -e 's/^/|/' "$T/screen"
@@ -97,8 +43,6 @@ expect() {
     shift 2
     if wait_for main "$secs" "$@"; then ok "$name"; else fail "$name" "$(why)"; fi
 }
-keys() { tm send-keys -t main "$@"; }
-text() { tm send-keys -t main -l "$1"; }
 all_titles() { awk '/1 Tasks/{a=1} /2 Results/{b=1} /3 Registry/{c=1} /4 Metrics/{d=1}
                    END{exit !(a && b && c && d)}'; }
 one_title() { awk '/Tasks/{n++} /Results/{n++} /Registry/{n++} /Metrics/{n++}
@@ -107,6 +51,7 @@ servers_ready() { on ' good +(stdio +)?ready' ' hang +(stdio +)?ready'; }
 widest() { LC_ALL=C.UTF-8 wc -L <"$T/screen"; }
 
 export T_ERR="$T/main.stderr"
+TUI_PAGER="cp -t $T/paged"
 start main
 
 # --- start-up --------------------------------------------------------------

@@ -8,21 +8,14 @@
 # call run, n refuses it, Ctrl-C with a question open still quits cleanly;
 # without providers the form shows what is missing and submits nothing.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_tui.sh"
 
-SOCK="mcpdeck-llm-$$"
-tm() { tmux -L "$SOCK" -f /dev/null "$@"; }
 standin=""
 cleanup() {
     tm kill-server >/dev/null 2>&1
     [ -n "$standin" ] && kill "$standin" 2>/dev/null
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
-if ! command -v tmux >/dev/null 2>&1; then
-    fail "tmux is needed for the TUI test (scripts/deps.sh test installs it)"
-    e2e_done
-fi
 if [ ! -f "$EVERYTHING" ]; then
     fail "server-everything is needed (scripts/deps.sh test installs it)"
     e2e_done
@@ -57,43 +50,6 @@ tools: {destructive: ["everything.echo"]}
 YAML
 printf 'servers: {}\n' >"$T/none/mcpdeck.yaml"
 
-# start NAME DIR: a detached 120x40 session running mcpdeck in DIR (its
-# mcpdeck.yaml is the config); the pane stays after the program exits.
-start() {
-    # shellcheck disable=SC2016
-    tm start-server \; set-option -g remain-on-exit on \; \
-        new-session -d -s "$1" -x 120 -y 40 -c "$2" \
-        -e "XDG_DATA_HOME=$XDG_DATA_HOME" -e "XDG_CONFIG_HOME=$XDG_CONFIG_HOME" \
-        -e "LC_ALL=$LC_ALL" -e "TERM=screen-256color" -e "STANDIN_KEY=$STANDIN_KEY" \
-        sh -c 'exec "$0" 2>"$1"' "$MCPDECK" "$T/$1.stderr"
-}
-screen() { tm capture-pane -p -t "$1"; }
-ended() { [ "$(tm display-message -p -t "$1" '#{pane_dead}' 2>/dev/null)" = 1 ]; }
-# dead SESSION: ended with a status (see tui.sh for the SIGCHLD nudge)
-dead() {
-    case $(tm display-message -p -t "$1" '#{pane_dead}:#{pane_dead_status}#{pane_dead_signal}' \
-        2>/dev/null) in
-    1:?*) return 0 ;;
-    1:) kill -CHLD "$(tm display-message -p '#{pid}')" 2>/dev/null; return 1 ;;
-    *) return 1 ;;
-    esac
-}
-# wait_for SESSION SECONDS CMD...: poll the screen (in $T/screen) until CMD
-# succeeds on it; gives up at once when the program has ended.
-wait_for() {
-    s=$1 secs=$2
-    shift 2
-    i=0
-    while [ "$i" -lt $((secs * 10)) ]; do
-        screen "$s" >"$T/screen" 2>/dev/null
-        if "$@" <"$T/screen"; then return 0; fi
-        [ "$1" = dead ] || ! ended "$s" || return 1
-        sleep 0.1
-        i=$((i + 1))
-    done
-    return 1
-}
-has() { grep -qF -- "$1"; }
 lacks() { ! grep -qF -- "$1"; }
 both() { grep -qF -- "$1" "$T/screen" && grep -qF -- "$2" "$T/screen"; }
 why() {
@@ -120,7 +76,7 @@ last_result() {
                    LEFT JOIN results r ON r.job_id = j.id ORDER BY j.id DESC LIMIT 1" 2>/dev/null
 }
 
-start main "$T/work"
+TUI_DIR="$T/work" start main "STANDIN_KEY=$STANDIN_KEY"
 if wait_for main 20 grep -qE ' everything +(stdio +)?ready'; then
     ok "the TUI starts with server-everything ready"
 else fail "the TUI starts with server-everything ready" "$(why main)"; fi
@@ -196,7 +152,7 @@ then ok "Ctrl-C with a question open quits with status 0"
 else fail "Ctrl-C with a question open quits with status 0" "$(why main)"; fi
 
 # --- 5. no providers: the form says what is missing, nothing is queued --
-start none "$T/none"
+TUI_DIR="$T/none" start none "STANDIN_KEY=$STANDIN_KEY"
 wait_for none 10 has "Registry" || true
 tm send-keys -t none n
 wait_for none 5 has "Tool (server.tool)" || true

@@ -9,17 +9,8 @@
 # the tool's result shows the values. A binding to an unknown command
 # stops the TUI naming the config's line.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_tui.sh"
 
-SOCK="mcpdeck-mem-$$"
-tm() { tmux -L "$SOCK" -f /dev/null "$@"; }
-cleanup() { tm kill-server >/dev/null 2>&1; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-if ! command -v tmux >/dev/null 2>&1; then
-    fail "tmux is needed for the TUI test (scripts/deps.sh test installs it)"
-    e2e_done
-fi
 if [ ! -f "$EVERYTHING" ]; then
     fail "server-everything is installed" "missing: $EVERYTHING"
     e2e_done
@@ -37,39 +28,6 @@ servers:
 YAML
 export LC_ALL=C.UTF-8
 
-start() {
-    name=$1
-    shift
-    tm start-server \; set-option -g remain-on-exit on \; \
-        new-session -d -s "$name" -x 120 -y 40 -c "$T/work" \
-        -e "XDG_DATA_HOME=$XDG_DATA_HOME" -e "XDG_CONFIG_HOME=$XDG_CONFIG_HOME" \
-        -e "LC_ALL=$LC_ALL" \
-        sh -c 'export TERM=screen-256color; exec "$0" "$@" 2>"$T_ERR"' "$MCPDECK" "$@"
-}
-screen() { tm capture-pane -p -t "$1"; }
-ended() { [ "$(tm display-message -p -t "$1" '#{pane_dead}' 2>/dev/null)" = 1 ]; }
-wait_for() {
-    s=$1 secs=$2
-    shift 2
-    i=0
-    while [ "$i" -lt $((secs * 10)) ]; do
-        screen "$s" >"$T/screen" 2>/dev/null
-        if "$@" <"$T/screen"; then return 0; fi
-        ! ended "$s" || return 1
-        sleep 0.1
-        i=$((i + 1))
-    done
-    return 1
-}
-has() { grep -qF -- "$1"; }
-on() {
-    for p in "$@"; do
-        case $p in
-        !*) ! grep -qE -- "${p#!}" "$T/screen" || return 1 ;;
-        *) grep -qE -- "$p" "$T/screen" || return 1 ;;
-        esac
-    done
-}
 why() {
     echo "screen (blank lines left out):"
     sed -e 's/ *$//' -e '/^$/d' -e 's/^/|/' "$T/screen"
@@ -79,8 +37,6 @@ expect() {
     shift 2
     if wait_for main "$secs" "$@"; then ok "$name"; else fail "$name" "$(why)"; fi
 }
-keys() { tm send-keys -t main "$@"; }
-text() { tm send-keys -t main -l "$1"; }
 
 # --- two entries before the TUI starts -----------------------------------------
 cd "$T/work" || exit 1

@@ -10,17 +10,7 @@
 # shows it, a click on a Registry row selects that server (its details in
 # the footer), a double click on a Tasks row opens the job's details.
 . "$(dirname "$0")/lib.sh"
-
-SOCK="mcpdeck-mouse-$$"
-tm() { tmux -L "$SOCK" -f /dev/null "$@"; }
-cleanup() { tm kill-server >/dev/null 2>&1; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-if ! command -v tmux >/dev/null 2>&1; then
-    fail "tmux is needed for the TUI test (scripts/deps.sh test installs it)"
-    e2e_done
-fi
+. "$(dirname "$0")/lib_tui.sh"
 
 mkdir -p "$T/work"
 echo "alpha contents" >"$T/work/a.txt"
@@ -29,30 +19,6 @@ export LC_ALL=C.UTF-8
 
 # start NAME TERM: mcpdeck in a detached 120x40 session in $T/work (tmux
 # sets its own TERM inside: the program is given TERM by the shell)
-start() {
-    # shellcheck disable=SC2016
-    tm start-server \; set-option -g remain-on-exit on \; \
-        new-session -d -s "$1" -x 120 -y 40 -c "$T/work" \
-        -e "XDG_DATA_HOME=$XDG_DATA_HOME" -e "XDG_CONFIG_HOME=$XDG_CONFIG_HOME" \
-        -e "LC_ALL=$LC_ALL" -e "APP_TERM=$2" \
-        sh -c 'export TERM=$APP_TERM; exec "$0" 2>"$1"' "$MCPDECK" "$T/$1.stderr"
-}
-screen() { tm capture-pane -p -t "$1"; }
-ended() { [ "$(tm display-message -p -t "$1" '#{pane_dead}' 2>/dev/null)" = 1 ]; }
-wait_for() {
-    s=$1 secs=$2
-    shift 2
-    i=0
-    while [ "$i" -lt $((secs * 10)) ]; do
-        screen "$s" >"$T/screen" 2>/dev/null
-        if "$@" <"$T/screen"; then return 0; fi
-        [ "$1" = gone ] || ! ended "$s" || return 1
-        sleep 0.1
-        i=$((i + 1))
-    done
-    return 1
-}
-has() { grep -qF -- "$1"; }
 both() { grep -qF -- "$1" "$T/screen" && grep -qF -- "$2" "$T/screen"; }
 why() {
     echo "screen (blank lines left out):"
@@ -168,7 +134,7 @@ checks() {
 }
 
 # two jobs to click on, made with the form: a.txt (job 1), then b.txt
-start x10 screen-256color
+APP_TERM=screen-256color start x10
 if wait_for x10 10 grep -qE ' fs +(builtin +)?ready'; then ok "the fs server is ready"
 else fail "the fs server is ready" "$(why x10)"; fi
 for f in a b; do
@@ -185,7 +151,7 @@ if wait_for x10 5 has "beta contents" && wait_focus x10 "1 Tasks"; then
 else fail "two jobs are listed, the newest selected, Tasks focused" "$(why x10)"; fi
 checks x10 x10
 
-start sgr xterm-256color
+APP_TERM=xterm-256color start sgr
 wait_for sgr 10 grep -qE ' fs +(builtin +)?ready' || true
 checks sgr sgr
 
