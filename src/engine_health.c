@@ -47,8 +47,6 @@ void engine_health_fini(struct server *s)
     s->health_timer = 0;
     free(s->health_reason);
     s->health_reason = NULL;
-    free(s->health_raw);
-    s->health_raw = NULL;
 }
 
 void engine_clock_text(int64_t mono_ms, char out[16])
@@ -93,13 +91,8 @@ static void emit_health(struct server *s, const char *why)
 /* Set the health; a change is stored and announced. */
 static void health_set(struct server *s, enum server_health h, const char *why)
 {
-    s->eval_valid = 0;
+    s->eval_valid = 0;           /* set from elsewhere: evaluate() looks again */
     int changed = h != s->health;
-    /* every call lands here: nothing to do when nothing changed */
-    if (!changed && s->health_raw && strcmp(s->health_raw, why) == 0)
-        return;
-    free(s->health_raw);
-    s->health_raw = xstrdup(why);
     char *clean = redact_string(why);
     if (changed || !s->health_reason || strcmp(s->health_reason, clean) != 0) {
         free(s->health_reason);
@@ -192,9 +185,11 @@ static void evaluate(struct server *s, const char *check_error)
     int faults = window_faults(s);
     /* every call re-evaluates: when nothing the verdict rests on changed,
      * neither does the verdict (nor its text) */
-    uint64_t key = ((uint64_t)(s->check_ok != 0) << 63) ^ ((uint64_t)(s->ping_unsupported != 0) << 62) ^
-                   ((uint64_t)faults << 40) ^ ((uint64_t)s->wlen << 24) ^ (uint64_t)s->latency_ms;
-    if (!check_error && s->health_raw && s->eval_valid && s->eval_key == key)
+    struct health_basis b = {s->check_ok != 0, s->ping_unsupported != 0, faults, s->wlen,
+                             s->latency_ms};
+    if (!check_error && s->eval_valid && s->eval.check_ok == b.check_ok &&
+        s->eval.ping_unsupported == b.ping_unsupported && s->eval.faults == b.faults &&
+        s->eval.wlen == b.wlen && s->eval.latency_ms == b.latency_ms)
         return;
     if (!s->check_ok) {
         h = SERVER_HEALTH_UNHEALTHY;
@@ -213,7 +208,7 @@ static void evaluate(struct server *s, const char *check_error)
     }
     health_set(s, h, why);
     free(why);
-    s->eval_key = key;           /* health_set cleared it: only this verdict is cached */
+    s->eval = b;                 /* health_set cleared eval_valid: only this verdict counts */
     s->eval_valid = 1;
 }
 

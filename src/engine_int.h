@@ -58,8 +58,10 @@ struct server {
     struct breaker breaker;
     enum server_health health;
     char *health_reason;
-    char *health_raw;            /* why health_reason was set, before redaction */
-    uint64_t eval_key;           /* what evaluate() last decided on (engine_health.c) */
+    struct health_basis {        /* what evaluate() last decided on (engine_health.c) */
+        int check_ok, ping_unsupported, faults, wlen;
+        int64_t latency_ms;
+    } eval;
     int eval_valid;
     int64_t checked_ms;                  /* wall clock of the last check; 0 = never */
     int64_t latency_ms;                  /* of the last check; -1 = none */
