@@ -670,24 +670,28 @@ static void drain_finish(struct drain *d, const char *error)
     cb(payload, sent, failed, remaining, error);
 }
 
-/* The batch failed: bump its rows' backoff and keep them. */
-static int drain_mark_failed(struct drain *d, const char *error, char **errmsg)
+/* Run sql once for each row of the batch, in one transaction: with
+ * backoff, the UPDATE of a batch that failed (?1 now, ?2 the cap, ?3 the
+ * error, ?4 the row id); without, the DELETE of a batch that arrived (?1
+ * the row id). */
+static int drain_rows(struct drain *d, const char *sql, int backoff, const char *error,
+                      char **errmsg)
 {
     sqlite3 *h = db_handle(d->db);
     sqlite3_stmt *st = NULL;
     if (db_begin(d->db) != 0)
         goto fail;
-    if (sqlite3_prepare_v2(h,
-                           "UPDATE outbox SET next_ms = ?1 + min(?2, 1000 << min(attempts, 6)), "
-                           "attempts = attempts + 1, error = ?3 WHERE id = ?4",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK)
         goto fail;
     for (size_t i = 0; i < d->n; i++) {
         sqlite3_reset(st);
-        sqlite3_bind_int64(st, 1, util_wall_ms());
-        sqlite3_bind_int64(st, 2, QDRANT_BACKOFF_CAP_MS);
-        sqlite3_bind_text(st, 3, error, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(st, 4, d->rows[i].id);
+        int idx = 1;
+        if (backoff) {
+            sqlite3_bind_int64(st, idx++, util_wall_ms());
+            sqlite3_bind_int64(st, idx++, QDRANT_BACKOFF_CAP_MS);
+            sqlite3_bind_text(st, idx++, error, -1, SQLITE_TRANSIENT);
+        }
+        sqlite3_bind_int64(st, idx, d->rows[i].id);
         if (sqlite3_step(st) != SQLITE_DONE)
             goto fail;
     }
@@ -704,32 +708,18 @@ fail_nost:
     return -1;
 }
 
+/* The batch failed: bump its rows' backoff and keep them. */
+static int drain_mark_failed(struct drain *d, const char *error, char **errmsg)
+{
+    return drain_rows(d, "UPDATE outbox SET next_ms = ?1 + min(?2, 1000 << min(attempts, 6)), "
+                         "attempts = attempts + 1, error = ?3 WHERE id = ?4",
+                      1, error, errmsg);
+}
+
 /* The batch arrived: its rows leave the outbox in one transaction. */
 static int drain_delete_sent(struct drain *d, char **errmsg)
 {
-    sqlite3 *h = db_handle(d->db);
-    sqlite3_stmt *st = NULL;
-    if (db_begin(d->db) != 0)
-        goto fail;
-    if (sqlite3_prepare_v2(h, "DELETE FROM outbox WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
-        goto fail;
-    for (size_t i = 0; i < d->n; i++) {
-        sqlite3_reset(st);
-        sqlite3_bind_int64(st, 1, d->rows[i].id);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            goto fail;
-    }
-    sqlite3_finalize(st);
-    if (db_commit(d->db) != 0)
-        goto fail_nost;
-    return 0;
-fail:
-    sqlite3_finalize(st);
-fail_nost:
-    if (errmsg)
-        *errmsg = xasprintf("outbox: %s", sqlite3_errmsg(h));
-    db_rollback(d->db);
-    return -1;
+    return drain_rows(d, "DELETE FROM outbox WHERE id = ?1", 0, NULL, errmsg);
 }
 
 static void drain_next(struct drain *d);
