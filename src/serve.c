@@ -86,12 +86,14 @@ cJSON *serve_tool_error(const char *fmt, ...)
 
 void serve_send_json(struct serve_session *ss, const cJSON *msg, const char *related)
 {
-    struct buf b;
-    buf_init(&b);
-    buf_reserve(&b, 512);
-    if (jsonw_value(&b, msg) == 0)
-        ss->send(ss->tpayload, b.data, b.len, related);
-    buf_fini(&b);
+    struct buf *b = &ss->out;    /* reused: the transport's send copies the text */
+    if (b->cap > 1u << 20) {     /* but not a huge message's buffer */
+        buf_fini(b);
+        buf_init(b);
+    }
+    b->len = 0;
+    if (jsonw_value(b, msg) == 0)
+        ss->send(ss->tpayload, b->data, b->len, related);
 }
 
 void serve_respond(struct serve_session *ss, const cJSON *id, const char *related, cJSON *result)
@@ -830,6 +832,7 @@ struct serve_session *serve_session_new(struct serve *s, serve_send_fn send, voi
     ss->send = send;
     ss->tpayload = tpayload;
     ss->log_level = 1;           /* info and above until logging/setLevel */
+    buf_init(&ss->out);
     ss->next = s->sessions;
     s->sessions = ss;
     return ss;
@@ -861,6 +864,7 @@ void serve_session_free(struct serve_session *ss)
         if (p->ss == ss)
             p->ss = NULL;        /* their answers are dropped */
     free(ss->protocol);
+    buf_fini(&ss->out);
     free(ss);
 }
 

@@ -8,6 +8,7 @@
 #define MCPDECK_SERVE_INT_H
 
 #include "serve.h"
+#include "util.h"
 
 #include <cjson/cJSON.h>
 #include <stdint.h>
@@ -72,6 +73,7 @@ struct serve_session {
     size_t npending;
     int can_sample;              /* declared sampling in initialize */
     int can_elicit;              /* declared elicitation (form mode) */
+    struct buf out;              /* the text of the message being sent (serve_send_json) */
     struct serve_session *next;
 };
 
