@@ -54,15 +54,15 @@ static void make_key(void)
 static void *jm_malloc(size_t size)
 {
     if (size && size <= JSONMEM_MAX) {
-        for (size_t i = (size - 1) / 16; i < JSONMEM_CLASSES; i++) {
+        /* its own class, or the next: not blocks far too big */
+        size_t first = (size - 1) / 16;
+        for (size_t i = first; i < JSONMEM_CLASSES && i <= first + 1; i++) {
             void *p = cache.head[i];
             if (p) {
                 cache.head[i] = *(void **)p;
                 cache.n[i]--;
                 return p;
             }
-            if (i > (size - 1) / 16 + 1)
-                break;           /* don't hand out blocks far too big */
         }
     }
     return malloc(size);
