@@ -499,6 +499,7 @@ void engine_free(struct engine *e)
     free(e->subs);
     jobq_close(e->q);
     sqlite3_finalize(e->data_version);
+    sqlite3_finalize(e->wake_stmt);
     free(e->prov_last);
     memory_free(e->memory);
     db_close(e->db);

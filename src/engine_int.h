@@ -161,6 +161,7 @@ struct engine {
     int64_t claim_ms;
     int64_t claim_version_ms;            /* when data_version was last read */
     sqlite3_stmt *data_version;
+    sqlite3_stmt *wake_stmt;             /* engine_arm_wake's query */
     int in_tx;                           /* a group transaction is open (see engine_tx_touch) */
     struct engine_prov *prov;            /* provenance being computed (engine_prov.c) */
     char *prov_last;                     /* the last scan's event text, shared for a while */

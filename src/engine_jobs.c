@@ -62,11 +62,12 @@ static void wake_cb(struct loop *l, uint64_t id, void *payload)
 /* Make sure the loop wakes when the earliest delayed (retrying) job is due. */
 void engine_arm_wake(struct engine *e)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db_handle(e->db),
-                           "SELECT MIN(run_at_ms) FROM jobs WHERE status='queued'", -1, &st,
-                           NULL) != SQLITE_OK)
+    /* prepared once: this runs whenever a claim finds nothing */
+    if (!e->wake_stmt &&
+        sqlite3_prepare_v3(db_handle(e->db), "SELECT MIN(run_at_ms) FROM jobs WHERE status='queued'",
+                           -1, SQLITE_PREPARE_PERSISTENT, &e->wake_stmt, NULL) != SQLITE_OK)
         return;
+    sqlite3_stmt *st = e->wake_stmt;
     if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
         int64_t at = sqlite3_column_int64(st, 0);
         int64_t delay = at - util_wall_ms();
@@ -77,7 +78,7 @@ void engine_arm_wake(struct engine *e)
             e->wake_timer = loop_timer_add(e->loop, delay + 1, wake_cb, e);
         }
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
 }
 
 
