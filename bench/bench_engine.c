@@ -1,23 +1,25 @@
 /* bench_engine.c — durable job lifecycles per second through the whole
  * engine, with a no-op built-in tool, for bench/queue.mjs.
  *
- *   bench_engine [-n JOBS] [-w WARMUP] [-m single|group] DIR
+ *   bench_engine [-n JOBS] [-w WARMUP] [-c CONCURRENCY] [-m single|group] DIR
  *
  * Where bench_queue.c times jobq.h alone, this runs what `mcpdeck --batch`
  * and the TUI run: engine_submit -> the scheduler's claim (before the loop
  * sleeps) -> dispatch over the in-process MCP transport (a tools/call
  * request and its CallToolResult, real JSON both ways) to a tool that
  * answers "ok" at once -> the outcome recorded, result stored, JOB_DONE
- * emitted. Claims and completions of one loop turn share one transaction
- * (the engine's group commit); SQLite WAL, synchronous=NORMAL. Two modes,
- * each on a fresh database in DIR after WARMUP lifecycles that are not
- * timed, all JOBS submitted first (a backlog, as the BullMQ side does):
+ * emitted, with queue.concurrency CONCURRENCY (10, the default; queue.mjs
+ * passes the BullMQ worker's). Claims and completions of one loop turn
+ * share one transaction (the engine's group commit); SQLite WAL,
+ * synchronous=NORMAL. Two modes, each on a fresh database in DIR after
+ * WARMUP lifecycles that are not timed, all JOBS submitted first (a
+ * backlog, as the BullMQ side does):
  *   single  every engine_submit is its own transaction (a task is on disk
  *           when engine_submit returns)
  *   group   one engine_submit_group for all of them (as --batch submits)
- * The clock runs from the first submit until the last outcome is committed. Prints one
- * JSON line per mode. Exit 1 when a job fails or the store does not end
- * with exactly the jobs that succeeded. */
+ * The clock runs from the first submit until the last outcome is
+ * committed. Prints one JSON line per mode. Exit 1 when a job fails or
+ * the store does not end with exactly the jobs that succeeded. */
 #include "builtin.h"
 #include "engine.h"
 #include "jobq.h"
@@ -59,7 +61,7 @@ static void on_event(void *payload, const struct engine_event *ev)
 }
 
 /* A fresh engine on DIR/NAME with the no-op server started. */
-static struct engine *engine_at(const char *dir, const char *name)
+static struct engine *engine_at(const char *dir, const char *name, int concurrency)
 {
     char *sub = xasprintf("%s/%s", dir, name);
     mkdir(sub, 0700);
@@ -69,7 +71,8 @@ static struct engine *engine_at(const char *dir, const char *name)
         perror(cfg);
         exit(1);
     }
-    fprintf(fp, "data_dir: %s/data\nlog: {level: warn}\n", sub);
+    fprintf(fp, "data_dir: %s/data\nlog: {level: warn}\nqueue: {concurrency: %d}\n", sub,
+            concurrency);
     fclose(fp);
     struct engine_opts o = {cfg, NULL, 0, "bench"};
     struct engine *e = NULL;
@@ -148,9 +151,9 @@ static int succeeded_in_store(struct engine *e)
     return n;
 }
 
-static void mode(const char *dir, const char *name, int group, int n, int warmup)
+static void mode(const char *dir, const char *name, int group, int n, int warmup, int conc)
 {
-    struct engine *e = engine_at(dir, name);
+    struct engine *e = engine_at(dir, name, conc);
     struct count c = {0, 0};
     engine_subscribe(e, on_event, &c);
     if (warmup > 0)
@@ -171,25 +174,27 @@ static void mode(const char *dir, const char *name, int group, int n, int warmup
 
 int main(int argc, char **argv)
 {
-    int n = 20000, warmup = 1000, i;
+    int n = 20000, warmup = 1000, conc = 10, i;
     const char *only = NULL;
     for (i = 1; i < argc - 1; i++) {
         if (strcmp(argv[i], "-n") == 0)
             n = atoi(argv[++i]);
         else if (strcmp(argv[i], "-w") == 0)
             warmup = atoi(argv[++i]);
+        else if (strcmp(argv[i], "-c") == 0)
+            conc = atoi(argv[++i]);
         else if (strcmp(argv[i], "-m") == 0)
             only = argv[++i];
         else
             break;
     }
-    if (i != argc - 1 || n < 1 || warmup < 0) {
-        fprintf(stderr, "usage: bench_engine [-n JOBS] [-w WARMUP] [-m single|group] DIR\n");
+    if (i != argc - 1 || n < 1 || warmup < 0 || conc < 1) {
+        fprintf(stderr, "usage: bench_engine [-n JOBS] [-w WARMUP] [-c CONCURRENCY] [-m single|group] DIR\n");
         return 2;
     }
     if (!only || strcmp(only, "single") == 0)
-        mode(argv[i], "single", 0, n, warmup);
+        mode(argv[i], "single", 0, n, warmup, conc);
     if (!only || strcmp(only, "group") == 0)
-        mode(argv[i], "group", 1, n, warmup);
+        mode(argv[i], "group", 1, n, warmup, conc);
     return 0;
 }

@@ -15,7 +15,8 @@
 // appends rows to $BENCH_SUMMARY; exit 1 if either side fails.
 //
 // Environment: QUEUE_JOBS (20000), QUEUE_WARMUP (1000), QUEUE_GROUP (100),
-// BULLMQ_CONCURRENCY (16); passed on to bullmq.mjs.
+// BULLMQ_CONCURRENCY (16); passed on to bullmq.mjs, and the concurrency to
+// bench_engine as its queue.concurrency.
 import { execFileSync } from "node:child_process";
 import { appendFileSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -47,8 +48,9 @@ let jobq, eng, bull = null, bullVersion = "";
 try {
     jobq = run([benchQueue, "-n", JOBS, "-w", WARMUP, "-g", GROUP, dir]);
     mkdirSync(join(dir, "engine"), { recursive: true });
+    /* the engine runs as many jobs at once as the BullMQ worker does */
     eng = run([join(dirname(benchQueue), "bench_engine"), "-n", JOBS, "-w", WARMUP,
-               join(dir, "engine")]);
+               "-c", process.env.BULLMQ_CONCURRENCY, join(dir, "engine")]);
     if (port) {
         bull = run([process.execPath, join(here, "bullmq.mjs"), port]);
         bullVersion = JSON.parse(readFileSync(join(here, "node_modules/bullmq/package.json"),
@@ -62,7 +64,7 @@ try {
 console.log(`\nQueue: durable job lifecycles (submit -> claim -> complete), ${JOBS} jobs ` +
     `after ${WARMUP} warm-up; backlog first, then drained`);
 console.log(`jobq: SQLite WAL, synchronous=NORMAL; BullMQ ${bull ? bullVersion : "-"} ` +
-    `on redis-server (defaults), worker concurrency ${process.env.BULLMQ_CONCURRENCY}, ` +
+    `on redis-server (defaults); worker and engine concurrency ${process.env.BULLMQ_CONCURRENCY}, ` +
     `node ${process.versions.node}`);
 const pairs = [
     ["autocommit", "add", "each op its own transaction", "add() x" + GROUP + " in flight"],

@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -55,6 +56,7 @@ struct loop {
     size_t nhooks;
     int stop;
     int wake[2];                         /* wakeup pipe */
+    atomic_int wake_pending;             /* a byte is (or is about to be) in it */
     pthread_mutex_t mu;                  /* guards posts and jobs */
     pthread_cond_t cv;
     struct post *posts, **posts_tail;
@@ -120,11 +122,19 @@ static void run_posts(struct loop *l);
 
 /* === lifecycle === */
 
+/* The loop whose turn this thread is running (loop_post from inside it
+ * needs no wakeup: the turn runs its posts before it next sleeps). */
+static __thread struct loop *running;
+
+/* Drained first, then the flag cleared: a loop_wakeup() that found the flag
+ * still set between the two had already queued what it woke us for, and
+ * this turn's run_posts() (after every fd callback) sees it. */
 static void wake_readable(struct loop *l, int fd, int mask, void *payload)
 {
     char tmp[256];
     while (read(fd, tmp, sizeof tmp) > 0)
         ;
+    atomic_store_explicit(&l->wake_pending, 0, memory_order_release);
 }
 
 struct loop *loop_new(void)
@@ -290,8 +300,12 @@ void loop_hook_del(struct loop *l, loop_hook_cb cb, void *payload)
 
 /* === cross-thread === */
 
+/* One byte per sleep, not per call: a burst of posts from a worker (or
+ * of signals) costs one write and one read. */
 void loop_wakeup(struct loop *l)
 {
+    if (atomic_exchange_explicit(&l->wake_pending, 1, memory_order_acq_rel))
+        return;
     char c = 1;
     if (write(l->wake[1], &c, 1) < 0) {
         /* full pipe: a wakeup is already pending */
@@ -308,7 +322,16 @@ void loop_post(struct loop *l, loop_fn fn, void *arg)
     *l->posts_tail = p;
     l->posts_tail = &p->next;
     pthread_mutex_unlock(&l->mu);
-    loop_wakeup(l);
+    if (running != l)
+        loop_wakeup(l);
+}
+
+static int posts_pending(struct loop *l)
+{
+    pthread_mutex_lock(&l->mu);
+    int any = l->posts != NULL;
+    pthread_mutex_unlock(&l->mu);
+    return any;
 }
 
 static void run_posts(struct loop *l)
@@ -370,6 +393,8 @@ void loop_work(struct loop *l, loop_fn work, loop_fn done, void *arg)
 
 void loop_run_once(struct loop *l, int64_t max_wait_ms)
 {
+    struct loop *outer = running;
+    running = l;
     for (size_t i = 0; i < l->nhooks; i++)
         l->hooks[i].cb(l, l->hooks[i].payload);
 
@@ -382,7 +407,7 @@ void loop_run_once(struct loop *l, int64_t max_wait_ms)
         if (timeout < 0 || d < timeout)
             timeout = d;
     }
-    if (l->stop)
+    if (l->stop || posts_pending(l))
         timeout = 0;
 
     int n = 0;
@@ -427,6 +452,7 @@ void loop_run_once(struct loop *l, int64_t max_wait_ms)
     }
     run_posts(l);
     run_timers(l);
+    running = outer;
 }
 
 void loop_run(struct loop *l)

@@ -1,6 +1,7 @@
 /* test_loop.c — the poll() loop: fd watchers, timers in order, deletion
- * from callbacks, before-sleep hooks, cross-thread posts, worker jobs and
- * signals through the self-pipe. */
+ * from callbacks, before-sleep hooks, cross-thread posts (bursts coalesce
+ * wakeups, none is lost; posts on the loop thread need none), worker jobs
+ * and signals through the self-pipe. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +10,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -159,6 +161,101 @@ static void test_post_from_thread_wakes_loop(void **state)
     loop_free(x.l);
 }
 
+/* A burst of posts from another thread costs one wakeup, but none is lost:
+ * the loop sleeps with no timeout between turns and must still see every
+ * post. A watchdog rescues (and fails) a loop left asleep. */
+struct burst {
+    struct loop *l;
+    int ran;                 /* loop thread only */
+    volatile int finished;   /* the loop saw all of them */
+    volatile int rescued;
+};
+
+static void burst_one(void *arg)
+{
+    ((struct burst *)arg)->ran++;
+}
+
+static void burst_nop(void *arg)
+{
+    (void)arg;
+}
+
+#define BURST 20000
+
+static void *burst_poster(void *arg)
+{
+    struct burst *b = arg;
+    for (int i = 0; i < BURST; i++) {
+        loop_post(b->l, burst_one, b);
+        if (i % 1000 == 0)
+            usleep(100);   /* some posts land while the loop sleeps */
+    }
+    return NULL;
+}
+
+/* A lost wakeup can also swallow the rescue's: then the test process
+ * says so and exits rather than hang. */
+static void *watchdog(void *arg)
+{
+    struct burst *b = arg;
+    for (int i = 0; i < 200 && !b->finished; i++)
+        usleep(50000);
+    if (b->finished)
+        return NULL;
+    b->rescued = 1;
+    loop_post(b->l, burst_nop, b);
+    for (int i = 0; i < 40 && !b->finished; i++)
+        usleep(50000);
+    if (!b->finished) {
+        fprintf(stderr, "test_loop: the loop slept through posts (a lost wakeup)\n");
+        _exit(1);
+    }
+    return NULL;
+}
+
+static void test_post_bursts_lose_no_wakeup(void **state)
+{
+    struct burst b = {loop_new(), 0, 0, 0};
+    pthread_t th, wd;
+    pthread_create(&wd, NULL, watchdog, &b);
+    pthread_create(&th, NULL, burst_poster, &b);
+    while (b.ran < BURST && !b.rescued)
+        loop_run_once(b.l, -1);
+    b.finished = 1;
+    pthread_join(th, NULL);
+    pthread_join(wd, NULL);
+    assert_false(b.rescued);
+    assert_int_equal(b.ran, BURST);
+    loop_free(b.l);
+}
+
+/* A post made on the loop thread (from a callback, a timer or between
+ * turns) needs no wakeup: the next turn runs it instead of sleeping. */
+static void post_from_timer(struct loop *l, uint64_t id, void *payload)
+{
+    loop_post(l, burst_one, payload);
+}
+
+static void test_post_on_loop_thread_runs_without_sleeping(void **state)
+{
+    struct burst b = {loop_new(), 0, 0, 0};
+    pthread_t wd;
+    pthread_create(&wd, NULL, watchdog, &b);
+    loop_post(b.l, burst_one, &b);   /* between turns */
+    loop_run_once(b.l, -1);
+    assert_int_equal(b.ran, 1);
+    loop_timer_add(b.l, 0, post_from_timer, &b);   /* posted after this turn's posts ran */
+    loop_run_once(b.l, -1);
+    while (b.ran < 2 && !b.rescued)
+        loop_run_once(b.l, -1);
+    b.finished = 1;
+    pthread_join(wd, NULL);
+    assert_false(b.rescued);
+    assert_int_equal(b.ran, 2);
+    loop_free(b.l);
+}
+
 struct work {
     int sum;
     pthread_t ran_on;
@@ -241,6 +338,8 @@ int main(void)
         cmocka_unit_test(test_fd_watch_and_hup),
         cmocka_unit_test(test_hooks_run_every_turn),
         cmocka_unit_test(test_post_from_thread_wakes_loop),
+        cmocka_unit_test(test_post_bursts_lose_no_wakeup),
+        cmocka_unit_test(test_post_on_loop_thread_runs_without_sleeping),
         cmocka_unit_test(test_worker_runs_off_loop_and_reports_back),
         cmocka_unit_test(test_free_finishes_queued_work),
         cmocka_unit_test(test_signal_delivered_on_loop),
