@@ -1,6 +1,6 @@
 // bench_serve.mjs — what a hop through `mcpdeck serve` (stdio) costs.
 //
-//   node bench_serve.mjs MCPDECK
+//   node bench_serve.mjs MCPDECK [PINGPONG]
 //
 // One client throughout, the official TypeScript SDK's Client +
 // StdioClientTransport, so the difference between paths is the hop:
@@ -15,10 +15,14 @@
 // calls, N sequential, N with K in flight. Figures are medians over rounds.
 // Added latency per hop = p50(serve → serve → everything) - p50(serve →
 // everything), sequential calls: what one more mcpdeck serve in a chain adds.
+// With PINGPONG (bench/pingpong.c, built by run.sh) it also times, once a
+// round, a bare pipe round trip between two processes: the floor under a
+// hop on this host, which the hop is printed against.
 // Appends rows to $BENCH_SUMMARY when set; exits 1 if a call fails.
 //
 // Environment: SERVE_ROUNDS (3), SERVE_CALLS (2000), SERVE_WARMUP (200),
 // SERVE_INFLIGHT (16).
+import { execFileSync } from "node:child_process";
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -30,9 +34,9 @@ const { Client } = await import(join(mods, "sdk/dist/esm/client/index.js"));
 const { StdioClientTransport } = await import(join(mods, "sdk/dist/esm/client/stdio.js"));
 const sdkVersion = JSON.parse(readFileSync(join(mods, "sdk/package.json"), "utf8")).version;
 const everything = join(mods, "server-everything/dist/index.js");
-const mcpdeck = process.argv[2];
+const mcpdeck = process.argv[2], pingpong = process.argv[3];
 if (!mcpdeck) {
-    console.error("usage: node bench_serve.mjs MCPDECK");
+    console.error("usage: node bench_serve.mjs MCPDECK [PINGPONG]");
     process.exit(2);
 }
 const env = (k, d) => Number(process.env[k] || d);
@@ -109,7 +113,10 @@ async function run(p) {
 const samples = {};
 const t0 = Date.now();
 let failed = false;
-for (let r = 0; r < ROUNDS; r++)
+const floors = [];
+for (let r = 0; r < ROUNDS; r++) {
+    if (pingpong)
+        floors.push(JSON.parse(execFileSync(pingpong, [], { encoding: "utf8" })).p50_us);
     for (const [name, p] of Object.entries(paths)) {
         try {
             const s = await run(p);
@@ -119,6 +126,7 @@ for (let r = 0; r < ROUNDS; r++)
             failed = true;
         }
     }
+}
 rmSync(tmp, { recursive: true, force: true });
 if (failed) process.exit(1);
 const median = (xs) => {
@@ -152,6 +160,15 @@ const summary = process.env.BENCH_SUMMARY;
 const hop = fig("two", "seq", "p50_us") - base;
 const v = hop <= 50 ? "met" : "MISSED";
 console.log(`added p50 per serve hop (direct calls): ${hop.toFixed(0)} µs  (target <= 50 µs: ${v})`);
+if (pingpong) {
+    /* a hop is two more transits between processes: one pipe round trip */
+    const floor = median(floors);
+    console.log(`one pipe round trip between two processes that do nothing else ` +
+        `(pingpong.c): ${floor.toFixed(0)} µs p50; the hop above it: ${(hop - floor).toFixed(0)} µs`);
+    if (summary)
+        appendFileSync(summary, ["serve hop p50 above a bare pipe round trip (µs)",
+            (hop - floor).toFixed(0), "pipe RTT", floor.toFixed(0), "", "", ""].join("\t") + "\n");
+}
 const jobs = fig("serve", "seq", "p50_us") - base;
 console.log(`a call recorded as a job costs ${jobs.toFixed(0)} µs more at p50 than a direct one`);
 console.log(`p50 through serve minus p50 SDK → everything directly: ` +

@@ -82,6 +82,7 @@ mkdir -p "$BUILD/bench"
 ${CC:-cc} $CFLAGS_B -o "$BUILD/bench/bench_client" bench/bench_client.c $LIBS_B &&
     ${CC:-cc} $CFLAGS_B -o "$BUILD/bench/bench_queue" bench/bench_queue.c $LIBS_B &&
     ${CC:-cc} $CFLAGS_B -o "$BUILD/bench/bench_engine" bench/bench_engine.c $LIBS_B &&
+    ${CC:-cc} $CFLAGS_B -o "$BUILD/bench/pingpong" bench/pingpong.c &&
     ${CC:-cc} $CFLAGS_B -o "$BUILD/bench/bench_router" bench/bench_router.c $LIBS_B &&
     ${CC:-cc} $CFLAGS_B -o "$BUILD/bench/bench_git" bench/bench_git.c $LIBS_B &&
     ${CC:-cc} $CFLAGS_B -o "$BUILD/bench/bench_llm" bench/bench_llm.c $LIBS_B &&
@@ -203,7 +204,7 @@ fi
 
 if wants serve; then
     # the hop through `mcpdeck serve` (stdio), measured with the SDK client
-    timeout 600 "$NODE" bench/bench_serve.mjs "$top/$BUILD/mcpdeck" ||
+    timeout 600 "$NODE" bench/bench_serve.mjs "$top/$BUILD/mcpdeck" "$top/$BUILD/bench/pingpong" ||
         { say "serve benchmark FAILED"; status=1; }
 fi
 
