@@ -179,8 +179,9 @@ static void put_id(struct buf *b, const cJSON *id)
 
 /* {"jsonrpc":"2.0"[,"id":ID],"method":METHOD[,"params":PARAMS]}; id < 0: a
  * notification. Takes nothing. */
+/* params as a tree, or (tree NULL) as text already printed, or neither. */
 static int send_request(struct jsonrpc_peer *p, int64_t id, const char *method,
-                        const cJSON *params)
+                        const cJSON *params, const char *text, size_t len)
 {
     struct buf *b = scratch(p);
     BUF_LIT(b, "{\"jsonrpc\":\"2.0\"");
@@ -194,12 +195,16 @@ static int send_request(struct jsonrpc_peer *p, int64_t id, const char *method,
         BUF_LIT(b, ",\"params\":");
         if (jsonw_value(b, params) < 0)
             return -1;
+    } else if (text) {
+        BUF_LIT(b, ",\"params\":");
+        buf_append(b, text, len);
     }
     return send_buf(p, b);
 }
 
-int64_t jsonrpc_call(struct jsonrpc_peer *p, const char *method, cJSON *params,
-                     int timeout_ms, jsonrpc_response_cb cb, void *payload)
+static int64_t call(struct jsonrpc_peer *p, const char *method, cJSON *params,
+                    const char *text, size_t len, int timeout_ms, jsonrpc_response_cb cb,
+                    void *payload)
 {
     int64_t id = p->next_id++;
     /* Register before sending: an in-process peer may answer at once. */
@@ -216,7 +221,7 @@ int64_t jsonrpc_call(struct jsonrpc_peer *p, const char *method, cJSON *params,
     p->pend[p->npend++] = pe;
     if (timeout_ms > 0)
         pe->timer = loop_timer_add(p->loop, timeout_ms, on_timeout, pe);
-    int rc = send_request(p, id, method, params);
+    int rc = send_request(p, id, method, params, text, len);
     cJSON_Delete(params);
     if (rc < 0) {
         size_t i = pending_find(p, id);
@@ -225,6 +230,18 @@ int64_t jsonrpc_call(struct jsonrpc_peer *p, const char *method, cJSON *params,
         return -1;
     }
     return id;
+}
+
+int64_t jsonrpc_call(struct jsonrpc_peer *p, const char *method, cJSON *params,
+                     int timeout_ms, jsonrpc_response_cb cb, void *payload)
+{
+    return call(p, method, params, NULL, 0, timeout_ms, cb, payload);
+}
+
+int64_t jsonrpc_call_text(struct jsonrpc_peer *p, const char *method, const char *params,
+                          size_t len, int timeout_ms, jsonrpc_response_cb cb, void *payload)
+{
+    return call(p, method, NULL, params, len, timeout_ms, cb, payload);
 }
 
 void jsonrpc_call_extend(struct jsonrpc_peer *p, int64_t id, int timeout_ms)
@@ -253,7 +270,7 @@ void jsonrpc_call_abandon(struct jsonrpc_peer *p, int64_t id, const char *why)
 
 int jsonrpc_notify(struct jsonrpc_peer *p, const char *method, cJSON *params)
 {
-    int rc = send_request(p, -1, method, params);
+    int rc = send_request(p, -1, method, params, NULL, 0);
     cJSON_Delete(params);
     return rc;
 }

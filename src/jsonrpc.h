@@ -88,6 +88,10 @@ void jsonrpc_peer_free(struct jsonrpc_peer *p);
  * Returns the request id (> 0), or -1 if sending failed (cb not called). */
 int64_t jsonrpc_call(struct jsonrpc_peer *p, const char *method, cJSON *params,
                      int timeout_ms, jsonrpc_response_cb cb, void *payload);
+/* The same with params already printed: len bytes of one JSON object (the
+ * hot path builds no tree only to print it). */
+int64_t jsonrpc_call_text(struct jsonrpc_peer *p, const char *method, const char *params,
+                          size_t len, int timeout_ms, jsonrpc_response_cb cb, void *payload);
 /* Reset a pending call's timeout (e.g. on progress). */
 void jsonrpc_call_extend(struct jsonrpc_peer *p, int64_t id, int timeout_ms);
 /* Forget a pending call: cb runs now with JSONRPC_ERR_CANCELLED. */

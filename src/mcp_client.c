@@ -1,6 +1,7 @@
 /* mcp_client.c — an MCP session over a transport (see mcp_client.h). */
 #include "mcp_client.h"
 #include "jsonrpc.h"
+#include "jsonw.h"
 #include "log.h"
 #include "loop.h"
 #include "mcp_transport.h"
@@ -70,6 +71,7 @@ struct mcp_client {
     int pending_lists;                /* lists still loading before READY */
     char *log_level;
     struct buf log;                   /* notifications/message */
+    struct buf params;                /* a tools/call's params, printed */
     unsigned next_token;
 };
 
@@ -642,16 +644,28 @@ int64_t mcp_client_call_tool(struct mcp_client *c, const char *tool, const cJSON
     k->idle_ms = o ? o->timeout_ms : 0;
     k->max_ms = o ? o->max_ms : 0;
     k->on_progress = o ? o->on_progress : NULL;
-    cJSON *params = cJSON_CreateObject();
-    cJSON_AddStringToObject(params, "name", tool);
-    /* a reference: the request is printed before this returns */
+    /* printed straight away: a tree built only to be printed would cost
+     * more than the rest of the call's own work */
+    struct buf *b = &c->params;
+    if (b->cap > 1u << 20) {   /* don't keep a huge call's buffer */
+        buf_fini(b);
+        buf_init(b);
+    }
+    b->len = 0;
+    BUF_LIT(b, "{\"name\":");
+    jsonw_string(b, tool);
+    BUF_LIT(b, ",\"arguments\":");
+    int ok = 1;
     if (args)
-        cJSON_AddItemReferenceToObject(params, "arguments", (cJSON *)args);
+        ok = jsonw_value(b, args) == 0;
     else
-        cJSON_AddItemToObject(params, "arguments", cJSON_CreateObject());
-    cJSON *meta = cJSON_AddObjectToObject(params, "_meta");
-    cJSON_AddStringToObject(meta, "progressToken", k->token);
-    int64_t id = jsonrpc_call(c->peer, "tools/call", params, k->idle_ms, call_answer, k);
+        BUF_LIT(b, "{}");
+    BUF_LIT(b, ",\"_meta\":{\"progressToken\":");
+    jsonw_string(b, k->token);
+    BUF_LIT(b, "}}");
+    int64_t id = ok ? jsonrpc_call_text(c->peer, "tools/call", b->data, b->len, k->idle_ms,
+                                        call_answer, k)
+                    : -1;
     if (id < 0) {
         call_unlink(c, k);
         free(k);
@@ -748,6 +762,7 @@ struct mcp_client *mcp_client_new(struct loop *l, const char *name, struct mcp_t
     if (caps)
         c->caps = *caps;
     buf_init(&c->log);
+    buf_init(&c->params);
     c->loop = l;
     c->name = xstrdup(name);
     c->t = t;
@@ -780,6 +795,7 @@ void mcp_client_free(struct mcp_client *c)
         cJSON_Delete(c->next_list[i]);
     }
     buf_fini(&c->log);
+    buf_fini(&c->params);
     free(c->log_level);
     cJSON_Delete(c->server_info);
     cJSON_Delete(c->capabilities);
