@@ -726,12 +726,18 @@ int engine_check_args(struct engine *e, const char *server, const char *tool,
     return -1;
 }
 
-/* What a server answered, as callers may show it: secrets redacted. */
-static void answer_redacted(const cJSON *result, const char *error, cJSON **clean, char **err)
+/* What a server answered, as callers may show it: secrets redacted, in a
+ * copy (*copy, to free) only when there is something to redact. */
+static const cJSON *answer_redacted(const cJSON *result, const char *error, cJSON **copy,
+                                    char **err)
 {
-    *clean = result ? cJSON_Duplicate(result, 1) : NULL;
-    redact_json(*clean);
+    *copy = NULL;
     *err = error ? redact_string(error) : NULL;
+    if (!result || !redact_json_needed(result))
+        return result;
+    *copy = cJSON_Duplicate(result, 1);
+    redact_json(*copy);
+    return *copy;
 }
 
 static void direct_progress(void *payload, double progress, double total, const char *message)
@@ -770,11 +776,11 @@ static void direct_answer(void *payload, const cJSON *result, const char *error)
         d->srv->errors++;
         e->errors++;
     }
-    cJSON *clean;
+    cJSON *copy;
     char *err;
-    answer_redacted(result, error, &clean, &err);
+    const cJSON *clean = answer_redacted(result, error, &copy, &err);
     d->cb(d->payload, clean, err);
-    cJSON_Delete(clean);
+    cJSON_Delete(copy);
     free(err);
     free(d);
 }
@@ -872,11 +878,11 @@ struct request_call {
 static void request_answer(void *payload, const cJSON *result, const char *error)
 {
     struct request_call *q = payload;
-    cJSON *clean;
+    cJSON *copy;
     char *err;
-    answer_redacted(result, error, &clean, &err);
+    const cJSON *clean = answer_redacted(result, error, &copy, &err);
     q->cb(q->payload, clean, err);
-    cJSON_Delete(clean);
+    cJSON_Delete(copy);
     free(err);
     free(q);
 }

@@ -625,3 +625,47 @@ int redact_json(struct cJSON *j)
 {
     return j ? redact_item(j, 0) : 0;
 }
+
+/* Whether redact_text would change s[0..len): the same passes, and the
+ * copy only when some range was found (then the copy decides: a range may
+ * be an earlier mark that stays as it is). */
+static int text_needs(const char *s, size_t len)
+{
+    struct spans sp = {0};
+    pthread_rwlock_rdlock(&secrets_lock);
+    pass_secrets(s, len, &sp);
+    pthread_rwlock_unlock(&secrets_lock);
+    pass_colons(s, len, &sp);
+    pass_equals(s, len, &sp);
+    pass_words(s, len, 'b', &sp);
+    pass_words(s, len, 'B', &sp);
+    size_t found = sp.n;
+    free(sp.v);
+    if (!found)
+        return 0;
+    size_t outlen;
+    char *r = redact_text(s, len, &outlen);
+    int changed = outlen != len || memcmp(r, s, len) != 0;
+    free(r);
+    return changed;
+}
+
+static int item_needs(const cJSON *item, int member)
+{
+    if (member && item->string && redact_key_is_secret(item->string) &&
+        (cJSON_IsString(item) || cJSON_IsNumber(item)))
+        return !(cJSON_IsString(item) && item->valuestring &&
+                 strcmp(item->valuestring, REDACT_MARK) == 0);
+    if (cJSON_IsString(item))
+        return item->valuestring && text_needs(item->valuestring, strlen(item->valuestring));
+    if (cJSON_IsObject(item) || cJSON_IsArray(item))
+        for (const cJSON *c = item->child; c; c = c->next)
+            if (item_needs(c, cJSON_IsObject(item)))
+                return 1;
+    return 0;
+}
+
+int redact_json_needed(const struct cJSON *j)
+{
+    return j ? item_needs(j, 0) : 0;
+}

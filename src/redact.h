@@ -81,6 +81,10 @@ char *redact_string(const char *s);
  * (0 for NULL, and 0 when run again over its own output). Any thread. */
 int redact_json(struct cJSON *j);
 
+/* Whether redact_json(j) would change anything, without copying the tree
+ * (an answer with nothing to redact is passed on as it is). Any thread. */
+int redact_json_needed(const struct cJSON *j);
+
 /* Forget every registered secret (tests). */
 void redact_reset(void);
 

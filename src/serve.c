@@ -96,7 +96,9 @@ void serve_send_json(struct serve_session *ss, const cJSON *msg, const char *rel
         ss->send(ss->tpayload, b->data, b->len, related);
 }
 
-void serve_respond(struct serve_session *ss, const cJSON *id, const char *related, cJSON *result)
+/* result is taken; with ref set it is only lent (printed, not freed). */
+static void respond(struct serve_session *ss, const cJSON *id, const char *related,
+                    cJSON *result, int ref)
 {
     cJSON *m = cJSON_CreateObject();
     cJSON_AddStringToObject(m, "jsonrpc", "2.0");
@@ -104,9 +106,17 @@ void serve_respond(struct serve_session *ss, const cJSON *id, const char *relate
         cJSON_AddItemReferenceToObject(m, "id", (cJSON *)id);
     else
         cJSON_AddNullToObject(m, "id");
-    cJSON_AddItemToObject(m, "result", result ? result : cJSON_CreateObject());
+    if (result && ref)
+        cJSON_AddItemReferenceToObject(m, "result", result);
+    else
+        cJSON_AddItemToObject(m, "result", result ? result : cJSON_CreateObject());
     serve_send_json(ss, m, related);
     cJSON_Delete(m);
+}
+
+void serve_respond(struct serve_session *ss, const cJSON *id, const char *related, cJSON *result)
+{
+    respond(ss, id, related, result, 0);
 }
 
 void serve_respond_error(struct serve_session *ss, const cJSON *id, const char *related, int code,
@@ -212,6 +222,15 @@ void serve_pending_answer(struct serve_pending *p, cJSON *result)
         serve_respond(p->ss, p->id, p->id_text, result);
     else
         cJSON_Delete(result);
+    serve_pending_free(p);
+}
+
+/* The same with a result that stays its owner's (a downstream answer is
+ * printed from the engine's tree, not from a copy). */
+static void pending_answer_lent(struct serve_pending *p, const cJSON *result)
+{
+    if (p->s && p->ss && !p->cancelled)
+        respond(p->ss, p->id, p->id_text, (cJSON *)result, result != NULL);
     serve_pending_free(p);
 }
 
@@ -422,7 +441,10 @@ static void call_progress(void *payload, double progress, double total, const ch
 static void call_done(void *payload, const cJSON *result, const char *error)
 {
     struct serve_pending *p = payload;
-    serve_pending_answer(p, error ? serve_tool_error("%s", error) : cJSON_Duplicate(result, 1));
+    if (error)
+        serve_pending_answer(p, serve_tool_error("%s", error));
+    else
+        pending_answer_lent(p, result);
 }
 
 /* A downstream tool call: as a job, or straight to the server. */
@@ -524,7 +546,7 @@ static void request_done(void *payload, const cJSON *result, const char *error)
         serve_pending_free(p);
         return;
     }
-    serve_pending_answer(p, cJSON_Duplicate(result, 1));
+    pending_answer_lent(p, result);
 }
 
 /* Send method with params (taken) to server for the request id. */

@@ -401,6 +401,49 @@ static void test_redact_json(void **state)
     assert_int_equal(redact_json(NULL), 0);
 }
 
+/* redact_json_needed answers exactly whether redact_json would change a
+ * document: checked on documents that need it in one place only (each
+ * kind of trigger), on clean ones that look close, and on their redacted
+ * copies (already redacted: nothing more to do). */
+static void test_redact_json_needed(void **state)
+{
+    const char *dirty[] = {
+        "{\"a\":[1,{\"b\":\"has " SECRET1 " inside\"}]}",
+        "{\"headers\":{\"Authorization\":\"Bearer abcdefgh123\"}}",
+        "{\"x\":{\"password\":1234}}",
+        "[\"https://u:p4ss@h/x\"]",
+        "{\"url\":\"https://h/x?access_token=zz9xq8wv7u&b=1\"}",
+        "\"" SECRET2 "\"",
+    };
+    const char *clean[] = {
+        "{\"result\":{\"content\":[{\"type\":\"text\",\"text\":\"Echo: hi\"}]}}",
+        "{\"key\":\"architecture\",\"token\":\"Hello\",\"n\":5,\"ok\":true}",
+        "{\"password\":\"" REDACT_MARK "\",\"cookie\":null}",
+        "[\"a: b\",\"x = y\",\"basic idea\",\"Bearer\"]",
+        "null",
+    };
+    for (size_t i = 0; i < sizeof dirty / sizeof *dirty; i++) {
+        cJSON *j = cJSON_Parse(dirty[i]);
+        assert_non_null(j);
+        if (!redact_json_needed(j))
+            fail_msg("dirty[%zu] not seen as needing redaction", i);
+        cJSON *copy = cJSON_Duplicate(j, 1);
+        assert_true(redact_json(copy) > 0);
+        assert_int_equal(redact_json_needed(copy), 0);
+        cJSON_Delete(copy);
+        cJSON_Delete(j);
+    }
+    for (size_t i = 0; i < sizeof clean / sizeof *clean; i++) {
+        cJSON *j = cJSON_Parse(clean[i]);
+        assert_non_null(j);
+        if (redact_json_needed(j))
+            fail_msg("clean[%zu] seen as needing redaction", i);
+        assert_int_equal(redact_json(j), 0);
+        cJSON_Delete(j);
+    }
+    assert_int_equal(redact_json_needed(NULL), 0);
+}
+
 static void test_key_names(void **state)
 {
     static const struct {
@@ -437,6 +480,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_embedded_nul, setup, teardown),
         cmocka_unit_test_setup_teardown(test_large_inputs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_redact_json, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_redact_json_needed, setup, teardown),
         cmocka_unit_test(test_key_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
