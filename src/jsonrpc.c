@@ -1,5 +1,6 @@
 /* jsonrpc.c — JSON-RPC 2.0 framing and peer (see jsonrpc.h). */
 #include "jsonrpc.h"
+#include "jsonr.h"
 #include "jsonw.h"
 #include "loop.h"
 
@@ -373,8 +374,7 @@ static void handle_one(struct jsonrpc_peer *p, const cJSON *msg)
 
 void jsonrpc_receive(struct jsonrpc_peer *p, const char *json, size_t len)
 {
-    const char *end = NULL;
-    cJSON *msg = cJSON_ParseWithLengthOpts(json, len, &end, 0);
+    cJSON *msg = jsonr_parse(json, len);
     if (!msg) {
         char snippet[64];
         size_t n = len < sizeof snippet - 1 ? len : sizeof snippet - 1;

@@ -13,6 +13,7 @@
  * and why. DELETE ends the session on close. */
 #include "config.h"
 #include "http.h"
+#include "jsonr.h"
 #include "jsonrpc.h"
 #include "loop.h"
 #include "mcp_transport.h"
@@ -100,7 +101,7 @@ static void deliver(struct http_t *t, struct stream *s, const char *json, size_t
     if (!t->alive || !t->base.up)
         return;
     if (s && s->has_id && !s->answered) {
-        cJSON *m = cJSON_ParseWithLength(json, len);
+        cJSON *m = jsonr_parse(json, len);
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(m, "id");
         if (cJSON_IsNumber(id) && id->valuedouble == s->id &&
             !cJSON_GetObjectItemCaseSensitive(m, "method")) {
@@ -345,7 +346,7 @@ static struct stream *start(struct http_t *t, const char *method, const char *bo
     buf_init(&s->body);
     sse_init(&s->parser, t->base.max_message);
     if (body) {
-        cJSON *m = cJSON_ParseWithLength(body, len);
+        cJSON *m = jsonr_parse(body, len);
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(m, "id");
         const cJSON *meth = cJSON_GetObjectItemCaseSensitive(m, "method");
         if (cJSON_IsNumber(id) && cJSON_IsString(meth)) {

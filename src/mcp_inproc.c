@@ -6,6 +6,7 @@
  * re-entrantly); tools/call runs the tool on a worker thread, or starts a
  * loop-thread tool (builtin_tool.start) at the next turn. */
 #include "builtin.h"
+#include "jsonr.h"
 #include "jsonw.h"
 #include "jsonrpc.h"
 #include "loop.h"
@@ -207,7 +208,7 @@ static int inproc_send(struct mcp_transport *base, const char *json, size_t len)
     struct inproc_t *t = (struct inproc_t *)base;
     if (!t->alive)
         return -1;
-    cJSON *msg = cJSON_ParseWithLength(json, len);
+    cJSON *msg = jsonr_parse(json, len);
     if (!msg)
         return -1;
     const cJSON *method = cJSON_GetObjectItemCaseSensitive(msg, "method");

@@ -22,6 +22,7 @@
 
 #include "config.h"
 #include "engine.h"
+#include "jsonr.h"
 #include "jsonrpc.h"
 #include "log.h"
 #include "loop.h"
@@ -788,7 +789,7 @@ static void handle_one(struct serve_session *ss, const cJSON *m)
 
 void serve_session_receive(struct serve_session *ss, const char *json, size_t len)
 {
-    cJSON *m = cJSON_ParseWithLength(json, len);
+    cJSON *m = jsonr_parse(json, len);
     if (!m) {
         serve_respond_error(ss, NULL, NULL, JSONRPC_PARSE_ERROR, "Parse error");
         return;

@@ -30,6 +30,7 @@
 
 #include "config.h"
 #include "engine.h"
+#include "jsonr.h"
 #include "log.h"
 #include "loop.h"
 #include "serve.h"
@@ -135,7 +136,7 @@ static enum MHD_Result handle_post(struct hreq *r)
     struct MHD_Connection *c = r->conn;
     if (r->too_large)
         return reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE, -32600, "Request body too large");
-    cJSON *doc = cJSON_ParseWithLength(r->body.data ? r->body.data : "", r->body.len);
+    cJSON *doc = jsonr_parse(r->body.data ? r->body.data : "", r->body.len);
     if (!doc || (!cJSON_IsObject(doc) && !cJSON_IsArray(doc))) {
         cJSON_Delete(doc);
         return reply_error(c, MHD_HTTP_BAD_REQUEST, -32700,

@@ -6,6 +6,7 @@
  * kept for Last-Event-ID) or as one JSON body. */
 #include "serve_http_int.h"
 
+#include "jsonr.h"
 #include "serve.h"
 #include "util.h"
 
@@ -134,7 +135,7 @@ enum msg_kind { MSG_RESPONSE, MSG_REQUEST, MSG_NOTIFICATION };
 
 static enum msg_kind msg_kind(const char *json, size_t len)
 {
-    cJSON *m = cJSON_ParseWithLength(json, len);
+    cJSON *m = jsonr_parse(json, len);
     enum msg_kind k = MSG_NOTIFICATION;
     if (m && cJSON_IsObject(m) && cJSON_GetObjectItem(m, "id"))
         k = cJSON_GetObjectItem(m, "method") ? MSG_REQUEST : MSG_RESPONSE;
