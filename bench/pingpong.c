@@ -4,9 +4,12 @@
  *   pingpong [-n ROUNDS]
  *
  * A parent and a forked child pass one byte back and forth through two
- * pipes, each side sleeping in poll() until the byte arrives — what a
- * proxy hop adds to every call (the request into one more process, the
- * answer out of it), with no work at all in between. Prints one JSON line:
+ * pipes, each side sleeping in poll() until the byte arrives — the two
+ * transits a proxy hop adds to every call (the request into one more
+ * process, the answer out of it), with no work at all in between. Two
+ * idle processes wake each other on the other vCPU every time; in a
+ * longer chain some transits stay on one CPU, so this is a scale, not a
+ * floor. Prints one JSON line:
  * {"rounds":N,"p50_us":..,"p90_us":..}. No pinning: the kernel places both
  * processes as it places mcpdeck's. */
 #include <poll.h>
