@@ -8,7 +8,9 @@
 // ROUNDS times each (fresh client + server per round); each figure is the
 // median over the rounds. Cold start (fork/exec of the client to its first
 // tools/list answer, bench/coldstart.c) is sampled COLD_RUNS times each,
-// alternating too. Prints a table with ratios mcpdeck/SDK and the targets,
+// alternating too. Once a round bare_client (bare_client.c, beside
+// BENCH_CLIENT) gives the least a stdio client spends per call, for scale.
+// Prints a table with ratios mcpdeck/SDK and the targets,
 // appends rows to $BENCH_SUMMARY when set; exits 1 if any run failed.
 //
 // Environment: CLIENT_ROUNDS (5), CLIENT_CALLS (2000), CLIENT_WARMUP (200),
@@ -72,11 +74,17 @@ function record(who, out) {
     }
 }
 
+/* For scale, once a round: bare_client (beside BENCH_CLIENT), the least a
+ * stdio client can spend per sequential call here. */
+const bareClient = join(dirname(benchClient), "bare_client");
+const bare = [];
 const t0 = Date.now();
 try {
     for (let i = 0; i < ROUNDS; i++) {
         const order = i % 2 ? ["sdk", "mcpdeck"] : ["mcpdeck", "sdk"];
         for (const who of order) record(who, run(clients[who]));
+        bare.push(JSON.parse(run([bareClient, "-w", String(WARMUP), "-n", String(CALLS),
+                                  ...serverCmd])).cpu_us_per_call);
     }
     for (let i = 0; i < COLD_RUNS; i++) {
         const order = i % 2 ? ["sdk", "mcpdeck"] : ["mcpdeck", "sdk"];
@@ -135,6 +143,10 @@ for (const [label, a, b, d, t, dir] of rows) {
         appendFileSync(summary, ["client " + label, fmt(a, d), "SDK", fmt(b, d),
             ratio.toFixed(2) + "x", targetText(t, dir), v].join("\t") + "\n");
 }
+console.log(`for scale: a bare C client (bare_client.c: a printf-made request, one write, ` +
+    `poll, read to the newline; no JSON, no loop) spends ${median(bare).toFixed(1)} us of ` +
+    `CPU per sequential call (${(median(bare) / fig("sdk", "seq", "cpu_us_per_call")).toFixed(2)}x ` +
+    `the SDK); rounds: ${bare.map((v) => v.toFixed(1)).join(" ")}`);
 // The spread, to judge the noise on a shared machine.
 for (const [phase, k, d] of [["seq", "calls_per_s", 0], ["seq", "cpu_us_per_call", 1]])
     console.log(`rounds, ${phase} ${k}: ` + ["mcpdeck", "sdk"].map((who) =>

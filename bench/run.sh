@@ -83,6 +83,7 @@ ${CC:-cc} $CFLAGS_B -o "$BUILD/bench/bench_client" bench/bench_client.c $LIBS_B 
     ${CC:-cc} $CFLAGS_B -o "$BUILD/bench/bench_queue" bench/bench_queue.c $LIBS_B &&
     ${CC:-cc} $CFLAGS_B -o "$BUILD/bench/bench_engine" bench/bench_engine.c $LIBS_B &&
     ${CC:-cc} $CFLAGS_B -o "$BUILD/bench/pingpong" bench/pingpong.c &&
+    ${CC:-cc} $CFLAGS_B -o "$BUILD/bench/bare_client" bench/bare_client.c &&
     ${CC:-cc} $CFLAGS_B -o "$BUILD/bench/bench_router" bench/bench_router.c $LIBS_B &&
     ${CC:-cc} $CFLAGS_B -o "$BUILD/bench/bench_git" bench/bench_git.c $LIBS_B &&
     ${CC:-cc} $CFLAGS_B -o "$BUILD/bench/bench_llm" bench/bench_llm.c $LIBS_B &&
