@@ -99,13 +99,19 @@ async function phase(client, tool, n, k) {
     return { calls_per_s: n / secs, p50_us: percentile(lat, 0.5), p99_us: percentile(lat, 0.99) };
 }
 
-async function run(p) {
+/* A connected client on path p, after the warm-up calls. */
+async function open(p) {
     const transport = new StdioClientTransport({ command: p.cmd[0], args: p.cmd.slice(1),
                                                  stderr: "ignore" });
     const client = new Client({ name: "bench-serve", version: "1" });
     await client.connect(transport);
     await client.listTools();
     await phase(client, p.tool, WARMUP, 1);
+    return client;
+}
+
+async function run(p) {
+    const client = await open(p);
     const seq = await phase(client, p.tool, CALLS, 1);
     const conc = await phase(client, p.tool, CALLS, INFLIGHT);
     await client.close();
@@ -119,15 +125,6 @@ async function run(p) {
  * more than the hop itself on shared vCPUs. */
 const PAIR_CALLS = env("SERVE_PAIR_CALLS", 10000), PAIR_BLOCK = 50;
 async function paired() {
-    const open = async (p) => {
-        const transport = new StdioClientTransport({ command: p.cmd[0], args: p.cmd.slice(1),
-                                                     stderr: "ignore" });
-        const client = new Client({ name: "bench-serve", version: "1" });
-        await client.connect(transport);
-        await client.listTools();
-        await phase(client, p.tool, WARMUP, 1);
-        return client;
-    };
     const one = await open(paths["serve-nr"]), two = await open(paths.two);
     const lat = { one: [], two: [] };
     const block = async (client, tool, into) => {

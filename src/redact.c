@@ -521,6 +521,18 @@ static void pass_words(const char *s, size_t n, char first, struct spans *sp)
 
 /* === Redaction === */
 
+/* Every range of s[0..len) to redact, in no order (they may overlap). */
+static void find_spans(const char *s, size_t len, struct spans *sp)
+{
+    pthread_rwlock_rdlock(&secrets_lock);
+    pass_secrets(s, len, sp);
+    pthread_rwlock_unlock(&secrets_lock);
+    pass_colons(s, len, sp);
+    pass_equals(s, len, sp);
+    pass_words(s, len, 'b', sp);
+    pass_words(s, len, 'B', sp);
+}
+
 char *redact_text(const char *s, size_t len, size_t *outlen)
 {
     if (!s) {
@@ -528,13 +540,7 @@ char *redact_text(const char *s, size_t len, size_t *outlen)
         len = 0;
     }
     struct spans sp = {0};
-    pthread_rwlock_rdlock(&secrets_lock);
-    pass_secrets(s, len, &sp);
-    pthread_rwlock_unlock(&secrets_lock);
-    pass_colons(s, len, &sp);
-    pass_equals(s, len, &sp);
-    pass_words(s, len, 'b', &sp);
-    pass_words(s, len, 'B', &sp);
+    find_spans(s, len, &sp);
 
     if (sp.n == 0) {
         char *out = xmalloc(len + 1);
@@ -632,13 +638,7 @@ int redact_json(struct cJSON *j)
 static int text_needs(const char *s, size_t len)
 {
     struct spans sp = {0};
-    pthread_rwlock_rdlock(&secrets_lock);
-    pass_secrets(s, len, &sp);
-    pthread_rwlock_unlock(&secrets_lock);
-    pass_colons(s, len, &sp);
-    pass_equals(s, len, &sp);
-    pass_words(s, len, 'b', &sp);
-    pass_words(s, len, 'B', &sp);
+    find_spans(s, len, &sp);
     size_t found = sp.n;
     free(sp.v);
     if (!found)
