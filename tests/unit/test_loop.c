@@ -69,6 +69,90 @@ static void test_timer_deleted_by_callback_never_fires(void **state)
     loop_free(l);
 }
 
+/* Timers wake a loop that sleeps with no timeout (they go through a
+ * timerfd, not poll()'s timeout), also when the next timer moves earlier
+ * than the timerfd is set for, and when the one it was set for is deleted
+ * (a wakeup for nothing, then the next). No timer ever runs early. */
+struct when {
+    int64_t due[4];
+    int64_t ran[4];
+    int n;
+};
+
+static void mark_when(struct loop *l, uint64_t id, void *payload)
+{
+    struct when *w = payload;
+    w->ran[w->n++] = util_now_ms();
+}
+
+/* Sleep with no timeout until w has n runs; a watchdog thread rescues a
+ * loop that never wakes (and the test then fails). */
+struct sleeper {
+    struct loop *l;
+    volatile int done, rescued;
+};
+
+static void sleeper_nop(void *arg)
+{
+    (void)arg;
+}
+
+static void *sleeper_watch(void *arg)
+{
+    struct sleeper *z = arg;
+    for (int i = 0; i < 100 && !z->done; i++)
+        usleep(50000);
+    if (!z->done) {
+        z->rescued = 1;
+        loop_post(z->l, sleeper_nop, NULL);
+    }
+    return NULL;
+}
+
+static int sleep_until(struct loop *l, struct when *w, int n)
+{
+    struct sleeper z = {l, 0, 0};
+    pthread_t th;
+    pthread_create(&th, NULL, sleeper_watch, &z);
+    while (w->n < n && !z.rescued)
+        loop_run_once(l, -1);
+    z.done = 1;
+    pthread_join(th, NULL);
+    return !z.rescued;
+}
+
+static void test_timers_wake_a_loop_with_no_timeout(void **state)
+{
+    struct loop *l = loop_new();
+    struct when w = {{0}, {0}, 0};
+
+    /* plain: one timer, a loop that would otherwise sleep forever */
+    w.due[0] = util_now_ms() + 20;
+    loop_timer_add(l, 20, mark_when, &w);
+    assert_true(sleep_until(l, &w, 1));
+
+    /* moved earlier: set for 300 ms, then a 20 ms timer replaces it */
+    uint64_t far = loop_timer_add(l, 300, mark_when, &w);
+    loop_run_once(l, 0);   /* the timerfd is now set for the far one */
+    loop_timer_del(l, far);
+    w.due[1] = util_now_ms() + 20;
+    loop_timer_add(l, 20, mark_when, &w);
+    assert_true(sleep_until(l, &w, 2));
+
+    /* set for one since deleted: a wakeup for nothing, then the later one */
+    uint64_t gone = loop_timer_add(l, 10, mark_when, &w);
+    loop_run_once(l, 0);
+    loop_timer_del(l, gone);
+    w.due[2] = util_now_ms() + 40;
+    loop_timer_add(l, 40, mark_when, &w);
+    assert_true(sleep_until(l, &w, 3));
+
+    assert_int_equal(w.n, 3);
+    for (int i = 0; i < 3; i++)
+        assert_true(w.ran[i] >= w.due[i]);
+    loop_free(l);
+}
+
 struct fdrec {
     int reads;
     char got[32];
@@ -335,6 +419,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_timers_fire_in_order),
         cmocka_unit_test(test_timer_deleted_by_callback_never_fires),
+        cmocka_unit_test(test_timers_wake_a_loop_with_no_timeout),
         cmocka_unit_test(test_fd_watch_and_hup),
         cmocka_unit_test(test_hooks_run_every_turn),
         cmocka_unit_test(test_post_from_thread_wakes_loop),
