@@ -310,8 +310,35 @@ static void garbage(struct jsonrpc_peer *p, const char *why, const char *detail)
     free(msg);
 }
 
-static void handle_response(struct jsonrpc_peer *p, const cJSON *msg, const cJSON *id)
+/* The members of a message that matter, found in one pass over them
+ * (first match wins, as cJSON_GetObjectItemCaseSensitive would). */
+struct members {
+    const cJSON *method, *id, *params, *result, *error;
+};
+
+static void members_of(const cJSON *msg, struct members *m)
 {
+    memset(m, 0, sizeof *m);
+    for (const cJSON *c = msg->child; c; c = c->next) {
+        const char *k = c->string;
+        if (!k)
+            continue;
+        const cJSON **slot = NULL;
+        switch (k[0]) {
+        case 'm': slot = strcmp(k, "method") == 0 ? &m->method : NULL; break;
+        case 'i': slot = strcmp(k, "id") == 0 ? &m->id : NULL; break;
+        case 'p': slot = strcmp(k, "params") == 0 ? &m->params : NULL; break;
+        case 'r': slot = strcmp(k, "result") == 0 ? &m->result : NULL; break;
+        case 'e': slot = strcmp(k, "error") == 0 ? &m->error : NULL; break;
+        }
+        if (slot && !*slot)
+            *slot = c;
+    }
+}
+
+static void handle_response(struct jsonrpc_peer *p, const struct members *m)
+{
+    const cJSON *id = m->id;
     if (!cJSON_IsNumber(id)) {
         garbage(p, "response with a non-numeric id we never sent", "");
         return;
@@ -324,26 +351,25 @@ static void handle_response(struct jsonrpc_peer *p, const cJSON *msg, const cJSO
         return;
     }
     struct pending *pe = pending_take(p, i);
-    const cJSON *err = cJSON_GetObjectItemCaseSensitive(msg, "error");
+    const cJSON *err = m->error;
     if (err) {
         const cJSON *code = cJSON_GetObjectItemCaseSensitive(err, "code");
-        const cJSON *m = cJSON_GetObjectItemCaseSensitive(err, "message");
+        const cJSON *msg = cJSON_GetObjectItemCaseSensitive(err, "message");
         struct jsonrpc_error e = {
             cJSON_IsNumber(code) ? code->valueint : JSONRPC_INTERNAL_ERROR,
-            cJSON_IsString(m) ? m->valuestring : "error without a message",
+            cJSON_IsString(msg) ? msg->valuestring : "error without a message",
             cJSON_GetObjectItemCaseSensitive(err, "data"),
         };
         finish(pe, NULL, &e);
         return;
     }
-    const cJSON *result = cJSON_GetObjectItemCaseSensitive(msg, "result");
-    if (!result) {
+    if (!m->result) {
         struct jsonrpc_error e = {JSONRPC_INVALID_REQUEST,
                                   "response has neither result nor error", NULL};
         finish(pe, NULL, &e);
         return;
     }
-    finish(pe, result, NULL);
+    finish(pe, m->result, NULL);
 }
 
 static void handle_one(struct jsonrpc_peer *p, const cJSON *msg)
@@ -352,22 +378,21 @@ static void handle_one(struct jsonrpc_peer *p, const cJSON *msg)
         garbage(p, "message is not a JSON object", "");
         return;
     }
-    const cJSON *method = cJSON_GetObjectItemCaseSensitive(msg, "method");
-    const cJSON *id = cJSON_GetObjectItemCaseSensitive(msg, "id");
-    const cJSON *params = cJSON_GetObjectItemCaseSensitive(msg, "params");
-    if (cJSON_IsString(method)) {
-        if (id && !cJSON_IsNull(id)) {
+    struct members m;
+    members_of(msg, &m);
+    if (cJSON_IsString(m.method)) {
+        if (m.id && !cJSON_IsNull(m.id)) {
             if (p->ops->on_request)
-                p->ops->on_request(p->ctx, method->valuestring, params, id);
+                p->ops->on_request(p->ctx, m.method->valuestring, m.params, m.id);
             else
-                jsonrpc_respond_error(p, id, JSONRPC_METHOD_NOT_FOUND, "method not found");
+                jsonrpc_respond_error(p, m.id, JSONRPC_METHOD_NOT_FOUND, "method not found");
         } else if (p->ops->on_notification) {
-            p->ops->on_notification(p->ctx, method->valuestring, params);
+            p->ops->on_notification(p->ctx, m.method->valuestring, m.params);
         }
         return;
     }
-    if (id)
-        handle_response(p, msg, id);
+    if (m.id)
+        handle_response(p, &m);
     else
         garbage(p, "message has neither method nor id", "");
 }

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
@@ -27,10 +28,33 @@ struct buf {
 
 void buf_init(struct buf *b);
 void buf_fini(struct buf *b);
-void buf_reserve(struct buf *b, size_t extra);
-void buf_append(struct buf *b, const void *p, size_t n);
+void buf_grow(struct buf *b, size_t extra);   /* buf_reserve's slow path */
 void buf_puts(struct buf *b, const char *s);
-void buf_putc(struct buf *b, char c);
+
+/* Inline: every message mcpdeck sends is printed by many small appends,
+ * and most of them fit the buffer as it is. */
+static inline void buf_reserve(struct buf *b, size_t extra)
+{
+    if (b->len + extra + 1 > b->cap)
+        buf_grow(b, extra);
+}
+
+static inline void buf_append(struct buf *b, const void *p, size_t n)
+{
+    buf_reserve(b, n);
+    if (n)
+        memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+static inline void buf_putc(struct buf *b, char c)
+{
+    buf_reserve(b, 1);
+    b->data[b->len++] = c;
+    b->data[b->len] = '\0';
+}
+
 void buf_printf(struct buf *b, const char *fmt, ...) PRINTF_LIKE(2, 3);
 void buf_consume(struct buf *b, size_t n);   /* drop n bytes from the front */
 char *buf_detach(struct buf *b);             /* caller owns; b is reset */
