@@ -257,6 +257,48 @@ static void test_peer_error_and_unknown_id(void **state)
     assert_non_null(strstr(p->a.garbage, "not JSON"));
 }
 
+/* How a received message's members are read: in any order, the first of
+ * a repeated key wins (as cJSON's lookup does), an error beats a result,
+ * a response with neither fails its call, a null id is a notification,
+ * and trailing text makes the whole line garbage. */
+static void test_peer_message_shapes(void **state)
+{
+    struct pair *p = *state;
+    struct answer x = {0}, y = {0}, z = {0};
+    int64_t ix = jsonrpc_call(p->a.self, "add", NULL, 0, on_answer, &x);
+    int64_t iy = jsonrpc_call(p->a.self, "add", NULL, 0, on_answer, &y);
+    int64_t iz = jsonrpc_call(p->a.self, "add", NULL, 0, on_answer, &z);
+    char m[256];
+    /* id last, key order shuffled, "result" twice: the first one counts */
+    snprintf(m, sizeof m, "{\"result\":{\"sum\":7},\"jsonrpc\":\"2.0\",\"result\":"
+             "{\"sum\":8},\"id\":%lld}", (long long)ix);
+    jsonrpc_receive(p->a.self, m, strlen(m));
+    assert_int_equal(x.called, 1);
+    assert_true(x.sum == 7);
+    /* an error and a result: the error */
+    snprintf(m, sizeof m, "{\"id\":%lld,\"result\":{\"sum\":1},\"error\":"
+             "{\"code\":-32001,\"message\":\"boom\"}}", (long long)iy);
+    jsonrpc_receive(p->a.self, m, strlen(m));
+    assert_int_equal(y.code, -32001);
+    assert_string_equal(y.msg, "boom");
+    /* neither */
+    snprintf(m, sizeof m, "{\"jsonrpc\":\"2.0\",\"id\":%lld}", (long long)iz);
+    jsonrpc_receive(p->a.self, m, strlen(m));
+    assert_int_equal(z.code, JSONRPC_INVALID_REQUEST);
+    assert_int_equal(jsonrpc_pending(p->a.self), 0);
+    /* a method with a null id: a notification, params found after it */
+    int before = p->b.notifications;
+    const char *n = "{\"id\":null,\"method\":\"tick\",\"params\":{}}";
+    jsonrpc_receive(p->b.self, n, strlen(n));
+    assert_int_equal(p->b.notifications, before + 1);
+    assert_string_equal(p->b.last_method, "tick");
+    /* one message and then more text on the same line: refused whole */
+    const char *two = "{\"jsonrpc\":\"2.0\",\"method\":\"tock\"} {\"x\":1}";
+    jsonrpc_receive(p->b.self, two, strlen(two));
+    assert_int_equal(p->b.notifications, before + 1);
+    assert_non_null(strstr(p->b.garbage, "not JSON"));
+}
+
 static void test_peer_notification_and_batch(void **state)
 {
     struct pair *p = *state;
@@ -323,6 +365,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_peer_error_and_unknown_id, pair_setup, pair_teardown),
         cmocka_unit_test_setup_teardown(test_peer_notification_and_batch, pair_setup,
                                         pair_teardown),
+        cmocka_unit_test_setup_teardown(test_peer_message_shapes, pair_setup, pair_teardown),
         cmocka_unit_test_setup_teardown(test_peer_timeout, pair_setup, pair_teardown),
         cmocka_unit_test_setup_teardown(test_peer_fail_all_and_send_failure, pair_setup,
                                         pair_teardown),
