@@ -1,7 +1,7 @@
 /* engine_fixture.h — an engine for the unit tests that need a whole one
  * (test_serve.c, test_serve_http.c, test_engine_pages.c): a fresh
  * temporary directory holding its config (data_dir there, plus extra YAML)
- * and its store. */
+ * and its store; fixture_engine_free() frees the engine and removes it. */
 #ifndef MCPDECK_TEST_ENGINE_FIXTURE_H
 #define MCPDECK_TEST_ENGINE_FIXTURE_H
 
@@ -40,6 +40,15 @@ static inline struct engine *fixture_engine(char *dir, size_t n, const char *pre
         assert_int_equal(engine_wait_servers(e, 10000), 0);
     }
     return e;
+}
+
+/* Free e and remove dir with everything in it. */
+static inline void fixture_engine_free(struct engine *e, const char *dir)
+{
+    engine_free(e);
+    char *cmd = xasprintf("rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
 }
 
 #endif

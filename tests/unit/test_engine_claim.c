@@ -106,10 +106,7 @@ static void test_claims_everything(void **state)
     assert_int_equal(run_until_done(e, &o, c), JOB_SUCCEEDED);
 
     outside_close(&o);
-    engine_free(e);
-    char *cmd = xasprintf("rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
-    free(cmd);
+    fixture_engine_free(e, dir);
 }
 
 int main(void)

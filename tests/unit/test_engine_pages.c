@@ -98,10 +98,7 @@ static void test_pages_match(void **state)
             assert_int_equal(v[i].id, after[i]);
         jobq_jobs_free(v, n);
     }
-    engine_free(e);
-    char *cmd = xasprintf("rm -rf '%s'", dir);
-    assert_int_equal(system(cmd), 0);
-    free(cmd);
+    fixture_engine_free(e, dir);
 }
 
 int main(void)

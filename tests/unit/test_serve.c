@@ -67,11 +67,8 @@ static void fix_close(struct fix *f)
 {
     serve_session_free(f->ss);
     serve_free(f->s);
-    engine_free(f->e);
+    fixture_engine_free(f->e, f->dir);
     cJSON_Delete(f->msgs);
-    char *cmd = xasprintf("rm -rf %s", f->dir);
-    assert_int_equal(system(cmd), 0);
-    free(cmd);
 }
 
 static void put(struct fix *f, const char *json)

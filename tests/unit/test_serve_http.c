@@ -72,10 +72,7 @@ static void fix_stop(struct fix *f)
 static void fix_close(struct fix *f)
 {
     serve_http_free(f->h);
-    engine_free(f->e);
-    char *cmd = xasprintf("rm -rf %s", f->dir);
-    assert_int_equal(system(cmd), 0);
-    free(cmd);
+    fixture_engine_free(f->e, f->dir);
 }
 
 /* === A small HTTP/1.1 client === */
