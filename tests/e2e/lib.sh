@@ -33,6 +33,19 @@ contains() {
         fail "$1" "expected '$3' in $2:" "$(head -c 2000 "$2")"; fi
 }
 
+# scenario NAME DESC CMD...: run a client scenario that prints TAP lines
+# (kept in NAME.tap, shown in the report), then check it exited 0; its
+# stderr (NAME.err) is shown when it did not.
+scenario() {
+    sc_name=$1 sc_desc=$2
+    shift 2
+    "$@" >"$sc_name.tap" 2>"$sc_name.err"
+    sc_rc=$?
+    cat "$sc_name.tap"
+    expect_exit "$sc_desc" 0 $sc_rc
+    [ $sc_rc -eq 0 ] || sed 's/^/#   /' "$sc_name.err" | tail -20
+}
+
 e2e_done() {
     [ "${KEEP:-0}" = 1 ] || rm -rf "$T"
     exit "$e2e_failed"

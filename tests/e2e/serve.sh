@@ -14,12 +14,8 @@ servers:
   everything: {command: node, args: ["$EVERYTHING"]}
 YAML
 
-node "$TOP/tests/e2e/serve_client.mjs" main -- "$MCPDECK" -c inner.yaml serve \
-    >main.tap 2>main.err
-rc=$?
-cat main.tap
-expect_exit "the SDK client scenario passes" 0 $rc
-[ $rc -eq 0 ] || sed 's/^/#   /' main.err | tail -20
+scenario main "the SDK client scenario passes" \
+    node "$TOP/tests/e2e/serve_client.mjs" main -- "$MCPDECK" -c inner.yaml serve
 
 # a client that answers sampling and elicitation: server requests relayed to
 # it, resource subscriptions through serve, lists in pages
@@ -29,12 +25,8 @@ servers:
   everything: {command: node, args: ["$EVERYTHING"]}
 serve: {page_size: 5, relay_timeout: 3s}
 YAML
-node "$TOP/tests/e2e/serve_client.mjs" relay -- "$MCPDECK" -c relay.yaml serve \
-    >relay.tap 2>relay.err
-rc=$?
-cat relay.tap
-expect_exit "the relay scenario passes" 0 $rc
-[ $rc -eq 0 ] || sed 's/^/#   /' relay.err | tail -20
+scenario relay "the relay scenario passes" \
+    node "$TOP/tests/e2e/serve_client.mjs" relay -- "$MCPDECK" -c relay.yaml serve
 check "the log says what was relayed" \
     grep -q "sampling/createMessage relayed to the outer client" "$T/relay-data/logs/mcpdeck.log"
 
@@ -91,11 +83,8 @@ servers:
     args: [flaky]
     env: {BADSERVER_FAILS: "5", BADSERVER_STATE: "$T/flaky.state"}
 YAML
-node "$TOP/tests/e2e/serve_client.mjs" breaker -- "$MCPDECK" -c flaky.yaml serve \
-    >breaker.tap 2>breaker.err
-rc=$?
-cat breaker.tap
-expect_exit "the breaker scenario passes" 0 $rc
+scenario breaker "the breaker scenario passes" \
+    node "$TOP/tests/e2e/serve_client.mjs" breaker -- "$MCPDECK" -c flaky.yaml serve
 
 # hide_open_breakers takes the flaky server's tools out of the list
 cat >> flaky.yaml <<YAML

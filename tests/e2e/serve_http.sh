@@ -132,11 +132,7 @@ servers:
 serve: {page_size: 5, relay_timeout: 3s}
 YAML
 serve relay relay.yaml
-node "$CLIENT" relay "$URL" >relay.tap 2>relay.err
-rc=$?
-cat relay.tap
-expect_exit "the relay scenario passes over HTTP" 0 $rc
-[ $rc -eq 0 ] || sed 's/^/#   /' relay.err | tail -20
+scenario relay "the relay scenario passes over HTTP" node "$CLIENT" relay "$URL"
 relaypid=$(echo $pids | awk '{print $NF}')
 kill -TERM "$relaypid"
 wait "$relaypid"
@@ -160,11 +156,8 @@ check "without the bearer token: 401" test "$(status t1)" = 401
 check "with a wrong token: 401" test "$(status t2 -H 'Authorization: Bearer nope')" = 401
 check "with the token: 200" \
     test "$(status t3 -H "Authorization: Bearer $SERVE_HTTP_E2E_TOKEN")" = 200
-node "$CLIENT" main "$URL" "$SERVE_HTTP_E2E_TOKEN" >main.tap 2>main.err
-rc=$?
-cat main.tap
-expect_exit "the SDK client scenario passes" 0 $rc
-[ $rc -eq 0 ] || sed 's/^/#   /' main.err | tail -20
+scenario main "the SDK client scenario passes" \
+    node "$CLIENT" main "$URL" "$SERVE_HTTP_E2E_TOKEN"
 "$MCPDECK" -c token.yaml jobs list --format json >jobs.json 2>/dev/null
 check "outer HTTP calls are recorded as jobs" node -e '
 const j = JSON.parse(require("fs").readFileSync("jobs.json", "utf8"));
