@@ -208,16 +208,25 @@ static void op_search_finish(struct memory_op *o)
     free(err);
 }
 
+/* The worker slot is free again. Returns 1 when the store is closing: o
+ * has been failed and the store freed, nothing more to do. */
+static int op_slot_free(struct memory_op *o)
+{
+    struct memory *m = o->m;
+    m->op_running = 0;
+    if (!m->closing)
+        return 0;
+    op_fail(o, "the memory store closed");
+    memory_free_now(m);
+    return 1;
+}
+
 /* Every namespace answered: finish the search and free the worker slot. */
 static void op_remote_finish(struct memory_op *o)
 {
     struct memory *m = o->m;
-    m->op_running = 0;
-    if (m->closing) {
-        op_fail(o, "the memory store closed");
-        memory_free_now(m);
+    if (op_slot_free(o))
         return;
-    }
     op_search_finish(o);
     op_free(o);
     op_start_next(m);
@@ -310,12 +319,8 @@ static void op_done(void *arg)
 {
     struct memory_op *o = arg;
     struct memory *m = o->m;
-    m->op_running = 0;
-    if (m->closing) {
-        op_fail(o, "the memory store closed");
-        memory_free_now(m);
+    if (op_slot_free(o))
         return;
-    }
     if (op_finish(o))
         return;                  /* op_remote_finish goes on */
     op_start_next(m);
