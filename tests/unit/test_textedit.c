@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "screen_fixture.h"
 #include "ui.h"
 
 /* === helpers === */
@@ -42,33 +43,6 @@ static void assert_field(const struct form *f, int field, const char *want)
     char *s = form_text(f, field);
     assert_string_equal(s, want);
     free(s);
-}
-
-static SCREEN *screen_open(FILE **out, FILE **in, int rows, int cols)
-{
-    *out = fopen("/dev/null", "w");
-    *in = fopen("/dev/null", "r");
-    assert_non_null(*out);
-    assert_non_null(*in);
-    char lines[16], columns[16];
-    snprintf(lines, sizeof lines, "%d", rows);
-    snprintf(columns, sizeof columns, "%d", cols);
-    setenv("LINES", lines, 1);
-    setenv("COLUMNS", columns, 1);
-    SCREEN *scr = newterm("xterm", *out, *in);
-    assert_non_null(scr);
-    set_term(scr);
-    return scr;
-}
-
-static void screen_close(SCREEN *scr, FILE *out, FILE *in)
-{
-    endwin();
-    delscreen(scr);
-    fclose(out);
-    fclose(in);
-    unsetenv("LINES");
-    unsetenv("COLUMNS");
 }
 
 /* Line y of w from column x, at most width columns, trailing blanks cut,

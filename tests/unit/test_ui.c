@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "screen_fixture.h"
 #include "ui.h"
 #include "embedded.h"
 #include "config.h"
@@ -281,26 +282,6 @@ static void test_registry_cells(void **state)
     assert_string_equal(out, "open 0s");
 }
 
-static SCREEN *screen_open(FILE **out, FILE **in)
-{
-    *out = fopen("/dev/null", "w");
-    *in = fopen("/dev/null", "r");
-    assert_non_null(*out);
-    assert_non_null(*in);
-    SCREEN *scr = newterm("xterm", *out, *in);
-    assert_non_null(scr);
-    set_term(scr);
-    return scr;
-}
-
-static void screen_close(SCREEN *scr, FILE *out, FILE *in)
-{
-    endwin();
-    delscreen(scr);
-    fclose(out);
-    fclose(in);
-}
-
 /* Line y of w without its trailing blanks, in a static buffer. */
 static const char *line_of(WINDOW *w, int y)
 {
@@ -334,7 +315,7 @@ static void render(WINDOW *w, const struct engine_server_info *v, size_t n,
 static void test_registry_columns(void **state)
 {
     FILE *out, *in;
-    SCREEN *scr = screen_open(&out, &in);
+    SCREEN *scr = screen_open(&out, &in, 0, 0);
     struct engine_server_info v[3];
     servers(v);
     static const struct {
@@ -397,7 +378,7 @@ static void test_registry_columns(void **state)
 static void test_registry_selection(void **state)
 {
     FILE *out, *in;
-    SCREEN *scr = screen_open(&out, &in);
+    SCREEN *scr = screen_open(&out, &in, 0, 0);
     struct engine_server_info v[3];
     servers(v);
     struct registry_state rs = {0};
@@ -913,7 +894,7 @@ static void test_approvals(void **state)
     assert_int_equal(q.n, 3);
 
     FILE *out, *in;
-    SCREEN *scr = screen_open(&out, &in);
+    SCREEN *scr = screen_open(&out, &in, 0, 0);
     struct theme th;
     theme_defaults(&th);
     approvals_layout(&q, 40, 120);
@@ -1412,7 +1393,7 @@ static void test_memview(void **state)
 
     /* the overlay: type, Enter searches, the hit shows */
     FILE *out, *in;
-    SCREEN *scr = screen_open(&out, &in);
+    SCREEN *scr = screen_open(&out, &in, 0, 0);
     struct memview *mv = memview_new(e);
     assert_int_equal(mv->focus, MEMVIEW_BOX);
     assert_string_equal(mv->ns.text.data, engine_memory_default_ns(e));
@@ -1563,7 +1544,7 @@ static void test_elicit_form(void **state)
     cJSON_Delete(c);
     /* drawn into a window: title names the job, required marked */
     FILE *out, *in;
-    SCREEN *scr = screen_open(&out, &in);
+    SCREEN *scr = screen_open(&out, &in, 0, 0);
     WINDOW *w = elicit_layout(NULL, f, 24, 80);
     assert_non_null(w);
     elicit_draw(w, &(struct theme){0}, f, 2);
