@@ -12,7 +12,10 @@
 #     until CMD succeeds; gives up a second after the program has exited
 #     (CMD may test for the exit and its status itself),
 #   has/hasnt TEXT, on PATTERN... (!PATTERN: absent) on the screen,
-#   keys KEYS... / text TEXT: typed into the session "main".
+#   keys KEYS... / text TEXT: typed into the session "main",
+#   why S: what explains a failed check (the screen last read, S's stderr),
+#   expect NAME SECS CMD...: the check NAME, that wait_for main SECS CMD...
+#     succeeds.
 # A script with more to clean up redefines cleanup (the trap calls it by
 # name). tmux missing is a failure that says how to get it.
 
@@ -91,3 +94,13 @@ on() {
 }
 keys() { tm send-keys -t main "$@"; }
 text() { tm send-keys -t main -l "$1"; }
+why() {
+    echo "screen (blank lines left out):"
+    sed -e 's/ *$//' -e '/^$/d' -e 's/^/|/' "$T/screen"
+    [ -s "$T/$1.stderr" ] && { echo "stderr:"; head -c 2000 "$T/$1.stderr"; }
+}
+expect() {
+    name=$1 secs=$2
+    shift 2
+    if wait_for main "$secs" "$@"; then ok "$name"; else fail "$name" "$(why main)"; fi
+}

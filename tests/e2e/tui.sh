@@ -39,11 +39,6 @@ laid_out() {
         sed -n "${1}p" "$T/screen" | grep -q 'q quit'
 }
 
-why() {   # lines explaining a failure: the screen and the program's stderr
-    echo "screen (blank lines left out):"
-    sed -e 's/ *$//' -e '/^$/d' -e 's/^/|/' "$T/screen"
-    [ -s "$T/$1.stderr" ] && { echo "stderr:"; head -c 2000 "$T/$1.stderr"; }
-}
 
 # --- 1. four panes and the registry -------------------------------------
 start main
@@ -52,8 +47,7 @@ for title in Tasks Results Registry Metrics; do
     if has "$title" <"$T/screen"; then ok "pane titled $title is shown"
     else fail "pane titled $title is shown" "$(why main)"; fi
 done
-if wait_for main 10 fs_ready; then ok "registry shows the built-in fs server as ready"
-else fail "registry shows the built-in fs server as ready" "$(why main)"; fi
+expect "registry shows the built-in fs server as ready" 10 fs_ready
 if tm capture-pane -e -p -t main | grep -q "$(printf '\033')\\[[0-9;]*3[0-7]m"; then
     ok "colours are used when NO_COLOR is not set"
 else fail "colours are used when NO_COLOR is not set" "$(why main)"; fi
@@ -63,8 +57,8 @@ tm send-keys -t main n
 if wait_for main 5 has "Tool (server.tool)"; then form_seen=1; else form_seen=0; fi
 tm send-keys -t main -l "nosuch.tool"
 tm send-keys -t main Enter Enter
-if wait_for main 5 has "unknown server 'nosuch'" && has "Args (JSON)" <"$T/screen"; then
-    ok "a task for an unknown server is refused inside the open form"
+if wait_for main 5 has "unknown server 'nosuch'" && has "Args (JSON)" <"$T/screen"
+then ok "a task for an unknown server is refused inside the open form"
 else fail "a task for an unknown server is refused inside the open form" "$(why main)"; fi
 tm send-keys -t main Escape
 if [ "$form_seen" = 1 ] && wait_for main 5 sh -c '! grep -qF "Tool (server.tool)"' &&
@@ -97,12 +91,10 @@ if task_done <"$T/screen" && fs_ready <"$T/screen"; then
 else fail "at 80x24 the task and the fs server are still listed" "$(why main)"; fi
 
 tm resize-window -t main -x 60 -y 20
-if wait_for main 5 has "terminal too small (need 80x24)"; then
-    ok "below 80x24 the UI says the terminal is too small"
-else fail "below 80x24 the UI says the terminal is too small" "$(why main)"; fi
+expect "below 80x24 the UI says the terminal is too small" 5 has "terminal too small (need 80x24)"
 tm resize-window -t main -x 100 -y 30
-if wait_for main 5 laid_out 30 && all_titles <"$T/screen" && [ "$(widest)" -le 100 ]; then
-    ok "growing again to 100x30 brings the panes back"
+if wait_for main 5 laid_out 30 && all_titles <"$T/screen" && [ "$(widest)" -le 100 ]
+then ok "growing again to 100x30 brings the panes back"
 else fail "growing again to 100x30 brings the panes back" "$(why main)"; fi
 
 # --- 4. quit ------------------------------------------------------------

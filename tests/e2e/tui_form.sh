@@ -29,11 +29,6 @@ export LC_ALL=C.UTF-8
 
 gone() { ended main; }
 fs_ready() { grep -qE ' fs +(builtin +)?ready'; }
-why() {
-    echo "screen (blank lines left out):"
-    sed -e 's/ *$//' -e '/^$/d' -e 's/^/|/' "$T/screen"
-    [ -s "$T/$1.stderr" ] && { echo "stderr:"; head -c 2000 "$T/$1.stderr"; }
-}
 # paste TEXT: a bracketed paste, as a terminal sends it (LF as CR)
 paste() { tm set-buffer -- "$1" && tm paste-buffer -p -t main; }
 # rows LINE...: each line is in the box ("│ LINE" then blanks), one under
@@ -46,45 +41,38 @@ rows() {
 }
 
 start main
-if wait_for main 10 fs_ready; then ok "the fs server is ready"
-else fail "the fs server is ready" "$(why main)"; fi
+expect "the fs server is ready" 10 fs_ready
 
 # --- Tab completion ------------------------------------------------------
 keys n
 wait_for main 5 has "Tool (server.tool)" || true
 text "fs.read_t"
 keys Tab
-if wait_for main 5 has "fs.read_text_file"; then ok "Tab completes fs.read_t to fs.read_text_file"
-else fail "Tab completes fs.read_t to fs.read_text_file" "$(why main)"; fi
+expect "Tab completes fs.read_t to fs.read_text_file" 5 has "fs.read_text_file"
 
 # --- live validation of the arguments ------------------------------------
 keys Tab
 text '{"path": 1}'
-if wait_for main 5 has "args.path: expected string"; then
-    ok "arguments that break the schema show the error under the field"
-else fail "arguments that break the schema show the error under the field" "$(why main)"; fi
+expect "arguments that break the schema show the error under the field" 5 \
+    has "args.path: expected string"
 keys C-s
 if wait_for main 5 has "fix the field marked in red first" && has "Tool (server.tool)" <"$T/screen"
 then ok "Ctrl-S is refused while the arguments are wrong"
 else fail "Ctrl-S is refused while the arguments are wrong" "$(why main)"; fi
 keys C-u
 text '{"path": "notes.txt"}'
-if wait_for main 5 hasnt "args.path"; then ok "the error goes away when the arguments are fixed"
-else fail "the error goes away when the arguments are fixed" "$(why main)"; fi
+expect "the error goes away when the arguments are fixed" 5 hasnt "args.path"
 
 # --- priority and timeout ------------------------------------------------
 keys Tab
 text "high"
-if wait_for main 5 has "expected an integer"; then ok "a priority that is not a number is flagged"
-else fail "a priority that is not a number is flagged" "$(why main)"; fi
+expect "a priority that is not a number is flagged" 5 has "expected an integer"
 keys C-u
 text "7"
 keys Tab
 text "45s"
 keys C-s
-if wait_for main 10 grep -qE 'succeeded +fs\.read_text_file'; then
-    ok "the task submitted from the form succeeds"
-else fail "the task submitted from the form succeeds" "$(why main)"; fi
+expect "the task submitted from the form succeeds" 10 grep -qE 'succeeded +fs\.read_text_file'
 
 # --- recall --------------------------------------------------------------
 keys n
@@ -97,9 +85,7 @@ recalled() {
         printf '%s\n' "$_scr" | grep -qE 'Priority +7 ' &&
         printf '%s\n' "$_scr" | grep -qE 'Timeout +45s '
 }
-if wait_for main 5 recalled; then
-    ok "Up on a fresh form recalls the last submission"
-else fail "Up on a fresh form recalls the last submission" "$(why main)"; fi
+expect "Up on a fresh form recalls the last submission" 5 recalled
 keys Escape
 wait_for main 5 hasnt "Tool (server.tool)" || true
 
@@ -112,20 +98,18 @@ if wait_for main 5 has "template 1/" && grep -qF "fs.read_text_file" "$T/screen"
     ok "Ctrl-O fills the form with the first template"
 else fail "Ctrl-O fills the form with the first template" "$(why main)"; fi
 keys C-o
-if wait_for main 5 has "template 2/" && grep -qF "git.status" "$T/screen"; then
-    ok "Ctrl-O again: the next one"
+if wait_for main 5 has "template 2/" && grep -qF "git.status" "$T/screen"
+then ok "Ctrl-O again: the next one"
 else fail "Ctrl-O again: the next one" "$(why main)"; fi
 keys C-s
-if wait_for main 10 grep -qE '(succeeded|failed) +git\.status'; then
-    ok "a template submits like a typed task"
-else fail "a template submits like a typed task" "$(why main)"; fi
+expect "a template submits like a typed task" 10 grep -qE '(succeeded|failed) +git\.status'
 
 # --- a paste with no text field focused is dropped -----------------------
 wait_for main 5 hasnt "Tool (server.tool)" || true
 paste "q"
 sleep 0.3
-if wait_for main 5 has "paste ignored: no text field has the focus" && ! ended main; then
-    ok "a paste outside a text field is ignored (its q does not quit)"
+if wait_for main 5 has "paste ignored: no text field has the focus" && ! ended main
+then ok "a paste outside a text field is ignored (its q does not quit)"
 else fail "a paste outside a text field is ignored (its q does not quit)" "$(why main)"; fi
 
 # --- a multi-line prompt: typed lines, a paste, Ctrl-S -------------------
@@ -144,9 +128,7 @@ if has "generate (model task)" <"$T/screen" && hasnt "queued job" <"$T/screen"; 
     ok "Enter and the paste (with a Ctrl-S byte in it) do not submit"
 else fail "Enter and the paste (with a Ctrl-S byte in it) do not submit" "$(why main)"; fi
 keys C-s
-if wait_for main 10 grep -qE '^│ +[0-9]+ .* generate \(model\)'; then
-    ok "Ctrl-S submits the model task"
-else fail "Ctrl-S submits the model task" "$(why main)"; fi
+expect "Ctrl-S submits the model task" 10 grep -qE '^│ +[0-9]+ .* generate \(model\)'
 model_job=$(sed -n 's/^│ *\([0-9][0-9]*\) .* generate (model).*/\1/p' "$T/screen" | head -1)
 keys n
 wait_for main 5 has "Tool (server.tool)" || true

@@ -33,16 +33,6 @@ export LC_ALL=C.UTF-8
 
 # on PATTERN...: every extended regex is on the screen; one starting with
 # ! is not (reads the screen file: a check may grep it several times)
-why() {
-    echo "screen (blank lines left out):"
-    sed -e 's/ *$//' -e '/^$/d' -e 's/^/|/' "$T/screen"
-}
-# expect NAME SECONDS CMD...: a check on the screen
-expect() {
-    name=$1 secs=$2
-    shift 2
-    if wait_for main "$secs" "$@"; then ok "$name"; else fail "$name" "$(why)"; fi
-}
 all_titles() { awk '/1 Tasks/{a=1} /2 Results/{b=1} /3 Registry/{c=1} /4 Metrics/{d=1}
                    END{exit !(a && b && c && d)}'; }
 one_title() { awk '/Tasks/{n++} /Results/{n++} /Registry/{n++} /Metrics/{n++}

@@ -52,11 +52,6 @@ printf 'servers: {}\n' >"$T/none/mcpdeck.yaml"
 
 lacks() { ! grep -qF -- "$1"; }
 both() { grep -qF -- "$1" "$T/screen" && grep -qF -- "$2" "$T/screen"; }
-why() {
-    echo "screen (blank lines left out):"
-    sed -e 's/ *$//' -e '/^$/d' -e 's/^/|/' "$T/screen"
-    [ -s "$T/$1.stderr" ] && { echo "stderr:"; head -c 2000 "$T/$1.stderr"; }
-}
 # model_task SESSION PROMPT [MODEL]: open the form, choose the review type
 # (r on the Kind row: refactor, then review), fill it in and submit.
 model_task() {
@@ -77,9 +72,7 @@ last_result() {
 }
 
 TUI_DIR="$T/work" start main "STANDIN_KEY=$STANDIN_KEY"
-if wait_for main 20 grep -qE ' everything +(stdio +)?ready'; then
-    ok "the TUI starts with server-everything ready"
-else fail "the TUI starts with server-everything ready" "$(why main)"; fi
+expect "the TUI starts with server-everything ready" 20 grep -qE ' everything +(stdio +)?ready'
 
 # --- 1. a broken stream restarts; the fallback's answer replaces it ------
 model_task main "say something"
@@ -114,8 +107,8 @@ then ok "a destructive tool call asks for approval, naming the tool and its argu
 else fail "a destructive tool call asks for approval, naming the tool and its arguments" \
     "$(why main)"; fi
 tm resize-window -t main -x 90 -y 30
-if wait_for main 5 has "allow? y/n" && [ "$(LC_ALL=C.UTF-8 wc -L <"$T/screen")" -le 90 ]; then
-    ok "the question stays on screen after a resize"
+if wait_for main 5 has "allow? y/n" && [ "$(LC_ALL=C.UTF-8 wc -L <"$T/screen")" -le 90 ]
+then ok "the question stays on screen after a resize"
 else fail "the question stays on screen after a resize" "$(why main)"; fi
 sleep 0.3
 if screen main | grep -qF "running"; then ok "the task waits (running) while the question is open"

@@ -28,15 +28,6 @@ servers:
 YAML
 export LC_ALL=C.UTF-8
 
-why() {
-    echo "screen (blank lines left out):"
-    sed -e 's/ *$//' -e '/^$/d' -e 's/^/|/' "$T/screen"
-}
-expect() {
-    name=$1 secs=$2
-    shift 2
-    if wait_for main "$secs" "$@"; then ok "$name"; else fail "$name" "$(why)"; fi
-}
 
 # --- two entries before the TUI starts -----------------------------------------
 cd "$T/work" || exit 1

@@ -20,11 +20,6 @@ export LC_ALL=C.UTF-8
 # start NAME TERM: mcpdeck in a detached 120x40 session in $T/work (tmux
 # sets its own TERM inside: the program is given TERM by the shell)
 both() { grep -qF -- "$1" "$T/screen" && grep -qF -- "$2" "$T/screen"; }
-why() {
-    echo "screen (blank lines left out):"
-    sed -e 's/ *$//' -e '/^$/d' -e 's/^/|/' "$T/screen"
-    [ -s "$T/$1.stderr" ] && { echo "stderr:"; head -c 2000 "$T/$1.stderr"; }
-}
 
 # x10 B X Y: one X10 report as hex bytes for send-keys -H: ESC [ M, then
 # 32 + B (0 the left button pressed, 3 released), 33 + X and 33 + Y (X, Y
