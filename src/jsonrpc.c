@@ -157,11 +157,7 @@ static void on_timeout(struct loop *l, uint64_t tid, void *payload)
  * (none answers synchronously). */
 static struct buf *scratch(struct jsonrpc_peer *p)
 {
-    if (p->scratch.cap > 1u << 20) {   /* don't keep a huge message's buffer */
-        buf_fini(&p->scratch);
-        buf_init(&p->scratch);
-    }
-    p->scratch.len = 0;
+    buf_reuse(&p->scratch);
     return &p->scratch;
 }
 

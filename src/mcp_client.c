@@ -647,11 +647,7 @@ int64_t mcp_client_call_tool(struct mcp_client *c, const char *tool, const cJSON
     /* printed straight away: a tree built only to be printed would cost
      * more than the rest of the call's own work */
     struct buf *b = &c->params;
-    if (b->cap > 1u << 20) {   /* don't keep a huge call's buffer */
-        buf_fini(b);
-        buf_init(b);
-    }
-    b->len = 0;
+    buf_reuse(b);
     BUF_LIT(b, "{\"name\":");
     jsonw_string(b, tool);
     BUF_LIT(b, ",\"arguments\":");

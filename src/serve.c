@@ -88,11 +88,7 @@ cJSON *serve_tool_error(const char *fmt, ...)
 void serve_send_json(struct serve_session *ss, const cJSON *msg, const char *related)
 {
     struct buf *b = &ss->out;    /* reused: the transport's send copies the text */
-    if (b->cap > 1u << 20) {     /* but not a huge message's buffer */
-        buf_fini(b);
-        buf_init(b);
-    }
-    b->len = 0;
+    buf_reuse(b);
     if (jsonw_value(b, msg) == 0)
         ss->send(ss->tpayload, b->data, b->len, related);
 }

@@ -100,6 +100,17 @@ void buf_grow(struct buf *b, size_t extra)
     b->cap = cap;
 }
 
+void buf_reuse(struct buf *b)
+{
+    if (b->cap > 1u << 20) {
+        buf_fini(b);
+        buf_init(b);
+    }
+    b->len = 0;
+    if (b->data)
+        b->data[0] = '\0';
+}
+
 void buf_puts(struct buf *b, const char *s)
 {
     buf_append(b, s, strlen(s));

@@ -30,6 +30,9 @@ void buf_init(struct buf *b);
 void buf_fini(struct buf *b);
 void buf_grow(struct buf *b, size_t extra);   /* buf_reserve's slow path */
 void buf_puts(struct buf *b, const char *s);
+/* Empty b to print the next message into, keeping its memory unless it
+ * grew past 1 MiB (one huge message must not pin that much for good). */
+void buf_reuse(struct buf *b);
 
 /* Inline: every message mcpdeck sends is printed by many small appends,
  * and most of them fit the buffer as it is. */
