@@ -1,6 +1,7 @@
 /* screen_fixture.h — a curses screen for the unit tests that draw
  * (test_ui.c, test_textedit.c): output to /dev/null, input from /dev/null,
- * optionally a fixed size (through LINES/COLUMNS, set back afterwards). */
+ * optionally a fixed size (through LINES/COLUMNS, set back afterwards),
+ * and the text drawn on a row. */
 #ifndef MCPDECK_TEST_SCREEN_FIXTURE_H
 #define MCPDECK_TEST_SCREEN_FIXTURE_H
 
@@ -48,6 +49,20 @@ static inline void screen_close(SCREEN *scr, FILE *out, FILE *in)
         unsetenv("COLUMNS");
         screen_sized = 0;
     }
+}
+
+/* Row y of w from column x, at most width cells, trailing blanks cut (a
+ * static buffer: use before the next call). */
+static inline const char *line_at(WINDOW *w, int y, int x, int width)
+{
+    static char buf[256];
+    int n = mvwinnstr(w, y, x, buf, width < (int)sizeof buf ? width : (int)sizeof buf - 1);
+    if (n < 0)
+        n = 0;
+    buf[n] = 0;
+    while (n > 0 && buf[n - 1] == ' ')
+        buf[--n] = 0;
+    return buf;
 }
 
 #endif

@@ -47,18 +47,6 @@ static void assert_field(const struct form *f, int field, const char *want)
 
 /* Line y of w from column x, at most width columns, trailing blanks cut,
  * in a static buffer. */
-static const char *line_at(WINDOW *w, int y, int x, int width)
-{
-    static char buf[256];
-    int n = mvwinnstr(w, y, x, buf, width < (int)sizeof buf ? width : (int)sizeof buf - 1);
-    if (n < 0)
-        n = 0;
-    buf[n] = 0;
-    while (n > 0 && buf[n - 1] == ' ')
-        buf[--n] = 0;
-    return buf;
-}
-
 /* The row of w whose width columns from column x are exactly want (and
  * blanks); -1 if none. */
 static int row_with(WINDOW *w, int x, int width, const char *want)

@@ -285,14 +285,7 @@ static void test_registry_cells(void **state)
 /* Line y of w without its trailing blanks, in a static buffer. */
 static const char *line_of(WINDOW *w, int y)
 {
-    static char buf[256];
-    int n = mvwinnstr(w, y, 0, buf, (int)sizeof buf - 1);
-    if (n < 0)
-        n = 0;
-    buf[n] = 0;
-    while (n > 0 && buf[n - 1] == ' ')
-        buf[--n] = 0;
-    return buf;
+    return line_at(w, y, 0, 255);
 }
 
 static int screen_has(WINDOW *w, const char *text)
