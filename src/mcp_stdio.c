@@ -148,6 +148,10 @@ static void on_stderr(struct loop *l, int fd, int mask, void *payload)
     }
 }
 
+static void on_stdin_writable(struct loop *l, int fd, int mask, void *payload);
+
+/* Write what is queued; what the pipe cannot take now waits for it to be
+ * writable again (a message larger than the pipe takes several turns). */
 static void flush_out(struct stdio_t *s)
 {
     while (s->out.len > 0 && s->proc.in_fd >= 0) {
@@ -159,7 +163,7 @@ static void flush_out(struct stdio_t *s)
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && errno == EAGAIN) {
-            loop_fd_add(s->base.loop, s->proc.in_fd, LOOP_WRITE, NULL, NULL);
+            loop_fd_add(s->base.loop, s->proc.in_fd, LOOP_WRITE, on_stdin_writable, s);
             return;
         }
         /* EPIPE: the child stopped reading */
@@ -231,8 +235,6 @@ static int stdio_send(struct mcp_transport *t, const char *json, size_t len)
     buf_putc(&s->out, '\n');
     if (was_empty)
         flush_out(s);
-    if (s->proc.in_fd >= 0 && s->out.len > 0)
-        loop_fd_add(t->loop, s->proc.in_fd, LOOP_WRITE, on_stdin_writable, s);
     return 0;
 }
 

@@ -109,6 +109,17 @@ printf -- '- tool: fs.read_text_file\n  args: {path: notes.txt}\n' |
 expect_exit "batch from stdin" 0 $?
 contains "stdin batch result" stdin.json "hello notes"
 
+# A request larger than a pipe holds (64 KiB) reaches a stdio server over
+# many writes, each waiting for the pipe to drain (this crashed once the
+# pipe had filled up twice), and its 2 MB answer comes back whole.
+node -e 'process.stdout.write("tasks:\n  - id: big\n    tool: everything.echo\n" +
+    "    args: {message: \"" + "x".repeat(2000000) + "\"}\n")' > big.yaml
+"$MCPDECK" --batch big.yaml --format json >big.json 2>big.err
+expect_exit "a 2 MB request to a stdio server" 0 $?
+check "its 2 MB echo comes back whole" node -e '
+    const r = JSON.parse(require("fs").readFileSync("big.json", "utf8")).tasks[0];
+    process.exit(r.result === "Echo: " + "x".repeat(2000000) ? 0 : 1)'
+
 # call and servers
 "$MCPDECK" call everything echo '{"message":"direct call"}' >call.out 2>call.err
 expect_exit "call exits 0" 0 $?
