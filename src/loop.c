@@ -1,21 +1,33 @@
-/* loop.c — the poll() event loop (see loop.h). In the spirit of Redis' ae:
- * small, one thread, no locks except the post queue shared with workers. */
+/* loop.c — the epoll event loop (see loop.h). In the spirit of Redis' ae:
+ * small, one thread, no locks except the post queue shared with workers.
+ *
+ * Why epoll rather than poll(): a sleeping poll() walks every watched fd
+ * twice per sleep (to queue itself on each and to take itself off again),
+ * which the sequential MCP client paid on every call for fds that never
+ * fire (the wakeup and signal fds, the timerfd, each server's stderr);
+ * epoll keeps the interest set in the kernel and returns only what is
+ * ready. The set is changed only when a watch's events change, so a fd
+ * must be loop_fd_del()eted before it is closed (as it always had to be,
+ * since its number can come back from the next open). */
 #include "loop.h"
 #include "util.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
 struct watcher {
     int mask;              /* 0 = unused */
     unsigned gen;
+    unsigned kev;          /* events the epoll set has for it (0: not in it) */
+    int always;            /* epoll refused it (a regular file): always ready */
     loop_fd_cb cb;
     void *payload;
 };
@@ -56,7 +68,9 @@ struct loop {
     struct hook *hooks;
     size_t nhooks;
     int stop;
-    int wake[2];                         /* wakeup pipe */
+    int ep;                              /* the epoll set */
+    int nalways;                         /* watchers with .always set */
+    int wake;                            /* wakeup eventfd */
     int tfd;                             /* timerfd for the next timer, or -1 */
     int64_t tfd_at;                      /* when it is set to go off (ms), 0: not set */
     atomic_int wake_pending;             /* a byte is (or is about to be) in it */
@@ -66,8 +80,6 @@ struct loop {
     struct job *jobs, **jobs_tail;
     pthread_t workers[LOOP_WORKERS];
     int nworkers, quitting;
-    struct pollfd *pfd;
-    int npfd_cap;
 };
 
 /* === signals: one process-wide self-pipe === */
@@ -134,9 +146,10 @@ static __thread struct loop *running;
  * this turn's run_posts() (after every fd callback) sees it. */
 static void wake_readable(struct loop *l, int fd, int mask, void *payload)
 {
-    char tmp[256];
-    while (read(fd, tmp, sizeof tmp) > 0)
-        ;
+    uint64_t n;
+    if (read(fd, &n, sizeof n) < 0) {
+        /* EAGAIN: already read */
+    }
     atomic_store_explicit(&l->wake_pending, 0, memory_order_release);
 }
 
@@ -154,19 +167,23 @@ static void timerfd_readable(struct loop *l, int fd, int mask, void *payload)
 struct loop *loop_new(void)
 {
     struct loop *l = xcalloc(1, sizeof *l);
-    if (pipe(l->wake) < 0) {
+    l->ep = epoll_create1(EPOLL_CLOEXEC);
+    l->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (l->ep < 0 || l->wake < 0) {
+        if (l->ep >= 0)
+            close(l->ep);
+        if (l->wake >= 0)
+            close(l->wake);
         free(l);
         return NULL;
     }
     l->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-    util_set_nonblock(l->wake[0]);
-    util_set_nonblock(l->wake[1]);
     pthread_mutex_init(&l->mu, NULL);
     pthread_cond_init(&l->cv, NULL);
     l->posts_tail = &l->posts;
     l->jobs_tail = &l->jobs;
     l->next_timer_id = 1;
-    loop_fd_add(l, l->wake[0], LOOP_READ, wake_readable, NULL);
+    loop_fd_add(l, l->wake, LOOP_READ, wake_readable, NULL);
     if (l->tfd >= 0)
         loop_fd_add(l, l->tfd, LOOP_READ, timerfd_readable, NULL);
     return l;
@@ -200,8 +217,8 @@ void loop_free(struct loop *l)
         n = j->next;
         free(j);
     }
-    close(l->wake[0]);
-    close(l->wake[1]);
+    close(l->wake);
+    close(l->ep);
     if (l->tfd >= 0)
         close(l->tfd);
     pthread_mutex_destroy(&l->mu);
@@ -209,11 +226,49 @@ void loop_free(struct loop *l)
     free(l->w);
     free(l->timers);
     free(l->hooks);
-    free(l->pfd);
     free(l);
 }
 
 /* === fds === */
+
+static unsigned epoll_events(int mask)
+{
+    return (mask > 0 && (mask & LOOP_READ) ? EPOLLIN : 0) |
+           (mask > 0 && (mask & LOOP_WRITE) ? EPOLLOUT : 0);
+}
+
+/* Bring the epoll set in line with fd's watch. `again`: tell the kernel
+ * even if the events look the same (a watch set anew may be for a new
+ * file that took a closed one's number). */
+static void fd_sync(struct loop *l, int fd, int again)
+{
+    struct watcher *w = &l->w[fd];
+    unsigned want = epoll_events(w->mask);
+    if (w->always || (want == w->kev && !again))
+        return;
+    if (!want) {
+        if (w->kev)
+            epoll_ctl(l->ep, EPOLL_CTL_DEL, fd, NULL);
+        w->kev = 0;
+        return;
+    }
+    struct epoll_event ev = {.events = want, .data.fd = fd};
+    int rc = epoll_ctl(l->ep, w->kev ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev);
+    if (rc < 0 && errno == ENOENT)
+        rc = epoll_ctl(l->ep, EPOLL_CTL_ADD, fd, &ev);
+    else if (rc < 0 && errno == EEXIST)
+        rc = epoll_ctl(l->ep, EPOLL_CTL_MOD, fd, &ev);
+    if (rc == 0) {
+        w->kev = want;
+    } else if (errno == EPERM) {
+        w->kev = 0;                 /* a regular file: ready every turn, as poll() has it */
+        w->always = 1;
+        l->nalways++;
+    } else {
+        w->kev = 0;                 /* not an open fd: nothing to watch */
+        w->mask = 0;
+    }
+}
 
 void loop_fd_add(struct loop *l, int fd, int mask, loop_fd_cb cb, void *payload)
 {
@@ -231,18 +286,27 @@ void loop_fd_add(struct loop *l, int fd, int mask, loop_fd_cb cb, void *payload)
     l->w[fd].cb = cb;
     l->w[fd].payload = payload;
     l->w[fd].gen = ++l->gen;
+    fd_sync(l, fd, 1);
 }
 
 void loop_fd_mask(struct loop *l, int fd, int mask)
 {
-    if (fd >= 0 && fd < l->nw && l->w[fd].mask)
+    if (fd >= 0 && fd < l->nw && l->w[fd].mask) {
         l->w[fd].mask = mask ? mask : -1;
+        fd_sync(l, fd, 0);
+    }
 }
 
 void loop_fd_del(struct loop *l, int fd)
 {
-    if (fd >= 0 && fd < l->nw)
-        memset(&l->w[fd], 0, sizeof l->w[fd]);
+    if (fd < 0 || fd >= l->nw || !l->w[fd].mask)
+        return;
+    struct watcher *w = &l->w[fd];
+    if (w->kev)
+        epoll_ctl(l->ep, EPOLL_CTL_DEL, fd, NULL);
+    if (w->always)
+        l->nalways--;
+    memset(w, 0, sizeof *w);
 }
 
 /* === timers === */
@@ -297,12 +361,12 @@ static void run_timers(struct loop *l)
     }
 }
 
-/* Timers wake the loop through a timerfd rather than a poll() timeout:
+/* Timers wake the loop through a timerfd rather than a sleep's timeout:
  * a sleep with a timeout arms and cancels a kernel timer every time (on a
  * virtual machine each costs an exit to the hypervisor: ~4 us per sleep
  * here), while the timerfd is set once and reset only when a timer comes
  * due earlier than it is set for. One set for a timer since deleted just
- * wakes the loop once for nothing. Returns the poll() timeout to use. */
+ * wakes the loop once for nothing. Returns the timeout to sleep with. */
 static int64_t timer_wait(struct loop *l, int64_t timeout)
 {
     int64_t nt = next_timer_ms(l);
@@ -349,9 +413,9 @@ void loop_wakeup(struct loop *l)
 {
     if (atomic_exchange_explicit(&l->wake_pending, 1, memory_order_acq_rel))
         return;
-    char c = 1;
-    if (write(l->wake[1], &c, 1) < 0) {
-        /* full pipe: a wakeup is already pending */
+    uint64_t one = 1;
+    if (write(l->wake, &one, sizeof one) < 0) {
+        /* counter full: a wakeup is already pending */
     }
 }
 
@@ -434,6 +498,16 @@ void loop_work(struct loop *l, loop_fn work, loop_fn done, void *arg)
 
 /* === the loop === */
 
+/* Skipped if deleted or replaced by an earlier callback of this turn. */
+static void dispatch(struct loop *l, int fd, int mask, unsigned gen_before)
+{
+    if (fd < 0 || fd >= l->nw)
+        return;
+    struct watcher *w = &l->w[fd];
+    if (w->mask > 0 && w->gen <= gen_before && w->cb)
+        w->cb(l, fd, mask, w->payload);
+}
+
 void loop_run_once(struct loop *l, int64_t max_wait_ms)
 {
     struct loop *outer = running;
@@ -445,46 +519,26 @@ void loop_run_once(struct loop *l, int64_t max_wait_ms)
     if (l->stop || posts_pending(l))
         timeout = 0;
 
-    int n = 0;
-    if (l->npfd_cap < l->nw) {
-        l->npfd_cap = l->nw;
-        l->pfd = xrealloc(l->pfd, (size_t)l->npfd_cap * sizeof *l->pfd);
-    }
-    for (int fd = 0; fd < l->nw; fd++) {
-        if (!l->w[fd].mask)
-            continue;
-        int m = l->w[fd].mask > 0 ? l->w[fd].mask : 0;
-        l->pfd[n].fd = fd;
-        l->pfd[n].events = (short)(((m & LOOP_READ) ? POLLIN : 0) |
-                                   ((m & LOOP_WRITE) ? POLLOUT : 0));
-        l->pfd[n].revents = 0;
-        n++;
-    }
+    if (l->nalways)
+        timeout = 0;
+    struct epoll_event ev[64];
     unsigned gen_before = l->gen;
-    int rc = poll(l->pfd, (nfds_t)n, timeout > INT32_MAX ? INT32_MAX : (int)timeout);
-    if (rc > 0) {
-        for (int i = 0; i < n; i++) {
-            struct pollfd *p = &l->pfd[i];
-            if (!p->revents || p->fd >= l->nw)
-                continue;
-            struct watcher *w = &l->w[p->fd];
-            /* skipped if deleted or replaced by an earlier callback */
-            if (!w->mask || w->gen > gen_before)
-                continue;
-            int mask = 0;
-            if (p->revents & (POLLIN | POLLHUP | POLLERR))
-                mask |= LOOP_READ;
-            if (p->revents & (POLLHUP | POLLERR | POLLNVAL))
-                mask |= LOOP_HUP;
-            if (p->revents & POLLOUT)
-                mask |= LOOP_WRITE;
-            if (p->revents & POLLNVAL) {
-                w->mask = 0;   /* closed behind our back: stop watching */
-                continue;
-            }
-            w->cb(l, p->fd, mask, w->payload);
-        }
+    int n = epoll_wait(l->ep, ev, 64, timeout > INT32_MAX ? INT32_MAX : (int)timeout);
+    for (int i = 0; i < n; i++) {
+        int fd = ev[i].data.fd;
+        unsigned e = ev[i].events;
+        int mask = 0;
+        if (e & (EPOLLIN | EPOLLHUP | EPOLLERR))
+            mask |= LOOP_READ;
+        if (e & (EPOLLHUP | EPOLLERR))
+            mask |= LOOP_HUP;
+        if (e & EPOLLOUT)
+            mask |= LOOP_WRITE;
+        dispatch(l, fd, mask, gen_before);
     }
+    for (int fd = 0; l->nalways && fd < l->nw; fd++)
+        if (l->w[fd].always && l->w[fd].mask > 0)
+            dispatch(l, fd, l->w[fd].mask & (LOOP_READ | LOOP_WRITE), gen_before);
     run_posts(l);
     run_timers(l);
     running = outer;

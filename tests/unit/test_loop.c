@@ -1,7 +1,10 @@
-/* test_loop.c — the poll() loop: fd watchers, timers in order, deletion
- * from callbacks, before-sleep hooks, cross-thread posts (bursts coalesce
- * wakeups, none is lost; posts on the loop thread need none), worker jobs
- * and signals through the self-pipe. */
+/* test_loop.c — the epoll loop: fd watchers (a watch moved between read
+ * and write, a fd number reused after a close, a watch replaced or deleted
+ * by an earlier callback of the same turn, more ready fds than one sleep
+ * returns, regular files), timers in order, deletion from callbacks,
+ * before-sleep hooks, cross-thread posts (bursts coalesce wakeups, none is
+ * lost; posts on the loop thread need none), worker jobs and signals
+ * through the self-pipe. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +15,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -188,6 +192,201 @@ static void test_fd_watch_and_hup(void **state)
     loop_run_once(l, 20);                       /* deleted: no more calls */
     assert_int_equal(f.reads, 2);
     close(p[0]);
+    loop_free(l);
+}
+
+struct maskrec {
+    int calls, last;
+};
+
+static void on_any(struct loop *l, int fd, int mask, void *payload)
+{
+    struct maskrec *m = payload;
+    m->calls++;
+    m->last = mask;
+}
+
+/* The kernel's interest set follows loop_fd_mask: a pipe's write end is
+ * reported writable only while write is asked for, and never for read. */
+static void test_fd_mask_moves_the_watch(void **state)
+{
+    struct loop *l = loop_new();
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    struct maskrec m = {0, 0};
+    loop_fd_add(l, p[1], LOOP_READ, on_any, &m);
+    loop_run_once(l, 20);
+    assert_int_equal(m.calls, 0);               /* never readable */
+    loop_fd_mask(l, p[1], LOOP_WRITE);
+    loop_run_once(l, 1000);
+    assert_int_equal(m.calls, 1);
+    assert_int_equal(m.last & LOOP_WRITE, LOOP_WRITE);
+    loop_fd_mask(l, p[1], 0);                   /* nothing wanted: no calls */
+    loop_run_once(l, 20);
+    assert_int_equal(m.calls, 1);
+    loop_fd_mask(l, p[1], LOOP_READ | LOOP_WRITE);
+    loop_run_once(l, 1000);
+    assert_int_equal(m.calls, 2);
+    loop_fd_del(l, p[1]);
+    loop_run_once(l, 20);
+    assert_int_equal(m.calls, 2);
+    close(p[0]);
+    close(p[1]);
+    loop_free(l);
+}
+
+/* A fd closed while still watched, its number then taken by a new pipe and
+ * watched again the same way: the new pipe is the one watched. */
+static void test_fd_number_reused_after_close(void **state)
+{
+    struct loop *l = loop_new();
+    int p[2], q[2];
+    assert_int_equal(pipe(p), 0);
+    struct fdrec f = {0, {0}};
+    loop_fd_add(l, p[0], LOOP_READ, on_read, &f);
+    int num = p[0];
+    close(p[0]);
+    close(p[1]);
+    assert_int_equal(pipe(q), 0);
+    if (q[0] != num) {                          /* take the number back */
+        assert_int_equal(dup2(q[0], num), num);
+        close(q[0]);
+        q[0] = num;
+    }
+    loop_fd_add(l, q[0], LOOP_READ, on_read, &f);
+    assert_int_equal(write(q[1], "new", 3), 3);
+    loop_run_once(l, 1000);
+    assert_int_equal(f.reads, 1);
+    assert_string_equal(f.got, "new");
+    loop_fd_del(l, q[0]);
+    close(q[0]);
+    close(q[1]);
+    loop_free(l);
+}
+
+struct pair {
+    int fd[2];
+    int calls[2];
+    int replace;              /* 1: replace the other watch, 0: delete it */
+};
+
+static void on_pair(struct loop *l, int fd, int mask, void *payload)
+{
+    struct pair *pr = payload;
+    int me = fd == pr->fd[1];
+    char c;
+    if (read(fd, &c, 1) < 0) {
+        /* nothing: counted all the same */
+    }
+    pr->calls[me]++;
+    int other = pr->fd[!me];
+    if (pr->replace)
+        loop_fd_add(l, other, LOOP_READ, on_pair, pr);
+    else
+        loop_fd_del(l, other);
+}
+
+/* Two fds ready in one turn: whichever runs first deletes (or replaces)
+ * the other's watch, and the other is not called with the old watch. */
+static void test_watch_changed_by_earlier_callback_is_skipped(void **state)
+{
+    for (int replace = 0; replace < 2; replace++) {
+        struct loop *l = loop_new();
+        int a[2], b[2];
+        assert_int_equal(pipe(a), 0);
+        assert_int_equal(pipe(b), 0);
+        struct pair pr = {{a[0], b[0]}, {0, 0}, replace};
+        loop_fd_add(l, a[0], LOOP_READ, on_pair, &pr);
+        loop_fd_add(l, b[0], LOOP_READ, on_pair, &pr);
+        assert_int_equal(write(a[1], "x", 1), 1);
+        assert_int_equal(write(b[1], "y", 1), 1);
+        loop_run_once(l, 1000);
+        assert_int_equal(pr.calls[0] + pr.calls[1], 1);
+        if (replace) {                          /* the new watch is live next turn */
+            loop_run_once(l, 1000);
+            assert_int_equal(pr.calls[0] + pr.calls[1], 2);
+        }
+        loop_fd_del(l, a[0]);
+        loop_fd_del(l, b[0]);
+        for (int i = 0; i < 2; i++) {
+            close(a[i]);
+            close(b[i]);
+        }
+        loop_free(l);
+    }
+}
+
+static void count_and_drain(struct loop *l, int fd, int mask, void *payload)
+{
+    char c;
+    if (read(fd, &c, 1) == 1)
+        (*(int *)payload)++;
+    loop_fd_del(l, fd);
+}
+
+/* More fds ready at once than one sleep returns (64): none is forgotten. */
+static void test_many_ready_fds_all_served(void **state)
+{
+    enum { N = 150 };
+    struct loop *l = loop_new();
+    int p[N][2], served = 0;
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(pipe(p[i]), 0);
+        loop_fd_add(l, p[i][0], LOOP_READ, count_and_drain, &served);
+        assert_int_equal(write(p[i][1], "z", 1), 1);
+    }
+    for (int turn = 0; turn < 10 && served < N; turn++)
+        loop_run_once(l, 1000);
+    assert_int_equal(served, N);
+    for (int i = 0; i < N; i++) {
+        close(p[i][0]);
+        close(p[i][1]);
+    }
+    loop_free(l);
+}
+
+struct filerec {
+    int calls;
+    size_t bytes;
+    int eof;
+};
+
+static void on_file(struct loop *l, int fd, int mask, void *payload)
+{
+    struct filerec *fr = payload;
+    char buf[4];
+    ssize_t n = read(fd, buf, sizeof buf);
+    fr->calls++;
+    if (n > 0) {
+        fr->bytes += (size_t)n;
+    } else {
+        fr->eof = 1;
+        loop_fd_del(l, fd);
+    }
+}
+
+/* A regular file (which epoll refuses) is ready every turn, as poll() has
+ * it: read to its end a few bytes a turn without the loop ever sleeping. */
+static void test_regular_file_is_always_ready(void **state)
+{
+    char path[] = "/tmp/test_loop_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    unlink(path);
+    assert_int_equal(write(fd, "0123456789", 10), 10);
+    assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+    struct loop *l = loop_new();
+    struct filerec fr = {0, 0, 0};
+    loop_fd_add(l, fd, LOOP_READ, on_file, &fr);
+    for (int turn = 0; turn < 10 && !fr.eof; turn++)
+        loop_run_once(l, 100);
+    assert_true(fr.eof);
+    assert_int_equal(fr.bytes, 10);
+    assert_int_equal(fr.calls, 4);              /* 4 + 4 + 2, then the end */
+    int before = fr.calls;
+    loop_run_once(l, 20);                       /* deleted: not called again */
+    assert_int_equal(fr.calls, before);
+    close(fd);
     loop_free(l);
 }
 
@@ -421,6 +620,11 @@ int main(void)
         cmocka_unit_test(test_timer_deleted_by_callback_never_fires),
         cmocka_unit_test(test_timers_wake_a_loop_with_no_timeout),
         cmocka_unit_test(test_fd_watch_and_hup),
+        cmocka_unit_test(test_fd_mask_moves_the_watch),
+        cmocka_unit_test(test_fd_number_reused_after_close),
+        cmocka_unit_test(test_watch_changed_by_earlier_callback_is_skipped),
+        cmocka_unit_test(test_many_ready_fds_all_served),
+        cmocka_unit_test(test_regular_file_is_always_ready),
         cmocka_unit_test(test_hooks_run_every_turn),
         cmocka_unit_test(test_post_from_thread_wakes_loop),
         cmocka_unit_test(test_post_bursts_lose_no_wakeup),
