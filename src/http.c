@@ -1,4 +1,4 @@
-/* http.c — libcurl multi on the poll() loop (see http.h). libcurl tells
+/* http.c — libcurl multi on the event loop (see http.h). libcurl tells
  * us which sockets to watch and when to time out; we tell it what
  * happened; finished transfers are collected after every action. */
 #include "http.h"
