@@ -12,8 +12,14 @@
 #ifndef MCPDECK_JSONMEM_H
 #define MCPDECK_JSONMEM_H
 
+#include <stddef.h>
+
 /* Install the hooks (cJSON_InitHooks). Once, at start, before any cJSON
  * is made: main does it, and programs built on the library may. */
 void jsonmem_install(void);
+
+/* This thread's small requests served from the cache (hits) and passed to
+ * malloc (misses). Returns 0 when the cache is compiled out (ASan). */
+int jsonmem_stats(size_t *hits, size_t *misses);
 
 #endif

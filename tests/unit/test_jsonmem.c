@@ -2,7 +2,8 @@
  * freed on different threads, texts printed by cJSON and freed with
  * free(), and strings malloc'd by us and freed by cJSON all stay correct
  * (under AddressSanitizer the cache is off and this checks the plain
- * path). */
+ * path); and once warm, a steady stream of messages with strings of every
+ * small length is served from the cache without calling malloc. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -84,10 +85,41 @@ static void test_threads_and_free(void **state)
     }
 }
 
+/* Parse and free a message whose strings are 1..150 bytes long, over and
+ * over: after the first rounds every small request finds a block. */
+static void test_steady_stream_needs_no_malloc(void **state)
+{
+    (void)state;
+    jsonmem_install();
+    char text[400];
+    size_t hits0, misses0, hits, misses;
+    for (int round = 0; round < 3; round++) {
+        if (round == 2 && !jsonmem_stats(&hits0, &misses0))
+            skip();                         /* compiled out under ASan */
+        for (int len = 1; len <= 150; len++) {
+            char v[160];
+            memset(v, 'v', (size_t)len);
+            v[len] = '\0';
+            snprintf(text, sizeof text, "{\"jsonrpc\":\"2.0\",\"id\":%d,\"result\":"
+                     "{\"content\":[{\"type\":\"text\",\"text\":\"%s\"}]}}", len, v);
+            cJSON *t = cJSON_Parse(text);
+            assert_non_null(t);
+            const cJSON *c = cJSON_GetObjectItem(cJSON_GetObjectItem(t, "result"), "content");
+            assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(c, 0), "text")
+                                    ->valuestring, v);
+            cJSON_Delete(t);
+        }
+    }
+    jsonmem_stats(&hits, &misses);
+    assert_true(hits - hits0 >= 150 * 10);  /* nodes and strings of 150 messages */
+    assert_int_equal(misses - misses0, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_threads_and_free),
+        cmocka_unit_test(test_steady_stream_needs_no_malloc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
