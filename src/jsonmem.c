@@ -1,21 +1,13 @@
 /* jsonmem.c — cJSON's allocator (see jsonmem.h). */
 #include "jsonmem.h"
+#include "sanitize.h"
 
 #include <cjson/cJSON.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <stdlib.h>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define JSONMEM_CACHE 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define JSONMEM_CACHE 0
-#endif
-#endif
-#ifndef JSONMEM_CACHE
-#define JSONMEM_CACHE 1
-#endif
+#define JSONMEM_CACHE (!MCPDECK_ASAN)
 
 /* Classes by usable size, laid on glibc's: on x86_64 a malloc block's
  * usable size is 24, 40, 56, ... (16k + 8), so class i holds blocks of at

@@ -21,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sanitize.h"
+
 /* Word-at-a-time byte search needs a little-endian machine and ctz. */
 #if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define JSONR_SWAR 1
@@ -30,10 +32,66 @@
 
 static const uint64_t ONES = 0x0101010101010101u, HIGHS = 0x8080808080808080u;
 
-/* A zeroed node from cJSON's allocator, as cJSON_New_Item makes. */
+/* === Where the tree's memory comes from === */
+
+/* The arena the parse in progress on this thread allocates from; NULL:
+ * cJSON's allocator, block by block. */
+static __thread struct jsonr_arena *arena;
+
+enum { ARENA_FIRST_BLOCK = 16384, ARENA_HEADER = 16 };
+
+/* n bytes (a multiple of 8) from a new heap block twice the size of the
+ * last (and big enough): the space left in the arena was too small. */
+static void *arena_grow(struct jsonr_arena *a, size_t n)
+{
+    size_t size = a->block_size ? a->block_size * 2 : ARENA_FIRST_BLOCK;
+    while (size - ARENA_HEADER < n) {
+        if (size > SIZE_MAX / 2)
+            return NULL;
+        size *= 2;
+    }
+    unsigned char *b = malloc(size);
+    if (!b)
+        return NULL;
+    *(void **)b = a->blocks;
+    a->blocks = b;
+    a->block_size = size;
+    a->next = b + ARENA_HEADER + n;
+    a->end = b + size;
+    return b + ARENA_HEADER;
+}
+
+static inline void *take(size_t n)
+{
+    struct jsonr_arena *a = arena;
+    if (!a)
+        return cJSON_malloc(n);
+    n = (n + 7) & ~(size_t)7;
+    if ((size_t)(a->end - a->next) < n)
+        return arena_grow(a, n);
+    void *p = a->next;
+    a->next += n;
+    return p;
+}
+
+/* Give back what a refused text had built: nothing to do in an arena,
+ * whose blocks go at jsonr_arena_fini. */
+static inline void give_back_tree(cJSON *t)
+{
+    if (!arena)
+        cJSON_Delete(t);
+}
+
+static inline void give_back(void *p)
+{
+    if (!arena)
+        cJSON_free(p);
+}
+
+/* A zeroed node, as cJSON_New_Item makes. */
 static inline cJSON *new_item(void)
 {
-    cJSON *it = cJSON_malloc(sizeof *it);
+    cJSON *it = take(sizeof *it);
     if (it)
         memset(it, 0, sizeof *it);
     return it;
@@ -234,12 +292,12 @@ static const unsigned char *parse_escaped(const unsigned char *start, const unsi
         if (q == end)
             return NULL;
     } while (*q != '"');
-    unsigned char *s = cJSON_malloc((size_t)(q - start) + 1);
+    unsigned char *s = take((size_t)(q - start) + 1);
     if (!s)
         return NULL;
     unsigned char *o = decode_escapes(s, start, q);
     if (!o) {
-        cJSON_free(s);
+        give_back(s);
         return NULL;
     }
     *o = '\0';
@@ -262,7 +320,7 @@ static inline const unsigned char *parse_string(const unsigned char *p,
     if (*q != '"')
         return parse_escaped(start, q, end, out);
     size_t n = (size_t)(q - start);
-    unsigned char *s = cJSON_malloc(n + 1);
+    unsigned char *s = take(n + 1);
     if (!s)
         return NULL;
     copy_bytes(s, start, n);
@@ -487,7 +545,7 @@ static const unsigned char *parse_array(const unsigned char *p, const unsigned c
             break;
         p = skip_ws(p + 1, end);
     }
-    cJSON_Delete(head);
+    give_back_tree(head);
     return NULL;
 }
 
@@ -519,7 +577,7 @@ static const unsigned char *parse_object(const unsigned char *p, const unsigned 
             break;
         p = skip_ws(p + 1, end);
     }
-    cJSON_Delete(head);
+    give_back_tree(head);
     return NULL;
 }
 
@@ -538,6 +596,44 @@ cJSON *jsonr_parse(const char *s, size_t len)
     p = parse_value(skip_ws(p, end), end, 0, root);
     if (p && skip_ws(p, end) == end)
         return root;
-    cJSON_Delete(root);
+    give_back_tree(root);
     return NULL;
+}
+
+void jsonr_arena_init(struct jsonr_arena *a, void *space, size_t size)
+{
+    uintptr_t at = ((uintptr_t)space + 7) & ~(uintptr_t)7;
+    size_t skip = (size_t)(at - (uintptr_t)space);
+    a->next = (unsigned char *)at;
+    a->end = a->next + (size > skip ? size - skip : 0);
+    a->blocks = NULL;
+    a->block_size = 0;
+    a->heap_tree = NULL;
+}
+
+cJSON *jsonr_parse_in(struct jsonr_arena *a, const char *s, size_t len)
+{
+    if (MCPDECK_ASAN) {
+        /* node by node on the heap, so a tree used after its arena's end
+         * shows as a use after free */
+        cJSON_Delete(a->heap_tree);
+        return a->heap_tree = jsonr_parse(s, len);
+    }
+    struct jsonr_arena *outer = arena;
+    arena = a;
+    cJSON *t = jsonr_parse(s, len);
+    arena = outer;
+    return t;
+}
+
+void jsonr_arena_fini(struct jsonr_arena *a)
+{
+    while (a->blocks) {
+        void *b = a->blocks;
+        a->blocks = *(void **)b;
+        free(b);
+    }
+    cJSON_Delete(a->heap_tree);
+    a->heap_tree = NULL;
+    a->next = a->end = NULL;
 }

@@ -32,4 +32,25 @@
  * locale's decimal point. */
 cJSON *jsonr_parse(const char *s, size_t len);
 
+/* An arena for trees that live only while one message is handled: nodes
+ * and strings are carved from caller-given space (then from heap blocks,
+ * each twice the last), and all of it goes at once at jsonr_arena_fini —
+ * no allocation or free per node. Such a tree must be treated as const:
+ * never cJSON_Delete'd, detached from or added to; keep a cJSON_Duplicate
+ * of anything needed later. Under AddressSanitizer the tree is parsed on
+ * the heap instead (and freed at fini) so misuse shows. */
+struct jsonr_arena {
+    unsigned char *next, *end;   /* free space */
+    void *blocks;                /* heap blocks, each linked to the one before */
+    size_t block_size;           /* the last heap block's size */
+    cJSON *heap_tree;            /* under AddressSanitizer: the heap-parsed tree */
+};
+
+/* space (any alignment) serves the first allocations; may be NULL with size 0. */
+void jsonr_arena_init(struct jsonr_arena *a, void *space, size_t size);
+/* jsonr_parse, the tree in arena a (one tree per arena). */
+cJSON *jsonr_parse_in(struct jsonr_arena *a, const char *s, size_t len);
+/* Free the heap blocks; the arena's trees are gone. */
+void jsonr_arena_fini(struct jsonr_arena *a);
+
 #endif

@@ -393,10 +393,17 @@ static void handle_one(struct jsonrpc_peer *p, const cJSON *msg)
         garbage(p, "message has neither method nor id", "");
 }
 
+/* A message's tree lives in an arena while it is handled (handlers get it
+ * const and copy what they keep): an ordinary answer fits in the 2 KiB on
+ * the stack, so reading it costs no malloc or free per node. */
 void jsonrpc_receive(struct jsonrpc_peer *p, const char *json, size_t len)
 {
-    cJSON *msg = jsonr_parse(json, len);
+    uint64_t space[256];
+    struct jsonr_arena arena;
+    jsonr_arena_init(&arena, space, sizeof space);
+    cJSON *msg = jsonr_parse_in(&arena, json, len);
     if (!msg) {
+        jsonr_arena_fini(&arena);
         char snippet[64];
         size_t n = len < sizeof snippet - 1 ? len : sizeof snippet - 1;
         memcpy(snippet, json, n);
@@ -411,7 +418,7 @@ void jsonrpc_receive(struct jsonrpc_peer *p, const char *json, size_t len)
     } else {
         handle_one(p, msg);
     }
-    cJSON_Delete(msg);
+    jsonr_arena_fini(&arena);
 }
 
 void jsonrpc_fail_all(struct jsonrpc_peer *p, int code, const char *message)

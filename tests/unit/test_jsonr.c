@@ -20,6 +20,7 @@
 
 #include "jsonmem.h"
 #include "jsonr.h"
+#include "sanitize.h"
 
 /* === The reference and the comparison === */
 
@@ -108,25 +109,50 @@ static const char *shown(const char *s, size_t len)
     return out;
 }
 
-/* Compare jsonr with the reference on one text. Returns 1 when both
- * accepted, 0 when both refused; fails the test when they disagree. */
-static int check_same(const char *s, size_t len)
+/* The same in an arena whose stack space holds a node or two, so most
+ * texts also take heap blocks. */
+static cJSON *under_test_in(struct jsonr_arena *a, const char *s, size_t len)
 {
-    cJSON *want = reference(s, len);
-    cJSON *got = under_test(s, len);
+    static uint64_t space[12];
+    char *copy = malloc(len ? len : 1);
+    assert_non_null(copy);
+    memcpy(copy, s, len);
+    jsonr_arena_init(a, space, sizeof space);
+    cJSON *t = jsonr_parse_in(a, copy, len);
+    free(copy);
+    return t;
+}
+
+static void expect_tree(const cJSON *want, const cJSON *got, const char *how, const char *s,
+                        size_t len)
+{
     if (!want != !got)
-        fail_msg("cJSON %s, jsonr %s: \"%s\"", want ? "accepts" : "refuses",
+        fail_msg("cJSON %s, jsonr%s %s: \"%s\"", want ? "accepts" : "refuses", how,
                  got ? "accepts" : "refuses", shown(s, len));
-    int accepted = want != NULL;
     if (want) {
         const char *d = tree_diff(want, got);
         if (!d && (got->next || got->prev || got->string))
             d = "root links";
         if (d)
-            fail_msg("trees differ in %s: \"%s\"", d, shown(s, len));
+            fail_msg("trees differ (jsonr%s) in %s: \"%s\"", how, d, shown(s, len));
     }
-    cJSON_Delete(want);
+}
+
+/* Compare jsonr, on the heap and in an arena, with the reference on one
+ * text. Returns 1 when all accepted, 0 when all refused; fails the test
+ * when they disagree. */
+static int check_same(const char *s, size_t len)
+{
+    cJSON *want = reference(s, len);
+    cJSON *got = under_test(s, len);
+    expect_tree(want, got, "", s, len);
     cJSON_Delete(got);
+    struct jsonr_arena a;
+    got = under_test_in(&a, s, len);
+    expect_tree(want, got, " in an arena", s, len);
+    jsonr_arena_fini(&a);
+    int accepted = want != NULL;
+    cJSON_Delete(want);
     return accepted;
 }
 
@@ -631,6 +657,61 @@ static void test_out_of_memory(void **state)
     assert_true(tree_blocks > 10);
 }
 
+/* In an arena nothing comes from cJSON's hooks: what fits is carved from
+ * the given space, the rest from heap blocks that fini frees. */
+static void test_arena_allocates_nothing_per_node(void **state)
+{
+    (void)state;
+    static const char text[] = "{\"result\":{\"content\":[{\"type\":\"text\",\"text\":"
+                               "\"Echo: m-1\"}]},\"jsonrpc\":\"2.0\",\"id\":1}";
+    cJSON_Hooks hooks = { counting_malloc, counting_free };
+    cJSON_InitHooks(&hooks);
+    uint64_t space[256];
+    struct jsonr_arena a;
+    jsonr_arena_init(&a, space, sizeof space);
+    live_blocks = 0;
+    allocs = 0;
+    cJSON *t = jsonr_parse_in(&a, text, sizeof text - 1);
+    assert_non_null(t);
+    const cJSON *c = cJSON_GetObjectItem(cJSON_GetObjectItem(t, "result"), "content");
+    assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(c, 0), "text")->valuestring,
+                        "Echo: m-1");
+    if (!MCPDECK_ASAN) {
+        assert_int_equal(live_blocks, 0);
+        /* all of it in the space given: no heap block */
+        assert_null(a.blocks);
+        assert_true((void *)t >= (void *)space && (void *)t < (void *)(space + 256));
+    }
+    jsonr_arena_fini(&a);
+    assert_int_equal(live_blocks, 0);
+    /* a text far bigger than the space: heap blocks, growing */
+    size_t n = 200000;
+    char *big = malloc(n + 8);
+    assert_non_null(big);
+    size_t o = 0;
+    big[o++] = '[';
+    while (o < n) {
+        memcpy(big + o, "\"abcdefghij\",", 14);
+        o += 14;
+    }
+    memcpy(big + o, "1]", 2);
+    o += 2;
+    jsonr_arena_init(&a, space, sizeof space);
+    t = jsonr_parse_in(&a, big, o);
+    assert_non_null(t);
+    assert_int_equal(cJSON_GetArraySize(t), (int)((n - 1 + 13) / 14) + 1);
+    if (!MCPDECK_ASAN) {
+        assert_int_equal(live_blocks, 0);
+        assert_non_null(a.blocks);
+        assert_true(a.block_size > 16384);
+    }
+    jsonr_arena_fini(&a);
+    assert_null(a.blocks);
+    assert_int_equal(live_blocks, 0);
+    free(big);
+    cJSON_InitHooks(NULL);
+}
+
 /* === With mcpdeck's allocator === */
 
 static void test_with_jsonmem(void **state)
@@ -651,6 +732,7 @@ int main(void)
         cmocka_unit_test(test_random),
         cmocka_unit_test(test_allocates_through_hooks),
         cmocka_unit_test(test_out_of_memory),
+        cmocka_unit_test(test_arena_allocates_nothing_per_node),
         cmocka_unit_test(test_with_jsonmem),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
