@@ -24,9 +24,24 @@ void *xmalloc(size_t n)
     return p;
 }
 
+/* Small blocks by malloc and memset: glibc's calloc skips its per-thread
+ * cache (it goes to the arena every time, and their frees overflow the
+ * cache), and structs made and freed per call are small. The memset is
+ * called through a volatile pointer, or the compiler turns the pair back
+ * into calloc. */
+static void *(*volatile zero_fill)(void *, int, size_t) = memset;
+
 void *xcalloc(size_t n, size_t size)
 {
-    void *p = calloc(n ? n : 1, size ? size : 1);
+    n = n ? n : 1;
+    size = size ? size : 1;
+    if (n <= 1024 / size) {
+        void *p = malloc(n * size);
+        if (!p)
+            oom();
+        return zero_fill(p, 0, n * size);
+    }
+    void *p = calloc(n, size);
     if (!p)
         oom();
     return p;
