@@ -10,13 +10,17 @@
 // tools/list answer, bench/coldstart.c) is sampled COLD_RUNS times each,
 // alternating too. Once a round bare_client (bare_client.c, beside
 // BENCH_CLIENT) gives the least a stdio client spends per call, for scale.
+// Then PLACE_ROUNDS sequential runs of each client (and the bare one) with
+// the server pinned to the client's CPU and to the other one, since on a
+// virtual machine that placement moves a sequential client's CPU by 2x.
 // Prints a table with ratios mcpdeck/SDK and the targets,
 // appends rows to $BENCH_SUMMARY when set; exits 1 if any run failed.
 //
 // Environment: CLIENT_ROUNDS (5), CLIENT_CALLS (2000), CLIENT_WARMUP (200),
-// CLIENT_INFLIGHT (16), COLD_RUNS (5), BENCH_SUMMARY (a TSV file for bench/run.sh's final table).
+// CLIENT_INFLIGHT (16), COLD_RUNS (5), PLACE_ROUNDS (3), BENCH_SUMMARY (a TSV file for bench/run.sh's final table).
 import { execFileSync } from "node:child_process";
 import { appendFileSync, readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -99,6 +103,43 @@ try {
 }
 if (failed) process.exit(1);
 
+/* Where the scheduler puts the server decides much of a sequential
+ * client's CPU on a virtual machine: waking a process on an idle other
+ * CPU is an inter-processor interrupt (an exit to the hypervisor) paid
+ * inside the waker's write, and the sooner the next request follows an
+ * answer, the likelier the server has not gone idle yet. So the same
+ * sequential runs again with the placement fixed by taskset: the client
+ * on CPU 0, the server on CPU 0 or on CPU 1 — each client, and the bare
+ * one, under the same placement. Skipped without taskset or a second CPU. */
+const PLACE_ROUNDS = env("PLACE_ROUNDS", 3);
+const placed = {};            // placed[where][who] = [cpu us per sequential call...]
+const haveTaskset = (() => {
+    try { execFileSync("taskset", ["-c", "0", "true"]); return true; } catch { return false; }
+})();
+if (haveTaskset && availableParallelism() >= 2) {
+    const seqOnly = (out) => JSON.parse(out.split("\n").find((l) => l.includes('"seq"')));
+    try {
+        for (const [where, cpu] of [["same CPU", "0"], ["other CPU", "1"]]) {
+            placed[where] = { mcpdeck: [], sdk: [], bare: [] };
+            const pinnedServer = ["--", "taskset", "-c", cpu, node, server, "stdio"];
+            const argv = {
+                mcpdeck: [benchClient, ...load, ...pinnedServer],
+                sdk: [node, join(here, "sdk_client.mjs"), ...load, ...pinnedServer],
+                bare: [bareClient, "-w", String(WARMUP), "-n", String(CALLS), ...pinnedServer],
+            };
+            for (let i = 0; i < PLACE_ROUNDS; i++)
+                for (const who of i % 2 ? ["sdk", "bare", "mcpdeck"] : ["mcpdeck", "bare", "sdk"]) {
+                    const out = run(["taskset", "-c", "0", ...argv[who]]);
+                    placed[where][who].push(who === "bare" ? JSON.parse(out).cpu_us_per_call
+                                                           : seqOnly(out).cpu_us_per_call);
+                }
+        }
+    } catch (e) {
+        console.error(`client benchmark (placement runs) failed: ${e.message}`);
+        process.exit(1);
+    }
+}
+
 const fig = (who, phase, k) => median(samples[who][phase][k]);
 const rows = [];
 // [label, mcpdeck, sdk, digits, target (ratio bound), "ge"|"le"]
@@ -147,6 +188,22 @@ console.log(`for scale: a bare C client (bare_client.c: a printf-made request, o
     `poll, read to the newline; no JSON, no loop) spends ${median(bare).toFixed(1)} us of ` +
     `CPU per sequential call (${(median(bare) / fig("sdk", "seq", "cpu_us_per_call")).toFixed(2)}x ` +
     `the SDK); rounds: ${bare.map((v) => v.toFixed(1)).join(" ")}`);
+if (Object.keys(placed).length) {
+    console.log(`sequential client CPU us/call with the placement fixed (client on CPU 0; ` +
+        `median of ${PLACE_ROUNDS}):`);
+    console.log(`${"  server on".padEnd(22)} ${"mcpdeck".padStart(8)} ${"SDK".padStart(8)} ` +
+        `${"ratio".padStart(6)} ${"bare C".padStart(8)} ${"ratio".padStart(6)}`);
+    for (const [where, f] of Object.entries(placed)) {
+        const [m, k, b] = [median(f.mcpdeck), median(f.sdk), median(f.bare)];
+        console.log(`${("  " + where).padEnd(22)} ${m.toFixed(1).padStart(8)} ` +
+            `${k.toFixed(1).padStart(8)} ${((m / k).toFixed(2) + "x").padStart(6)} ` +
+            `${b.toFixed(1).padStart(8)} ${((b / k).toFixed(2) + "x").padStart(6)}`);
+        if (summary)
+            appendFileSync(summary, [`client sequential CPU us/call, server on ${where}`,
+                m.toFixed(1), "SDK", k.toFixed(1), (m / k).toFixed(2) + "x", "", ""].join("\t") +
+                "\n");
+    }
+}
 // The spread, to judge the noise on a shared machine.
 for (const [phase, k, d] of [["seq", "calls_per_s", 0], ["seq", "cpu_us_per_call", 1]])
     console.log(`rounds, ${phase} ${k}: ` + ["mcpdeck", "sdk"].map((who) =>
