@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +71,42 @@ static void idle_turns(struct engine *e, int n)
         loop_run_once(engine_loop(e), 5);
 }
 
+struct outside_submit {
+    struct outside *o;
+    const struct jobq_spec *spec;
+    int64_t id;
+    int rc;
+    char *err;
+    atomic_int done;
+};
+
+static void *submit_thread(void *arg)
+{
+    struct outside_submit *s = arg;
+    s->rc = jobq_submit(s->o->q, s->spec, &s->id, &s->err);
+    atomic_store(&s->done, 1);
+    return NULL;
+}
+
+/* Submit through the other connection from another thread while the
+ * engine's loop keeps turning, as another process would: the engine
+ * commits what a turn wrote before it next sleeps, and the other writer
+ * waits for that (a submit made between two turns on the loop's own
+ * thread would wait for a commit that cannot come). */
+static int64_t submit_outside(struct engine *e, struct outside *o, const struct jobq_spec *spec)
+{
+    struct outside_submit s = {o, spec, 0, -1, NULL, 0};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, submit_thread, &s), 0);
+    int64_t end = util_now_ms() + WAIT_MS;
+    while (!atomic_load(&s.done) && util_now_ms() < end)
+        loop_run_once(engine_loop(e), 5);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    if (s.rc != 0)
+        fail_msg("jobq_submit from another connection: %s", s.err ? s.err : "?");
+    return s.id;
+}
+
 static const struct jobq_spec file_info = {.server = "fs", .tool = "get_file_info",
                                            .args_json = "{\"path\":\".\"}"};
 
@@ -90,8 +128,7 @@ static void test_claims_everything(void **state)
     idle_turns(e, 5);
 
     /* by another connection, while the engine is idle */
-    int64_t b = 0;
-    assert_int_equal(jobq_submit(o.q, &file_info, &b, &err), 0);
+    int64_t b = submit_outside(e, &o, &file_info);
     assert_int_equal(run_until_done(e, &o, b), JOB_SUCCEEDED);
     idle_turns(e, 5);
 

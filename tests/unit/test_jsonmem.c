@@ -93,9 +93,10 @@ static void test_steady_stream_needs_no_malloc(void **state)
     jsonmem_install();
     char text[400];
     size_t hits0, misses0, hits, misses;
+    int cached = 1;
     for (int round = 0; round < 3; round++) {
-        if (round == 2 && !jsonmem_stats(&hits0, &misses0))
-            skip();                         /* compiled out under ASan */
+        if (round == 2)
+            cached = jsonmem_stats(&hits0, &misses0);
         for (int len = 1; len <= 150; len++) {
             char v[160];
             memset(v, 'v', (size_t)len);
@@ -111,6 +112,10 @@ static void test_steady_stream_needs_no_malloc(void **state)
         }
     }
     jsonmem_stats(&hits, &misses);
+    if (!cached) {                          /* compiled out under ASan: nothing counted */
+        assert_int_equal(hits + misses, 0);
+        return;
+    }
     assert_true(hits - hits0 >= 150 * 10);  /* nodes and strings of 150 messages */
     assert_int_equal(misses - misses0, 0);
 }
