@@ -120,6 +120,7 @@ static void on_stdout(struct loop *l, int fd, int mask, void *payload)
         loop_fd_del(l, fd);
         close(fd);
         s->proc.out_fd = -1;
+        jsonrpc_lines_finish(&s->lines, on_line, s);   /* a last message without its \n */
         if (s->exited)
             child_gone(s);
         else if (!s->eof_timer)

@@ -139,6 +139,7 @@ static void on_readable(struct loop *l, int fd, int mask, void *payload)
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             return;
         loop_fd_del(l, fd);      /* EOF or an error: the client is done sending */
+        jsonrpc_lines_finish(&st->lines, on_line, st);   /* a last line without its \n */
         st->eof = 1;
         st->drain_until = util_now_ms() + STDIO_DRAIN_MS;
         return;

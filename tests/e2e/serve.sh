@@ -108,6 +108,13 @@ setTimeout(() => {
     });
 }, 3000);' "$MCPDECK" flood.yaml
 
+# a client that leaves the newline off its last request and closes stdin
+# still gets the answer
+init='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"sh","version":"1"}}}'
+printf '%s\n%s' "$init" '{"jsonrpc":"2.0","id":2,"method":"ping"}' |
+    timeout 30 "$MCPDECK" -c inner.yaml serve >lastnl.out 2>lastnl.err
+contains "a last request without its newline is answered" lastnl.out '{"jsonrpc":"2.0","id":2,"result":{}}'
+
 # an open breaker: a flaky server, one failure opens it
 cat > flaky.yaml <<YAML
 data_dir: $T/flaky-data
@@ -126,7 +133,6 @@ cat >> flaky.yaml <<YAML
 serve: {hide_open_breakers: true, expose: {tools: ["!git__*"]}}
 YAML
 rm -f "$T/flaky.state"
-init='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"sh","version":"1"}}}'
 { printf '%s\n' "$init" '{"jsonrpc":"2.0","id":2,"method":"tools/list"}' \
       '{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"flaky__echo"}}'
   sleep 1
