@@ -21,6 +21,7 @@
 #include "ydoc.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -881,7 +882,12 @@ int config_load_file(const char *path, struct config **out, char **errmsg)
 {
     char *text;
     size_t len;
-    int rc = util_read_file(path, &text, &len);
+    int rc = util_read_file_max(path, YDOC_MAX_FILE, &text, &len);
+    if (rc == -EFBIG) {
+        *errmsg = xasprintf("cannot read config %s: larger than %d MB", path,
+                            YDOC_MAX_FILE >> 20);
+        return -1;
+    }
     if (rc < 0) {
         *errmsg = xasprintf("cannot read config %s: %s", path, strerror(-rc));
         return -1;

@@ -67,6 +67,11 @@ int jsonrpc_lines_feed(struct jsonrpc_lines *f, const char *data, size_t len,
     return 0;
 }
 
+int jsonrpc_lines_finish(struct jsonrpc_lines *f, jsonrpc_line_cb cb, void *payload)
+{
+    return jsonrpc_lines_feed(f, "\n", 1, cb, payload);
+}
+
 /* === peer === */
 
 struct pending {

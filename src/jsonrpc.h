@@ -39,6 +39,10 @@ typedef int (*jsonrpc_line_cb)(void *payload, const char *line, size_t len);
  * when it stopped early, else 0. Blank lines are skipped. */
 int jsonrpc_lines_feed(struct jsonrpc_lines *f, const char *data, size_t len,
                        jsonrpc_line_cb cb, void *payload);
+/* The stream ended: what is held is its last line, though no newline
+ * ended it (a peer that writes its last message and closes may leave it
+ * off). Calls cb for it as jsonrpc_lines_feed would; returns the same. */
+int jsonrpc_lines_finish(struct jsonrpc_lines *f, jsonrpc_line_cb cb, void *payload);
 
 /* === peer === */
 

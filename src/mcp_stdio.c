@@ -30,8 +30,9 @@ struct stdio_t {
     char *log_copy;               /* linearised ring for ops->log */
     int closed;                   /* on_closed was called */
     int exited;
+    int stdin_gone;               /* writing to it failed: it stopped reading */
     int status;
-    uint64_t eof_timer;           /* stdout closed: waiting to see if it exits */
+    uint64_t eof_timer;           /* stdout or stdin closed: waiting to see if it exits */
 };
 
 static void report_closed(struct stdio_t *s, const char *reason)
@@ -89,13 +90,16 @@ static void child_gone(struct stdio_t *s)
     if (s->exited)
         snprintf(why, sizeof why, "server process %s",
                  proc_status_str(s->status, st, sizeof st));
+    else if (s->stdin_gone)
+        snprintf(why, sizeof why, "server closed its stdin");
     else
         snprintf(why, sizeof why, "server closed its stdout");
     report_closed(s, why);
 }
 
-/* stdout closed but the process has not been reaped yet: give it a moment,
- * so a crash is reported with its exit status rather than as "closed". */
+/* stdout or stdin closed but the process has not been reaped yet: give it
+ * a moment, so a crash is reported with its exit status rather than as
+ * "closed". */
 static void eof_timeout(struct loop *l, uint64_t id, void *payload)
 {
     struct stdio_t *s = payload;
@@ -120,6 +124,7 @@ static void on_stdout(struct loop *l, int fd, int mask, void *payload)
         loop_fd_del(l, fd);
         close(fd);
         s->proc.out_fd = -1;
+        jsonrpc_lines_finish(&s->lines, on_line, s);   /* a last message without its \n */
         if (s->exited)
             child_gone(s);
         else if (!s->eof_timer)
@@ -166,11 +171,16 @@ static void flush_out(struct stdio_t *s)
             loop_fd_add(s->base.loop, s->proc.in_fd, LOOP_WRITE, on_stdin_writable, s);
             return;
         }
-        /* EPIPE: the child stopped reading */
+        /* EPIPE: the child stopped reading. No request can reach it now:
+         * the session ends (from a timer: we may be inside a send) rather
+         * than every call waiting for its timeout. */
         loop_fd_del(s->base.loop, s->proc.in_fd);
         close(s->proc.in_fd);
         s->proc.in_fd = -1;
         buf_consume(&s->out, s->out.len);
+        s->stdin_gone = 1;
+        if (!s->exited && !s->eof_timer)
+            s->eof_timer = loop_timer_add(s->base.loop, 250, eof_timeout, s);
         return;
     }
     if (s->proc.in_fd >= 0)

@@ -3,13 +3,16 @@
  * Newline-delimited JSON-RPC (the MCP stdio transport): stdin is read on
  * the loop and split into lines (jsonrpc_lines), each line goes to the
  * session; every message out is one line on stdout, written at once and
- * buffered only when the pipe is full. Nothing else is ever written to
- * stdout: the log goes to its file. The servers are started and waited
- * for (up to their startup timeout) before stdin is read, so a client's
- * first tools/list sees them; later changes are announced with
- * list_changed. When stdin closes, answers still due get a moment
- * (STDIO_DRAIN_MS) to go out, then what is in flight is cancelled; SIGINT
- * and SIGTERM stop at once. */
+ * buffered only when the pipe is full. A client that sends faster than it
+ * reads is paused: while more than STDIO_OUT_HIGH bytes of answers wait
+ * for it, stdin is not read (an answer can be far larger than its request,
+ * so reading on would grow the buffer without bound). Nothing else is
+ * ever written to stdout: the log goes to its file. The servers are
+ * started and waited for (up to their startup timeout) before stdin is
+ * read, so a client's first tools/list sees them; later changes are
+ * announced with list_changed. When stdin closes, answers still due get
+ * a moment (STDIO_DRAIN_MS) to go out, then what is in flight is
+ * cancelled; SIGINT and SIGTERM stop at once. */
 #include "serve.h"
 
 #include "config.h"
@@ -29,6 +32,7 @@
 #define STDIO_MAX_MESSAGE (64 << 20)
 #define STDIO_WAIT_MAX_MS 30000
 #define STDIO_DRAIN_MS 2000      /* after stdin closes, answers still due may go out */
+#define STDIO_OUT_HIGH (1 << 20) /* answers queued for the client: stop reading requests */
 
 struct stdio_serve {
     struct loop *l;
@@ -39,6 +43,7 @@ struct stdio_serve {
     int out_broken;              /* stdout closed: stop */
     int stop;
     int eof;                     /* stdin closed: drain, then stop */
+    int paused;                  /* stdin not read until the answers drain */
     int64_t drain_until;
 };
 
@@ -78,6 +83,10 @@ static void flush_out(struct stdio_serve *st)
         loop_fd_del(st->l, STDOUT_FILENO);
         st->watching_out = 0;
     }
+    if (st->paused) {
+        loop_fd_mask(st->l, STDIN_FILENO, LOOP_READ);   /* no-op after EOF */
+        st->paused = 0;
+    }
 }
 
 static void send_line(void *tpayload, const char *json, size_t len, const char *related)
@@ -92,6 +101,10 @@ static void send_line(void *tpayload, const char *json, size_t len, const char *
     buf_putc(&st->out, '\n');
     if (was_empty)               /* else the write watch drains it in order */
         flush_out(st);
+    if (st->out.len > STDIO_OUT_HIGH && !st->paused) {
+        loop_fd_mask(st->l, STDIN_FILENO, 0);
+        st->paused = 1;
+    }
 }
 
 static int on_line(void *payload, const char *line, size_t len)
@@ -117,7 +130,7 @@ static void on_readable(struct loop *l, int fd, int mask, void *payload)
         if (n > 0) {
             if (jsonrpc_lines_feed(&st->lines, chunk, (size_t)n, on_line, st))
                 return;
-            if ((size_t)n < sizeof chunk)
+            if ((size_t)n < sizeof chunk || st->paused)
                 return;
             continue;
         }
@@ -126,6 +139,7 @@ static void on_readable(struct loop *l, int fd, int mask, void *payload)
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             return;
         loop_fd_del(l, fd);      /* EOF or an error: the client is done sending */
+        jsonrpc_lines_finish(&st->lines, on_line, st);   /* a last line without its \n */
         st->eof = 1;
         st->drain_until = util_now_ms() + STDIO_DRAIN_MS;
         return;

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,7 +191,7 @@ int64_t util_wall_ms(void)
 
 /* === files === */
 
-int util_read_file(const char *path, char **out, size_t *len)
+int util_read_file_max(const char *path, size_t max, char **out, size_t *len)
 {
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     if (!f)
@@ -199,9 +200,16 @@ int util_read_file(const char *path, char **out, size_t *len)
     buf_init(&b);
     char tmp[65536];
     size_t n;
-    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
-        buf_append(&b, tmp, n);
-    int err = ferror(f) ? -EIO : 0;
+    int err = 0;
+    errno = 0;
+    while (!err && (n = fread(tmp, 1, sizeof tmp, f)) > 0) {
+        if (n > max - b.len)
+            err = -EFBIG;        /* /dev/zero or a huge file: stop, don't fill memory */
+        else
+            buf_append(&b, tmp, n);
+    }
+    if (!err && ferror(f))
+        err = errno ? -errno : -EIO;   /* a directory reads as EISDIR */
     if (f != stdin)
         fclose(f);
     if (err) {
@@ -212,6 +220,11 @@ int util_read_file(const char *path, char **out, size_t *len)
         *len = b.len;
     *out = buf_detach(&b);
     return 0;
+}
+
+int util_read_file(const char *path, char **out, size_t *len)
+{
+    return util_read_file_max(path, SIZE_MAX, out, len);
 }
 
 int util_fsync_dir(const char *dir)

@@ -68,6 +68,8 @@ int64_t util_wall_ms(void);  /* Unix time in milliseconds */
 
 /* Read a whole file into *out (NUL-terminated). Returns 0 or -errno. */
 int util_read_file(const char *path, char **out, size_t *len);
+/* The same, refusing (-EFBIG) a file of more than max bytes. */
+int util_read_file_max(const char *path, size_t max, char **out, size_t *len);
 
 /* mkdir -p. Returns 0 or -errno. */
 int util_mkdirs(const char *path, int mode);

@@ -16,6 +16,7 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -571,8 +572,12 @@ int ydoc_load_file(const char *path, struct ydoc **out, char **errmsg)
 {
     char *text;
     size_t len;
-    int rc = util_read_file(path, &text, &len);
+    int rc = util_read_file_max(path, YDOC_MAX_FILE, &text, &len);
     const char *name = strcmp(path, "-") == 0 ? "<stdin>" : path;
+    if (rc == -EFBIG) {
+        *errmsg = xasprintf("cannot read %s: larger than %d MB", name, YDOC_MAX_FILE >> 20);
+        return -1;
+    }
     if (rc < 0) {
         *errmsg = xasprintf("cannot read %s: %s", name, strerror(-rc));
         return -1;

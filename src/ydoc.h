@@ -38,6 +38,10 @@ struct ydoc {
     struct ydoc_node *root;      /* NULL for an empty document */
 };
 
+/* Files larger than this are refused unread (a config or batch file
+ * that big is a mistake: a log, a device such as /dev/zero). */
+#define YDOC_MAX_FILE (64 << 20)
+
 /* Load path ("-" = stdin). On error returns -1 and sets *errmsg
  * ("file:line:col: what was wrong"), caller frees. */
 int ydoc_load_file(const char *path, struct ydoc **out, char **errmsg);

@@ -103,6 +103,21 @@ printf -- '- tool: fs.read_text_file\n  args: {path: "x"\n' > bad4.yaml
 expect_exit "YAML syntax error gives exit 2" 2 $?
 contains "syntax error has a position" bad4.err "bad4.yaml:"
 
+# a directory, or a file too large to be a batch (a log, /dev/zero): a
+# clear error and exit 2 without reading it all into memory first
+mkdir -p adir
+"$MCPDECK" --batch adir 2>dir.err
+expect_exit "a batch file that is a directory gives exit 2" 2 $?
+contains "... and says it is a directory" dir.err "cannot read adir: Is a directory"
+truncate -s 65M huge.yaml
+"$MCPDECK" --batch huge.yaml 2>huge.err
+expect_exit "a 65 MB batch file gives exit 2" 2 $?
+contains "... and says it is too large" huge.err "cannot read huge.yaml: larger than 64 MB"
+"$MCPDECK" -c huge.yaml servers 2>hugec.err
+expect_exit "a 65 MB config file gives exit 2" 2 $?
+contains "... and says it is too large" hugec.err "cannot read config huge.yaml: larger than 64 MB"
+rm -f huge.yaml
+
 # stdin works too
 printf -- '- tool: fs.read_text_file\n  args: {path: notes.txt}\n' |
     "$MCPDECK" --batch - --format json >stdin.json 2>/dev/null

@@ -63,6 +63,27 @@ contains "closed stdout is explained" closeout.err "server closed its stdout"
 contains "unknown protocol version names both versions" badversion.err "1999-01-01; mcpdeck speaks 2025-11-25"
 contains "missing command is explained" missing.err "cannot run /nonexistent/server"
 
+# a server that writes its last answer without the newline and exits: the
+# answer still counts (the end of its stdout ends the line)
+cat > lastnl.yaml <<YAML
+servers:
+  lastnl: {command: "$BAD", args: [last-no-newline]}
+YAML
+"$MCPDECK" -c lastnl.yaml call lastnl echo '{}' >lastnl.out 2>lastnl.err
+expect_exit "an answer without its newline before exit is not lost: exit 0" 0 $?
+contains "... and it is printed" lastnl.out "my last words"
+
+# a server that closes its stdin but keeps running: the first write that
+# finds the pipe closed ends the session at once (it waited for the 30 s
+# startup timeout, and calls for theirs)
+cat > closein.yaml <<YAML
+servers:
+  closein: {command: "$BAD", args: [close-stdin]}
+YAML
+timeout 20 "$MCPDECK" -c closein.yaml call closein echo '{}' >closein.out 2>closein.err
+expect_exit "a server that closed its stdin fails fast: exit 3" 3 $?
+contains "... and the error says why" closein.err "server closed its stdin"
+
 # resources/subscribe, then notifications/resources/updated
 timeout 20 "$MCPDECK" subscribe good test://doc --count 3 >sub.out 2>&1
 expect_exit "subscribe ends after the updates asked for" 0 $?

@@ -73,6 +73,48 @@ if (!m.some(x => x.id === null && x.error && x.error.code === -32700)) process.e
 if (by(2).error.code !== -32601) process.exit(4);
 if (!by(3).result || by(4).result.isError) process.exit(5);'
 
+# a client that sends faster than it reads: serve stops reading stdin while
+# answers wait for it, instead of queueing every tools/list answer (~16 KB
+# for a 47-byte request) in memory; once the client reads, all are answered
+cat > flood.yaml <<YAML
+data_dir: $T/flood-data
+YAML
+check "a client that does not read: serve stops taking requests, then answers all of them" node -e '
+const { spawn } = require("child_process");
+const [mcpdeck, cfg] = process.argv.slice(1);
+const p = spawn(mcpdeck, ["-c", cfg, "serve"], { stdio: ["pipe", "pipe", "ignore"] });
+const n = 20000;
+let lines = JSON.stringify({ jsonrpc: "2.0", id: 0, method: "initialize", params: {
+    protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "sh", version: "1" } } }) + "\n";
+for (let i = 1; i <= n; i++) lines += JSON.stringify({ jsonrpc: "2.0", id: i, method: "tools/list" }) + "\n";
+const req = Buffer.from(lines);
+let taken = 0;                       /* bytes the kernel took: serve read them */
+for (let off = 0; off < req.length; off += 4096)
+    p.stdin.write(req.subarray(off, off + 4096), () => { taken += 4096; });
+p.stdin.end();
+p.stdout.pause();
+setTimeout(() => {
+    const stalled = taken;
+    let buf = "", seen = 0;
+    p.stdout.on("data", d => {
+        buf += d;
+        let nl;
+        while ((nl = buf.indexOf("\n")) >= 0) { seen++; buf = buf.slice(nl + 1); }
+    });
+    p.stdout.resume();
+    p.on("close", rc => {
+        if (stalled > req.length / 2) { console.error("serve read", stalled, "of", req.length); process.exit(1); }
+        if (seen !== n + 1 || rc !== 0) { console.error("answers", seen, "exit", rc); process.exit(2); }
+    });
+}, 3000);' "$MCPDECK" flood.yaml
+
+# a client that leaves the newline off its last request and closes stdin
+# still gets the answer
+init='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"sh","version":"1"}}}'
+printf '%s\n%s' "$init" '{"jsonrpc":"2.0","id":2,"method":"ping"}' |
+    timeout 30 "$MCPDECK" -c inner.yaml serve >lastnl.out 2>lastnl.err
+contains "a last request without its newline is answered" lastnl.out '{"jsonrpc":"2.0","id":2,"result":{}}'
+
 # an open breaker: a flaky server, one failure opens it
 cat > flaky.yaml <<YAML
 data_dir: $T/flaky-data
@@ -91,7 +133,6 @@ cat >> flaky.yaml <<YAML
 serve: {hide_open_breakers: true, expose: {tools: ["!git__*"]}}
 YAML
 rm -f "$T/flaky.state"
-init='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"sh","version":"1"}}}'
 { printf '%s\n' "$init" '{"jsonrpc":"2.0","id":2,"method":"tools/list"}' \
       '{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"flaky__echo"}}'
   sleep 1

@@ -97,6 +97,33 @@ static void test_lines_oversize_dropped(void **state)
     jsonrpc_lines_fini(&f);
 }
 
+/* The stream ends: a last line without its newline is still a line; an
+ * over-long one is not, and nothing is left over either way. */
+static void test_lines_finish(void **state)
+{
+    struct jsonrpc_lines f;
+    struct lines_seen s = {0};
+    jsonrpc_lines_init(&f, 16);
+    jsonrpc_lines_feed(&f, "{\"a\":1}\n{\"b\":2}", 15, collect, &s);
+    assert_int_equal(s.n, 1);
+    jsonrpc_lines_finish(&f, collect, &s);
+    assert_int_equal(s.n, 2);
+    assert_string_equal(s.got[1], "{\"b\":2}");
+    jsonrpc_lines_finish(&f, collect, &s);          /* nothing held: nothing more */
+    jsonrpc_lines_feed(&f, "  \t", 3, collect, &s);
+    jsonrpc_lines_finish(&f, collect, &s);          /* blank: skipped */
+    assert_int_equal(s.n, 2);
+    char big[40];
+    memset(big, 'x', sizeof big);
+    jsonrpc_lines_feed(&f, big, sizeof big, collect, &s);
+    jsonrpc_lines_finish(&f, collect, &s);
+    assert_int_equal(s.n, 2);
+    assert_int_equal(s.noversize, 1);
+    assert_true(f.in.len == 0 && !f.discarding);
+    seen_free(&s);
+    jsonrpc_lines_fini(&f);
+}
+
 /* === peer: a pair of peers wired back to back through a queue === */
 
 struct wire {
@@ -361,6 +388,7 @@ int main(void)
         cmocka_unit_test(test_lines_split_any_boundary),
         cmocka_unit_test(test_lines_partial_kept),
         cmocka_unit_test(test_lines_oversize_dropped),
+        cmocka_unit_test(test_lines_finish),
         cmocka_unit_test_setup_teardown(test_peer_call_and_answer, pair_setup, pair_teardown),
         cmocka_unit_test_setup_teardown(test_peer_error_and_unknown_id, pair_setup, pair_teardown),
         cmocka_unit_test_setup_teardown(test_peer_notification_and_batch, pair_setup,
