@@ -498,6 +498,15 @@ void loop_work(struct loop *l, loop_fn work, loop_fn done, void *arg)
 
 /* === the loop === */
 
+/* A watched regular file that wants something: it is ready now. */
+static int any_always_ready(const struct loop *l)
+{
+    for (int fd = 0; fd < l->nw; fd++)
+        if (l->w[fd].always && l->w[fd].mask > 0)
+            return 1;
+    return 0;
+}
+
 /* Skipped if deleted or replaced by an earlier callback of this turn. */
 static void dispatch(struct loop *l, int fd, int mask, unsigned gen_before)
 {
@@ -519,7 +528,7 @@ void loop_run_once(struct loop *l, int64_t max_wait_ms)
     if (l->stop || posts_pending(l))
         timeout = 0;
 
-    if (l->nalways)
+    if (l->nalways && any_always_ready(l))
         timeout = 0;
     struct epoll_event ev[64];
     unsigned gen_before = l->gen;

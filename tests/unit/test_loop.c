@@ -390,6 +390,36 @@ static void test_regular_file_is_always_ready(void **state)
     loop_free(l);
 }
 
+static void count_timer(struct loop *l, uint64_t id, void *payload)
+{
+    (*(int *)payload)++;
+}
+
+/* A regular file watched for nothing (reading paused) does not keep the
+ * loop from sleeping: one turn with no limit lasts until the timer. */
+static void test_paused_regular_file_lets_the_loop_sleep(void **state)
+{
+    char path[] = "/tmp/test_loop_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    unlink(path);
+    struct loop *l = loop_new();
+    struct filerec fr = {0, 0, 0};
+    loop_fd_add(l, fd, LOOP_READ, on_file, &fr);
+    loop_fd_mask(l, fd, 0);
+    int fired = 0;
+    loop_timer_add(l, 30, count_timer, &fired);
+    loop_run_once(l, -1);
+    assert_int_equal(fired, 1);
+    assert_int_equal(fr.calls, 0);
+    loop_fd_mask(l, fd, LOOP_READ);             /* resumed: ready at once */
+    loop_run_once(l, -1);
+    assert_int_equal(fr.calls, 1);
+    loop_fd_del(l, fd);
+    close(fd);
+    loop_free(l);
+}
+
 static void hook(struct loop *l, void *payload)
 {
     (*(int *)payload)++;
@@ -625,6 +655,7 @@ int main(void)
         cmocka_unit_test(test_watch_changed_by_earlier_callback_is_skipped),
         cmocka_unit_test(test_many_ready_fds_all_served),
         cmocka_unit_test(test_regular_file_is_always_ready),
+        cmocka_unit_test(test_paused_regular_file_lets_the_loop_sleep),
         cmocka_unit_test(test_hooks_run_every_turn),
         cmocka_unit_test(test_post_from_thread_wakes_loop),
         cmocka_unit_test(test_post_bursts_lose_no_wakeup),
