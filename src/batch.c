@@ -270,7 +270,7 @@ static int submit_ready(struct bstate *b)
             if (t->job_id || t->done)
                 continue;
             for (size_t k = 0; k < t->nneeds; k++) {
-                struct btask *n = bfile_find(&b->f, t->needs[k]);
+                struct btask *n = &b->f.tasks[t->need_at[k]];
                 if (n->done && n->expect_failure) {
                     t->done = 1;
                     b->ndone++;
@@ -295,7 +295,7 @@ static int submit_ready(struct bstate *b)
             continue;
         int ready = 1;
         for (size_t k = 0; k < t->nneeds && ready; k++)
-            ready = bfile_find(&b->f, t->needs[k])->done;
+            ready = b->f.tasks[t->need_at[k]].done;
         if (!ready)
             continue;
         if (t->type) {               /* a model task: the prompt (and model) are its args */
@@ -532,40 +532,51 @@ static int check_servers(struct bstate *b)
 static void print_plan(struct bstate *b)
 {
     printf("plan for %s: %zu tasks\n", b->f.name, b->f.n);
-    /* levels: a task runs after everything it needs */
-    int *level = xcalloc(b->f.n, sizeof *level);
-    for (int pass = 0; pass < (int)b->f.n; pass++)
-        for (size_t i = 0; i < b->f.n; i++)
-            for (size_t k = 0; k < b->f.tasks[i].nneeds; k++) {
-                struct btask *n = bfile_find(&b->f, b->f.tasks[i].needs[k]);
-                int l = level[n - b->f.tasks] + 1;
-                if (l > level[i])
-                    level[i] = l;
-            }
-    for (int l = 0; l <= (int)b->f.n; l++)
-        for (size_t i = 0; i < b->f.n; i++) {
-            if (level[i] != l)
-                continue;
-            struct btask *t = &b->f.tasks[i];
-            char *tg = target(t, NULL);
-            printf("  stage %d  %-24s %s  priority %d%s", l + 1, t->id, tg, t->priority,
-                   t->nneeds ? "  after" : "");
-            for (size_t k = 0; k < t->nneeds; k++)
-                printf(" %s", t->needs[k]);
-            printf("\n");
-            free(tg);
-            if (t->routed) {         /* the route it would take now, and why */
-                struct engine_route_req req;
-                route_req(t, &req);
-                char *explain = NULL, *why = NULL;
-                engine_route(b->e, &req, NULL, &explain, NULL, &why);
-                for (char *line = explain ? strtok(explain, "\n") : NULL; line;
-                     line = strtok(NULL, "\n"))
-                    printf("      %s\n", line);
-                free(explain);
-                free(why);
-            }
+    /* levels: a task runs after everything it needs (f.order has the
+     * needs of each task before it) */
+    size_t n = b->f.n;
+    size_t *level = xcalloc(n, sizeof *level);
+    for (size_t o = 0; o < n; o++) {
+        size_t i = b->f.order[o];
+        for (size_t k = 0; k < b->f.tasks[i].nneeds; k++) {
+            size_t l = level[b->f.tasks[i].need_at[k]] + 1;
+            if (l > level[i])
+                level[i] = l;
         }
+    }
+    /* stage by stage, in file order within one (a counting sort: a long
+     * chain of needs has as many stages as tasks) */
+    size_t *at = xcalloc(n + 1, sizeof *at), *by = xcalloc(n ? n : 1, sizeof *by);
+    for (size_t i = 0; i < n; i++)
+        at[level[i] + 1]++;
+    for (size_t l = 0; l < n; l++)
+        at[l + 1] += at[l];
+    for (size_t i = 0; i < n; i++)
+        by[at[level[i]]++] = i;
+    for (size_t o = 0; o < n; o++) {
+        size_t i = by[o];
+        struct btask *t = &b->f.tasks[i];
+        char *tg = target(t, NULL);
+        printf("  stage %zu  %-24s %s  priority %d%s", level[i] + 1, t->id, tg, t->priority,
+               t->nneeds ? "  after" : "");
+        for (size_t k = 0; k < t->nneeds; k++)
+            printf(" %s", t->needs[k]);
+        printf("\n");
+        free(tg);
+        if (t->routed) {         /* the route it would take now, and why */
+            struct engine_route_req req;
+            route_req(t, &req);
+            char *explain = NULL, *why = NULL;
+            engine_route(b->e, &req, NULL, &explain, NULL, &why);
+            for (char *line = explain ? strtok(explain, "\n") : NULL; line;
+                 line = strtok(NULL, "\n"))
+                printf("      %s\n", line);
+            free(explain);
+            free(why);
+        }
+    }
+    free(by);
+    free(at);
     free(level);
 }
 

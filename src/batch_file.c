@@ -327,29 +327,91 @@ static char *parse_defaults(struct ydoc *d, const struct ydoc_node *n, struct de
     return NULL;
 }
 
-struct btask *bfile_find(struct bfile *f, const char *id)
+/* Ids are looked up by binary search: with a linear scan, a file of
+ * thousands of tasks chained by needs took minutes to check and run. */
+static int id_cmp(const void *a, const void *b)
 {
-    for (size_t i = 0; i < f->n; i++)
-        if (strcmp(f->tasks[i].id, id) == 0)
-            return &f->tasks[i];
-    return NULL;
+    const struct bfile_id *x = a, *y = b;
+    int c = strcmp(x->id, y->id);
+    return c ? c : (x->at > y->at) - (x->at < y->at);
 }
 
-/* Depth-first search for a cycle through needs; 0 white, 1 grey, 2 black. */
-static struct btask *cycle_from(struct bfile *f, struct btask *t, char *color)
+/* The first entry of ids whose id is not below id. */
+static size_t id_lower(const struct bfile *f, const char *id)
 {
-    size_t i = (size_t)(t - f->tasks);
-    if (color[i] == 1)
-        return t;
-    if (color[i] == 2)
-        return NULL;
-    color[i] = 1;
-    for (size_t k = 0; k < t->nneeds; k++) {
-        struct btask *c = cycle_from(f, bfile_find(f, t->needs[k]), color);
-        if (c)
-            return c;
+    size_t lo = 0, hi = f->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(f->ids[mid].id, id) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
-    color[i] = 2;
+    return lo;
+}
+
+struct btask *bfile_find(struct bfile *f, const char *id)
+{
+    size_t i = f->ids ? id_lower(f, id) : f->n;
+    return i < f->n && strcmp(f->ids[i].id, id) == 0 ? &f->tasks[f->ids[i].at] : NULL;
+}
+
+/* Sort the ids; a named task whose id an earlier task has is an error. */
+static char *index_ids(struct bfile *f)
+{
+    f->ids = xcalloc(f->n ? f->n : 1, sizeof *f->ids);
+    for (size_t i = 0; i < f->n; i++)
+        f->ids[i] = (struct bfile_id){f->tasks[i].id, i};
+    qsort(f->ids, f->n, sizeof *f->ids, id_cmp);
+    size_t dup = f->n, first = 0;
+    for (size_t i = 1, g = 0; i < f->n; i++) {
+        if (strcmp(f->ids[i].id, f->ids[g].id) != 0)
+            g = i;                           /* g: the first of this id */
+        else if (f->tasks[f->ids[i].at].has_id && f->ids[i].at < dup) {
+            dup = f->ids[i].at;
+            first = f->ids[g].at;
+        }
+    }
+    if (dup == f->n)
+        return NULL;
+    return ydoc_errorf(f->doc, ydoc_map_get(f->tasks[dup].node, "id"),
+                       "duplicate task id '%s' (first used at line %d)", f->tasks[dup].id,
+                       f->tasks[first].node->line);
+}
+
+struct dfs_frame {
+    size_t task, next;           /* next: the need to look at next */
+};
+
+/* Depth-first search for a cycle through needs from task start (0 white,
+ * 1 grey, 2 black), with a stack of its own: a chain of needs can be as
+ * long as the file. Finished tasks are appended to f->order. Returns a
+ * task on a cycle, or NULL. */
+static struct btask *cycle_from(struct bfile *f, size_t start, char *color,
+                                struct dfs_frame *stack, size_t *norder)
+{
+    if (color[start])
+        return NULL;
+    size_t top = 0;
+    stack[top++] = (struct dfs_frame){start, 0};
+    color[start] = 1;
+    while (top) {
+        struct dfs_frame *fr = &stack[top - 1];
+        const struct btask *t = &f->tasks[fr->task];
+        if (fr->next == t->nneeds) {
+            color[fr->task] = 2;
+            f->order[(*norder)++] = fr->task;
+            top--;
+            continue;
+        }
+        size_t c = t->need_at[fr->next++];
+        if (color[c] == 1)
+            return &f->tasks[c];
+        if (color[c] == 0) {
+            color[c] = 1;
+            stack[top++] = (struct dfs_frame){c, 0};
+        }
+    }
     return NULL;
 }
 
@@ -358,25 +420,31 @@ static char *check_graph(struct bfile *f)
     for (size_t i = 0; i < f->n; i++) {
         struct btask *t = &f->tasks[i];
         const struct ydoc_node *nv = ydoc_map_get(t->node, "needs");
+        t->need_at = xcalloc(t->nneeds ? t->nneeds : 1, sizeof *t->need_at);
         for (size_t k = 0; k < t->nneeds; k++) {
             if (strcmp(t->needs[k], t->id) == 0)
                 return ydoc_errorf(f->doc, nv, "task '%s' needs itself", t->id);
-            if (!bfile_find(f, t->needs[k]))
+            struct btask *n = bfile_find(f, t->needs[k]);
+            if (!n)
                 return ydoc_errorf(f->doc, nv, "task '%s' needs '%s', which is not a task id in "
                                                "this file", t->id, t->needs[k]);
+            t->need_at[k] = (size_t)(n - f->tasks);
         }
     }
     char *color = xcalloc(f->n ? f->n : 1, 1);
-    for (size_t i = 0; i < f->n; i++) {
-        struct btask *c = cycle_from(f, &f->tasks[i], color);
-        if (c) {
-            free(color);
-            return ydoc_errorf(f->doc, ydoc_map_get(c->node, "needs"),
-                               "the needs of task '%s' form a cycle", c->id);
-        }
+    struct dfs_frame *stack = xcalloc(f->n ? f->n : 1, sizeof *stack);
+    f->order = xcalloc(f->n ? f->n : 1, sizeof *f->order);
+    size_t norder = 0;
+    char *err = NULL;
+    for (size_t i = 0; i < f->n && !err; i++) {
+        struct btask *c = cycle_from(f, i, color, stack, &norder);
+        if (c)
+            err = ydoc_errorf(f->doc, ydoc_map_get(c->node, "needs"),
+                              "the needs of task '%s' form a cycle", c->id);
     }
+    free(stack);
     free(color);
-    return NULL;
+    return err;
 }
 
 int bfile_load(const char *path, struct bfile *f, char **errmsg)
@@ -419,15 +487,8 @@ int bfile_load(const char *path, struct bfile *f, char **errmsg)
         f->n++;
         if ((err = parse_task(d, list->items[i], &df, i, &f->tasks[i])))
             goto fail;
-        for (size_t j = 0; j < i; j++)
-            if (f->tasks[i].has_id && strcmp(f->tasks[j].id, f->tasks[i].id) == 0) {
-                err = ydoc_errorf(d, ydoc_map_get(list->items[i], "id"),
-                                  "duplicate task id '%s' (first used at line %d)",
-                                  f->tasks[i].id, f->tasks[j].node->line);
-                goto fail;
-            }
     }
-    if ((err = check_graph(f)))
+    if ((err = index_ids(f)) || (err = check_graph(f)))
         goto fail;
     free(df.server);
     return 0;
@@ -457,6 +518,7 @@ void bfile_fini(struct bfile *f)
         for (size_t k = 0; k < t->nneeds; k++)
             free(t->needs[k]);
         free(t->needs);
+        free(t->need_at);
         cJSON_Delete(t->elicit);
         for (size_t k = 0; k < t->expect.ncontains; k++)
             free(t->expect.contains[k]);
@@ -466,6 +528,8 @@ void bfile_fini(struct bfile *f)
         free(t->expect_failure);
     }
     free(f->tasks);
+    free(f->ids);
+    free(f->order);
     ydoc_free(f->doc);
     free(f->name);
     memset(f, 0, sizeof *f);

@@ -47,6 +47,7 @@ struct btask {
     int timeout_ms;              /* 0 = default */
     int attempts;                /* 0 = default */
     char **needs;                /* ids of tasks this one waits for */
+    size_t *need_at;             /* ... as indices into bfile.tasks */
     size_t nneeds;
     cJSON *elicit;               /* answers for server elicitation, or NULL */
     struct bexpect expect;
@@ -59,11 +60,18 @@ struct btask {
     char *expect_failure;        /* why an expectation failed, or NULL */
 };
 
+struct bfile_id {
+    const char *id;              /* borrowed from the task */
+    size_t at;                   /* its index in tasks */
+};
+
 struct bfile {
     char *name;                  /* the file's name as given ("<stdin>" for -) */
     struct ydoc *doc;
     struct btask *tasks;
     size_t n;
+    struct bfile_id *ids;        /* sorted by id, then index: bfile_find */
+    size_t *order;               /* task indices, each after the tasks it needs */
 };
 
 /* Parse and check a batch file ("-" = stdin): keys, types, duplicate ids,
@@ -74,7 +82,7 @@ void bfile_fini(struct bfile *f);
  * batch should not carry it while it runs); node pointers become NULL. */
 void bfile_drop_doc(struct bfile *f);
 
-/* The task with this id, or NULL. */
+/* The task with this id (the first, if written twice), or NULL. */
 struct btask *bfile_find(struct bfile *f, const char *id);
 
 /* Check a finished task against its expect: block. Returns NULL when it

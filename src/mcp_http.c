@@ -136,6 +136,14 @@ static void fail_request(struct http_t *t, struct stream *s, int code, const cha
     cJSON_free(txt);
 }
 
+static void fail_too_big(struct http_t *t, struct stream *s)
+{
+    char *m = xasprintf("server %s sent a message of over %zu bytes (limit %zu); dropped",
+                        t->cfg->name, t->base.max_message, t->base.max_message);
+    fail_request(t, s, JSONRPC_ERR_TOO_BIG, m);
+    free(m);
+}
+
 static void stream_free(struct stream *s)
 {
     buf_fini(&s->body);
@@ -247,7 +255,11 @@ static int on_data(void *payload, long status, const char *data, size_t n)
     struct http_t *t = s->t;
     s->status = status;
     if (status >= 200 && status < 300 && s->sse) {
+        size_t dropped = s->parser.dropped;
         sse_feed(&s->parser, data, n, on_event, s);
+        if (s->parser.dropped != dropped && !s->is_get)
+            fail_too_big(t, s);   /* most likely this POST's answer: fail it now,
+                                   * not at its timeout (a GET's we cannot place) */
         if (s->parser.retry_ms >= 0)
             t->retry_ms = s->parser.retry_ms;
         return 0;
@@ -288,10 +300,7 @@ static void on_done(void *payload, long status, const char *error)
         goto out;
     }
     if (s->oversize) {
-        char *m = xasprintf("server %s sent a message of over %zu bytes (limit %zu); dropped",
-                            t->cfg->name, t->base.max_message, t->base.max_message);
-        fail_request(t, s, JSONRPC_ERR_TOO_BIG, m);
-        free(m);
+        fail_too_big(t, s);
         goto out;
     }
     if (error) {

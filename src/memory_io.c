@@ -6,6 +6,7 @@
 #include "embed.h"
 #include "util.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -161,6 +162,12 @@ int memory_import(struct memory *m, FILE *in, size_t *added, size_t *merged, cha
             (*merged)++;
     }
     free(line);
+    if (rc == 0 && ferror(in)) {
+        /* a directory, a failing disk: what was read is not the file
+         * (errno is the failed getline's) */
+        *errmsg = xasprintf("cannot read: %s", strerror(errno ? errno : EIO));
+        rc = -1;
+    }
     if (rc < 0) {
         db_rollback(m->db);
         memory_vi_drop_all(m);   /* they may hold rolled-back vectors */

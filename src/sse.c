@@ -43,6 +43,8 @@ static int dispatch(struct sse_parser *p, sse_event_cb cb, void *payload)
             p->last_id.data ? p->last_id.data : "",
         };
         rc = cb(payload, &ev);
+    } else if (p->have_data) {
+        p->dropped++;            /* the reader may need to know what it missed */
     }
     buf_consume(&p->data, p->data.len);
     buf_consume(&p->type, p->type.len);

@@ -29,6 +29,7 @@ struct sse_parser {
     int have_data;
     size_t max;                  /* maximum event size; larger events dropped */
     int oversize;
+    size_t dropped;              /* events dropped for their size so far */
 };
 
 void sse_init(struct sse_parser *p, size_t max_event);

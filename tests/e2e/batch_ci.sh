@@ -67,6 +67,18 @@ contains "plan shows stages" plan.out "stage 2  ls"
 after=$(sqlite3 "$XDG_DATA_HOME/mcpdeck/mcpdeck.db" "select count(*) from jobs")
 check "dry run queues nothing" [ "$before" = "$after" ]
 
+# a long chain of needs: each task after the one before (every lookup of
+# a need scanned the whole file: 3000 such tasks took minutes to plan)
+node -e 'for (let i = 0; i < 3000; i++)
+    console.log(`- {id: c${i}, tool: fs.get_file_info, args: {path: .}` +
+                (i ? `, needs: c${i - 1}}` : "}"))' > chain.yaml
+timeout 20 "$MCPDECK" --batch chain.yaml --dry-run >chain.plan 2>chain.err
+expect_exit "the plan of a 3000-task chain of needs is quick" 0 $?
+contains "... and has 3000 stages" chain.plan "stage 3000  c2999"
+timeout 30 "$MCPDECK" --batch chain.yaml >chain.out 2>&1
+expect_exit "... and so is its run" 0 $?
+contains "... in which every task passes" chain.out "3000 tasks: 3000 passed"
+
 cat > cycle.yaml <<'YAML'
 - {id: a, tool: fs.list_directory, args: {path: .}, needs: b}
 - {id: b, tool: fs.list_directory, args: {path: .}, needs: [a]}

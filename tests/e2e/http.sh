@@ -28,6 +28,9 @@ servers:
   down:
     url: http://127.0.0.1:1/mcp
     startup_timeout: 3s
+  tiny:
+    url: http://127.0.0.1:$PORT/mcp
+    max_message: 30000
 YAML
 "$MCPDECK" call web echo '{"message":"over http"}' >echo.out 2>echo.err
 expect_exit "call over Streamable HTTP exits 0" 0 $?
@@ -47,6 +50,12 @@ check "batch over HTTP has results" node -e '
 const r = JSON.parse(require("fs").readFileSync("b.json", "utf8"));
 const res = r.tasks.map(t => t.result).join("|");
 if (res !== "Echo: one|Echo: two|The sum of 1 and 2 is 3.") { console.error(res); process.exit(1); }'
+# server-everything answers on an SSE stream: an answer over the size limit
+# fails the call at once, saying why (it waited for the 60 s timeout)
+msg=$(head -c 40000 /dev/zero | tr '\0' a)
+timeout 20 "$MCPDECK" call tiny echo "{\"message\":\"$msg\"}" >tiny.out 2>&1
+expect_exit "an SSE answer over max_message fails the call: exit 1" 1 $?
+contains "... and says it was too big" tiny.out "server tiny sent a message of over 30000 bytes"
 "$MCPDECK" call down echo '{"message":"x"}' >down.out 2>&1
 expect_exit "unreachable HTTP server: exit 3" 3 $?
 contains "unreachable server explained" down.out "cannot reach http://127.0.0.1:1/mcp"

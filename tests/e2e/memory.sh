@@ -68,6 +68,10 @@ printf '{"namespace":"coding","text":"fine"}\n{"namespace":"coding"}\n' >bad.jso
 "$MCPDECK" --data-dir "$T/other" memory import bad.jsonl >i4 2>&1
 expect_exit "a bad import line exits 2" 2 $?
 contains "the error names the line" i4 "line 2:"
+mkdir -p adir
+"$MCPDECK" --data-dir "$T/other" memory import adir >i5 2>&1
+expect_exit "importing a directory exits 2" 2 $?
+contains "... saying why, not 'imported 0 new'" i5 "adir: cannot read: Is a directory (nothing was imported)"
 
 # delete, exit codes
 M delete 4 >d1

@@ -95,6 +95,11 @@ static void test_oversize_event_dropped(void **state)
     sse_feed(&p, t, strlen(t), collect, &s);
     assert_int_equal(s.n, 1);
     assert_string_equal(s.out, "[message||small]");
+    assert_int_equal(p.dropped, 1);              /* the reader can tell */
+    const char *big = "data: 0123456789\ndata: abcdefghij\n\n";   /* too big only joined */
+    sse_feed(&p, big, strlen(big), collect, &s);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(p.dropped, 2);
     sse_fini(&p);
 }
 
