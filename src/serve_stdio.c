@@ -12,7 +12,10 @@
  * read, so a client's first tools/list sees them; later changes are
  * announced with list_changed. When stdin closes, answers still due get
  * a moment (STDIO_DRAIN_MS) to go out, then what is in flight is
- * cancelled; SIGINT and SIGTERM stop at once. */
+ * cancelled; SIGINT and SIGTERM stop at once. Whatever is still queued
+ * for the client then gets STDIO_FLUSH_MS to go out: a client that
+ * neither reads stdout nor closes it must not keep serve (and so the
+ * servers it started) alive. */
 #include "serve.h"
 
 #include "config.h"
@@ -24,6 +27,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +37,7 @@
 #define STDIO_WAIT_MAX_MS 30000
 #define STDIO_DRAIN_MS 2000      /* after stdin closes, answers still due may go out */
 #define STDIO_OUT_HIGH (1 << 20) /* answers queued for the client: stop reading requests */
+#define STDIO_FLUSH_MS 2000      /* at exit, what is queued may go out; then it is dropped */
 
 struct stdio_serve {
     struct loop *l;
@@ -154,6 +159,39 @@ static void on_signal(struct loop *l, int signo, void *payload)
     st->stop = 1;
 }
 
+/* What is still queued for the client goes out before serve returns, but
+ * within STDIO_FLUSH_MS: stdout stays non-blocking, so a client that
+ * neither reads nor closes it cannot hold the exit. What is left is
+ * dropped, and the log says so. */
+static void flush_final(struct stdio_serve *st)
+{
+    int64_t end = util_now_ms() + STDIO_FLUSH_MS;
+    while (st->out.len > 0 && !st->out_broken) {
+        ssize_t n = write(STDOUT_FILENO, st->out.data, st->out.len);
+        if (n > 0) {
+            buf_consume(&st->out, (size_t)n);
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            int64_t left = end - util_now_ms();
+            if (left <= 0)
+                break;
+            struct pollfd pfd = {STDOUT_FILENO, POLLOUT, 0};
+            poll(&pfd, 1, (int)left);
+            continue;
+        }
+        st->out_broken = 1;      /* EPIPE: the client is gone */
+    }
+    if (st->out.len > 0 && !st->out_broken) {
+        struct log_ctx ctx = {0, NULL, 0};
+        log_write(LOG_LEVEL_WARN, &ctx,
+                  "serve: the client read none of its last %zu bytes of answers within "
+                  "%d ms; exiting without them", st->out.len, STDIO_FLUSH_MS);
+    }
+}
+
 int serve_stdio_run(struct engine *e, char **errmsg)
 {
     struct loop *l = engine_loop(e);
@@ -198,20 +236,9 @@ int serve_stdio_run(struct engine *e, char **errmsg)
     serve_free(s);
     if (st.watching_out)
         loop_fd_del(l, STDOUT_FILENO);
-    /* what is still queued for the client goes out before we return */
+    flush_final(&st);
     if (out_flags >= 0)
         fcntl(STDOUT_FILENO, F_SETFL, out_flags);
-    if (!st.out_broken) {
-        size_t off = 0;
-        while (off < st.out.len) {
-            ssize_t n = write(STDOUT_FILENO, st.out.data + off, st.out.len - off);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n <= 0)
-                break;
-            off += (size_t)n;
-        }
-    }
     if (in_flags >= 0)
         fcntl(STDIN_FILENO, F_SETFL, in_flags);
     buf_fini(&st.out);

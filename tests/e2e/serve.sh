@@ -108,6 +108,42 @@ setTimeout(() => {
     });
 }, 3000);' "$MCPDECK" flood.yaml
 
+# a client that neither reads stdout nor closes it: when serve stops (SIGTERM,
+# or stdin closed and the drain time over) what it still owes the client
+# gets a moment, then serve exits anyway (it blocked in write for good) and
+# stops its servers; the log says what was dropped
+cat > stuck.yaml <<YAML
+data_dir: $T/stuck-data
+servers:
+  good: {command: "$BAD", args: [good]}
+YAML
+for how in term eof; do
+    check "a client that never reads: serve still exits after $how (bounded), its servers stopped" node -e '
+const { spawn } = require("child_process");
+const [mcpdeck, cfg, how] = process.argv.slice(1);
+const p = spawn(mcpdeck, ["-c", cfg, "serve"], { stdio: ["pipe", "pipe", "ignore"] });
+let lines = JSON.stringify({ jsonrpc: "2.0", id: 0, method: "initialize", params: {
+    protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "sh", version: "1" } } }) + "\n";
+for (let i = 1; i <= 20; i++)        /* ~16 KB each: more than the pipe holds, less than 1 MiB */
+    lines += JSON.stringify({ jsonrpc: "2.0", id: i, method: "tools/list" }) + "\n";
+p.stdin.write(lines);
+p.stdout.pause();
+let stopped = 0;
+p.on("exit", (rc, sig) => {
+    const took = Date.now() - stopped;
+    console.error("serve exited", rc, sig, "after", took, "ms");
+    process.exit(stopped && took < 10000 ? 0 : 1);
+});
+setTimeout(() => {
+    stopped = Date.now();
+    if (how === "term") p.kill("SIGTERM"); else p.stdin.end();
+    setTimeout(() => { console.error("serve still running after 15 s"); p.kill("SIGKILL"); }, 15000);
+}, 3000);' "$MCPDECK" stuck.yaml $how
+    check "... and no badserver is left ($how)" [ "$(count_procs "$BAD" "$T")" -eq 0 ]
+done
+contains "the log says what the client did not read" stuck-data/logs/mcpdeck.log \
+    "exiting without them"
+
 # a client that leaves the newline off its last request and closes stdin
 # still gets the answer
 init='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"sh","version":"1"}}}'
