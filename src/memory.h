@@ -163,7 +163,8 @@ long memory_export(struct memory *m, const char *ns, FILE *out, char **errmsg);
 /* Read JSON Lines written by memory_export (only namespace and text are
  * required): adds with the same dedup; a new entry keeps the line's
  * timestamps. Blank lines are skipped. All or nothing: a bad line
- * ("line 3: ...") rolls back and returns -1 with *errmsg. *added and
+ * ("line 3: ...") rolls back and returns -1 with *errmsg; so does a line
+ * of more than 64 MiB (read no further: /dev/zero never ends one). *added and
  * *merged count new and deduplicated lines. */
 int memory_import(struct memory *m, FILE *in, size_t *added, size_t *merged, char **errmsg);
 /* Embed entries without a current vector (all=1: every entry) with the

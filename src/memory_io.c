@@ -11,6 +11,7 @@
 #include <string.h>
 
 #define REINDEX_BATCH 64
+#define IMPORT_MAX_LINE (64 << 20)   /* one entry's line, as a stdio message may be */
 
 /* === Export === */
 
@@ -130,6 +131,33 @@ out:
     return rc;
 }
 
+/* Read one line, without its end of line, into b. 1 a line, 0 the end
+ * of the file (or a read error: the caller asks ferror), -1 a line of
+ * more than max bytes (not read to its end: /dev/zero has none). */
+static int read_line(FILE *in, struct buf *b, size_t max)
+{
+    char chunk[8192];
+    size_t n = 0;
+    int c, any = 0;
+    b->len = 0;
+    while ((c = getc_unlocked(in)) != EOF) {
+        any = 1;
+        if (c == '\n')
+            break;
+        chunk[n++] = (char)c;
+        if (n == sizeof chunk) {
+            if (b->len + n > max)
+                return -1;
+            buf_append(b, chunk, n);
+            n = 0;
+        }
+    }
+    if (b->len + n > max)
+        return -1;
+    buf_append(b, chunk, n);
+    return any;
+}
+
 int memory_import(struct memory *m, FILE *in, size_t *added, size_t *merged, char **errmsg)
 {
     *added = *merged = 0;
@@ -137,16 +165,23 @@ int memory_import(struct memory *m, FILE *in, size_t *added, size_t *merged, cha
         *errmsg = xasprintf("memory: import: %s", sqlite3_errmsg(m->h));
         return -1;
     }
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t len;
+    struct buf b;
+    buf_init(&b);
     long no = 0;
-    int rc = 0;
-    while ((len = getline(&line, &cap, in)) >= 0) {
+    int rc = 0, got;
+    while ((got = read_line(in, &b, IMPORT_MAX_LINE)) != 0) {
         no++;
-        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+        if (got < 0) {
+            *errmsg = xasprintf("line %ld: longer than %d MiB (the limit for one entry's line)",
+                                no, IMPORT_MAX_LINE >> 20);
+            rc = -1;
+            break;
+        }
+        char *line = b.data;
+        size_t len = b.len;
+        while (len > 0 && line[len - 1] == '\r')
             line[--len] = '\0';
-        if (strspn(line, " \t") == (size_t)len)
+        if (strspn(line, " \t") == len)
             continue;
         char *lerr = NULL;
         int r = import_line(m, line, &lerr);
@@ -161,10 +196,10 @@ int memory_import(struct memory *m, FILE *in, size_t *added, size_t *merged, cha
         else
             (*merged)++;
     }
-    free(line);
+    buf_fini(&b);
     if (rc == 0 && ferror(in)) {
         /* a directory, a failing disk: what was read is not the file
-         * (errno is the failed getline's) */
+         * (errno is the failed read's) */
         *errmsg = xasprintf("cannot read: %s", strerror(errno ? errno : EIO));
         rc = -1;
     }

@@ -72,6 +72,24 @@ mkdir -p adir
 "$MCPDECK" --data-dir "$T/other" memory import adir >i5 2>&1
 expect_exit "importing a directory exits 2" 2 $?
 contains "... saying why, not 'imported 0 new'" i5 "adir: cannot read: Is a directory (nothing was imported)"
+# a line has a limit (64 MiB): one endless line is not read into memory
+# for ever; the error names the file and the line, and nothing is imported
+# (the cap on virtual memory keeps a mcpdeck without the limit from taking
+# the machine's; sanitizers reserve too much address space for one)
+case "$MCPDECK" in *asan*) vlim=unlimited ;; *) vlim=2000000 ;; esac
+(ulimit -v $vlim; exec timeout 60 "$MCPDECK" --data-dir "$T/other" memory import /dev/zero) \
+    >i6 2>&1
+expect_exit "importing /dev/zero exits 2" 2 $?
+contains "... naming the file, the line and the limit" i6 \
+    "/dev/zero: line 1: longer than 64 MiB (the limit for one entry's line) (nothing was imported)"
+"$MCPDECK" --data-dir "$T/other" memory stats --json >st6
+{ printf '{"namespace":"coding","text":"before the long line"}\n'
+  head -c 67108865 /dev/zero | tr '\0' ' '; printf '\n'; } |
+    "$MCPDECK" --data-dir "$T/other" memory import - >i7 2>&1
+expect_exit "a line just over the limit exits 2" 2 $?
+contains "... at line 2" i7 "-: line 2: longer than 64 MiB"
+"$MCPDECK" --data-dir "$T/other" memory stats --json >st7
+check "... and the line before it is not imported" cmp -s st6 st7
 
 # delete, exit codes
 M delete 4 >d1
