@@ -710,7 +710,13 @@ int batch_run(const struct batch_opts *o)
         free(err);
         goto out;
     }
-    if ((rc = check_servers(&b)) != 0)
+    engine_catch_interrupts(b.e);    /* servers start in check_servers */
+    rc = check_servers(&b);
+    if (engine_interrupted(b.e)) {
+        fprintf(stderr, "mcpdeck: interrupted while the servers started; nothing ran\n");
+        rc = ENGINE_EXIT_INTERRUPTED;
+    }
+    if (rc != 0)
         goto out;
     if (o->dry_run) {
         print_plan(&b);
@@ -752,7 +758,7 @@ int batch_run(const struct batch_opts *o)
     }
     rc = write_report(&b);
     if (b.interrupted)
-        rc = 130;
+        rc = ENGINE_EXIT_INTERRUPTED;
 out:
     engine_free(b.e);
     bfile_fini(&b.f);

@@ -15,33 +15,53 @@
 #include "util.h"
 
 #include <cjson/cJSON.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* === engines for one-shot commands === */
 
+int cli_interrupted(struct engine *e)
+{
+    if (!e || !engine_interrupted(e))
+        return 0;
+    fprintf(stderr, "mcpdeck: interrupted (%s); stopping the servers\n",
+            engine_interrupted(e) == SIGINT ? "SIGINT" : "SIGTERM");
+    return ENGINE_EXIT_INTERRUPTED;
+}
+
 /* An engine with every enabled server started and waited for; it runs no
- * jobs. NULL (the error printed) when the config or store cannot open. */
-static struct engine *open_all(const struct cli_opts *o)
+ * jobs; SIGINT and SIGTERM are caught (engine_catch_interrupts). On
+ * failure NULL, the error printed, *rc the exit code: 2 for a bad config,
+ * ENGINE_EXIT_INTERRUPTED when interrupted while the servers started (they
+ * are stopped). */
+static struct engine *open_all(const struct cli_opts *o, int *rc)
 {
     struct engine *e = NULL;
     char *err = NULL;
     struct engine_opts eo = {o->config_path, o->data_dir, 0, NULL};
+    *rc = 2;
     if (engine_new(&eo, &e, &err) < 0) {
         fprintf(stderr, "mcpdeck: %s\n", err);
         free(err);
         return NULL;
     }
+    engine_catch_interrupts(e);
     engine_start(e);
     engine_set_scheduling(e, 0);
     engine_wait_servers(e, 60000);
+    if ((*rc = cli_interrupted(e)) != 0) {
+        engine_free(e);
+        return NULL;
+    }
     return e;
 }
 
-/* An engine with one server started and waited for. On failure NULL,
- * the error printed, *rc the exit code: 2 for a bad config or an unknown
- * server, 3 for a server that cannot start. */
+/* An engine with one server started and waited for; SIGINT and SIGTERM
+ * are caught. On failure NULL, the error printed, *rc the exit code: 2
+ * for a bad config or an unknown server, 3 for a server that cannot
+ * start, ENGINE_EXIT_INTERRUPTED when interrupted while it started. */
 static struct engine *open_one(const struct cli_opts *o, const char *server, int *rc)
 {
     struct engine *e = NULL;
@@ -49,9 +69,13 @@ static struct engine *open_one(const struct cli_opts *o, const char *server, int
     struct engine_opts eo = {o->config_path, o->data_dir, 0, NULL};
     *rc = 2;
     if (engine_new(&eo, &e, &err) == 0) {
+        engine_catch_interrupts(e);
         if (engine_start_server(e, server, &err) == 0) {
             engine_wait_servers(e, 60000);
-            return e;
+            if ((*rc = cli_interrupted(e)) == 0)
+                return e;
+            engine_free(e);
+            return NULL;
         }
         *rc = strncmp(err, "unknown server", 14) == 0 ? 2 : 3;
     }
@@ -70,6 +94,8 @@ struct call_state {
 static void call_done(void *payload, const cJSON *result, const char *error)
 {
     struct call_state *cs = payload;
+    if (cs->json < 0)            /* interrupted: the call fails as the servers stop */
+        return;
     cs->done = 1;
     if (error) {
         fprintf(stderr, "mcpdeck: %s\n", error);
@@ -110,9 +136,10 @@ int cli_call(const struct cli_opts *o, int argc, char **argv)
         rc = strstr(err, "has no tool") ? 2 : 3;
         goto out;
     }
-    while (!cs.done)
+    while (!cs.done && !engine_interrupted(e))
         loop_run_once(engine_loop(e), -1);
-    rc = cs.rc;
+    rc = cs.done ? cs.rc : cli_interrupted(e);
+    cs.json = -1;                /* an answer from here on is not printed */
 out:
     if (err)
         fprintf(stderr, "mcpdeck: %s\n", err);
@@ -136,6 +163,7 @@ static int server_detail(const struct cli_opts *o, const char *what, const char 
     int rc = 2;
     if (engine_new(&eo, &e, &err) < 0)
         goto out;
+    engine_catch_interrupts(e);
     if (engine_start_server(e, name, &err) < 0) {
         rc = strncmp(err, "unknown server", 14) == 0 ? 2 : 3;
         if (strcmp(what, "log") != 0)
@@ -144,6 +172,8 @@ static int server_detail(const struct cli_opts *o, const char *what, const char 
         err = NULL;
     }
     engine_wait_servers(e, 60000);
+    if ((rc = cli_interrupted(e)) != 0)
+        goto out;
     if (strcmp(what, "log") == 0) {
         const char *log = engine_server_log(e, name);
         fputs(log ? log : "", stdout);
@@ -234,7 +264,8 @@ int cli_metrics(const struct cli_opts *o, int argc, char **argv)
             return 2;
         }
     }
-    struct engine *e = check ? open_all(o) : NULL;
+    int rc = 2;
+    struct engine *e = check ? open_all(o, &rc) : NULL;
     if (!check) {
         char *err = NULL;
         struct engine_opts eo = {o->config_path, o->data_dir, 0, NULL};
@@ -245,9 +276,13 @@ int cli_metrics(const struct cli_opts *o, int argc, char **argv)
         }
     }
     if (!e)
-        return 2;
+        return rc;
     if (check)
         engine_check_servers(e, 15000);
+    if ((rc = cli_interrupted(e)) != 0) {
+        engine_free(e);
+        return rc;
+    }
     struct buf b;
     buf_init(&b);
     metrics_prometheus(engine_metrics(e), &b);
@@ -261,10 +296,15 @@ int cli_metrics(const struct cli_opts *o, int argc, char **argv)
 
 static int servers_check(const struct cli_opts *o)
 {
-    struct engine *e = open_all(o);
+    int rc;
+    struct engine *e = open_all(o, &rc);
     if (!e)
-        return 2;
+        return rc;
     engine_check_servers(e, 15000);
+    if ((rc = cli_interrupted(e)) != 0) {
+        engine_free(e);
+        return rc;
+    }
     struct engine_server_info info[256];
     size_t n = engine_servers(e, info, ARRAY_LEN(info));
     if (n > ARRAY_LEN(info))
@@ -354,9 +394,10 @@ int cli_servers(const struct cli_opts *o, int argc, char **argv)
         fputs(servers_usage, stderr);
         return 2;
     }
-    struct engine *e = open_all(o);
+    int rc;
+    struct engine *e = open_all(o, &rc);
     if (!e)
-        return 2;
+        return rc;
     struct engine_server_info info[256];
     size_t n = engine_servers(e, info, ARRAY_LEN(info));
     int bad = 0;
@@ -485,9 +526,13 @@ int cli_conformance(const struct cli_opts *o, int argc, char **argv)
     if (engine_new(&eo, &e, &err) < 0 || engine_add_server(e, &cs_cfg, &err) < 0)
         goto out;
     engine_set_elicit_handler(e, conf_elicit, e);
+    engine_catch_interrupts(e);
     if (engine_start_server(e, "conformance", &err) < 0)
         goto out;
     engine_wait_servers(e, 20000);
+    if ((rc = cli_interrupted(e)) != 0)
+        goto out;
+    rc = 1;
     struct engine_tool_info tools[256];
     size_t n = engine_server_tools(e, "conformance", tools, ARRAY_LEN(tools));
     struct engine_server_info info[64];
@@ -511,9 +556,9 @@ int cli_conformance(const struct cli_opts *o, int argc, char **argv)
         }
         cJSON_Delete(args);
     }
-    while (st.pending > 0)
+    while (st.pending > 0 && !engine_interrupted(e))
         loop_run_once(engine_loop(e), -1);
-    rc = st.failed;
+    rc = st.pending > 0 ? cli_interrupted(e) : st.failed;
 out:
     if (err)
         fprintf(stderr, "mcpdeck conformance: %s\n", err);
@@ -531,6 +576,8 @@ struct req_state {
 static void req_done(void *payload, const cJSON *result, const char *error)
 {
     struct req_state *rs = payload;
+    if (rs->json < 0)            /* interrupted: the request fails as the servers stop */
+        return;
     rs->done = 1;
     if (error) {
         fprintf(stderr, "mcpdeck: %s\n", error);
@@ -623,9 +670,10 @@ int cli_request(const struct cli_opts *o, const char *what, int argc, char **arg
     params = NULL;
     if (r < 0)
         goto out;
-    while (!rs.done)
+    while (!rs.done && !engine_interrupted(e))
         loop_run_once(engine_loop(e), -1);
-    rc = rs.rc;
+    rc = rs.done ? rs.rc : cli_interrupted(e);
+    rs.json = -1;                /* an answer from here on is not printed */
 out:
     if (err)
         fprintf(stderr, "mcpdeck: %s\n", err);
@@ -659,7 +707,7 @@ static void sub_event(void *payload, const struct engine_event *ev)
 static void sub_done(void *payload, const cJSON *result, const char *error)
 {
     struct sub_state *ss = payload;
-    if (error) {
+    if (error && ss->want >= 0) {     /* want < 0: interrupted, the servers stopping */
         fprintf(stderr, "mcpdeck: %s\n", error);
         ss->failed = 1;
     }
@@ -689,9 +737,10 @@ int cli_subscribe(const struct cli_opts *o, int argc, char **argv)
         free(err);
         rc = 3;
     } else {
-        while (!ss.failed && (!ss.want || ss.seen < ss.want))
+        while (!ss.failed && (!ss.want || ss.seen < ss.want) && !engine_interrupted(e))
             loop_run_once(engine_loop(e), -1);
-        rc = ss.failed ? 1 : 0;
+        rc = engine_interrupted(e) ? cli_interrupted(e) : ss.failed ? 1 : 0;
+        ss.want = -1;            /* an error from here on (the servers stop) is not printed */
     }
     engine_free(e);
     return rc;

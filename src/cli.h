@@ -8,7 +8,13 @@ struct cli_opts {
     int json;                    /* --json */
 };
 
+struct engine;
+
 int cli_call(const struct cli_opts *o, int argc, char **argv);
+/* After a wait in a one-shot command whose engine catches interrupts
+ * (engine_catch_interrupts): ENGINE_EXIT_INTERRUPTED, said on stderr,
+ * when SIGINT or SIGTERM came; else 0. e may be NULL. */
+int cli_interrupted(struct engine *e);
 int cli_servers(const struct cli_opts *o, int argc, char **argv);
 /* `mcpdeck servers add|remove|enable|disable|restart NAME ...` */
 int cli_servers_admin(const struct cli_opts *o, int argc, char **argv);

@@ -86,8 +86,11 @@ int cli_servers_admin(const struct cli_opts *o, int argc, char **argv)
             rc = 0;
         }
     } else if (strcmp(verb, "restart") == 0) {
+        engine_catch_interrupts(e);
         if (engine_server_restart(e, name, &err) == 0) {
             engine_wait_servers(e, 60000);
+            if ((rc = cli_interrupted(e)) != 0)
+                goto out;
             struct engine_server_info info[256];
             size_t n = engine_servers(e, info, 256);
             rc = 3;
@@ -125,9 +128,15 @@ int cli_servers_caps(const struct cli_opts *o)
         free(err);
         return 2;
     }
+    engine_catch_interrupts(e);
     engine_start(e);                 /* derived profiles need the tools */
     engine_set_scheduling(e, 0);
     engine_wait_servers(e, 60000);
+    int rc = cli_interrupted(e);
+    if (rc) {
+        engine_free(e);
+        return rc;
+    }
     struct engine_server_info info[256];
     size_t n = engine_servers(e, info, 256);
     cJSON *arr = o->json ? cJSON_CreateArray() : NULL;
@@ -248,9 +257,12 @@ int cli_run(const struct cli_opts *o, int argc, char **argv)
     struct engine_opts eo = {o->config_path, o->data_dir, 0, NULL};
     if (engine_new(&eo, &e, &err) < 0)
         goto out;
+    engine_catch_interrupts(e);
     engine_start(e);
     engine_set_scheduling(e, 0);
     engine_check_servers(e, 10000);  /* route on what the servers are like now */
+    if ((rc = cli_interrupted(e)) != 0)
+        goto out;
     int routed = engine_route(e, &req, &chosen, explain ? &table : NULL, NULL, &err);
     if (table)
         fputs(table, stdout);
@@ -307,8 +319,16 @@ int cli_run(const struct cli_opts *o, int argc, char **argv)
         goto out;
     }
     engine_set_scheduling(e, 1);
-    while (!w.done)
+    while (!w.done && !engine_interrupted(e))
         loop_run_once(engine_loop(e), 200);
+    if ((rc = cli_interrupted(e)) != 0) {
+        char *cerr = NULL;
+        if (engine_cancel(e, w.id, &cerr) < 0)   /* not left queued for a later run */
+            free(cerr);
+        for (int i = 0; i < 5 && !w.done; i++)  /* the cancellation reaches the server */
+            loop_run_once(engine_loop(e), 20);
+        goto out;
+    }
     struct job j;
     if (engine_job(e, w.id, &j) == 0) {
         char *text = engine_result_text(&j);

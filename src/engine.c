@@ -386,6 +386,28 @@ void engine_start(struct engine *e)
     e->scheduling = 1;
 }
 
+static void on_interrupt(struct loop *l, int signo, void *payload)
+{
+    struct engine *e = payload;
+    (void)l;
+    e->interrupted = signo;
+}
+
+void engine_catch_interrupts(struct engine *e)
+{
+    struct sigaction old;
+    /* a SIGINT ignored from the start stays ignored: a shell runs a
+     * background command so, and the terminal's ^C is not meant for it */
+    if (sigaction(SIGINT, NULL, &old) < 0 || old.sa_handler != SIG_IGN)
+        loop_signal(e->loop, SIGINT, on_interrupt, e);
+    loop_signal(e->loop, SIGTERM, on_interrupt, e);
+}
+
+int engine_interrupted(const struct engine *e)
+{
+    return e->interrupted;
+}
+
 int engine_wait_servers(struct engine *e, int timeout_ms)
 {
     int64_t end = util_now_ms() + timeout_ms;
@@ -395,7 +417,7 @@ int engine_wait_servers(struct engine *e, int timeout_ms)
             if (e->servers[i]->state == SERVER_STARTING)
                 starting++;
         int64_t left = end - util_now_ms();
-        if (!starting || left <= 0)
+        if (!starting || left <= 0 || e->interrupted)
             return starting;
         loop_run_once(e->loop, left);
     }
@@ -919,7 +941,7 @@ int engine_wait_tool(struct engine *e, const char *server, const char *tool, int
         if (mcp_client_find_tool(s->client, tool))
             return 1;
         int64_t left = end - util_now_ms();
-        if (left <= 0 || s->state != SERVER_READY)
+        if (left <= 0 || s->state != SERVER_READY || e->interrupted)
             return 0;
         loop_run_once(e->loop, left < 50 ? left : 50);
     }

@@ -73,8 +73,22 @@ const char *engine_server_log(struct engine *e, const char *server);
 void engine_start(struct engine *e);
 /* Start one server now if it is not running; used by `call`. */
 int engine_start_server(struct engine *e, const char *name, char **errmsg);
+/* For one-shot commands (call, servers, batch, serve): SIGINT and
+ * SIGTERM no longer end the program where it stands (the servers it
+ * started, in their own process groups, would outlive it); they are noted
+ * instead, the waits here (servers starting, health checks) end early,
+ * and the caller stops and returns ENGINE_EXIT_INTERRUPTED (engine_free
+ * stops the servers). A SIGINT ignored when this is called (a shell's
+ * background command) stays ignored. Replaced by a later loop_signal for
+ * either. */
+void engine_catch_interrupts(struct engine *e);
+/* The signal caught since engine_catch_interrupts, or 0. */
+int engine_interrupted(const struct engine *e);
+#define ENGINE_EXIT_INTERRUPTED 130      /* the exit code of an interrupted command */
+
 /* Run the loop until every started server is ready or failed, or
- * timeout_ms passes. Returns the number still starting. */
+ * timeout_ms passes (or an interrupt is caught). Returns the number still
+ * starting. */
 int engine_wait_servers(struct engine *e, int timeout_ms);
 /* One round of health checks: every enabled server is started if it is
  * not running and checked (ping, or tools/list where ping is not

@@ -402,7 +402,7 @@ int engine_check_servers(struct engine *e, int timeout_ms)
         check_server(e->servers[i]);
     for (;;) {
         int64_t rest = end - util_now_ms();
-        if (!e->checks_inflight || rest <= 0)
+        if (!e->checks_inflight || rest <= 0 || e->interrupted)
             break;
         loop_run_once(e->loop, rest);
     }

@@ -147,6 +147,7 @@ struct engine {
     struct sub *subs;
     size_t nsubs;
     struct run *runs;                    /* dispatched or parked, for cancel */
+    int interrupted;                     /* SIGINT or SIGTERM caught (engine_catch_interrupts) */
     int running;
     int concurrency;
     int scheduling;

@@ -487,7 +487,7 @@ int engine_check_qdrant(struct engine *e, int timeout_ms, struct engine_qdrant_i
     struct qping *p = xcalloc(1, sizeof *p);
     int64_t start = util_now_ms(), end = start + timeout_ms;
     qdrant_ping(e->qdrant, qping_done, p);
-    while (!p->done && util_now_ms() < end)
+    while (!p->done && util_now_ms() < end && !e->interrupted)
         loop_run_once(e->loop, (int)(end - util_now_ms()));
     out->latency_ms = util_now_ms() - start;
     if (!p->done) {

@@ -601,8 +601,11 @@ int serve_http_run(struct engine *e, const char *listen, char **errmsg)
 {
     struct loop *l = engine_loop(e);
     engine_set_sampling_relay(e, 1);     /* servers may sample: the clients answer */
+    engine_catch_interrupts(e);          /* a stop while they start still stops them */
     engine_start(e);
     engine_wait_servers(e, HTTP_WAIT_MAX_MS);
+    if (engine_interrupted(e))
+        return 0;
     struct serve_http *h = NULL;
     if (serve_http_open(e, listen, &h, errmsg) < 0)
         return -1;

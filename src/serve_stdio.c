@@ -196,8 +196,14 @@ int serve_stdio_run(struct engine *e, char **errmsg)
 {
     struct loop *l = engine_loop(e);
     engine_set_sampling_relay(e, 1);     /* servers may sample: the client answers */
+    engine_catch_interrupts(e);          /* a stop while they start still stops them */
     engine_start(e);
     engine_wait_servers(e, STDIO_WAIT_MAX_MS);
+    if (engine_interrupted(e)) {
+        struct log_ctx ctx = {0, NULL, 0};
+        log_write(LOG_LEVEL_INFO, &ctx, "serve: stopped while the servers started");
+        return 0;
+    }
     struct serve *s = serve_new(e, errmsg);
     if (!s)
         return -1;

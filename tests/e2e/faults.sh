@@ -100,6 +100,52 @@ check "healthy and unhealthy servers with latency" sh -c \
 check "every check is kept in the health history" sh -c \
     "[ \$(sqlite3 data/mcpdeck/mcpdeck.db \"SELECT COUNT(*) FROM servers_health WHERE server='good' AND state='check-ok' AND latency_ms >= 0\") -ge 1 ] && [ \$(sqlite3 data/mcpdeck/mcpdeck.db \"SELECT COUNT(*) FROM servers_health WHERE server='crashinit' AND state='unhealthy'\") -ge 1 ]"
 
+# SIGTERM or SIGINT while one-shot commands wait for a server to start (a
+# mute one that ignores the end of its stdin): the servers are stopped, not
+# left running, and the exit code is 130 (interrupted, as --batch has it)
+cat > mute.yaml <<YAML
+data_dir: $T/mute-data
+servers:
+  mute: {command: "$BAD", args: [mute], startup_timeout: 30s}
+YAML
+printf -- "- tool: mute.echo\n" > mute-batch.yaml
+# interrupt SIG NAME CMD...: start CMD, signal it once the server runs,
+# then it must exit with 130 within 10 s and leave no mute server
+interrupt() {
+    sig=$1 name=$2
+    shift 2
+    "$@" >"$name.out" 2>"$name.err" &
+    pid=$!
+    i=0
+    while [ "$(count_procs "$BAD mute" "$T")" -eq 0 ] && [ $i -lt 100 ]; do
+        sleep 0.1; i=$((i + 1)); done
+    sleep 0.3
+    kill -"$sig" $pid
+    i=0
+    while kill -0 $pid 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    if kill -0 $pid 2>/dev/null; then
+        fail "$name: $sig ends it within 10 s" "still running"
+        kill -KILL $pid
+        wait $pid
+    else
+        wait $pid
+        expect_exit "$name: $sig while the server starts exits 130" 130 $?
+    fi
+    left=$(count_procs "$BAD mute" "$T")
+    check "... and leaves no server running ($name)" [ "$left" -eq 0 ]
+    for p in $(pgrep -f "$BAD mute"); do     # what a failed run left: only ours
+        [ "$(readlink "/proc/$p/cwd" 2>/dev/null)" = "$T" ] && kill "$p"
+    done
+}
+interrupt TERM call-term "$MCPDECK" -c mute.yaml call mute echo '{}'
+contains "... saying it was interrupted" call-term.err "interrupted (SIGTERM)"
+# (a shell starts a background command with SIGINT ignored, and mcpdeck
+# keeps it so: env gives it back its default, as for a foreground command)
+interrupt INT call-int env --default-signal=INT "$MCPDECK" -c mute.yaml call mute echo '{}'
+interrupt TERM check-term "$MCPDECK" -c mute.yaml servers check
+interrupt INT batch-int env --default-signal=INT "$MCPDECK" -c mute.yaml --batch mute-batch.yaml
+contains "... the batch saying nothing ran" batch-int.err "interrupted while the servers started"
+
 sleep 0.3
 left=$(count_procs "$BAD" "$T")
 check "no badserver process is left behind" [ "$left" -eq 0 ]
