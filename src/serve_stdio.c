@@ -62,7 +62,9 @@ static void on_writable(struct loop *l, int fd, int mask, void *payload)
     flush_out(payload);
 }
 
-static void flush_out(struct stdio_serve *st)
+/* Write what is queued until it is all out (1), the pipe is full (0) or
+ * the client is gone (-1: EPIPE; what was queued is dropped). */
+static int write_out(struct stdio_serve *st)
 {
     while (st->out.len > 0) {
         ssize_t n = write(STDOUT_FILENO, st->out.data, st->out.len);
@@ -72,18 +74,27 @@ static void flush_out(struct stdio_serve *st)
         }
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            if (!st->watching_out) {
-                loop_fd_add(st->l, STDOUT_FILENO, LOOP_WRITE, on_writable, st);
-                st->watching_out = 1;
-            }
-            return;
-        }
-        st->out_broken = 1;      /* EPIPE: the client is gone */
-        st->stop = 1;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return 0;
+        st->out_broken = 1;
         st->out.len = 0;
-        break;
+        return -1;
     }
+    return 1;
+}
+
+static void flush_out(struct stdio_serve *st)
+{
+    int rc = write_out(st);
+    if (rc == 0) {
+        if (!st->watching_out) {
+            loop_fd_add(st->l, STDOUT_FILENO, LOOP_WRITE, on_writable, st);
+            st->watching_out = 1;
+        }
+        return;
+    }
+    if (rc < 0)
+        st->stop = 1;            /* the client is gone */
     if (st->watching_out) {
         loop_fd_del(st->l, STDOUT_FILENO);
         st->watching_out = 0;
@@ -166,25 +177,14 @@ static void on_signal(struct loop *l, int signo, void *payload)
 static void flush_final(struct stdio_serve *st)
 {
     int64_t end = util_now_ms() + STDIO_FLUSH_MS;
-    while (st->out.len > 0 && !st->out_broken) {
-        ssize_t n = write(STDOUT_FILENO, st->out.data, st->out.len);
-        if (n > 0) {
-            buf_consume(&st->out, (size_t)n);
-            continue;
-        }
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            int64_t left = end - util_now_ms();
-            if (left <= 0)
-                break;
-            struct pollfd pfd = {STDOUT_FILENO, POLLOUT, 0};
-            poll(&pfd, 1, (int)left);
-            continue;
-        }
-        st->out_broken = 1;      /* EPIPE: the client is gone */
+    while (write_out(st) == 0) {
+        int64_t left = end - util_now_ms();
+        if (left <= 0)
+            break;
+        struct pollfd pfd = {STDOUT_FILENO, POLLOUT, 0};
+        poll(&pfd, 1, (int)left);
     }
-    if (st->out.len > 0 && !st->out_broken) {
+    if (st->out.len > 0) {
         struct log_ctx ctx = {0, NULL, 0};
         log_write(LOG_LEVEL_WARN, &ctx,
                   "serve: the client read none of its last %zu bytes of answers within "
