@@ -477,10 +477,8 @@ static inline const unsigned char *parse_scalar(const unsigned char *p, const un
     }
 }
 
-static const unsigned char *parse_array(const unsigned char *p, const unsigned char *end,
-                                        int depth, cJSON *item);
-static const unsigned char *parse_object(const unsigned char *p, const unsigned char *end,
-                                         int depth, cJSON *item);
+static const unsigned char *parse_container(const unsigned char *p, const unsigned char *end,
+                                            int depth, cJSON *item);
 
 /* Any value at p into item. depth counts the arrays and objects around
  * it, as cJSON counts them against CJSON_NESTING_LIMIT. */
@@ -489,10 +487,8 @@ static inline const unsigned char *parse_value(const unsigned char *p, const uns
 {
     if (p == end)
         return NULL;
-    if (*p == '{')
-        return parse_object(p, end, depth, item);
-    if (*p == '[')
-        return parse_array(p, end, depth, item);
+    if (*p == '{' || *p == '[')
+        return parse_container(p, end, depth, item);
     return parse_scalar(p, end, item);
 }
 
@@ -524,56 +520,39 @@ static inline const unsigned char *close_container(const unsigned char *p, cJSON
     return p + 1;
 }
 
-static const unsigned char *parse_array(const unsigned char *p, const unsigned char *end,
-                                        int depth, cJSON *item)
+/* The array or object at p (its opening '[' or '{') into item; an
+ * object's members each start with a key and ':'. */
+static const unsigned char *parse_container(const unsigned char *p, const unsigned char *end,
+                                            int depth, cJSON *item)
 {
     if (depth >= CJSON_NESTING_LIMIT)
         return NULL;
+    int object = *p == '{';
+    unsigned char close = object ? '}' : ']';
+    int type = object ? cJSON_Object : cJSON_Array;
     p = skip_ws(p + 1, end);
     cJSON *head = NULL, *last = NULL;
-    if (p < end && *p == ']')
-        return close_container(p, item, cJSON_Array, head, last);
+    if (p < end && *p == close)
+        return close_container(p, item, type, head, last);
     for (;;) {
         cJSON *it = append_item(&head, &last);
-        if (!it || !(p = parse_value(p, end, depth + 1, it)))
+        if (!it)
             break;
-        p = skip_ws(p, end);
-        if (p == end)
-            break;
-        if (*p == ']')
-            return close_container(p, item, cJSON_Array, head, last);
-        if (*p != ',')
-            break;
-        p = skip_ws(p + 1, end);
-    }
-    give_back_tree(head);
-    return NULL;
-}
-
-static const unsigned char *parse_object(const unsigned char *p, const unsigned char *end,
-                                         int depth, cJSON *item)
-{
-    if (depth >= CJSON_NESTING_LIMIT)
-        return NULL;
-    p = skip_ws(p + 1, end);
-    cJSON *head = NULL, *last = NULL;
-    if (p < end && *p == '}')
-        return close_container(p, item, cJSON_Object, head, last);
-    for (;;) {
-        cJSON *it = append_item(&head, &last);
-        if (!it || p == end || *p != '"' || !(p = parse_string(p, end, &it->string)))
-            break;
-        p = skip_ws(p, end);
-        if (p == end || *p != ':')
-            break;
-        p = skip_ws(p + 1, end);
+        if (object) {
+            if (p == end || *p != '"' || !(p = parse_string(p, end, &it->string)))
+                break;
+            p = skip_ws(p, end);
+            if (p == end || *p != ':')
+                break;
+            p = skip_ws(p + 1, end);
+        }
         if (!(p = parse_value(p, end, depth + 1, it)))
             break;
         p = skip_ws(p, end);
         if (p == end)
             break;
-        if (*p == '}')
-            return close_container(p, item, cJSON_Object, head, last);
+        if (*p == close)
+            return close_container(p, item, type, head, last);
         if (*p != ',')
             break;
         p = skip_ws(p + 1, end);
