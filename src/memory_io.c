@@ -136,25 +136,18 @@ out:
  * more than max bytes (not read to its end: /dev/zero has none). */
 static int read_line(FILE *in, struct buf *b, size_t max)
 {
-    char chunk[8192];
-    size_t n = 0;
     int c, any = 0;
     b->len = 0;
     while ((c = getc_unlocked(in)) != EOF) {
         any = 1;
         if (c == '\n')
             break;
-        chunk[n++] = (char)c;
-        if (n == sizeof chunk) {
-            if (b->len + n > max)
-                return -1;
-            buf_append(b, chunk, n);
-            n = 0;
-        }
+        if (b->len == max)
+            return -1;
+        buf_putc(b, (char)c);
     }
-    if (b->len + n > max)
-        return -1;
-    buf_append(b, chunk, n);
+    buf_reserve(b, 0);            /* an empty line is "" too */
+    b->data[b->len] = '\0';
     return any;
 }
 
