@@ -31,12 +31,8 @@ int cli_interrupted(struct engine *e)
     return ENGINE_EXIT_INTERRUPTED;
 }
 
-/* An engine with every enabled server started and waited for; it runs no
- * jobs; SIGINT and SIGTERM are caught (engine_catch_interrupts). On
- * failure NULL, the error printed, *rc the exit code: 2 for a bad config,
- * ENGINE_EXIT_INTERRUPTED when interrupted while the servers started (they
- * are stopped). */
-static struct engine *open_all(const struct cli_opts *o, int *rc)
+/* (see cli.h) Interrupted while the servers started: they are stopped. */
+struct engine *cli_open_all(const struct cli_opts *o, int *rc)
 {
     struct engine *e = NULL;
     char *err = NULL;
@@ -265,7 +261,7 @@ int cli_metrics(const struct cli_opts *o, int argc, char **argv)
         }
     }
     int rc = 2;
-    struct engine *e = check ? open_all(o, &rc) : NULL;
+    struct engine *e = check ? cli_open_all(o, &rc) : NULL;
     if (!check) {
         char *err = NULL;
         struct engine_opts eo = {o->config_path, o->data_dir, 0, NULL};
@@ -297,7 +293,7 @@ int cli_metrics(const struct cli_opts *o, int argc, char **argv)
 static int servers_check(const struct cli_opts *o)
 {
     int rc;
-    struct engine *e = open_all(o, &rc);
+    struct engine *e = cli_open_all(o, &rc);
     if (!e)
         return rc;
     engine_check_servers(e, 15000);
@@ -395,7 +391,7 @@ int cli_servers(const struct cli_opts *o, int argc, char **argv)
         return 2;
     }
     int rc;
-    struct engine *e = open_all(o, &rc);
+    struct engine *e = cli_open_all(o, &rc);
     if (!e)
         return rc;
     struct engine_server_info info[256];

@@ -15,6 +15,10 @@ int cli_call(const struct cli_opts *o, int argc, char **argv);
  * (engine_catch_interrupts): ENGINE_EXIT_INTERRUPTED, said on stderr,
  * when SIGINT or SIGTERM came; else 0. e may be NULL. */
 int cli_interrupted(struct engine *e);
+/* An engine with every enabled server started and waited for; it runs no
+ * jobs; SIGINT and SIGTERM are caught. On failure NULL, the error printed,
+ * *rc the exit code (2: a bad config; ENGINE_EXIT_INTERRUPTED). */
+struct engine *cli_open_all(const struct cli_opts *o, int *rc);
 int cli_servers(const struct cli_opts *o, int argc, char **argv);
 /* `mcpdeck servers add|remove|enable|disable|restart NAME ...` */
 int cli_servers_admin(const struct cli_opts *o, int argc, char **argv);

@@ -120,23 +120,10 @@ out:
 
 int cli_servers_caps(const struct cli_opts *o)
 {
-    struct engine *e = NULL;
-    char *err = NULL;
-    struct engine_opts eo = {o->config_path, o->data_dir, 0, NULL};
-    if (engine_new(&eo, &e, &err) < 0) {
-        fprintf(stderr, "mcpdeck: %s\n", err);
-        free(err);
-        return 2;
-    }
-    engine_catch_interrupts(e);
-    engine_start(e);                 /* derived profiles need the tools */
-    engine_set_scheduling(e, 0);
-    engine_wait_servers(e, 60000);
-    int rc = cli_interrupted(e);
-    if (rc) {
-        engine_free(e);
+    int rc;
+    struct engine *e = cli_open_all(o, &rc);   /* derived profiles need the tools */
+    if (!e)
         return rc;
-    }
     struct engine_server_info info[256];
     size_t n = engine_servers(e, info, 256);
     cJSON *arr = o->json ? cJSON_CreateArray() : NULL;
