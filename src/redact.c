@@ -533,16 +533,12 @@ static void find_spans(const char *s, size_t len, struct spans *sp)
     pass_words(s, len, 'B', sp);
 }
 
-char *redact_text(const char *s, size_t len, size_t *outlen)
+/* s[0..len) with the ranges in sp replaced by the mark (sp is used up). */
+static char *apply_spans(const char *s, size_t len, struct spans *spp, size_t *outlen)
 {
-    if (!s) {
-        s = "";
-        len = 0;
-    }
-    struct spans sp = {0};
-    find_spans(s, len, &sp);
-
+    struct spans sp = *spp;
     if (sp.n == 0) {
+        free(sp.v);
         char *out = xmalloc(len + 1);
         memcpy(out, s, len);
         out[len] = '\0';
@@ -576,6 +572,17 @@ char *redact_text(const char *s, size_t len, size_t *outlen)
     if (outlen)
         *outlen = b.len;
     return buf_detach(&b);
+}
+
+char *redact_text(const char *s, size_t len, size_t *outlen)
+{
+    if (!s) {
+        s = "";
+        len = 0;
+    }
+    struct spans sp = {0};
+    find_spans(s, len, &sp);
+    return apply_spans(s, len, &sp, outlen);
 }
 
 char *redact_string(const char *s)
@@ -639,12 +646,12 @@ static int text_needs(const char *s, size_t len)
 {
     struct spans sp = {0};
     find_spans(s, len, &sp);
-    size_t found = sp.n;
-    free(sp.v);
-    if (!found)
+    if (!sp.n) {
+        free(sp.v);
         return 0;
+    }
     size_t outlen;
-    char *r = redact_text(s, len, &outlen);
+    char *r = apply_spans(s, len, &sp, &outlen);
     int changed = outlen != len || memcmp(r, s, len) != 0;
     free(r);
     return changed;
