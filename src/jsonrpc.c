@@ -180,8 +180,8 @@ static void put_id(struct buf *b, const cJSON *id)
 }
 
 /* {"jsonrpc":"2.0"[,"id":ID],"method":METHOD[,"params":PARAMS]}; id < 0: a
- * notification. Takes nothing. */
-/* params as a tree, or (tree NULL) as text already printed, or neither. */
+ * notification. PARAMS as a tree, or (tree NULL) as text already printed,
+ * or neither. Takes nothing. */
 static int send_request(struct jsonrpc_peer *p, int64_t id, const char *method,
                         const cJSON *params, const char *text, size_t len)
 {
