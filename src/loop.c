@@ -513,7 +513,7 @@ static void dispatch(struct loop *l, int fd, int mask, unsigned gen_before)
     if (fd < 0 || fd >= l->nw)
         return;
     struct watcher *w = &l->w[fd];
-    if (w->mask > 0 && w->gen <= gen_before && w->cb)
+    if (w->mask > 0 && w->gen <= gen_before)
         w->cb(l, fd, mask, w->payload);
 }
 
