@@ -15,6 +15,7 @@
 #include "http.h"
 #include "jsonr.h"
 #include "jsonrpc.h"
+#include "log.h"
 #include "loop.h"
 #include "mcp_transport.h"
 #include "sse.h"
@@ -53,6 +54,10 @@ struct http_t {
     struct buf held;              /* POST bodies, each followed by a NUL */
     uint64_t release_timer;
     struct stream *first_get;
+    /* Requests whose POST stream ended before the answer: it is expected
+     * on the GET stream resumed with Last-Event-ID. */
+    double *resuming;
+    size_t nresuming, cap_resuming;
 };
 
 struct stream {
@@ -64,6 +69,7 @@ struct stream {
     int is_initialize;
     int answered;                 /* the response to id was seen */
     int sse;
+    char ctype[64];               /* Content-Type, for error messages */
     int oversize;                 /* the body passed the size limit */
     long status;
     struct buf body;              /* JSON body, or error text */
@@ -96,11 +102,27 @@ static void post_up(struct http_t *t, const char *json, size_t len)
         t->inbox_timer = loop_timer_add(t->base.loop, 0, flush_inbox, t);
 }
 
+/* An answer on a resumed GET stream: that request waits no more. */
+static void resumed_answer(struct http_t *t, const char *json, size_t len)
+{
+    cJSON *m = jsonr_parse(json, len);
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(m, "id");
+    if (cJSON_IsNumber(id) && !cJSON_GetObjectItemCaseSensitive(m, "method"))
+        for (size_t i = 0; i < t->nresuming; i++)
+            if (t->resuming[i] == id->valuedouble) {
+                t->resuming[i] = t->resuming[--t->nresuming];
+                break;
+            }
+    cJSON_Delete(m);
+}
+
 static void deliver(struct http_t *t, struct stream *s, const char *json, size_t len)
 {
     if (!t->alive || !t->base.up)
         return;
-    if (s && s->has_id && !s->answered) {
+    if (s && s->is_get && t->nresuming) {
+        resumed_answer(t, json, len);
+    } else if (s && s->has_id && !s->answered) {
         cJSON *m = jsonr_parse(json, len);
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(m, "id");
         if (cJSON_IsNumber(id) && id->valuedouble == s->id &&
@@ -118,15 +140,12 @@ static void deliver(struct http_t *t, struct stream *s, const char *json, size_t
     post_up(t, json, len);
 }
 
-/* Tell the caller its request failed (a JSON-RPC error for its id). */
-static void fail_request(struct http_t *t, struct stream *s, int code, const char *msg)
+/* Tell the caller request id failed (a JSON-RPC error for that id). */
+static void fail_id(struct http_t *t, double id, int code, const char *msg)
 {
-    if (!s->has_id || s->answered)
-        return;
-    s->answered = 1;
     cJSON *m = cJSON_CreateObject();
     cJSON_AddStringToObject(m, "jsonrpc", "2.0");
-    cJSON_AddNumberToObject(m, "id", s->id);
+    cJSON_AddNumberToObject(m, "id", id);
     cJSON *e = cJSON_AddObjectToObject(m, "error");
     cJSON_AddNumberToObject(e, "code", code);
     cJSON_AddStringToObject(e, "message", msg);
@@ -136,11 +155,45 @@ static void fail_request(struct http_t *t, struct stream *s, int code, const cha
     cJSON_free(txt);
 }
 
+static void fail_request(struct http_t *t, struct stream *s, int code, const char *msg)
+{
+    if (!s->has_id || s->answered)
+        return;
+    s->answered = 1;
+    fail_id(t, s->id, code, msg);
+}
+
+/* The requests waiting for a resumed stream fail: it cannot come back,
+ * or what came on it was dropped. */
+static void fail_resuming(struct http_t *t, int code, const char *msg)
+{
+    for (size_t i = 0; i < t->nresuming; i++)
+        fail_id(t, t->resuming[i], code, msg);
+    t->nresuming = 0;
+}
+
+static char *too_big_text(struct http_t *t)
+{
+    return xasprintf("server %s sent a message of over %zu bytes (limit %zu); dropped",
+                     t->cfg->name, t->base.max_message, t->base.max_message);
+}
+
 static void fail_too_big(struct http_t *t, struct stream *s)
 {
-    char *m = xasprintf("server %s sent a message of over %zu bytes (limit %zu); dropped",
-                        t->cfg->name, t->base.max_message, t->base.max_message);
+    char *m = too_big_text(t);
     fail_request(t, s, JSONRPC_ERR_TOO_BIG, m);
+    free(m);
+}
+
+/* An event over the limit on the GET stream: it cannot be tied to one
+ * request. Any request whose answer is expected there fails; anything
+ * else it was (a notification, a request from the server) is logged. */
+static void get_too_big(struct http_t *t)
+{
+    char *m = too_big_text(t);
+    log_write(LOG_LEVEL_WARN, &(struct log_ctx){0, t->cfg->name, 0},
+              "%s (on the GET stream)", m);
+    fail_resuming(t, JSONRPC_ERR_TOO_BIG, m);
     free(m);
 }
 
@@ -240,8 +293,10 @@ static void on_header(void *payload, long status, const char *name, const char *
     s->status = status;
     if (s->is_get)
         release_held(t, s);
-    if (strcmp(name, "content-type") == 0)
+    if (strcmp(name, "content-type") == 0) {
         s->sse = strncmp(value, "text/event-stream", 17) == 0;
+        snprintf(s->ctype, sizeof s->ctype, "%s", value);
+    }
     else if (strcmp(name, "mcp-session-id") == 0 && status >= 200 && status < 300 &&
              (!t->session || strcmp(t->session, value) != 0)) {
         free(t->session);
@@ -257,9 +312,11 @@ static int on_data(void *payload, long status, const char *data, size_t n)
     if (status >= 200 && status < 300 && s->sse) {
         size_t dropped = s->parser.dropped;
         sse_feed(&s->parser, data, n, on_event, s);
-        if (s->parser.dropped != dropped && !s->is_get)
+        if (s->parser.dropped != dropped && s->is_get)
+            get_too_big(t);
+        else if (s->parser.dropped != dropped)
             fail_too_big(t, s);   /* most likely this POST's answer: fail it now,
-                                   * not at its timeout (a GET's we cannot place) */
+                                   * not at its timeout */
         if (s->parser.retry_ms >= 0)
             t->retry_ms = s->parser.retry_ms;
         return 0;
@@ -281,6 +338,12 @@ static void on_done(void *payload, long status, const char *error)
         goto out;
     if (s->is_get) {
         release_held(t, s);
+        if (status == 405 || status == 404) {
+            char *m = xasprintf("cannot resume the response stream: HTTP %ld from %s", status,
+                                t->cfg->url);
+            fail_resuming(t, JSONRPC_ERR_TRANSPORT, m);
+            free(m);
+        }
         if (status == 405) {
             t->get_unsupported = 1;
         } else if (error || status >= 400) {
@@ -309,14 +372,41 @@ static void on_done(void *payload, long status, const char *error)
         free(m);
         goto out;
     }
-    if (status == 202 || status == 204)
+    if (status == 202 || status == 204) {
+        /* right for a notification or a response; a request must be
+         * answered with JSON or an event stream */
+        char *m = xasprintf("HTTP %ld from %s: the server sent no answer to the request",
+                            status, t->cfg->url);
+        fail_request(t, s, JSONRPC_ERR_TRANSPORT, m);
+        free(m);
         goto out;
+    }
     if (status >= 200 && status < 300) {
-        if (!s->sse && s->body.len)
-            deliver(t, s, s->body.data, s->body.len);
-        else if (s->sse && s->has_id && !s->answered) {
+        if (!s->sse) {
+            if (s->body.len)
+                deliver(t, s, s->body.data, s->body.len);
+            if (s->has_id && !s->answered) {
+                /* the body was the only place its answer could be */
+                char *m;
+                if (strncmp(s->ctype, "application/json", 16) != 0)
+                    m = xasprintf("HTTP %ld from %s: expected JSON or an event stream, got "
+                                  "Content-Type '%s'", status, t->cfg->url, s->ctype);
+                else
+                    m = xasprintf("HTTP %ld from %s: the body is not the answer to the "
+                                  "request: %.200s", status, t->cfg->url,
+                                  s->body.data ? s->body.data : "(empty)");
+                fail_request(t, s, JSONRPC_ERR_TRANSPORT, m);
+                free(m);
+            }
+        } else if (s->has_id && !s->answered) {
             if (s->last_id && !t->get_unsupported) {
-                /* the stream ended early: resume it where it stopped */
+                /* the stream ended early: resume it where it stopped, and
+                 * expect the answer there */
+                if (t->nresuming == t->cap_resuming) {
+                    t->cap_resuming = t->cap_resuming ? 2 * t->cap_resuming : 4;
+                    t->resuming = xrealloc(t->resuming, t->cap_resuming * sizeof *t->resuming);
+                }
+                t->resuming[t->nresuming++] = s->id;
                 schedule_get(t, t->retry_ms >= 0 ? t->retry_ms : 1000, s->last_id);
             } else {
                 fail_request(t, s, JSONRPC_ERR_CLOSED,
@@ -418,6 +508,31 @@ static int http_t_start(struct mcp_transport *base, char **errmsg)
     return 0;
 }
 
+/* We cancelled a request (notifications/cancelled just went out): its
+ * response stream is closed, not left open until the server ends it — a
+ * server that hangs would otherwise keep a connection per cancelled call. */
+static void drop_cancelled(struct http_t *t, const char *json, size_t len)
+{
+    cJSON *m = jsonr_parse(json, len);
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(m, "params"), "requestId");
+    if (cJSON_IsNumber(id)) {
+        for (struct stream *s = t->streams; s; s = s->next)
+            if (!s->is_get && s->has_id && s->id == id->valuedouble) {
+                stream_unlink(t, s);
+                http_cancel(t->http, s->req);
+                stream_free(s);
+                break;
+            }
+        for (size_t i = 0; i < t->nresuming; i++)
+            if (t->resuming[i] == id->valuedouble) {
+                t->resuming[i] = t->resuming[--t->nresuming];
+                break;
+            }
+    }
+    cJSON_Delete(m);
+}
+
 static int http_t_send(struct mcp_transport *base, const char *json, size_t len)
 {
     struct http_t *t = (struct http_t *)base;
@@ -429,6 +544,8 @@ static int http_t_send(struct mcp_transport *base, const char *json, size_t len)
         return 0;
     }
     start(t, "POST", json, len, NULL);
+    if (len > 20 && memmem(json, len, "\"notifications/cancelled\"", 25))
+        drop_cancelled(t, json, len);
     /* once initialized, listen for what the server starts on its own */
     if (len > 20 && memmem(json, len, "\"notifications/initialized\"", 27) &&
         !t->get_unsupported) {
@@ -498,6 +615,7 @@ static void http_t_free(struct mcp_transport *base)
     free(t->session);
     free(t->protocol);
     free(t->resume_id);
+    free(t->resuming);
     free(t);
 }
 

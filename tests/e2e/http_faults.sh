@@ -1,0 +1,87 @@
+#!/bin/sh
+# Streamable HTTP servers that misbehave (tests/fixtures/badhttp.cjs, one
+# way per tool): each call fails at once with an error that says what the
+# server did, never by waiting for its timeout; the calls beside it still
+# succeed, a too-large event on the GET stream is logged, and mcpdeck
+# exits cleanly afterwards.
+. "$(dirname "$0")/lib.sh"
+cd "$T" || exit 1
+PORT=$((20000 + ($$ + 7919) % 20000))
+node "$TOP/tests/fixtures/badhttp.cjs" "$PORT" 2>server.log &
+SRV=$!
+trap 'kill $SRV 2>/dev/null' EXIT
+for i in $(seq 50); do grep -q "listening" server.log && break; sleep 0.1; done
+URL=http://127.0.0.1:$PORT/mcp
+# timeout 60s: a call that waited for it would outlast the 20 s `timeout`
+cat > mcpdeck.yaml <<YAML
+servers:
+  bad:
+    url: $URL
+    max_message: 30000
+    timeout: 60s
+YAML
+
+# one_call TOOL WANT-EXIT WANT-TEXT DESCRIPTION
+one_call() {
+    timeout 20 "$MCPDECK" call bad "$1" '{}' >"$1.out" 2>&1
+    expect_exit "$4: exit $2" "$2" $?
+    contains "... and says so" "$1.out" "$3"
+}
+one_call ok 0 "fine" "a well-behaved tool on the same server"
+one_call garbage 1 "HTTP 200 from $URL: the body is not the answer to the request: <<this is not json>>" \
+    "a 200 JSON answer that is not JSON fails the call"
+one_call html 1 "HTTP 200 from $URL: expected JSON or an event stream, got Content-Type 'text/html'" \
+    "a 200 text/html page fails the call"
+one_call wrongid 1 "the body is not the answer to the request: {\"jsonrpc\":\"2.0\",\"id\":" \
+    "a JSON answer with another request's id fails the call"
+one_call accepted 1 "HTTP 202 from $URL: the server sent no answer to the request" \
+    "202 to a request fails the call"
+one_call reset 1 "cannot reach $URL" "a connection dropped before the answer fails the call"
+one_call status500 1 "HTTP 500 from $URL: internal trouble" "HTTP 500 fails the call with its body"
+one_call bigjson 1 "server bad sent a message of over 30000 bytes (limit 30000)" \
+    "a JSON answer over max_message fails the call"
+one_call resumebig 1 "server bad sent a message of over 30000 bytes (limit 30000)" \
+    "an answer over max_message on the resumed GET stream fails the call"
+one_call notifybig 0 "fine" "a notification over max_message on the GET stream is dropped"
+check "... and the drop is in the log" grep -q \
+    '"level":"warn","msg":"server bad sent a message of over 30000 bytes (limit 30000); dropped (on the GET stream)"' \
+    "$XDG_DATA_HOME/mcpdeck/logs/mcpdeck.log"
+
+# all at once in one batch: each failure stays with its own task
+cat > b.yaml <<'YAML'
+- {id: ok1, tool: bad.ok}
+- {id: garbage, tool: bad.garbage}
+- {id: html, tool: bad.html}
+- {id: wrongid, tool: bad.wrongid}
+- {id: accepted, tool: bad.accepted}
+- {id: reset, tool: bad.reset}
+- {id: status500, tool: bad.status500}
+- {id: bigjson, tool: bad.bigjson}
+- {id: notifybig, tool: bad.notifybig}
+- {id: ok2, tool: bad.ok}
+YAML
+timeout 60 "$MCPDECK" --batch b.yaml --format json >b.json 2>b.err
+expect_exit "a batch of misbehaving calls ends with exit 1 (tasks failed)" 1 $?
+check "... each task has its own outcome" node -e '
+const r = JSON.parse(require("fs").readFileSync("b.json", "utf8"));
+const by = Object.fromEntries(r.tasks.map(t => [t.id, t]));
+const good = ["ok1", "ok2", "notifybig"], bad = ["garbage", "html", "wrongid", "accepted",
+  "reset", "status500", "bigjson"];
+for (const id of good) if (by[id].status !== "succeeded" || by[id].result !== "fine") {
+  console.error(JSON.stringify(by[id])); process.exit(1); }
+for (const id of bad) if (by[id].status !== "failed" || !by[id].error) {
+  console.error(JSON.stringify(by[id])); process.exit(1); }'
+# a call that timed out is cancelled and its connection closed, not left
+# open for as long as the server keeps it (one per call, without end)
+cat > h.yaml <<'YAML'
+- {id: hang, tool: bad.hang, timeout: 1s}
+- {id: count, tool: bad.hangclosed}
+YAML
+timeout 60 "$MCPDECK" --batch h.yaml --format json >h.json 2>h.err
+check "a call that timed out has its HTTP request closed" node -e '
+const r = JSON.parse(require("fs").readFileSync("h.json", "utf8"));
+const by = Object.fromEntries(r.tasks.map(t => [t.id, t]));
+if (by.hang.status !== "failed" || by.count.result !== "closed 1") {
+  console.error(JSON.stringify(r.tasks)); process.exit(1); }'
+check "the server is still alive afterwards" kill -0 $SRV
+e2e_done
