@@ -210,11 +210,7 @@ static void log_append(struct mcp_client *c, const cJSON *params)
                cJSON_IsString(lg) ? " " : "", cJSON_IsString(lg) ? lg->valuestring : "",
                d ? d : "");
     free(d);
-    if (c->log.len > CLIENT_LOG_MAX) {
-        const char *cut = memchr(c->log.data + c->log.len - CLIENT_LOG_MAX / 2, '\n',
-                                 CLIENT_LOG_MAX / 2);
-        buf_consume(&c->log, cut ? (size_t)(cut + 1 - c->log.data) : c->log.len / 2);
-    }
+    buf_keep_lines(&c->log, CLIENT_LOG_MAX);
 }
 
 static struct call *call_by_token(struct mcp_client *c, const cJSON *token)

@@ -23,6 +23,7 @@
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,7 @@ struct http_t {
      * on the GET stream resumed with Last-Event-ID. */
     double *resuming;
     size_t nresuming, cap_resuming;
+    struct buf log;               /* what happened on the wire, for ops->log */
 };
 
 struct stream {
@@ -77,6 +79,22 @@ struct stream {
     char *last_id;                /* last SSE event id on this stream */
     struct stream *next;
 };
+
+#define HTTP_LOG_MAX (64 * 1024)
+
+/* A line in the transport's log (`servers log NAME`, the UI's server
+ * details): what the HTTP side did that a call's error alone won't show. */
+static void note(struct http_t *t, const char *fmt, ...) PRINTF_LIKE(2, 3);
+static void note(struct http_t *t, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *line = xvasprintf(fmt, ap);
+    va_end(ap);
+    buf_printf(&t->log, "[http] %s\n", line);
+    free(line);
+    buf_keep_lines(&t->log, HTTP_LOG_MAX);
+}
 
 /* === delivering === */
 
@@ -143,6 +161,7 @@ static void deliver(struct http_t *t, struct stream *s, const char *json, size_t
 /* Tell the caller request id failed (a JSON-RPC error for that id). */
 static void fail_id(struct http_t *t, double id, int code, const char *msg)
 {
+    note(t, "request %.0f failed: %s", id, msg);
     cJSON *m = cJSON_CreateObject();
     cJSON_AddStringToObject(m, "jsonrpc", "2.0");
     cJSON_AddNumberToObject(m, "id", id);
@@ -193,6 +212,7 @@ static void get_too_big(struct http_t *t)
     char *m = too_big_text(t);
     log_write(LOG_LEVEL_WARN, &(struct log_ctx){0, t->cfg->name, 0},
               "%s (on the GET stream)", m);
+    note(t, "%s (on the GET stream)", m);
     fail_resuming(t, JSONRPC_ERR_TOO_BIG, m);
     free(m);
 }
@@ -296,6 +316,8 @@ static void on_header(void *payload, long status, const char *name, const char *
     if (strcmp(name, "content-type") == 0) {
         s->sse = strncmp(value, "text/event-stream", 17) == 0;
         snprintf(s->ctype, sizeof s->ctype, "%s", value);
+        if (s->is_get && s->sse && status >= 200 && status < 300)
+            note(t, "GET stream open%s", t->nresuming ? " (resuming)" : "");
     }
     else if (strcmp(name, "mcp-session-id") == 0 && status >= 200 && status < 300 &&
              (!t->session || strcmp(t->session, value) != 0)) {
@@ -346,19 +368,29 @@ static void on_done(void *payload, long status, const char *error)
         }
         if (status == 405) {
             t->get_unsupported = 1;
+            note(t, "GET stream: the server offers none (HTTP 405)");
         } else if (error || status >= 400) {
             /* keep trying, slower each time, while the session lives */
             long delay = 1000L << (t->get_failures < 5 ? t->get_failures : 5);
             t->get_failures++;
-            if (status == 404)
+            if (status == 404) {
                 t->get_unsupported = 1;   /* session gone: no stream to keep */
-            else
+                note(t, "GET stream: HTTP 404 (session gone)");
+            } else {
+                if (error)
+                    note(t, "GET stream: %s; again in %ld ms", error, delay);
+                else
+                    note(t, "GET stream: HTTP %ld; again in %ld ms", status, delay);
                 schedule_get(t, delay, s->last_id);
+            }
         } else {
             t->get_failures = 0;
             /* a stream closed by the server is resumed after retry: */
-            if (!t->resume_timer)
-                schedule_get(t, t->retry_ms >= 0 ? t->retry_ms : 1000, s->last_id);
+            long delay = t->retry_ms >= 0 ? t->retry_ms : 1000;
+            if (!t->resume_timer) {
+                note(t, "GET stream closed by the server; reopened in %ld ms", delay);
+                schedule_get(t, delay, s->last_id);
+            }
         }
         goto out;
     }
@@ -407,7 +439,10 @@ static void on_done(void *payload, long status, const char *error)
                     t->resuming = xrealloc(t->resuming, t->cap_resuming * sizeof *t->resuming);
                 }
                 t->resuming[t->nresuming++] = s->id;
-                schedule_get(t, t->retry_ms >= 0 ? t->retry_ms : 1000, s->last_id);
+                long delay = t->retry_ms >= 0 ? t->retry_ms : 1000;
+                note(t, "the stream of request %.0f ended before its answer; resumed "
+                     "from event %.100s in %ld ms", s->id, s->last_id, delay);
+                schedule_get(t, delay, s->last_id);
             } else {
                 fail_request(t, s, JSONRPC_ERR_CLOSED,
                              "the server closed the response stream without answering");
@@ -559,7 +594,8 @@ static int http_t_send(struct mcp_transport *base, const char *json, size_t len)
 
 static const char *http_t_log(struct mcp_transport *base)
 {
-    return "";
+    struct http_t *t = (struct http_t *)base;
+    return t->log.data ? t->log.data : "";
 }
 
 static void send_delete(struct http_t *t)
@@ -616,6 +652,7 @@ static void http_t_free(struct mcp_transport *base)
     free(t->protocol);
     free(t->resume_id);
     free(t->resuming);
+    buf_fini(&t->log);
     free(t);
 }
 
@@ -632,5 +669,6 @@ struct mcp_transport *mcp_http_new(struct loop *l, const struct config_server *c
     t->cfg = cfg;
     t->http = http_new(l);
     t->retry_ms = -1;
+    buf_init(&t->log);
     return &t->base;
 }

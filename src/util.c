@@ -161,6 +161,14 @@ void buf_consume(struct buf *b, size_t n)
     b->data[b->len] = '\0';
 }
 
+void buf_keep_lines(struct buf *b, size_t max)
+{
+    if (b->len <= max)
+        return;
+    const char *cut = memchr(b->data + b->len - max / 2, '\n', max / 2);
+    buf_consume(b, cut ? (size_t)(cut + 1 - b->data) : b->len - max / 2);
+}
+
 char *buf_detach(struct buf *b)
 {
     char *p = b->data ? b->data : xstrdup("");

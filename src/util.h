@@ -60,6 +60,9 @@ static inline void buf_putc(struct buf *b, char c)
 
 void buf_printf(struct buf *b, const char *fmt, ...) PRINTF_LIKE(2, 3);
 void buf_consume(struct buf *b, size_t n);   /* drop n bytes from the front */
+/* A log of lines kept under max bytes: once past it, the oldest lines go
+ * and about the newest half stays, cut at a line start. */
+void buf_keep_lines(struct buf *b, size_t max);
 char *buf_detach(struct buf *b);             /* caller owns; b is reset */
 
 int64_t util_now_ms(void);   /* monotonic milliseconds */

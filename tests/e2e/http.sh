@@ -62,4 +62,8 @@ contains "unreachable server explained" down.out "cannot reach http://127.0.0.1:
 "$MCPDECK" call locked echo '{}' >locked.out 2>&1
 expect_exit "a server that answers 401: exit 3" 3 $?
 contains "401 says authorization is needed" locked.out "HTTP 401 from http://127.0.0.1:$P401/mcp: the server requires authorization"
+"$MCPDECK" servers log locked >locked.log 2>&1
+contains "... and the server's log shows it" locked.log "failed: HTTP 401 from http://127.0.0.1:$P401/mcp"
+"$MCPDECK" servers log web >web.log 2>&1
+contains "the log of an HTTP server shows its GET stream" web.log "[http] GET stream open"
 e2e_done
