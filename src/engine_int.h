@@ -76,6 +76,8 @@ struct server {
     struct registry_profile profile;     /* what it is good for (engine_route.c) */
 };
 
+#define PROGRESS_SAVE_MS 250
+
 struct run {                             /* a job being worked on */
     struct engine *e;
     int64_t job_id;
@@ -95,6 +97,12 @@ struct run {                             /* a job being worked on */
     int cancelled;
     double progress, total;              /* last progress notification */
     int has_progress;
+    /* Progress is stored as job events at most every PROGRESS_SAVE_MS:
+     * the newest one in between waits here (a server may send thousands
+     * a second; the UI still sees every one). */
+    int64_t progress_saved_ms;           /* monotonic; 0: none stored yet */
+    char *progress_pending;              /* event data (JSON), not stored yet */
+    uint64_t progress_timer;
     int dispatched;                      /* holds a slot on srv (busy) */
     struct run *next;                    /* in e->runs or srv->parked */
 };

@@ -34,6 +34,9 @@ void engine_tx_flush(struct engine *e)
 void engine_run_free(struct run *r)
 {
     engine_schedule_poke(r->e);  /* a slot is free */
+    if (r->progress_timer)
+        loop_timer_del(r->e->loop, r->progress_timer);
+    cJSON_free(r->progress_pending);
     engine_approval_drop_run(r);
     free(r->route_type);
     free(r->route_json);
@@ -102,9 +105,25 @@ static void job_metrics(struct run *r, enum job_status st, int requeued)
 /* The attempt is over: record it and tell subscribers. result is the
  * tool's CallToolResult (stored whole) or NULL with error set; both are
  * redacted before they are stored or announced. */
+static void progress_store(struct run *r)
+{
+    if (r->progress_timer) {
+        loop_timer_del(r->e->loop, r->progress_timer);
+        r->progress_timer = 0;
+    }
+    if (!r->progress_pending)
+        return;
+    engine_tx_touch(r->e);
+    jobq_event_add(r->e->q, r->job_id, "progress", r->progress_pending);
+    cJSON_free(r->progress_pending);
+    r->progress_pending = NULL;
+    r->progress_saved_ms = util_now_ms();
+}
+
 void engine_run_finish(struct run *r, const cJSON *result, const char *error, int retry)
 {
     struct engine *e = r->e;
+    progress_store(r);   /* the last progress is on record before the outcome */
     char *clean_error = error ? redact_string(error) : NULL;
     cJSON *clean = result ? cJSON_Duplicate(result, 1) : NULL;
     redact_json(clean);
@@ -224,6 +243,13 @@ static void run_answer(void *payload, const cJSON *result, const char *error)
     engine_run_finish(r, result, NULL, 0);
 }
 
+static void progress_due(struct loop *l, uint64_t id, void *payload)
+{
+    struct run *r = payload;
+    r->progress_timer = 0;
+    progress_store(r);
+}
+
 static void run_progress(void *payload, double progress, double total, const char *message)
 {
     struct run *r = payload;
@@ -239,10 +265,13 @@ static void run_progress(void *payload, double progress, double total, const cha
     redact_json(d);
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(d, "message");
     message = cJSON_IsString(m) ? m->valuestring : NULL;
-    char *txt = jsonw_print(d);
-    engine_tx_touch(r->e);
-    jobq_event_add(r->e->q, r->job_id, "progress", txt);
-    cJSON_free(txt);
+    cJSON_free(r->progress_pending);
+    r->progress_pending = jsonw_print(d);
+    int64_t wait = r->progress_saved_ms + PROGRESS_SAVE_MS - util_now_ms();
+    if (!r->progress_saved_ms || wait <= 0)
+        progress_store(r);
+    else if (!r->progress_timer)
+        r->progress_timer = loop_timer_add(r->e->loop, wait, progress_due, r);
     struct engine_event ev = {ENGINE_EV_JOB_PROGRESS, r->job_id, JOB_RUNNING, NULL, message,
                               progress, total, NULL};
     engine_emit(r->e, &ev);

@@ -146,6 +146,27 @@ interrupt TERM check-term "$MCPDECK" -c mute.yaml servers check
 interrupt INT batch-int env --default-signal=INT "$MCPDECK" -c mute.yaml --batch mute-batch.yaml
 contains "... the batch saying nothing ran" batch-int.err "interrupted while the servers started"
 
+# a server that floods progress (100,000 notifications for one call): the
+# job sees every one, the store keeps a few (the first and the last), not
+# a row per notification
+cat > flood.yaml <<YAML
+servers:
+  flood: {command: "$BAD", args: [progress-flood]}
+YAML
+echo '- {id: flood, tool: flood.echo}' >flood-batch.yaml
+"$MCPDECK" -c flood.yaml --batch flood-batch.yaml --format json >flood.json 2>flood.err
+expect_exit "a call under a flood of progress succeeds" 0 $?
+job=$(node -e 'console.log(JSON.parse(require("fs").readFileSync("flood.json", "utf8")).tasks[0].job)')
+"$MCPDECK" -c flood.yaml jobs show "$job" --json >flood-job.json 2>&1
+check "... every notification reached the job; the store holds a few, the last included" node -e '
+const r = JSON.parse(require("fs").readFileSync("flood.json", "utf8")).tasks[0];
+const j = JSON.parse(require("fs").readFileSync("flood-job.json", "utf8"));
+const p = j.events.filter(e => e.kind === "progress").map(e => e.data.progress);
+if (r.progress.events !== 100000 || r.progress.last !== 100000 || p.length > 1000 ||
+    p[0] !== 1 || p[p.length - 1] !== 100000) {
+  console.error(JSON.stringify(r.progress), p.length, p.slice(0, 3), p.slice(-3));
+  process.exit(1); }'
+
 sleep 0.3
 left=$(count_procs "$BAD" "$T")
 check "no badserver process is left behind" [ "$left" -eq 0 ]
