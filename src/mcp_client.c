@@ -40,6 +40,14 @@ static const struct {
 };
 
 #define CLIENT_LOG_MAX (64 * 1024)
+/* A paginated list ends here even if the server offers more pages. */
+#define LIST_MAX_PAGES 1000
+
+/* Where a paginated list is while its pages come in. */
+struct paging {
+    int pages;                        /* fetched so far */
+    char *cursor;                     /* the last nextCursor followed */
+};
 
 struct mcp_client {
     struct loop *loop;
@@ -60,6 +68,7 @@ struct mcp_client {
     size_t nnext;
     int listing;                      /* a tools/list is under way */
     int relist;                       /* list_changed arrived meanwhile */
+    struct paging tools_paging;
     int timeout_ms;
     uint64_t connect_timer;
     struct call *calls;               /* requests in flight */
@@ -68,6 +77,7 @@ struct mcp_client {
     cJSON *next_list[MCP_LIST_COUNT]; /* being fetched */
     int list_busy[MCP_LIST_COUNT];
     int list_again[MCP_LIST_COUNT];
+    struct paging list_paging[MCP_LIST_COUNT];
     int pending_lists;                /* lists still loading before READY */
     char *log_level;
     struct buf log;                   /* notifications/message */
@@ -287,11 +297,47 @@ static const struct jsonrpc_peer_ops peer_ops = {
 
 /* === handshake and lists === */
 
+static void paging_reset(struct paging *p)
+{
+    p->pages = 0;
+    free(p->cursor);
+    p->cursor = NULL;
+}
+
+/* Whether to fetch the page at `next` (NULL: the list is complete). A
+ * list that never ends is stopped at LIST_MAX_PAGES pages (each is
+ * bounded by max_message), one that repeats its cursor at once: what came
+ * is kept, and the log (and the server's log) says why. */
+static int paging_next(struct mcp_client *c, struct paging *p, const char *method, size_t items,
+                       const char *next)
+{
+    char why[64] = "";
+    if (next && p->cursor && strcmp(p->cursor, next) == 0)
+        snprintf(why, sizeof why, "repeated its last nextCursor");
+    else if (next && ++p->pages >= LIST_MAX_PAGES)
+        snprintf(why, sizeof why, "went on past %d pages", LIST_MAX_PAGES);
+    if (!next || why[0]) {
+        if (why[0]) {
+            log_write(LOG_LEVEL_WARN, &(struct log_ctx){0, c->name, 0},
+                      "%s %s; stopped there, keeping %zu items", method, why, items);
+            buf_printf(&c->log, "[mcpdeck] %s %s; stopped there, keeping %zu items\n", method,
+                       why, items);
+            buf_keep_lines(&c->log, CLIENT_LOG_MAX);
+        }
+        paging_reset(p);
+        return 0;
+    }
+    free(p->cursor);
+    p->cursor = xstrdup(next);
+    return 1;
+}
+
 static void tools_page(void *payload, const cJSON *result, const struct jsonrpc_error *err)
 {
     struct mcp_client *c = payload;
     if (err) {
         c->listing = 0;
+        paging_reset(&c->tools_paging);
         tools_free(c->next_tools, c->nnext);
         c->next_tools = NULL;
         c->nnext = 0;
@@ -320,7 +366,8 @@ static void tools_page(void *payload, const cJSON *result, const struct jsonrpc_
         mt->annotations = a ? cJSON_Duplicate(a, 1) : NULL;
     }
     const cJSON *next = cJSON_GetObjectItemCaseSensitive(result, "nextCursor");
-    if (cJSON_IsString(next) && next->valuestring[0]) {
+    if (paging_next(c, &c->tools_paging, "tools/list", c->nnext,
+                    cJSON_IsString(next) && next->valuestring[0] ? next->valuestring : NULL)) {
         list_tools(c, next->valuestring);
         return;
     }
@@ -358,6 +405,7 @@ static void list_page(void *payload, const cJSON *result, const struct jsonrpc_e
     free(lr);
     if (err) {
         /* A list that fails does not stop the session: keep the old one. */
+        paging_reset(&c->list_paging[w]);
         cJSON_Delete(c->next_list[w]);
         c->next_list[w] = NULL;
         c->list_busy[w] = 0;
@@ -372,7 +420,9 @@ static void list_page(void *payload, const cJSON *result, const struct jsonrpc_e
     cJSON_ArrayForEach(it, arr)
         cJSON_AddItemToArray(c->next_list[w], cJSON_Duplicate(it, 1));
     const cJSON *next = cJSON_GetObjectItemCaseSensitive(result, "nextCursor");
-    if (cJSON_IsString(next) && next->valuestring[0]) {
+    if (paging_next(c, &c->list_paging[w], list_kinds[w].method,
+                    (size_t)cJSON_GetArraySize(c->next_list[w]),
+                    cJSON_IsString(next) && next->valuestring[0] ? next->valuestring : NULL)) {
         list_fetch(c, w, next->valuestring);
         return;
     }
@@ -785,7 +835,9 @@ void mcp_client_free(struct mcp_client *c)
     for (int i = 0; i < MCP_LIST_COUNT; i++) {
         cJSON_Delete(c->lists[i]);
         cJSON_Delete(c->next_list[i]);
+        paging_reset(&c->list_paging[i]);
     }
+    paging_reset(&c->tools_paging);
     buf_fini(&c->log);
     buf_fini(&c->params);
     free(c->log_level);

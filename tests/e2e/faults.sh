@@ -167,6 +167,28 @@ if (r.progress.events !== 100000 || r.progress.last !== 100000 || p.length > 100
   console.error(JSON.stringify(r.progress), p.length, p.slice(0, 3), p.slice(-3));
   process.exit(1); }'
 
+# lists that never end: stopped at 1,000 pages (or at a repeated cursor),
+# what came is kept and the server is usable, not failed at its startup
+# timeout (a minute by default: the 5 s here would show it)
+cat > pages.yaml <<YAML
+servers:
+  endless: {command: "$BAD", args: [endless-pages], startup_timeout: 5s}
+  same:    {command: "$BAD", args: [same-cursor], startup_timeout: 5s}
+YAML
+"$MCPDECK" -c pages.yaml servers tools endless >endless.out 2>endless.err
+expect_exit "a tools/list that never ends: the server still comes up" 0 $?
+check "... with the first 1000 pages' tools" [ "$(awk '{print $1}' endless.out | sort -u | wc -l)" -eq 1000 ]
+"$MCPDECK" -c pages.yaml servers resources endless >endless-res.out 2>&1
+check "... and resources/list too" [ "$(grep -c 'test://' endless-res.out)" -eq 1000 ]
+"$MCPDECK" -c pages.yaml servers log endless >endless.log 2>&1
+contains "... and the server's log says why" endless.log \
+    "[mcpdeck] tools/list went on past 1000 pages; stopped there, keeping 1000 items"
+"$MCPDECK" -c pages.yaml call endless echo '{}' >endless-call.out 2>&1
+contains "... and its tools can be called" endless-call.out "echo from badserver"
+"$MCPDECK" -c pages.yaml servers tools same >same.out 2>&1
+expect_exit "a list that repeats its cursor ends there" 0 $?
+check "... keeping the two pages it had" [ "$(awk '{print $1}' same.out | tr '\n' ' ')" = "echo tool-1 " ]
+
 sleep 0.3
 left=$(count_procs "$BAD" "$T")
 check "no badserver process is left behind" [ "$left" -eq 0 ]
