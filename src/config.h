@@ -111,6 +111,7 @@ struct config_llm {
     size_t nsampling_allow;
     char *sampling_model;        /* alias or model, NULL = the strategy's first */
     int sampling_max_tokens;     /* default 1024 */
+    int sampling_concurrency;    /* per server in flight, default 4; more are refused */
 };
 
 /* === memory (config_memory.c) === */

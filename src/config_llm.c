@@ -17,7 +17,7 @@
  *         breaker: {failures: 3, cooldown: 60s}}
  *   agent: {max_steps: 8}
  *   tools: {allow: ["*"], deny: [], destructive: [], approve: []}
- *   sampling: {allow: [everything], model: small, max_tokens: 1024}
+ *   sampling: {allow: [everything], model: small, max_tokens: 1024, concurrency: 4}
  *
  * Keys are never in the file: api_key_env names the variable. Every
  * cross-reference (a model's provider, an alias's model, a strategy's
@@ -39,7 +39,8 @@ static const char *const cache_keys[] = {"enabled", "ttl", "streams", NULL};
 static const char *const lbreaker_keys[] = {"failures", "cooldown", NULL};
 static const char *const agent_keys[] = {"max_steps", NULL};
 static const char *const tools_keys[] = {"allow", "deny", "destructive", "approve", NULL};
-static const char *const sampling_keys[] = {"allow", "model", "max_tokens", NULL};
+static const char *const sampling_keys[] = {"allow", "model", "max_tokens", "concurrency",
+                                             NULL};
 static const char *const strategy_names[] = {"quality", "speed", "cost"};
 
 const char *config_strategy_name(enum config_strategy s)
@@ -61,6 +62,7 @@ void cfg_llm_defaults(struct config *c)
     m->breaker_cooldown_ms = 60000;
     m->max_steps = 8;
     m->sampling_max_tokens = 1024;
+    m->sampling_concurrency = 4;
 }
 
 void cfg_llm_free(struct config *c)
@@ -405,6 +407,9 @@ static int load_llm_section(struct loader *L, const struct ydoc_node *root, stru
             return -1;
         if ((v = ydoc_map_get(s, "max_tokens")) &&
             cfg_positive_int(L, v, "max_tokens", &m->sampling_max_tokens) < 0)
+            return -1;
+        if ((v = ydoc_map_get(s, "concurrency")) &&
+            cfg_positive_int(L, v, "concurrency", &m->sampling_concurrency) < 0)
             return -1;
     }
     return ok ? 0 : -1;

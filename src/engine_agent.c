@@ -734,6 +734,7 @@ static void sampling_done(void *payload, const struct llm_result *res,
                           const struct llm_usage_info *u, const char *error)
 {
     struct sampling *s = payload;
+    s->srv->sampling--;
     if (s->srv->client == s->client && s->srv->state == SERVER_READY) {
         if (error) {
             char *m = xasprintf("mcpdeck could not sample: %s", error);
@@ -787,6 +788,17 @@ void engine_sampling(struct server *srv, struct mcp_client *c, const cJSON *para
         free(m);
         return;
     }
+    if (srv->sampling >= L->sampling_concurrency) {
+        /* each is a paid model call: a server asking without end is held
+         * to a few at a time */
+        char *m = xasprintf("server %s already has %d sampling requests at the model "
+                            "(sampling.concurrency); ask again when one is answered",
+                            srv->name, srv->sampling);
+        engine_log_server(LOG_LEVEL_WARN, srv, "%s", m);
+        mcp_client_reply_error(c, id, JSONRPC_INTERNAL_ERROR, m);
+        free(m);
+        return;
+    }
     cJSON *msgs = cJSON_CreateArray();
     const cJSON *sys = cJSON_GetObjectItemCaseSensitive(params, "systemPrompt");
     if (cJSON_IsString(sys) && *sys->valuestring) {
@@ -826,7 +838,9 @@ void engine_sampling(struct server *srv, struct mcp_client *c, const cJSON *para
     o.on_done = sampling_done;
     o.payload = s;
     char *err = NULL;
+    srv->sampling++;
     if (!llm_call(e->llm, &o, &err)) {
+        srv->sampling--;
         char *m = xasprintf("mcpdeck could not sample: %s", err);
         mcp_client_reply_error(c, id, JSONRPC_INTERNAL_ERROR, m);
         free(m);

@@ -50,6 +50,7 @@ struct server {
     struct run *parked;                  /* jobs waiting for the server to be ready */
     struct run *waiting;                 /* jobs waiting for a slot (per-server limit) */
     int busy;                            /* jobs dispatched to it now */
+    int sampling;                        /* its sampling requests at the model now */
     struct buf logcopy;                  /* engine_server_log's answer */
     uint64_t restart_timer;              /* a crashed server comes back after backoff */
     int crashes;                         /* consecutive, for the backoff */

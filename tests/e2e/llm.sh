@@ -244,6 +244,21 @@ contains "the model was told the call was refused, and why" refused.out \
     >sampling.out 2>sampling.err
 expect_exit "the sampling tool call succeeds" 0 $?
 contains "the server got the gateway's answer" sampling.out "ok from oa/ok"
+# a server asking for 20 samples at once (each a paid call) gets
+# sampling.concurrency of them answered and the rest refused, saying why
+cat > flood.yaml <<YAML
+providers:
+  oa: {type: openai, base_url: "http://127.0.0.1:$PORT/v1", api_key_env: STANDIN_KEY}
+models:
+  oa-ok: {provider: oa, model: oa/ok, price_in: 2, price_out: 10}
+sampling: {allow: [flood], model: oa-ok, max_tokens: 100, concurrency: 3}
+servers:
+  flood: {command: "$TOP/$BUILD/fixtures/badserver", args: [sample-flood]}
+YAML
+"$MCPDECK" -c flood.yaml call flood echo '{}' >flood.out 2>&1
+expect_exit "a server flooding sampling requests: its call still ends" 0 $?
+contains "... with 3 answered and 17 refused" flood.out \
+    "sampling: 3 answered, 17 refused (first error: server flood already has 3 sampling requests at the model (sampling.concurrency)"
 
 # === memory: the task's namespace gives context, answers are captured ===
 cat >> mcpdeck.yaml <<YAML

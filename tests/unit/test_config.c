@@ -99,6 +99,8 @@ static void test_defaults(void **state)
     assert_int_equal(s->timeout_ms, 60000);
     assert_int_equal(s->startup_timeout_ms, 30000);
     assert_int_equal(s->max_message, 16 << 20);
+    assert_int_equal(c->llm.sampling_max_tokens, 1024);
+    assert_int_equal(c->llm.sampling_concurrency, 4);
     assert_null(s->cwd);
     assert_null(s->log_level);
     assert_int_equal(s->nargs, 0);
@@ -800,7 +802,7 @@ static void test_llm_sections(void **state)
         "      cache: {enabled: true, ttl: 1h}, breaker: {failures: 2, cooldown: 5s}}\n"
         "agent: {max_steps: 4}\n"
         "tools: {deny: [\"fs.write_*\"], destructive: [\"*.delete*\"]}\n"
-        "sampling: {allow: [everything], model: small, max_tokens: 200}\n");
+        "sampling: {allow: [everything], model: small, max_tokens: 200, concurrency: 2}\n");
     const struct config_llm *m = &c->llm;
     assert_int_equal(m->nproviders, 2);
     assert_string_equal(m->providers[0].base_url, "https://openrouter.ai/api/v1");
@@ -822,6 +824,7 @@ static void test_llm_sections(void **state)
     assert_int_equal(m->max_steps, 4);
     assert_string_equal(m->tools_deny[0], "fs.write_*");
     assert_string_equal(m->sampling_model, "mini");
+    assert_int_equal(m->sampling_concurrency, 2);
     /* the key variables are secrets */
     int or_key = 0;
     for (size_t i = 0; i < c->nsecret_env; i++)
