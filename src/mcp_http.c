@@ -77,8 +77,17 @@ struct stream {
     struct buf body;              /* JSON body, or error text */
     struct sse_parser parser;
     char *last_id;                /* last SSE event id on this stream */
+    uint64_t linger_timer;        /* answered, but the stream is still open */
     struct stream *next;
 };
+
+/* How long a request's SSE stream may stay open after its answer. The
+ * answer is the last thing it has to carry, and a server that keeps it
+ * open would hold a connection per call; but one that ends it a moment
+ * later keeps its connection for the next request (no new handshake). */
+#define LINGER_MS 1000
+/* The shortest wait before reopening a stream, whatever retry: says. */
+#define RETRY_MIN_MS 100
 
 #define HTTP_LOG_MAX (64 * 1024)
 
@@ -219,6 +228,8 @@ static void get_too_big(struct http_t *t)
 
 static void stream_free(struct stream *s)
 {
+    if (s->linger_timer)
+        loop_timer_del(s->t->base.loop, s->linger_timer);
     buf_fini(&s->body);
     sse_fini(&s->parser);
     free(s->last_id);
@@ -326,6 +337,15 @@ static void on_header(void *payload, long status, const char *name, const char *
     }
 }
 
+static void linger_cb(struct loop *l, uint64_t id, void *payload)
+{
+    struct stream *s = payload;
+    s->linger_timer = 0;
+    stream_unlink(s->t, s);
+    http_cancel(s->t->http, s->req);
+    stream_free(s);
+}
+
 static int on_data(void *payload, long status, const char *data, size_t n)
 {
     struct stream *s = payload;
@@ -339,8 +359,10 @@ static int on_data(void *payload, long status, const char *data, size_t n)
         else if (s->parser.dropped != dropped)
             fail_too_big(t, s);   /* most likely this POST's answer: fail it now,
                                    * not at its timeout */
-        if (s->parser.retry_ms >= 0)
-            t->retry_ms = s->parser.retry_ms;
+        if (s->parser.retry_ms >= 0)   /* a floor: retry: 0 would spin */
+            t->retry_ms = s->parser.retry_ms > RETRY_MIN_MS ? s->parser.retry_ms : RETRY_MIN_MS;
+        if (!s->is_get && s->has_id && s->answered && !s->linger_timer)
+            s->linger_timer = loop_timer_add(t->base.loop, LINGER_MS, linger_cb, s);
         return 0;
     }
     if (s->body.len + n > t->base.max_message) {

@@ -75,7 +75,7 @@ for (const id of bad) if (by[id].status !== "failed" || !by[id].error) {
 # open for as long as the server keeps it (one per call, without end)
 cat > h.yaml <<'YAML'
 - {id: hang, tool: bad.hang, timeout: 1s}
-- {id: count, tool: bad.hangclosed}
+- {id: count, tool: bad.closed, args: {tool: hang}}
 YAML
 timeout 60 "$MCPDECK" --batch h.yaml --format json >h.json 2>h.err
 check "a call that timed out has its HTTP request closed" node -e '
@@ -83,5 +83,24 @@ const r = JSON.parse(require("fs").readFileSync("h.json", "utf8"));
 const by = Object.fromEntries(r.tasks.map(t => [t.id, t]));
 if (by.hang.status !== "failed" || by.count.result !== "closed 1") {
   console.error(JSON.stringify(r.tasks)); process.exit(1); }'
+# an answer on an SSE stream the server then keeps open: the call is done
+# and its stream closed (one connection per call otherwise)
+cat > l.yaml <<'YAML'
+- {id: linger, tool: bad.linger}
+- {id: count, tool: bad.closed, args: {tool: linger}}
+YAML
+timeout 60 "$MCPDECK" --batch l.yaml --format json >l.json 2>l.err
+check "a stream kept open after its answer is closed by mcpdeck" node -e '
+const r = JSON.parse(require("fs").readFileSync("l.json", "utf8"));
+const by = Object.fromEntries(r.tasks.map(t => [t.id, t]));
+if (by.linger.result !== "fine" || by.count.result !== "closed 1") {
+  console.error(JSON.stringify(r.tasks)); process.exit(1); }'
+# a server that closes the GET stream at once with "retry: 0": mcpdeck
+# reopens it after a floor of 100 ms, not in a tight loop (at most ~10 in
+# the second the call lasts; thousands without the floor)
+timeout 20 "$MCPDECK" call bad busyget '{}' >busy.out 2>&1
+check "retry: 0 does not make a tight reconnect loop" node -e '
+const n = +(/gets (\d+)/.exec(require("fs").readFileSync("busy.out", "utf8")) || [0, -1])[1];
+if (!(n >= 1 && n <= 20)) { console.error("GETs in 1 s:", n); process.exit(1); }'
 check "the server is still alive afterwards" kill -0 $SRV
 e2e_done
