@@ -382,9 +382,10 @@ static void on_done(void *payload, long status, const char *error)
         goto out;
     if (s->is_get) {
         release_held(t, s);
-        if (status == 405 || status == 404) {
-            char *m = xasprintf("cannot resume the response stream: HTTP %ld from %s", status,
-                                t->cfg->url);
+        if (status == 405 || status == 404 || (!error && status < 300 && !s->sse)) {
+            char *m = xasprintf("cannot resume the response stream: HTTP %ld from %s%s%s",
+                                status, t->cfg->url, s->sse ? "" : " with Content-Type ",
+                                s->sse ? "" : s->ctype);
             fail_resuming(t, JSONRPC_ERR_TRANSPORT, m);
             free(m);
         }
@@ -405,6 +406,11 @@ static void on_done(void *payload, long status, const char *error)
                     note(t, "GET stream: HTTP %ld; again in %ld ms", status, delay);
                 schedule_get(t, delay, s->last_id);
             }
+        } else if (!s->sse) {
+            /* a page, not an event stream: there is no stream to keep */
+            t->get_unsupported = 1;
+            note(t, "GET stream: the server answered with Content-Type '%s', not an event "
+                 "stream; not asked for again", s->ctype);
         } else {
             t->get_failures = 0;
             /* a stream closed by the server is resumed after retry: */

@@ -42,6 +42,8 @@ one_call bigjson 1 "server bad sent a message of over 30000 bytes (limit 30000)"
     "a JSON answer over max_message fails the call"
 one_call resumebig 1 "server bad sent a message of over 30000 bytes (limit 30000)" \
     "an answer over max_message on the resumed GET stream fails the call"
+one_call resumehtml 1 "cannot resume the response stream: HTTP 200 from $URL with Content-Type text/html" \
+    "a resumed stream answered with a page fails the call"
 one_call notifybig 0 "fine" "a notification over max_message on the GET stream is dropped"
 check "... and the drop is in the log" grep -q \
     '"level":"warn","msg":"server bad sent a message of over 30000 bytes (limit 30000); dropped (on the GET stream)"' \
@@ -102,5 +104,9 @@ timeout 20 "$MCPDECK" call bad busyget '{}' >busy.out 2>&1
 check "retry: 0 does not make a tight reconnect loop" node -e '
 const n = +(/gets (\d+)/.exec(require("fs").readFileSync("busy.out", "utf8")) || [0, -1])[1];
 if (!(n >= 1 && n <= 20)) { console.error("GETs in 1 s:", n); process.exit(1); }'
+# a GET answered with a page instead of an event stream: there is no
+# stream to keep, so it is not asked for again every second
+timeout 20 "$MCPDECK" call bad busyget '{"as": "html"}' >busyhtml.out 2>&1
+contains "a GET answered with HTML is not repeated" busyhtml.out "gets 1"
 check "the server is still alive afterwards" kill -0 $SRV
 e2e_done
