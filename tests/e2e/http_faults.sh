@@ -73,30 +73,25 @@ for (const id of good) if (by[id].status !== "succeeded" || by[id].result !== "f
   console.error(JSON.stringify(by[id])); process.exit(1); }
 for (const id of bad) if (by[id].status !== "failed" || !by[id].error) {
   console.error(JSON.stringify(by[id])); process.exit(1); }'
+# closed_after DESC TOOL STATUS [OPTS]: a batch runs bad.TOOL (task options
+# OPTS), which must end with STATUS, then asks the server how many of
+# TOOL's requests mcpdeck closed: exactly that one
+closed_after() {
+    printf -- '- {id: first, tool: bad.%s%s}\n- {id: count, tool: bad.closed, args: {tool: %s}}\n' \
+        "$2" "${4:+, $4}" "$2" >"$2.yaml"
+    timeout 60 "$MCPDECK" --batch "$2.yaml" --format json >"$2.json" 2>"$2.err"
+    check "$1" node -e '
+const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+const by = Object.fromEntries(r.tasks.map(t => [t.id, t]));
+if (by.first.status !== process.argv[2] || by.count.result !== "closed 1") {
+  console.error(JSON.stringify(r.tasks)); process.exit(1); }' "$2.json" "$3"
+}
 # a call that timed out is cancelled and its connection closed, not left
 # open for as long as the server keeps it (one per call, without end)
-cat > h.yaml <<'YAML'
-- {id: hang, tool: bad.hang, timeout: 1s}
-- {id: count, tool: bad.closed, args: {tool: hang}}
-YAML
-timeout 60 "$MCPDECK" --batch h.yaml --format json >h.json 2>h.err
-check "a call that timed out has its HTTP request closed" node -e '
-const r = JSON.parse(require("fs").readFileSync("h.json", "utf8"));
-const by = Object.fromEntries(r.tasks.map(t => [t.id, t]));
-if (by.hang.status !== "failed" || by.count.result !== "closed 1") {
-  console.error(JSON.stringify(r.tasks)); process.exit(1); }'
+closed_after "a call that timed out has its HTTP request closed" hang failed "timeout: 1s"
 # an answer on an SSE stream the server then keeps open: the call is done
 # and its stream closed (one connection per call otherwise)
-cat > l.yaml <<'YAML'
-- {id: linger, tool: bad.linger}
-- {id: count, tool: bad.closed, args: {tool: linger}}
-YAML
-timeout 60 "$MCPDECK" --batch l.yaml --format json >l.json 2>l.err
-check "a stream kept open after its answer is closed by mcpdeck" node -e '
-const r = JSON.parse(require("fs").readFileSync("l.json", "utf8"));
-const by = Object.fromEntries(r.tasks.map(t => [t.id, t]));
-if (by.linger.result !== "fine" || by.count.result !== "closed 1") {
-  console.error(JSON.stringify(r.tasks)); process.exit(1); }'
+closed_after "a stream kept open after its answer is closed by mcpdeck" linger succeeded
 # a server that closes the GET stream at once with "retry: 0": mcpdeck
 # reopens it after a floor of 100 ms, not in a tight loop (at most ~10 in
 # the second the call lasts; thousands without the floor)
