@@ -72,6 +72,7 @@ struct stream {
     int answered;                 /* the response to id was seen */
     int sse;
     char ctype[64];               /* Content-Type, for error messages */
+    char *location;               /* a redirect's Location, for its error */
     int oversize;                 /* the body passed the size limit */
     long status;
     struct buf body;              /* JSON body, or error text */
@@ -233,6 +234,7 @@ static void stream_free(struct stream *s)
     buf_fini(&s->body);
     sse_fini(&s->parser);
     free(s->last_id);
+    free(s->location);
     free(s);
 }
 
@@ -324,6 +326,8 @@ static void on_header(void *payload, long status, const char *name, const char *
     s->status = status;
     if (s->is_get)
         release_held(t, s);
+    if (strcmp(name, "location") == 0 && status >= 300 && status < 400 && !s->location)
+        s->location = xstrdup(value);
     if (strcmp(name, "content-type") == 0) {
         s->sse = strncmp(value, "text/event-stream", 17) == 0;
         snprintf(s->ctype, sizeof s->ctype, "%s", value);
@@ -485,6 +489,11 @@ static void on_done(void *payload, long status, const char *error)
                       "headers: in the config (e.g. \"Bearer ${TOKEN}\")", status, t->cfg->url);
     else if (status == 404 && t->session)
         m = xasprintf("HTTP 404 from %s: the MCP session expired", t->cfg->url);
+    else if (s->location)
+        /* not followed: the config's headers: (tokens) would go along */
+        m = xasprintf("HTTP %ld from %s: it redirects to %.300s; mcpdeck does not follow "
+                      "redirects, so set the server's url: to where it points", status,
+                      t->cfg->url, s->location);
     else
         m = xasprintf("HTTP %ld from %s: %.200s", status, t->cfg->url,
                       s->body.data ? s->body.data : "");

@@ -19,6 +19,8 @@ servers:
     url: $URL
     max_message: 30000
     timeout: 60s
+  moved:
+    url: http://127.0.0.1:$PORT/moved
 YAML
 
 # one_call TOOL WANT-EXIT WANT-TEXT DESCRIPTION
@@ -28,6 +30,10 @@ one_call() {
     contains "... and says so" "$1.out" "$3"
 }
 one_call ok 0 "fine" "a well-behaved tool on the same server"
+"$MCPDECK" call moved ok '{}' >moved.out 2>&1
+expect_exit "a server that redirects: exit 3" 3 $?
+contains "... saying where to, and that redirects are not followed" moved.out \
+    "HTTP 308 from http://127.0.0.1:$PORT/moved: it redirects to /mcp; mcpdeck does not follow redirects"
 one_call garbage 1 "HTTP 200 from $URL: the body is not the answer to the request: <<this is not json>>" \
     "a 200 JSON answer that is not JSON fails the call"
 one_call html 1 "HTTP 200 from $URL: expected JSON or an event stream, got Content-Type 'text/html'" \
