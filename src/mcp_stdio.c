@@ -31,6 +31,8 @@ struct stdio_t {
     int closed;                   /* on_closed was called */
     int exited;
     int stdin_gone;               /* writing to it failed: it stopped reading */
+    int deaf;                     /* more than backlog_max waits for it to read */
+    size_t backlog_max;
     int status;
     uint64_t eof_timer;           /* stdout or stdin closed: waiting to see if it exits */
 };
@@ -90,6 +92,9 @@ static void child_gone(struct stdio_t *s)
     if (s->exited)
         snprintf(why, sizeof why, "server process %s",
                  proc_status_str(s->status, st, sizeof st));
+    else if (s->deaf)
+        snprintf(why, sizeof why, "server stopped reading its stdin: over %zu bytes waited "
+                 "for it; the session was ended", s->backlog_max);
     else if (s->stdin_gone)
         snprintf(why, sizeof why, "server closed its stdin");
     else
@@ -240,6 +245,18 @@ static int stdio_send(struct mcp_transport *t, const char *json, size_t len)
     if (s->proc.in_fd < 0)
         return 0;   /* the child stopped reading: it is going away, and
                      * on_closed will fail the call with the reason */
+    if (s->deaf)
+        return 0;   /* the session is ending (see below) */
+    if (s->out.len && s->out.len + len > s->backlog_max) {
+        /* A server that reads nothing while this much waits is stuck (a
+         * busy one still reads its stdin a pipe at a time): end the session,
+         * from a timer as we may be inside a send, rather than queue without
+         * bound and let every call wait for its timeout. */
+        s->deaf = 1;
+        if (!s->eof_timer)
+            s->eof_timer = loop_timer_add(s->base.loop, 0, eof_timeout, s);
+        return 0;
+    }
     int was_empty = s->out.len == 0;
     buf_append(&s->out, json, len);
     buf_putc(&s->out, '\n');
@@ -310,6 +327,9 @@ struct mcp_transport *mcp_stdio_new(struct loop *l, const struct config_server *
     s->proc.pid = -1;
     s->proc.in_fd = s->proc.out_fd = s->proc.err_fd = -1;
     jsonrpc_lines_init(&s->lines, s->base.max_message);
+    /* what may wait for the child to read: four of its largest messages,
+     * and never less than 1 MiB */
+    s->backlog_max = 4 * s->base.max_message > (1u << 20) ? 4 * s->base.max_message : 1u << 20;
     buf_init(&s->out);
     s->ring = xmalloc(STDERR_RING);
     return &s->base;

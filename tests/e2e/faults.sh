@@ -189,6 +189,23 @@ contains "... and its tools can be called" endless-call.out "echo from badserver
 expect_exit "a list that repeats its cursor ends there" 0 $?
 check "... keeping the two pages it had" [ "$(awk '{print $1}' same.out | tr '\n' ' ')" = "echo tool-1 " ]
 
+# a server that stops reading its stdin for good: what waits for it is
+# bounded (4 x max_message, at least 1 MiB); past that the session ends,
+# every call in flight fails saying so, and the server is stopped
+big=$(head -c 600000 /dev/zero | tr '\0' a)
+cat > deaf.yaml <<YAML
+servers:
+  deaf: {command: "$BAD", args: [deaf], max_message: 64KiB, timeout: 60s}
+YAML
+for i in 1 2 3 4; do echo "- {id: d$i, tool: deaf.echo, retries: 1, args: {text: $big}}"; done >deaf-batch.yaml
+timeout 30 "$MCPDECK" -c deaf.yaml --batch deaf-batch.yaml --format json >deaf.json 2>deaf.err
+expect_exit "a server that stopped reading: the batch ends (exit 1), not at the timeout" 1 $?
+check "... its calls fail saying it stopped reading" node -e '
+const r = JSON.parse(require("fs").readFileSync("deaf.json", "utf8"));
+const why = r.tasks.filter(t => /server stopped reading its stdin: over 1048576 bytes waited/.test(t.error));
+if (why.length < 1 || r.tasks.some(t => t.status === "succeeded")) {
+  console.error(JSON.stringify(r.tasks.map(t => [t.id, t.status, t.error]))); process.exit(1); }'
+
 sleep 0.3
 left=$(count_procs "$BAD" "$T")
 check "no badserver process is left behind" [ "$left" -eq 0 ]
