@@ -130,17 +130,23 @@ static void post_up(struct http_t *t, const char *json, size_t len)
         t->inbox_timer = loop_timer_add(t->base.loop, 0, flush_inbox, t);
 }
 
+/* Request id no longer waits for a resumed stream. */
+static void resuming_drop(struct http_t *t, double id)
+{
+    for (size_t i = 0; i < t->nresuming; i++)
+        if (t->resuming[i] == id) {
+            t->resuming[i] = t->resuming[--t->nresuming];
+            return;
+        }
+}
+
 /* An answer on a resumed GET stream: that request waits no more. */
 static void resumed_answer(struct http_t *t, const char *json, size_t len)
 {
     cJSON *m = jsonr_parse(json, len);
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(m, "id");
     if (cJSON_IsNumber(id) && !cJSON_GetObjectItemCaseSensitive(m, "method"))
-        for (size_t i = 0; i < t->nresuming; i++)
-            if (t->resuming[i] == id->valuedouble) {
-                t->resuming[i] = t->resuming[--t->nresuming];
-                break;
-            }
+        resuming_drop(t, id->valuedouble);
     cJSON_Delete(m);
 }
 
@@ -596,11 +602,7 @@ static void drop_cancelled(struct http_t *t, const char *json, size_t len)
                 stream_free(s);
                 break;
             }
-        for (size_t i = 0; i < t->nresuming; i++)
-            if (t->resuming[i] == id->valuedouble) {
-                t->resuming[i] = t->resuming[--t->nresuming];
-                break;
-            }
+        resuming_drop(t, id->valuedouble);
     }
     cJSON_Delete(m);
 }
