@@ -10,6 +10,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,16 +113,17 @@ static void eof_timeout(struct loop *l, uint64_t id, void *payload)
     child_gone(s);
 }
 
-static void on_stdout(struct loop *l, int fd, int mask, void *payload)
+/* Read the child's stdout: up to `reads` reads of 64 KiB, or until it is
+ * drained or closed. */
+static void read_stdout(struct stdio_t *s, struct loop *l, int fd, int reads)
 {
-    struct stdio_t *s = payload;
     char tmp[65536];
-    for (;;) {
+    for (int i = 0; i < reads; i++) {
         ssize_t n = read(fd, tmp, sizeof tmp);
         if (n > 0) {
             jsonrpc_lines_feed(&s->lines, tmp, (size_t)n, on_line, s);
             if (s->closed || (size_t)n < sizeof tmp)
-                return;   /* drained (poll is level-triggered: more wakes us) */
+                return;   /* drained (the loop is level-triggered: more wakes us) */
             continue;
         }
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -136,6 +138,13 @@ static void on_stdout(struct loop *l, int fd, int mask, void *payload)
             s->eof_timer = loop_timer_add(l, 250, eof_timeout, s);
         return;
     }
+}
+
+static void on_stdout(struct loop *l, int fd, int mask, void *payload)
+{
+    /* at most 1 MiB a turn: a server that writes faster than we read must
+     * not keep the loop (timers, the UI, other servers) from turning */
+    read_stdout(payload, l, fd, 16);
 }
 
 static void on_stderr(struct loop *l, int fd, int mask, void *payload)
@@ -203,9 +212,9 @@ static void on_exit_cb(void *payload, pid_t pid, int status)
     s->exited = 1;
     s->status = status;
     s->running = 0;
-    /* Drain what it wrote before dying, then report. */
+    /* Drain what it wrote before dying (all of it), then report. */
     if (s->proc.out_fd >= 0)
-        on_stdout(s->base.loop, s->proc.out_fd, LOOP_READ, s);
+        read_stdout(s, s->base.loop, s->proc.out_fd, INT_MAX);
     if (s->eof_timer) {
         loop_timer_del(s->base.loop, s->eof_timer);
         s->eof_timer = 0;

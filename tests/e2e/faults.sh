@@ -206,6 +206,25 @@ const why = r.tasks.filter(t => /server stopped reading its stdin: over 1048576 
 if (why.length < 1 || r.tasks.some(t => t.status === "succeeded")) {
   console.error(JSON.stringify(r.tasks.map(t => [t.id, t.status, t.error]))); process.exit(1); }'
 
+# a server that floods notifications as fast as it can write: timers
+# still fire (its call ends at its timeout) and another server's call
+# still succeeds beside it
+cat > chatter.yaml <<YAML
+servers:
+  chatter: {command: "$BAD", args: [chatter]}
+  good:    {command: "$BAD", args: [good]}
+YAML
+printf -- '- {id: c, tool: chatter.echo, timeout: 2s, retries: 1}\n- {id: g, tool: good.slow}\n' \
+    >chatter-batch.yaml
+timeout 60 "$MCPDECK" -c chatter.yaml --batch chatter-batch.yaml --format json >chatter.json \
+    2>chatter.err
+expect_exit "a server flooding notifications: the batch ends (exit 1)" 1 $?
+check "... its call ends at its timeout, the other server's call succeeds" node -e '
+const r = JSON.parse(require("fs").readFileSync("chatter.json", "utf8"));
+const by = Object.fromEntries(r.tasks.map(t => [t.id, t]));
+if (!/within (the maximum of )?2000 ms/.test(by.c.error) || by.g.result !== "slow done") {
+  console.error(JSON.stringify(r.tasks)); process.exit(1); }'
+
 sleep 0.3
 left=$(count_procs "$BAD" "$T")
 check "no badserver process is left behind" [ "$left" -eq 0 ]
