@@ -465,10 +465,11 @@ WINDOW *elicit_layout(WINDOW *old, const struct elicit_form *f, int rows, int co
     if (old)
         delwin(old);
     int w = cols - 4 < 90 ? cols - 4 : 90;
+    /* frame and message (rows 0-3), the fields, help, error, keys, frame */
     int h = 4 + (int)(f && f->n ? f->n : 1) + 4;
     if (h > rows - 2)
         h = rows - 2;
-    if (w < 30 || h < 10)
+    if (w < 30 || h < 9)   /* 9: room for one field */
         return NULL;
     return newwin(h, w, (rows - h) / 2, (cols - w) / 2);
 }

@@ -1554,6 +1554,36 @@ static void test_elicit_form(void **state)
     elicit_form_free(f);
 }
 
+/* A form with one field (the most common question) gets a window, down to
+ * the smallest terminal that can hold it; keys reach it either way. */
+static void test_elicit_one_field(void **state)
+{
+    cJSON *schema = cJSON_Parse("{\"type\":\"object\",\"properties\":"
+                                "{\"answer\":{\"type\":\"string\"}}}");
+    struct elicit_form *f = elicit_form_new(NULL, "asker", NULL, 0, "question 1", schema);
+    cJSON_Delete(schema);
+    FILE *out, *in;
+    SCREEN *scr = screen_open(&out, &in, 0, 0);
+    WINDOW *w = elicit_layout(NULL, f, 24, 80);
+    assert_non_null(w);
+    elicit_draw(w, &(struct theme){0}, f, 1);
+    char row[81] = {0};
+    mvwinnstr(w, 0, 0, row, 78);
+    assert_non_null(strstr(row, "asker asks"));
+    mvwinnstr(w, 1, 2, row, 70);
+    assert_non_null(strstr(row, "question 1"));
+    mvwinnstr(w, 4, 2, row, 70);
+    assert_non_null(strstr(row, "answer"));
+    delwin(w);
+    w = elicit_layout(NULL, f, 11, 80);   /* 9 rows: frame, message, field, keys */
+    assert_non_null(w);
+    assert_int_equal(getmaxy(w), 9);
+    delwin(w);
+    assert_null(elicit_layout(NULL, f, 10, 80));
+    screen_close(scr, out, in);
+    elicit_form_free(f);
+}
+
 /* theme: and keys: of the config, and binding them in the key table. */
 static void test_config_keys(void **state)
 {
@@ -1659,6 +1689,7 @@ int main(void)
         cmocka_unit_test(test_jobs_page),
         cmocka_unit_test(test_memview),
         cmocka_unit_test(test_elicit_form),
+        cmocka_unit_test(test_elicit_one_field),
         cmocka_unit_test(test_config_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
