@@ -78,6 +78,8 @@ struct server {
 };
 
 #define PROGRESS_SAVE_MS 250
+/* Elicitation forms one server may have waiting for the user at once. */
+#define ELICIT_WAITING_MAX 4
 
 struct run {                             /* a job being worked on */
     struct engine *e;

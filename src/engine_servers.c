@@ -237,6 +237,19 @@ static void client_request(void *payload, struct mcp_client *c, const char *meth
     }
     if (offer_claim(s, c, method, params, id))
         return;
+    int waiting = 0;
+    for (struct engine_elicit *w = e->elicits; w; w = w->next)
+        waiting += w->srv == s;
+    if (waiting >= ELICIT_WAITING_MAX) {
+        /* each is a form the user must answer: a server asking without
+         * end does not get to pile them up */
+        char *m = xasprintf("server %s already has %d questions waiting for the user; ask "
+                            "again when one is answered", s->name, waiting);
+        engine_log_server(LOG_LEVEL_WARN, s, "%s", m);
+        mcp_client_reply_error(c, id, JSONRPC_INTERNAL_ERROR, m);
+        free(m);
+        return;
+    }
     struct engine_elicit *q = xcalloc(1, sizeof *q);
     q->e = e;
     q->srv = s;

@@ -17,6 +17,7 @@ if [ ! -f "$EVERYTHING" ]; then
 fi
 
 mkdir -p "$T/work"
+BAD="$TOP/${BUILD:-build}/fixtures/badserver"
 cat >"$T/work/mcpdeck.yaml" <<YAML
 theme: mono
 keys:
@@ -25,6 +26,7 @@ servers:
   everything:
     command: node
     args: ["$EVERYTHING", stdio]
+  asker: {command: "$BAD", args: [elicit-flood]}
 YAML
 export LC_ALL=C.UTF-8
 
@@ -101,6 +103,22 @@ keys Enter
 wait_for main 15 has "everything asks" || true
 keys Escape
 expect "Esc declines" 15 on 'declined'
+
+# a server asking 20 questions at once: four forms wait, one at a time,
+# and the rest are refused at once, saying why
+keys n
+wait_for main 5 has "Tool (server.tool)" || true
+text 'asker.echo'
+keys Tab
+keys Enter
+expect "a flood of questions: one form shows, with more waiting" 15 on 'asker asks.*\+more' 'question 1'
+for i in 1 2 3 4; do
+    wait_for main 5 has "asker asks" || true
+    keys Escape
+    sleep 0.3
+done
+expect "four were asked, sixteen refused" 15 \
+    on 'elicitation: 4 answered, 16 refused \(first error: server' 'asker already has 4 questions'
 
 keys q
 dead() { ended main; }
