@@ -24,6 +24,7 @@
  * wrappers) is in engine_view.c. */
 #include "engine_int.h"
 #include "gitctx.h"
+#include "http.h"
 #include "llm.h"
 #include "qdrant.h"
 
@@ -254,6 +255,7 @@ int engine_new(const struct engine_opts *opts, struct engine **out, char **errms
         free(e);
         return -1;
     }
+    e->farewell = http_new(e->loop);
     if (config_load(opts ? opts->config_path : NULL, &e->cfg, errmsg) < 0)
         goto fail;
     redact_scan_environ();
@@ -491,6 +493,11 @@ void engine_free(struct engine *e)
         free(s);
     }
     e->nservers = 0;   /* gone: what follows (route, metrics) must not look at them */
+    /* the HTTP sessions' DELETEs, all at once; each gives up after 1 s */
+    for (int i = 0; i < 150 && http_busy(e->farewell); i++)
+        loop_run_once(e->loop, 10);
+    http_free(e->farewell);
+    e->farewell = NULL;
     while (e->runs) {
         struct run *r = e->runs;
         e->runs = r->next;

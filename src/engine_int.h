@@ -147,6 +147,7 @@ struct direct_call {
 
 struct engine {
     struct loop *loop;
+    struct http *farewell;               /* HTTP sessions' closing DELETEs */
     struct config *cfg;
     struct db *db;
     struct jobq *q;

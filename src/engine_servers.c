@@ -378,7 +378,7 @@ int engine_server_start(struct server *s, char **errmsg)
         t = mcp_stdio_new(e->loop, s->cfg);
         timeout = s->cfg->startup_timeout_ms;
     } else {
-        t = mcp_http_new(e->loop, s->cfg);
+        t = mcp_http_new(e->loop, s->cfg, e->farewell);
         timeout = s->cfg->startup_timeout_ms;
     }
     /* elicitation yes; sampling only when a model can answer, or when a

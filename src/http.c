@@ -226,6 +226,11 @@ struct http_req *http_start(struct http *h, const struct http_req_opts *o)
     return r;
 }
 
+int http_busy(const struct http *h)
+{
+    return h && h->reqs != NULL;
+}
+
 void http_cancel(struct http *h, struct http_req *r)
 {
     if (!r)

@@ -37,5 +37,7 @@ void http_free(struct http *h);      /* cancels requests without callbacks */
 struct http_req *http_start(struct http *h, const struct http_req_opts *o);
 /* Abort a request; on_done is not called. */
 void http_cancel(struct http *h, struct http_req *r);
+/* Whether requests are still under way. */
+int http_busy(const struct http *h);
 
 #endif

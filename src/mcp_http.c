@@ -34,6 +34,7 @@ struct http_t {
     struct mcp_transport base;
     const struct config_server *cfg;
     struct http *http;
+    struct http *farewell;        /* for the DELETE at the end (not ours) */
     char *session;
     char *protocol;
     int alive;
@@ -637,31 +638,28 @@ static const char *http_t_log(struct mcp_transport *base)
     return t->log.data ? t->log.data : "";
 }
 
+/* End the session (DELETE), without waiting for the answer: the request
+ * goes on the farewell client, which outlives this transport. */
 static void send_delete(struct http_t *t)
 {
-    CURL *e = curl_easy_init();
-    if (!e)
-        return;
-    struct curl_slist *h = NULL;
-    char *sid = xasprintf("Mcp-Session-Id: %s", t->session);
-    h = curl_slist_append(h, sid);
-    if (t->protocol && strcmp(t->protocol, "2025-06-18") >= 0) {
-        char *pv = xasprintf("MCP-Protocol-Version: %s", t->protocol);
-        h = curl_slist_append(h, pv);
-        free(pv);
-    }
-    for (size_t i = 0; i < t->cfg->nheaders; i++)
-        h = curl_slist_append(h, t->cfg->headers[i]);
-    curl_easy_setopt(e, CURLOPT_URL, t->cfg->url);
-    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "DELETE");
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 1000L);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
-    curl_easy_perform(e);   /* best effort: the session ends either way */
-    curl_slist_free_all(h);
-    curl_easy_cleanup(e);
-    free(sid);
+    const char *hdr[64];
+    char *own[2];
+    int n = 0, no = 0;
+    hdr[n++] = own[no++] = xasprintf("Mcp-Session-Id: %s", t->session);
+    if (t->protocol && strcmp(t->protocol, "2025-06-18") >= 0)
+        hdr[n++] = own[no++] = xasprintf("MCP-Protocol-Version: %s", t->protocol);
+    for (size_t i = 0; i < t->cfg->nheaders && n < 63; i++)
+        hdr[n++] = t->cfg->headers[i];
+    hdr[n] = NULL;
+    struct http_req_opts o = {
+        .method = "DELETE",
+        .url = t->cfg->url,
+        .headers = hdr,
+        .timeout_ms = 1000,   /* best effort: the session ends either way */
+    };
+    http_start(t->farewell, &o);
+    for (int i = 0; i < no; i++)
+        free(own[i]);
 }
 
 static void http_t_free(struct mcp_transport *base)
@@ -685,7 +683,7 @@ static void http_t_free(struct mcp_transport *base)
         t->streams = s->next;
         stream_free(s);
     }
-    if (t->session)
+    if (t->session && t->farewell)
         send_delete(t);
     free(t->session);
     free(t->protocol);
@@ -699,7 +697,8 @@ static const struct mcp_transport_ops http_ops = {
     "http", http_t_start, http_t_send, http_t_log, http_t_free,
 };
 
-struct mcp_transport *mcp_http_new(struct loop *l, const struct config_server *cfg)
+struct mcp_transport *mcp_http_new(struct loop *l, const struct config_server *cfg,
+                                   struct http *farewell)
 {
     struct http_t *t = xcalloc(1, sizeof *t);
     t->base.ops = &http_ops;
@@ -707,6 +706,7 @@ struct mcp_transport *mcp_http_new(struct loop *l, const struct config_server *c
     t->base.max_message = cfg->max_message > 0 ? (size_t)cfg->max_message : 16u << 20;
     t->cfg = cfg;
     t->http = http_new(l);
+    t->farewell = farewell;
     t->retry_ms = -1;
     buf_init(&t->log);
     return &t->base;

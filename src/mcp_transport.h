@@ -42,7 +42,11 @@ struct mcp_transport {
 
 /* Constructors; the config/server tables are borrowed and must outlive t. */
 struct mcp_transport *mcp_stdio_new(struct loop *l, const struct config_server *cfg);
-struct mcp_transport *mcp_http_new(struct loop *l, const struct config_server *cfg);
+/* farewell: where requests that outlive the transport go (the DELETE that
+ * ends its session); its owner runs the loop a moment for them at exit. */
+struct http;
+struct mcp_transport *mcp_http_new(struct loop *l, const struct config_server *cfg,
+                                   struct http *farewell);
 /* memory: the engine's store for the memory server's tools (may be NULL). */
 struct mcp_transport *mcp_inproc_new(struct loop *l, const struct builtin_server *srv,
                                      const char *root, struct memory *memory);

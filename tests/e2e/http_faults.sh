@@ -30,6 +30,7 @@ one_call() {
     contains "... and says so" "$1.out" "$3"
 }
 one_call ok 0 "fine" "a well-behaved tool on the same server"
+one_call deletes 0 "deletes 1" "the session before ended with a DELETE before mcpdeck exited"
 "$MCPDECK" call moved ok '{}' >moved.out 2>&1
 expect_exit "a server that redirects: exit 3" 3 $?
 contains "... saying where to, and that redirects are not followed" moved.out \
