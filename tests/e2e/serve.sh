@@ -30,6 +30,25 @@ scenario relay "the relay scenario passes" \
 check "the log says what was relayed" \
     grep -q "sampling/createMessage relayed to the outer client" "$T/relay-data/logs/mcpdeck.log"
 
+# the same with mcpdeck's client reaching server-everything over Streamable
+# HTTP: its requests come on a call's event stream and are answered by POST,
+# the subscription's updates on the GET stream
+PORT=$((20000 + ($$ + 6151) % 20000))
+PORT=$PORT node -r "$TOP/tests/fixtures/loopback.cjs" "$EVERYTHING" streamableHttp \
+    >ev-http.log 2>&1 &
+EVSRV=$!
+trap 'kill $EVSRV 2>/dev/null' EXIT
+for i in $(seq 50); do grep -q "listening on port" ev-http.log && break; sleep 0.1; done
+cat > relay-http.yaml <<YAML
+data_dir: $T/relay-http-data
+servers:
+  everything: {url: "http://127.0.0.1:$PORT/mcp"}
+serve: {page_size: 5, relay_timeout: 3s}
+YAML
+scenario relay-http "the relay scenario passes with server-everything over Streamable HTTP" \
+    node "$TOP/tests/e2e/serve_client.mjs" relay -- "$MCPDECK" -c relay-http.yaml serve
+kill $EVSRV 2>/dev/null
+
 # the cancelled call is a cancelled job in mcpdeck's store
 "$MCPDECK" -c inner.yaml jobs list --format json >jobs.json 2>/dev/null
 check "the cancelled call's job is cancelled in the store" node -e '
