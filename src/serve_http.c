@@ -615,8 +615,7 @@ int serve_http_run(struct engine *e, const char *listen, char **errmsg)
     loop_signal(l, SIGTERM, on_signal, h);
     while (!h->stop)
         loop_run_once(l, -1);
-    loop_signal(l, SIGINT, NULL, NULL);
-    loop_signal(l, SIGTERM, NULL, NULL);
+    engine_catch_interrupts(e);   /* not the default: the servers are still to stop */
     serve_http_free(h);
     return 0;
 }

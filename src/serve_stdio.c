@@ -236,8 +236,10 @@ int serve_stdio_run(struct engine *e, char **errmsg)
     }
     if (!st.eof)
         loop_fd_del(l, STDIN_FILENO);
-    loop_signal(l, SIGINT, NULL, NULL);
-    loop_signal(l, SIGTERM, NULL, NULL);
+    /* back to the engine's handlers, not the default action: another
+     * SIGTERM during the last flush must not kill us before the servers
+     * are stopped (the flush is bounded anyway) */
+    engine_catch_interrupts(e);
     serve_session_free(st.ss);
     serve_free(s);
     if (st.watching_out)

@@ -130,13 +130,14 @@ setTimeout(() => {
 # a client that neither reads stdout nor closes it: when serve stops (SIGTERM,
 # or stdin closed and the drain time over) what it still owes the client
 # gets a moment, then serve exits anyway (it blocked in write for good) and
-# stops its servers; the log says what was dropped
+# stops its servers; the log says what was dropped. A second SIGTERM in
+# that moment does not kill it before its servers are stopped (term2)
 cat > stuck.yaml <<YAML
 data_dir: $T/stuck-data
 servers:
-  good: {command: "$BAD", args: [good]}
+  sticky: {command: "$BAD", args: [sticky]}
 YAML
-for how in term eof; do
+for how in term eof term2; do
     check "a client that never reads: serve still exits after $how (bounded), its servers stopped" node -e '
 const { spawn } = require("child_process");
 const [mcpdeck, cfg, how] = process.argv.slice(1);
@@ -151,11 +152,13 @@ let stopped = 0;
 p.on("exit", (rc, sig) => {
     const took = Date.now() - stopped;
     console.error("serve exited", rc, sig, "after", took, "ms");
-    process.exit(stopped && took < 10000 ? 0 : 1);
+    process.exit(stopped && took < 10000 && rc === 0 && sig === null ? 0 : 1);
 });
 setTimeout(() => {
     stopped = Date.now();
-    if (how === "term") p.kill("SIGTERM"); else p.stdin.end();
+    if (how === "eof") p.stdin.end(); else p.kill("SIGTERM");
+    if (how === "term2")                 /* again, while it flushes its last answers */
+        setTimeout(() => p.kill("SIGTERM"), 500);
     setTimeout(() => { console.error("serve still running after 15 s"); p.kill("SIGKILL"); }, 15000);
 }, 3000);' "$MCPDECK" stuck.yaml $how
     check "... and no badserver is left ($how)" [ "$(count_procs "$BAD" "$T")" -eq 0 ]

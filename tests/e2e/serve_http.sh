@@ -138,6 +138,23 @@ kill -TERM "$relaypid"
 wait "$relaypid"
 expect_exit "SIGTERM stops the relay server cleanly" 0 $?
 
+# a second SIGTERM while serve stops its servers (one that outlives its
+# stdin takes the 2 s grace) does not kill it before they are stopped
+BAD="$TOP/${BUILD:-build}/fixtures/badserver"
+cat > sticky.yaml <<YAML
+data_dir: $T/sticky-data
+servers:
+  sticky: {command: "$BAD", args: [sticky]}
+YAML
+serve sticky sticky.yaml
+stickypid=$(echo $pids | awk '{print $NF}')
+kill -TERM "$stickypid"
+sleep 0.5
+kill -TERM "$stickypid"
+wait "$stickypid"
+expect_exit "a second SIGTERM while serve --http stops its servers: still a clean exit" 0 $?
+check "... and its server was stopped" [ "$(count_procs "$BAD sticky" "$T")" -eq 0 ]
+
 # --- the bearer token, and the SDK client scenario with it
 cat > token.yaml <<YAML
 data_dir: $T/token-data
