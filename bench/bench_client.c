@@ -266,7 +266,7 @@ int main(int argc, char **argv)
     loop_signal(b.loop, SIGCHLD, on_sigchld, NULL);
     char cwd[4096];
     const char *roots[2] = {getcwd(cwd, sizeof cwd) ? cwd : "/", NULL};
-    struct mcp_transport *t = mcp_stdio_new(b.loop, &cfg);
+    struct mcp_transport *t = mcp_stdio_new(b.loop, &cfg, NULL, 0);
     b.client = mcp_client_new(b.loop, "bench", t, roots, NULL, &events, &b);
     char *err = NULL;
     int rc = 1;

@@ -375,7 +375,7 @@ int engine_server_start(struct server *s, char **errmsg)
     if (s->builtin) {
         t = mcp_inproc_new(e->loop, s->builtin, e->root, e->memory);
     } else if (s->cfg->kind == CONFIG_SERVER_STDIO) {
-        t = mcp_stdio_new(e->loop, s->cfg);
+        t = mcp_stdio_new(e->loop, s->cfg, e->cfg->secret_env, e->cfg->nsecret_env);
         timeout = s->cfg->startup_timeout_ms;
     } else {
         t = mcp_http_new(e->loop, s->cfg, e->farewell);

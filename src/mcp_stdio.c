@@ -7,6 +7,7 @@
 #include "loop.h"
 #include "mcp_transport.h"
 #include "proc.h"
+#include "redact.h"
 #include "util.h"
 
 #include <errno.h>
@@ -16,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+extern char **environ;
 
 #define STDERR_RING (64 * 1024)
 
@@ -33,6 +36,8 @@ struct stdio_t {
     int exited;
     int stdin_gone;               /* writing to it failed: it stopped reading */
     int deaf;                     /* more than backlog_max waits for it to read */
+    char *const *hide;            /* environment variables not passed on */
+    size_t nhide;
     size_t backlog_max;
     int status;
     uint64_t eof_timer;           /* stdout or stdin closed: waiting to see if it exits */
@@ -222,6 +227,41 @@ static void on_exit_cb(void *payload, pid_t pid, int status)
     child_gone(s);
 }
 
+/* 1 when "NAME=..." entry e names one of n "NAME=..." or "NAME" entries. */
+static int env_named(const char *e, char *const *v, size_t n)
+{
+    size_t len = strcspn(e, "=");
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(v[i], e, len) == 0 && (v[i][len] == '=' || v[i][len] == '\0'))
+            return 1;
+    return 0;
+}
+
+/* The child's environment: ours without the secrets (names that look
+ * secret, and the config's secrets), then the server's env:. A server
+ * gets a secret only when its config gives it one, as ${VAR}; what else
+ * it inherits (PATH, HOME, proxies, locale) it needs to run at all. */
+static char **child_env(const struct stdio_t *s)
+{
+    const struct config_server *c = s->cfg;
+    size_t n = 0;
+    for (char **e = environ; e && *e; e++)
+        n++;
+    char **v = xcalloc(n + c->nenv + 1, sizeof *v);
+    size_t k = 0;
+    for (char **e = environ; e && *e; e++) {
+        char name[256];
+        snprintf(name, sizeof name, "%.*s", (int)strcspn(*e, "="), *e);
+        if (redact_env_name_is_secret(name) || env_named(*e, s->hide, s->nhide) ||
+            env_named(*e, c->env, c->nenv))
+            continue;
+        v[k++] = *e;
+    }
+    for (size_t i = 0; i < c->nenv; i++)
+        v[k++] = c->env[i];
+    return v;
+}
+
 static int stdio_start(struct mcp_transport *t, char **errmsg)
 {
     struct stdio_t *s = (struct stdio_t *)t;
@@ -230,9 +270,7 @@ static int stdio_start(struct mcp_transport *t, char **errmsg)
     argv[0] = c->command;
     for (size_t i = 0; i < c->nargs; i++)
         argv[i + 1] = c->args[i];
-    char **env = xcalloc(c->nenv + 1, sizeof *env);
-    for (size_t i = 0; i < c->nenv; i++)
-        env[i] = c->env[i];
+    char **env = child_env(s);
     int rc = proc_spawn(argv, env, c->cwd, on_exit_cb, s, &s->proc, errmsg);
     free(argv);
     free(env);
@@ -326,13 +364,16 @@ static const struct mcp_transport_ops stdio_ops = {
     "stdio", stdio_start, stdio_send, stdio_log, stdio_free,
 };
 
-struct mcp_transport *mcp_stdio_new(struct loop *l, const struct config_server *cfg)
+struct mcp_transport *mcp_stdio_new(struct loop *l, const struct config_server *cfg,
+                                    char *const *hide, size_t nhide)
 {
     struct stdio_t *s = xcalloc(1, sizeof *s);
     s->base.ops = &stdio_ops;
     s->base.loop = l;
     s->base.max_message = cfg->max_message > 0 ? (size_t)cfg->max_message : 16u << 20;
     s->cfg = cfg;
+    s->hide = hide;
+    s->nhide = nhide;
     s->proc.pid = -1;
     s->proc.in_fd = s->proc.out_fd = s->proc.err_fd = -1;
     jsonrpc_lines_init(&s->lines, s->base.max_message);

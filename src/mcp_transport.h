@@ -41,7 +41,11 @@ struct mcp_transport {
 };
 
 /* Constructors; the config/server tables are borrowed and must outlive t. */
-struct mcp_transport *mcp_stdio_new(struct loop *l, const struct config_server *cfg);
+/* hide: names of environment variables the child must not inherit (the
+ * config's secrets), besides those whose names look secret; the server's
+ * own env: still gives it what it names. Borrowed. */
+struct mcp_transport *mcp_stdio_new(struct loop *l, const struct config_server *cfg,
+                                    char *const *hide, size_t nhide);
 /* farewell: where requests that outlive the transport go (the DELETE that
  * ends its session); its owner runs the loop a moment for them at exit. */
 struct http;

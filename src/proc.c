@@ -43,7 +43,7 @@ static void close_pair(int p[2])
         close(p[1]);
 }
 
-int proc_spawn(char *const argv[], char *const env_extra[], const char *cwd,
+int proc_spawn(char *const argv[], char *const envp[], const char *cwd,
                proc_exit_cb on_exit, void *payload, struct proc *out, char **errmsg)
 {
     int in[2] = {-1, -1}, o[2] = {-1, -1}, e[2] = {-1, -1}, ex[2] = {-1, -1};
@@ -71,8 +71,8 @@ int proc_spawn(char *const argv[], char *const env_extra[], const char *cwd,
         for (int s = 1; s < 32; s++)
             if (s != SIGKILL && s != SIGSTOP)
                 signal(s, SIG_DFL);
-        for (size_t i = 0; env_extra && env_extra[i]; i++)
-            putenv(env_extra[i]);
+        if (envp)
+            environ = (char **)envp;   /* execvp passes it on */
         int err = 0;
         if (cwd && chdir(cwd) < 0)
             err = errno;

@@ -16,12 +16,12 @@ struct proc {
 
 typedef void (*proc_exit_cb)(void *payload, pid_t pid, int status);
 
-/* Spawn argv[0] (PATH searched) with argv; env_extra "K=V" entries are
- * added to our environment; cwd may be NULL. All three pipes are
+/* Spawn argv[0] (PATH searched) with argv and the environment envp
+ * ("K=V" entries; NULL: ours); cwd may be NULL. All three pipes are
  * non-blocking and close-on-exec on our side. An exec failure is reported
  * here (through a close-on-exec pipe), not as a dead child later.
  * on_exit is called once when the child is reaped. */
-int proc_spawn(char *const argv[], char *const env_extra[], const char *cwd,
+int proc_spawn(char *const argv[], char *const envp[], const char *cwd,
                proc_exit_cb on_exit, void *payload, struct proc *out, char **errmsg);
 
 /* Reap every exited child we spawned and call their callbacks. */

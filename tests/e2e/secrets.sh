@@ -89,6 +89,28 @@ for f in check.out checkjson.out list.out http.err "$LOG"; do
     contains "the query token is redacted in $(basename "$f")" "$f" "token=[REDACTED]"
 done
 
+# A stdio server inherits mcpdeck's environment but not its secrets: not a
+# variable whose name looks secret, not one listed under secrets:; what its
+# env: gives it, it gets (the leak server above). Each server here echoes
+# the variable BADSERVER_ECHO_ENV names, if it has it.
+export PLAIN_SETTING=visible-setting-42 DB_PASS=hunter2-db-pass
+cat > env.yaml <<YAML
+servers:
+  token: {command: "$BAD", args: [good], env: {BADSERVER_ECHO_ENV: PLANTED_TOKEN}}
+  listed: {command: "$BAD", args: [good], env: {BADSERVER_ECHO_ENV: DB_PASS}}
+  plain: {command: "$BAD", args: [good], env: {BADSERVER_ECHO_ENV: PLAIN_SETTING}}
+secrets: [DB_PASS]
+log: {file: "$T/env.log"}
+YAML
+for srv in token listed plain; do
+    "$MCPDECK" -c env.yaml call $srv echo >env-$srv.out 2>&1
+done
+check "a variable named like a secret is not inherited by a server" \
+    grep -qx "echo from badserver" env-token.out
+check "... nor one listed under secrets:" grep -qx "echo from badserver" env-listed.out
+contains "... while the rest of the environment is" env-plain.out \
+    "echo from badserver leaked visible-setting-42"
+
 # The log: JSON lines, job/server/req on every line, a job's lines carry its id.
 check "every log line is JSON with job, server and req" node -e '
 const lines = require("fs").readFileSync(process.argv[1], "utf8").split("\n").filter(Boolean);
