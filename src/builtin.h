@@ -60,7 +60,10 @@ extern const struct builtin_server builtin_git;
 /* The optional shell server (only when shell.enabled): its settings, set
  * once before it is registered. */
 extern const struct builtin_server builtin_shell;
-void builtin_shell_configure(char *const *allow, size_t nallow, int timeout_ms, size_t max_output);
+/* hide: the config's secret variables, kept from the commands with those
+ * whose names look secret (borrowed). */
+void builtin_shell_configure(char *const *allow, size_t nallow, int timeout_ms, size_t max_output,
+                             char *const *hide, size_t nhide);
 
 /* Helpers for tool implementations. */
 cJSON *builtin_result_text(int is_error, const char *fmt, ...)

@@ -12,6 +12,7 @@
  * both close or the deadline passes (then the group is killed). */
 #include "builtin.h"
 #include "pathjail.h"
+#include "redact.h"
 #include "util.h"
 
 #include <errno.h>
@@ -26,15 +27,22 @@
 #include <time.h>
 #include <unistd.h>
 
+extern char **environ;
+
 static struct {                  /* set once at start-up by builtin_shell_configure */
     char **allow;
     size_t nallow;
     int timeout_ms;
     size_t max_output;
-} shell_cfg = {NULL, 0, 30000, 1 << 20};
+    char *const *hide;
+    size_t nhide;
+} shell_cfg = {NULL, 0, 30000, 1 << 20, NULL, 0};
 
-void builtin_shell_configure(char *const *allow, size_t nallow, int timeout_ms, size_t max_output)
+void builtin_shell_configure(char *const *allow, size_t nallow, int timeout_ms, size_t max_output,
+                             char *const *hide, size_t nhide)
 {
+    shell_cfg.hide = hide;
+    shell_cfg.nhide = nhide;
     shell_cfg.allow = (char **)allow;
     shell_cfg.nallow = nallow;
     shell_cfg.timeout_ms = timeout_ms > 0 ? timeout_ms : 30000;
@@ -120,8 +128,11 @@ static cJSON *shell_run(const struct builtin_ctx *ctx, const cJSON *args)
         free(av);
         return builtin_result_text(1, "cannot create pipes: %s", strerror(errno));
     }
+    /* a command gets no secret: the model chose it */
+    char **env = redact_child_env(shell_cfg.hide, shell_cfg.nhide, NULL, 0);
     pid_t pid = fork();
     if (pid == 0) {
+        environ = env;
         setpgid(0, 0);
         int devnull = open("/dev/null", O_RDONLY);
         dup2(devnull, 0);
@@ -133,6 +144,7 @@ static cJSON *shell_run(const struct builtin_ctx *ctx, const cJSON *args)
         dprintf(2, "cannot run %s: %s\n", av[0], strerror(errno));
         _exit(127);
     }
+    free(env);
     close(out[1]);
     close(errp[1]);
     free(cwd);

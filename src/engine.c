@@ -306,7 +306,8 @@ int engine_new(const struct engine_opts *opts, struct engine **out, char **errms
     add_server(e, builtin_git.name, "builtin", NULL, &builtin_git);
     if (e->cfg->shell_enabled) {
         builtin_shell_configure(e->cfg->shell_allow, e->cfg->nshell_allow,
-                                e->cfg->shell_timeout_ms, (size_t)e->cfg->shell_max_output);
+                                e->cfg->shell_timeout_ms, (size_t)e->cfg->shell_max_output,
+                                e->cfg->secret_env, e->cfg->nsecret_env);
         add_server(e, builtin_shell.name, "builtin", NULL, &builtin_shell);
     }
     for (size_t i = 0; i < e->cfg->nservers; i++) {

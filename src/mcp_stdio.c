@@ -18,8 +18,6 @@
 #include <string.h>
 #include <unistd.h>
 
-extern char **environ;
-
 #define STDERR_RING (64 * 1024)
 
 struct stdio_t {
@@ -227,41 +225,6 @@ static void on_exit_cb(void *payload, pid_t pid, int status)
     child_gone(s);
 }
 
-/* 1 when "NAME=..." entry e names one of n "NAME=..." or "NAME" entries. */
-static int env_named(const char *e, char *const *v, size_t n)
-{
-    size_t len = strcspn(e, "=");
-    for (size_t i = 0; i < n; i++)
-        if (strncmp(v[i], e, len) == 0 && (v[i][len] == '=' || v[i][len] == '\0'))
-            return 1;
-    return 0;
-}
-
-/* The child's environment: ours without the secrets (names that look
- * secret, and the config's secrets), then the server's env:. A server
- * gets a secret only when its config gives it one, as ${VAR}; what else
- * it inherits (PATH, HOME, proxies, locale) it needs to run at all. */
-static char **child_env(const struct stdio_t *s)
-{
-    const struct config_server *c = s->cfg;
-    size_t n = 0;
-    for (char **e = environ; e && *e; e++)
-        n++;
-    char **v = xcalloc(n + c->nenv + 1, sizeof *v);
-    size_t k = 0;
-    for (char **e = environ; e && *e; e++) {
-        char name[256];
-        snprintf(name, sizeof name, "%.*s", (int)strcspn(*e, "="), *e);
-        if (redact_env_name_is_secret(name) || env_named(*e, s->hide, s->nhide) ||
-            env_named(*e, c->env, c->nenv))
-            continue;
-        v[k++] = *e;
-    }
-    for (size_t i = 0; i < c->nenv; i++)
-        v[k++] = c->env[i];
-    return v;
-}
-
 static int stdio_start(struct mcp_transport *t, char **errmsg)
 {
     struct stdio_t *s = (struct stdio_t *)t;
@@ -270,7 +233,8 @@ static int stdio_start(struct mcp_transport *t, char **errmsg)
     argv[0] = c->command;
     for (size_t i = 0; i < c->nargs; i++)
         argv[i + 1] = c->args[i];
-    char **env = child_env(s);
+    /* a server gets a secret only when its config gives it one */
+    char **env = redact_child_env(s->hide, s->nhide, c->env, c->nenv);
     int rc = proc_spawn(argv, env, c->cwd, on_exit_cb, s, &s->proc, errmsg);
     free(argv);
     free(env);

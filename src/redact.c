@@ -93,6 +93,37 @@ int redact_env_name_is_secret(const char *name)
     return 0;
 }
 
+/* 1 when "NAME=..." entry e names one of n "NAME=..." or "NAME" entries. */
+static int env_named(const char *e, char *const *v, size_t n)
+{
+    size_t len = strcspn(e, "=");
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(v[i], e, len) == 0 && (v[i][len] == '=' || v[i][len] == '\0'))
+            return 1;
+    return 0;
+}
+
+char **redact_child_env(char *const *hide, size_t nhide, char *const *extra, size_t nextra)
+{
+    size_t n = 0;
+    for (char **e = environ; e && *e; e++)
+        n++;
+    char **v = xcalloc(n + nextra + 1, sizeof *v);
+    size_t k = 0;
+    for (char **e = environ; e && *e; e++) {
+        size_t len = strcspn(*e, "=");
+        char *name = xstrndup(*e, len);
+        int secret = redact_env_name_is_secret(name);
+        free(name);
+        if (secret || env_named(*e, hide, nhide) || env_named(*e, extra, nextra))
+            continue;
+        v[k++] = *e;
+    }
+    for (size_t i = 0; i < nextra; i++)
+        v[k++] = extra[i];
+    return v;
+}
+
 int redact_scan_environ(void)
 {
     int added = 0;

@@ -54,6 +54,14 @@ int redact_scan_environ(void);
 /* 1 when an environment variable name looks secret by the rule above. */
 int redact_env_name_is_secret(const char *name);
 
+/* The environment for a child process (a stdio server, a shell command):
+ * ours without the secrets — names that look secret, and the nhide names
+ * in hide ("NAME" or "NAME=...") — then the nextra "K=V" entries of extra,
+ * which replace ours of the same name. What else it inherits (PATH, HOME,
+ * proxies, locale) it needs to run at all. NULL-terminated; free the array
+ * only (its strings are environ's and extra's). */
+char **redact_child_env(char *const *hide, size_t nhide, char *const *extra, size_t nextra);
+
 /* 1 when a JSON member or log field named key always holds a secret:
  * the header names above, and access_token, refresh_token, api_key,
  * apikey, client_secret, secret, password, passwd (ignoring case). The

@@ -31,6 +31,15 @@ check "a program not in shell.allow is refused and nothing runs" sh -c \
 check "the timeout kills it" grep -q "killed after 1500 ms" sleep.out
 "$MCPDECK" call shell run '{"argv": ["yes"]}' >yes.out 2>&1
 check "output beyond shell.max_output is dropped, and said" grep -q "bytes of output dropped" yes.out
+# a command gets mcpdeck's environment without its secrets
+cat > env.yaml <<'YAML'
+shell: {enabled: true, allow: [env]}
+tools: {approve: ["shell.run"]}
+YAML
+MY_API_KEY=sk-not-for-commands-31 PLAIN_SETTING=shown-to-commands \
+    "$MCPDECK" -c env.yaml call shell run '{"argv": ["env"]}' >env.out 2>&1
+check "a command does not inherit a secret variable" sh -c '! grep -q "MY_API_KEY" env.out'
+check "... but does the rest of the environment" grep -q "^PLAIN_SETTING=shown-to-commands" env.out
 
 printf 'shell: {enabled: true, allow: [echo]}\n' >mcpdeck.yaml
 printf -- '- {id: e, tool: shell.run, args: {argv: [echo, hi]}}\n' >b.yaml

@@ -462,6 +462,37 @@ static void test_key_names(void **state)
     assert_int_equal(redact_key_is_secret(NULL), 0);
 }
 
+/* A child's environment: ours without the secrets, then its own. */
+static void test_child_env(void **state)
+{
+    setenv("TCE_API_KEY", "sk-child-env-test-1", 1);
+    setenv("TCE_LISTED", "listed-value-2", 1);
+    setenv("TCE_PLAIN", "plain-value-3", 1);
+    setenv("TCE_OVERRIDE", "ours", 1);
+    char *hide[] = {"TCE_LISTED"};
+    char *extra[] = {"TCE_OVERRIDE=theirs", "TCE_GIVEN=sk-given-on-purpose"};
+    char **v = redact_child_env(hide, 1, extra, 2);
+    int plain = 0, override = 0, given = 0, path = 0;
+    for (char **e = v; *e; e++) {
+        assert_false(strncmp(*e, "TCE_API_KEY=", 12) == 0);   /* looks secret */
+        assert_false(strncmp(*e, "TCE_LISTED=", 11) == 0);    /* listed */
+        assert_false(strcmp(*e, "TCE_OVERRIDE=ours") == 0);   /* replaced */
+        plain += strcmp(*e, "TCE_PLAIN=plain-value-3") == 0;
+        override += strcmp(*e, "TCE_OVERRIDE=theirs") == 0;
+        given += strcmp(*e, "TCE_GIVEN=sk-given-on-purpose") == 0;
+        path += strncmp(*e, "PATH=", 5) == 0;
+    }
+    assert_int_equal(plain, 1);
+    assert_int_equal(override, 1);
+    assert_int_equal(given, 1);                               /* given: kept */
+    assert_int_equal(path, getenv("PATH") ? 1 : 0);
+    free(v);
+    unsetenv("TCE_API_KEY");
+    unsetenv("TCE_LISTED");
+    unsetenv("TCE_PLAIN");
+    unsetenv("TCE_OVERRIDE");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -482,6 +513,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_redact_json, setup, teardown),
         cmocka_unit_test_setup_teardown(test_redact_json_needed, setup, teardown),
         cmocka_unit_test(test_key_names),
+        cmocka_unit_test(test_child_env),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
