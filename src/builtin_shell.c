@@ -129,7 +129,7 @@ static cJSON *shell_run(const struct builtin_ctx *ctx, const cJSON *args)
         return builtin_result_text(1, "cannot create pipes: %s", strerror(errno));
     }
     /* a command gets no secret: the model chose it */
-    char **env = redact_child_env(shell_cfg.hide, shell_cfg.nhide, NULL, 0);
+    char **env = redact_child_env(shell_cfg.hide, shell_cfg.nhide, NULL, 0, NULL);
     pid_t pid = fork();
     if (pid == 0) {
         environ = env;

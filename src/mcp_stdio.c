@@ -234,10 +234,20 @@ static int stdio_start(struct mcp_transport *t, char **errmsg)
     for (size_t i = 0; i < c->nargs; i++)
         argv[i + 1] = c->args[i];
     /* a server gets a secret only when its config gives it one */
-    char **env = redact_child_env(s->hide, s->nhide, c->env, c->nenv);
+    struct buf hidden;
+    buf_init(&hidden);
+    char **env = redact_child_env(s->hide, s->nhide, c->env, c->nenv, &hidden);
     int rc = proc_spawn(argv, env, c->cwd, on_exit_cb, s, &s->proc, errmsg);
     free(argv);
     free(env);
+    if (hidden.len && rc == 0) {
+        /* where one looks when a server says a variable is missing */
+        char *line = xasprintf("[mcpdeck] not passed on, as secrets: %s (give one to this "
+                               "server with env: {NAME: \"${NAME}\"})\n", hidden.data);
+        ring_put(s, line, strlen(line));
+        free(line);
+    }
+    buf_fini(&hidden);
     if (rc < 0)
         return -1;
     s->running = 1;

@@ -103,7 +103,8 @@ static int env_named(const char *e, char *const *v, size_t n)
     return 0;
 }
 
-char **redact_child_env(char *const *hide, size_t nhide, char *const *extra, size_t nextra)
+char **redact_child_env(char *const *hide, size_t nhide, char *const *extra, size_t nextra,
+                        struct buf *hidden)
 {
     size_t n = 0;
     for (char **e = environ; e && *e; e++)
@@ -112,12 +113,15 @@ char **redact_child_env(char *const *hide, size_t nhide, char *const *extra, siz
     size_t k = 0;
     for (char **e = environ; e && *e; e++) {
         size_t len = strcspn(*e, "=");
+        if (env_named(*e, extra, nextra))
+            continue;                    /* the child's own value replaces ours */
         char *name = xstrndup(*e, len);
-        int secret = redact_env_name_is_secret(name);
+        int secret = redact_env_name_is_secret(name) || env_named(*e, hide, nhide);
+        if (secret && hidden)
+            buf_printf(hidden, "%s%s", hidden->len ? ", " : "", name);
         free(name);
-        if (secret || env_named(*e, hide, nhide) || env_named(*e, extra, nextra))
-            continue;
-        v[k++] = *e;
+        if (!secret)
+            v[k++] = *e;
     }
     for (size_t i = 0; i < nextra; i++)
         v[k++] = extra[i];

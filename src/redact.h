@@ -59,8 +59,11 @@ int redact_env_name_is_secret(const char *name);
  * in hide ("NAME" or "NAME=...") — then the nextra "K=V" entries of extra,
  * which replace ours of the same name. What else it inherits (PATH, HOME,
  * proxies, locale) it needs to run at all. NULL-terminated; free the array
- * only (its strings are environ's and extra's). */
-char **redact_child_env(char *const *hide, size_t nhide, char *const *extra, size_t nextra);
+ * only (its strings are environ's and extra's). With hidden, the names
+ * left out are appended there, separated by ", " (names only). */
+struct buf;
+char **redact_child_env(char *const *hide, size_t nhide, char *const *extra, size_t nextra,
+                        struct buf *hidden);
 
 /* 1 when a JSON member or log field named key always holds a secret:
  * the header names above, and access_token, refresh_token, api_key,

@@ -110,6 +110,10 @@ check "a variable named like a secret is not inherited by a server" \
 check "... nor one listed under secrets:" grep -qx "echo from badserver" env-listed.out
 contains "... while the rest of the environment is" env-plain.out \
     "echo from badserver leaked visible-setting-42"
+"$MCPDECK" -c env.yaml servers log token >env-log.out 2>&1
+check "the server's log names what was not passed on (names, not values)" sh -c \
+    'grep -q "^\[mcpdeck\] not passed on, as secrets: .*PLANTED_TOKEN" env-log.out &&
+     grep -q "DB_PASS" env-log.out && ! grep -q "hunter2" env-log.out'
 
 # The log: JSON lines, job/server/req on every line, a job's lines carry its id.
 check "every log line is JSON with job, server and req" node -e '

@@ -471,7 +471,9 @@ static void test_child_env(void **state)
     setenv("TCE_OVERRIDE", "ours", 1);
     char *hide[] = {"TCE_LISTED"};
     char *extra[] = {"TCE_OVERRIDE=theirs", "TCE_GIVEN=sk-given-on-purpose"};
-    char **v = redact_child_env(hide, 1, extra, 2);
+    struct buf hidden;
+    buf_init(&hidden);
+    char **v = redact_child_env(hide, 1, extra, 2, &hidden);
     int plain = 0, override = 0, given = 0, path = 0;
     for (char **e = v; *e; e++) {
         assert_false(strncmp(*e, "TCE_API_KEY=", 12) == 0);   /* looks secret */
@@ -487,6 +489,12 @@ static void test_child_env(void **state)
     assert_int_equal(given, 1);                               /* given: kept */
     assert_int_equal(path, getenv("PATH") ? 1 : 0);
     free(v);
+    /* the names left out, for the server's log (values never) */
+    assert_non_null(strstr(hidden.data, "TCE_API_KEY"));
+    assert_non_null(strstr(hidden.data, "TCE_LISTED"));
+    assert_null(strstr(hidden.data, "TCE_PLAIN"));
+    assert_null(strstr(hidden.data, "sk-child-env-test-1"));
+    buf_fini(&hidden);
     unsetenv("TCE_API_KEY");
     unsetenv("TCE_LISTED");
     unsetenv("TCE_PLAIN");
