@@ -604,6 +604,8 @@ static void send_cancelled(struct mcp_client *c, int64_t id, const char *reason)
     if (reason)
         cJSON_AddStringToObject(params, "reason", reason);
     jsonrpc_notify(c->peer, "notifications/cancelled", params);
+    if (c->t->ops->cancelled)
+        c->t->ops->cancelled(c->t, id);
 }
 
 static void call_answer(void *payload, const cJSON *result, const struct jsonrpc_error *err)

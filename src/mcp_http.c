@@ -587,27 +587,6 @@ static int http_t_start(struct mcp_transport *base, char **errmsg)
     return 0;
 }
 
-/* We cancelled a request (notifications/cancelled just went out): its
- * response stream is closed, not left open until the server ends it — a
- * server that hangs would otherwise keep a connection per cancelled call. */
-static void drop_cancelled(struct http_t *t, const char *json, size_t len)
-{
-    cJSON *m = jsonr_parse(json, len);
-    const cJSON *id = cJSON_GetObjectItemCaseSensitive(
-        cJSON_GetObjectItemCaseSensitive(m, "params"), "requestId");
-    if (cJSON_IsNumber(id)) {
-        for (struct stream *s = t->streams; s; s = s->next)
-            if (!s->is_get && s->has_id && s->id == id->valuedouble) {
-                stream_unlink(t, s);
-                http_cancel(t->http, s->req);
-                stream_free(s);
-                break;
-            }
-        resuming_drop(t, id->valuedouble);
-    }
-    cJSON_Delete(m);
-}
-
 static int http_t_send(struct mcp_transport *base, const char *json, size_t len)
 {
     struct http_t *t = (struct http_t *)base;
@@ -619,8 +598,6 @@ static int http_t_send(struct mcp_transport *base, const char *json, size_t len)
         return 0;
     }
     start(t, "POST", json, len, NULL);
-    if (len > 20 && memmem(json, len, "\"notifications/cancelled\"", 25))
-        drop_cancelled(t, json, len);
     /* once initialized, listen for what the server starts on its own */
     if (len > 20 && memmem(json, len, "\"notifications/initialized\"", 27) &&
         !t->get_unsupported) {
@@ -630,6 +607,23 @@ static int http_t_send(struct mcp_transport *base, const char *json, size_t len)
         t->release_timer = loop_timer_add(t->base.loop, 2000, release_cb, t);
     }
     return 0;
+}
+
+/* The client cancelled request id: its response stream is closed, not
+ * left open until the server ends it (a server that hangs would keep a
+ * connection per cancelled call), and its answer is no longer awaited on
+ * a resumed stream. */
+static void http_t_cancelled(struct mcp_transport *base, int64_t id)
+{
+    struct http_t *t = (struct http_t *)base;
+    for (struct stream *s = t->streams; s; s = s->next)
+        if (!s->is_get && s->has_id && s->id == (double)id) {
+            stream_unlink(t, s);
+            http_cancel(t->http, s->req);
+            stream_free(s);
+            break;
+        }
+    resuming_drop(t, (double)id);
 }
 
 static const char *http_t_log(struct mcp_transport *base)
@@ -694,7 +688,7 @@ static void http_t_free(struct mcp_transport *base)
 }
 
 static const struct mcp_transport_ops http_ops = {
-    "http", http_t_start, http_t_send, http_t_log, http_t_free,
+    "http", http_t_start, http_t_send, http_t_log, http_t_free, http_t_cancelled,
 };
 
 struct mcp_transport *mcp_http_new(struct loop *l, const struct config_server *cfg,

@@ -258,7 +258,7 @@ static void inproc_free(struct mcp_transport *base)
 }
 
 static const struct mcp_transport_ops inproc_ops = {
-    "builtin", inproc_start, inproc_send, inproc_log, inproc_free,
+    "builtin", inproc_start, inproc_send, inproc_log, inproc_free, NULL,
 };
 
 struct mcp_transport *mcp_inproc_new(struct loop *l, const struct builtin_server *srv,

@@ -335,7 +335,7 @@ static void stdio_free(struct mcp_transport *t)
 }
 
 static const struct mcp_transport_ops stdio_ops = {
-    "stdio", stdio_start, stdio_send, stdio_log, stdio_free,
+    "stdio", stdio_start, stdio_send, stdio_log, stdio_free, NULL,
 };
 
 struct mcp_transport *mcp_stdio_new(struct loop *l, const struct config_server *cfg,

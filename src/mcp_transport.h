@@ -7,6 +7,7 @@
 #define MCPDECK_MCP_TRANSPORT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct loop;
 struct mcp_transport;
@@ -30,6 +31,9 @@ struct mcp_transport_ops {
     /* The server's captured stderr/log (most recent bytes), or "". */
     const char *(*log)(struct mcp_transport *t);
     void (*free)(struct mcp_transport *t);    /* closes; no upcalls after */
+    /* The client cancelled request id (its notifications/cancelled has
+     * gone out): drop what is held for it. May be NULL. */
+    void (*cancelled)(struct mcp_transport *t, int64_t id);
 };
 
 struct mcp_transport {
