@@ -102,9 +102,7 @@ static void job_metrics(struct run *r, enum job_status st, int requeued)
                         (double)(util_wall_ms() - r->started_ms) / 1000.0);
 }
 
-/* The attempt is over: record it and tell subscribers. result is the
- * tool's CallToolResult (stored whole) or NULL with error set; both are
- * redacted before they are stored or announced. */
+/* The newest progress not yet stored becomes a job event now. */
 static void progress_store(struct run *r)
 {
     if (r->progress_timer) {
@@ -120,6 +118,9 @@ static void progress_store(struct run *r)
     r->progress_saved_ms = util_now_ms();
 }
 
+/* The attempt is over: record it and tell subscribers. result is the
+ * tool's CallToolResult (stored whole) or NULL with error set; both are
+ * redacted before they are stored or announced. */
 void engine_run_finish(struct run *r, const cJSON *result, const char *error, int retry)
 {
     struct engine *e = r->e;

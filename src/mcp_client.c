@@ -318,11 +318,11 @@ static int paging_next(struct mcp_client *c, struct paging *p, const char *metho
         snprintf(why, sizeof why, "went on past %d pages", LIST_MAX_PAGES);
     if (!next || why[0]) {
         if (why[0]) {
-            log_write(LOG_LEVEL_WARN, &(struct log_ctx){0, c->name, 0},
-                      "%s %s; stopped there, keeping %zu items", method, why, items);
-            buf_printf(&c->log, "[mcpdeck] %s %s; stopped there, keeping %zu items\n", method,
-                       why, items);
+            char *m = xasprintf("%s %s; stopped there, keeping %zu items", method, why, items);
+            log_write(LOG_LEVEL_WARN, &(struct log_ctx){0, c->name, 0}, "%s", m);
+            buf_printf(&c->log, "[mcpdeck] %s\n", m);
             buf_keep_lines(&c->log, CLIENT_LOG_MAX);
+            free(m);
         }
         paging_reset(p);
         return 0;
