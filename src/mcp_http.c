@@ -227,9 +227,10 @@ static void fail_too_big(struct http_t *t, struct stream *s)
 static void get_too_big(struct http_t *t)
 {
     char *m = too_big_text(t);
-    log_write(LOG_LEVEL_WARN, &(struct log_ctx){0, t->cfg->name, 0},
-              "%s (on the GET stream)", m);
-    note(t, "%s (on the GET stream)", m);
+    char *where = xasprintf("%s (on the GET stream)", m);
+    log_write(LOG_LEVEL_WARN, &(struct log_ctx){0, t->cfg->name, 0}, "%s", where);
+    note(t, "%s", where);
+    free(where);
     fail_resuming(t, JSONRPC_ERR_TOO_BIG, m);
     free(m);
 }
