@@ -201,10 +201,18 @@ static int quantifier_len(const char *p)
  * uses something ERE has no equivalent for. */
 static int translate_pattern(const char *p, struct buf *out)
 {
+    bool after_quant = false;
+
     while (*p) {
         bool quant = false;
         long cp;
         int n;
+
+        /* "a+*" is an ECMAScript syntax error; stacked quantifiers also
+         * make regcomp's closure computation explode ("a?????+++++") */
+        if (after_quant && (*p == '*' || *p == '+' || *p == '?' ||
+                            (*p == '{' && quantifier_len(p) > 0)))
+            return -1;
 
         switch (*p) {
         case '\\':
@@ -277,10 +285,111 @@ static int translate_pattern(const char *p, struct buf *out)
         }
         if (quant && *p == '?')
             p++;   /* lazy: the same strings match */
+        after_quant = quant;
     }
     if (!out->data)
         buf_puts(out, "");
     return 0;
+}
+
+/* The end of the bracket expression whose '[' is at p (just past its ']'). */
+static const char *bracket_end(const char *p)
+{
+    p++;
+    if (*p == '^')
+        p++;
+    if (*p == ']')
+        p++;
+    while (*p && *p != ']') {
+        if (*p == '[' && (p[1] == ':' || p[1] == '.' || p[1] == '=')) {
+            char close = p[1];
+            const char *e = p + 2;
+            while (*e && !(e[0] == close && e[1] == ']'))
+                e++;
+            p = *e ? e + 2 : e;
+        } else {
+            p++;
+        }
+    }
+    return *p ? p + 1 : p;
+}
+
+/* regcomp copies a counted repetition's operand once per count, nested
+ * counts multiplying: "(a{1000}){1000}" takes a million nodes, gigabytes
+ * from one schema a server sends. An estimate of the nodes, capped. */
+#define ERE_MAX_NODES 20000
+#define ERE_MAX_DEPTH 64
+
+static bool ere_too_big(const char *p)
+{
+    double sum[ERE_MAX_DEPTH + 1];   /* nodes of each open group so far */
+    int depth = 0;
+    double last = 0;                 /* nodes of the atom a quantifier would take */
+
+    sum[0] = 0;
+    while (*p) {
+        double atom = 1;
+        switch (*p) {
+        case '\\':
+            p += p[1] ? 2 : 1;
+            break;
+        case '[':
+            p = bracket_end(p);
+            break;
+        case '(':
+            if (depth == ERE_MAX_DEPTH)
+                return true;
+            sum[++depth] = 0;
+            last = 0;
+            p++;
+            continue;
+        case ')':
+            if (depth > 0)
+                atom = sum[depth--] + 1;
+            p++;
+            break;
+        case '{':
+        case '+': {
+            /* "x{n,m}" holds m copies of x, "x{n,}" n + 1, "x+" two */
+            double copies = 2;
+            if (*p == '{') {
+                char *end;
+                long lo = strtol(p + 1, &end, 10), hi = lo + 1;
+                if (*end == ',' && isdigit((unsigned char)end[1]))
+                    hi = strtol(end + 1, &end, 10);
+                else if (*end != ',')
+                    hi = lo;
+                while (*end && *end != '}')
+                    end++;
+                p = end;
+                copies = (double)(hi > lo ? hi : lo);
+            }
+            p += *p ? 1 : 0;
+            sum[depth] += last * (copies - 1) + 1;
+            last *= copies;
+            if (sum[depth] > ERE_MAX_NODES)
+                return true;
+            continue;
+        }
+        case '*':
+        case '?':
+            sum[depth] += 1;
+            p++;
+            continue;
+        case '|':
+            sum[depth] += 1;
+            last = 0;
+            p++;
+            continue;
+        default:
+            p++;
+        }
+        sum[depth] += atom;
+        last = atom;
+        if (sum[depth] > ERE_MAX_NODES)
+            return true;
+    }
+    return false;
 }
 
 int jsonschema_pattern_compile(const char *pattern, regex_t *re)
@@ -289,7 +398,7 @@ int jsonschema_pattern_compile(const char *pattern, regex_t *re)
     int ok = 0;
 
     buf_init(&ere);
-    if (translate_pattern(pattern, &ere) == 0)
+    if (translate_pattern(pattern, &ere) == 0 && !ere_too_big(ere.data))
         ok = regcomp(re, ere.data, REG_EXTENDED | REG_NOSUB) == 0;
     buf_fini(&ere);
     return ok;

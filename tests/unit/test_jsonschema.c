@@ -254,6 +254,11 @@ static void test_patterns(void **state)
         {"^(a|b)c$", "cc", false},
         {"\\\\bfoo\\\\b", "a foo b", true},
         {"\\\\bfoo\\\\b", "afoob", false},
+        /* counted repetitions that regcomp builds in reasonable size */
+        {"^[a-z]{1,64}(\\\\.[a-z]{1,64}){0,10}$", "ab.cd", true},
+        {"^[a-z]{1,64}(\\\\.[a-z]{1,64}){0,10}$", "ab..cd", false},
+        {"^a{300}$", "a", false},
+        {"^(ab){2,}$", "ab", false},
         /* unsupported or rejected: skipped, so anything matches */
         {"^(?=a)b", "zzz", true},
         {"^(?!a)", "a", true},
@@ -265,6 +270,16 @@ static void test_patterns(void **state)
         {"[]", "x", true},
         {"\\\\k<x>", "x", true},
         {"^a\\\\x00", "zzz", true},   /* NUL cannot be in a POSIX pattern */
+        /* regcomp would copy these into millions of nodes (gigabytes) */
+        {"^(a{1000}){1000}$", "b", true},
+        {"^(((((((((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+$", "b", true},
+        {"^((x{30}){30}){30}$", "b", true},
+        /* stacked quantifiers: an ECMAScript syntax error, and regcomp's
+         * closures explode on a run of them */
+        {"^a{2}{3}$", "b", true},
+        {"^a+*$", "b", true},
+        {"^a+??$", "b", true},
+        {"^x?????????????????+++++++y$", "b", true},
     };
     int bad = 0;
 
