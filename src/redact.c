@@ -616,8 +616,30 @@ char *redact_text(const char *s, size_t len, size_t *outlen)
         len = 0;
     }
     struct spans sp = {0};
+    size_t n;
     find_spans(s, len, &sp);
-    return apply_spans(s, len, &sp, outlen);
+    int changed = sp.n > 0;
+    char *out = apply_spans(s, len, &sp, &n);
+    /* A mark can make a rule match that did not before: a secret inside a
+     * base64 run or glued to "Bearer" changes where words end. Again until
+     * nothing changes, so the result is what redacting it would give. */
+    for (int pass = 0; changed && pass < 4; pass++) {
+        struct spans more = {0};
+        size_t n2;
+        find_spans(out, n, &more);
+        if (!more.n) {
+            free(more.v);
+            break;
+        }
+        char *again = apply_spans(out, n, &more, &n2);
+        changed = n2 != n || memcmp(again, out, n) != 0;
+        free(out);
+        out = again;
+        n = n2;
+    }
+    if (outlen)
+        *outlen = n;
+    return out;
 }
 
 char *redact_string(const char *s)
@@ -641,7 +663,37 @@ static void json_set_string(cJSON *item, const char *text)
     item->type = cJSON_String | (item->type & cJSON_StringIsConst);
 }
 
+static int redact_value(cJSON *item, int member);
+
+/* A member's name goes through redact_text too: a document keyed by its
+ * tokens must not keep them in its keys. */
+static int redact_name(cJSON *item)
+{
+    size_t len = strlen(item->string), outlen;
+    char *r = redact_text(item->string, len, &outlen);
+    if (outlen == len && memcmp(r, item->string, len) == 0) {
+        free(r);
+        return 0;
+    }
+    char *copy = cJSON_malloc(outlen + 1);
+    if (!copy)
+        abort();
+    memcpy(copy, r, outlen + 1);
+    free(r);
+    if (!(item->type & cJSON_StringIsConst))
+        cJSON_free(item->string);
+    item->string = copy;
+    item->type &= ~cJSON_StringIsConst;
+    return 1;
+}
+
 static int redact_item(cJSON *item, int member)
+{
+    int named = member && item->string ? redact_name(item) : 0;
+    return named + redact_value(item, member);
+}
+
+static int redact_value(cJSON *item, int member)
 {
     if (member && item->string && redact_key_is_secret(item->string) &&
         (cJSON_IsString(item) || cJSON_IsNumber(item))) {
@@ -694,6 +746,8 @@ static int text_needs(const char *s, size_t len)
 
 static int item_needs(const cJSON *item, int member)
 {
+    if (member && item->string && text_needs(item->string, strlen(item->string)))
+        return 1;
     if (member && item->string && redact_key_is_secret(item->string) &&
         (cJSON_IsString(item) || cJSON_IsNumber(item)))
         return !(cJSON_IsString(item) && item->valuestring &&

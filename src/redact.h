@@ -86,10 +86,10 @@ char *redact_text(const char *s, size_t len, size_t *outlen);
 char *redact_string(const char *s);
 
 /* Redact a cJSON tree in place: every string value goes through
- * redact_text, and the value of a member whose key passes
- * redact_key_is_secret (a string or a number) becomes REDACT_MARK.
- * Member names are left as they are. Returns how many values changed
- * (0 for NULL, and 0 when run again over its own output). Any thread. */
+ * redact_text, every member name too, and the value of a member whose
+ * key passes redact_key_is_secret (a string or a number) becomes
+ * REDACT_MARK. Returns how many names and values changed (0 for NULL, and
+ * 0 when run again over its own output). Any thread. */
 int redact_json(struct cJSON *j);
 
 /* Whether redact_json(j) would change anything, without copying the tree

@@ -399,6 +399,20 @@ static void test_redact_json(void **state)
     assert_string_equal(cJSON_GetObjectItem(o, "secret")->valuestring, REDACT_MARK);
     cJSON_Delete(o);
     assert_int_equal(redact_json(NULL), 0);
+
+    /* Member names go through the same rules: a document keyed by its
+     * tokens keeps none of them. */
+    cJSON *keyed = cJSON_Parse("{\"" SECRET1 "\":{\"user\":\"ada\"},\"tok " SECRET2 "\":1,"
+                               "\"plain\":2}");
+    assert_non_null(keyed);
+    assert_int_equal(redact_json_needed(keyed), 1);
+    assert_int_equal(redact_json(keyed), 2);
+    text = cJSON_PrintUnformatted(keyed);
+    assert_string_equal(text, "{\"[REDACTED]\":{\"user\":\"ada\"},\"tok [REDACTED]\":1,"
+                              "\"plain\":2}");
+    cJSON_free(text);
+    assert_int_equal(redact_json(keyed), 0);
+    cJSON_Delete(keyed);
 }
 
 /* redact_json_needed answers exactly whether redact_json would change a
@@ -414,6 +428,10 @@ static void test_redact_json_needed(void **state)
         "[\"https://u:p4ss@h/x\"]",
         "{\"url\":\"https://h/x?access_token=zz9xq8wv7u&b=1\"}",
         "\"" SECRET2 "\"",
+        "{\"" SECRET2 "\":1}",
+        /* a secret glued to a scheme word: "Bearer" is a word only once
+         * the secret before it is a mark; that is redacted too, at once */
+        "[\"" SECRET2 "Bearer tok3n-abc123\"]",
     };
     const char *clean[] = {
         "{\"result\":{\"content\":[{\"type\":\"text\",\"text\":\"Echo: hi\"}]}}",
