@@ -244,14 +244,13 @@ static void delete_start(const struct builtin_ctx *ctx, const cJSON *args, built
     static const char *const allowed[] = {"id", NULL};
     cJSON *res = args_check(args, allowed);
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(args, "id");
-    if (!res && (!cJSON_IsNumber(id) || id->valuedouble != floor(id->valuedouble) ||
-                 id->valuedouble < 1))
+    int64_t v = 0;
+    if (!res && (!cJSON_IsNumber(id) || !util_whole_in(id->valuedouble, 1, INT64_MAX, &v)))
         res = builtin_result_text(1, "argument 'id' is required (a positive integer)");
     if (!res && !ctx->memory)
         res = builtin_result_text(1, "the memory store is not open");
     if (!res) {
         char *err = NULL;
-        int64_t v = (int64_t)id->valuedouble;
         int rc = memory_delete(ctx->memory, v, &err);
         if (rc < 0) {
             res = builtin_result_take_text(1, err);

@@ -226,9 +226,11 @@ static int parse_answer(struct embedder *e, const struct buf *b, size_t n, float
     cJSON_ArrayForEach(item, data) {
         cJSON *idx = cJSON_GetObjectItemCaseSensitive(item, "index");
         cJSON *emb = cJSON_GetObjectItemCaseSensitive(item, "embedding");
-        size_t i = cJSON_IsNumber(idx) ? (size_t)idx->valuedouble : pos;
+        int64_t at = (int64_t)pos;
+        int bad_index = cJSON_IsNumber(idx) && !util_whole_in(idx->valuedouble, 0, (int64_t)n - 1, &at);
+        size_t i = (size_t)at;
         pos++;
-        if ((cJSON_IsNumber(idx) && idx->valuedouble < 0) || i >= n || seen[i]) {
+        if (bad_index || i >= n || seen[i]) {
             *errmsg = xasprintf("%s: the answer has a bad or repeated index", e->url);
             goto fail;
         }

@@ -332,7 +332,10 @@ int llm_anthropic_stream_event(struct llm_stream *s, const char *type, const cha
     if (!t)
         t = type;
     const cJSON *idx = cJSON_GetObjectItemCaseSensitive(root, "index");
-    long index = cJSON_IsNumber(idx) ? (long)idx->valuedouble : 0;
+    int64_t at = 0;
+    if (cJSON_IsNumber(idx) && !util_whole_in(idx->valuedouble, 0, INT32_MAX, &at))
+        at = -1;   /* matches no block */
+    long index = (long)at;
     int rc = 0;
     if (!strcmp(t, "error")) {
         const char *m = llm_wire_error_message(root);

@@ -229,10 +229,11 @@ static void stream_tool_call(struct llm_stream *s, const cJSON *tc)
     const char *id = llm_wire_str(tc, "id");
     const cJSON *fn = cJSON_GetObjectItemCaseSensitive(tc, "function");
     struct llm_stream_call *c = NULL;
-    if (cJSON_IsNumber(idx)) {
-        c = llm_stream_call_find(s, (long)idx->valuedouble);
+    int64_t key;
+    if (cJSON_IsNumber(idx) && util_whole_in(idx->valuedouble, 0, INT32_MAX, &key)) {
+        c = llm_stream_call_find(s, (long)key);
         if (!c)
-            c = llm_stream_call_add(s, (long)idx->valuedouble);
+            c = llm_stream_call_add(s, (long)key);
     } else {
         struct llm_stream_call *last = s->ncalls ? &s->calls[s->ncalls - 1] : NULL;
         if (!last || (id && *id && last->id && strcmp(last->id, id)))

@@ -45,9 +45,9 @@ const char *llm_wire_str(const cJSON *obj, const char *key)
 int64_t llm_wire_int(const cJSON *obj, const char *key)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    if (!cJSON_IsNumber(v) || v->valuedouble < 0)
-        return -1;
-    return (int64_t)v->valuedouble;
+    int64_t n;
+    /* past 2^53 a count is not a count: as if none was sent */
+    return cJSON_IsNumber(v) && util_whole_in(v->valuedouble, 0, INT64_C(1) << 53, &n) ? n : -1;
 }
 
 void llm_result_init(struct llm_result *r)

@@ -7,6 +7,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,10 +75,9 @@ static int opt_ms(const cJSON *o, const char *k, int64_t *out)
     *out = -1;
     if (!v || cJSON_IsNull(v))
         return 0;
-    if (!cJSON_IsNumber(v) || v->valuedouble < 0)
-        return -1;
-    *out = (int64_t)v->valuedouble;
-    return 0;
+    return cJSON_IsNumber(v) && util_whole_in(floor(v->valuedouble), 0, INT64_C(1) << 53, out)
+               ? 0
+               : -1;
 }
 
 /* One line's add. 0 new, 1 merged, -1 with *errmsg (without the line). */

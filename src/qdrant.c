@@ -358,7 +358,7 @@ static void ens_step(void *ctx, long status, const cJSON *json, const char *erro
             const cJSON *par = cJSON_GetObjectItemCaseSensitive(cfg, "params");
             const cJSON *vec = cJSON_GetObjectItemCaseSensitive(par, "vectors");
             const cJSON *size = cJSON_GetObjectItemCaseSensitive(vec, "size");
-            if (cJSON_IsNumber(size) && (size_t)size->valuedouble != e->dim)
+            if (cJSON_IsNumber(size) && size->valuedouble != (double)e->dim)
                 msg = xasprintf("Qdrant collection %s holds vectors of size %.0f, not %zu "
                                 "(a different embedder? use another memory.qdrant.prefix)",
                                 e->name, size->valuedouble, e->dim);

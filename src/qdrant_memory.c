@@ -131,8 +131,9 @@ static cJSON *filter_for(const char *ns, const cJSON *filter)
         cJSON_AddStringToObject(cond, "key", key);
         free(key);
         int ok = 0;
+        int64_t whole;
         if (cJSON_IsString(it) || cJSON_IsBool(it) ||
-            (cJSON_IsNumber(it) && it->valuedouble == (double)(int64_t)it->valuedouble)) {
+            (cJSON_IsNumber(it) && util_whole_in(it->valuedouble, INT64_MIN, INT64_MAX, &whole))) {
             cJSON_AddItemToObject(cJSON_AddObjectToObject(cond, "match"), "value",
                                   cJSON_Duplicate(it, 0));
             ok = 1;

@@ -47,7 +47,8 @@ static const struct {
      "\"caps\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":"
      "\"capabilities the routed server must have\"},"
      "\"model\":{\"type\":\"string\",\"description\":\"model or alias for a model task\"},"
-     "\"priority\":{\"type\":\"integer\",\"description\":\"higher runs first (default 0)\"}"
+     "\"priority\":{\"type\":\"integer\",\"minimum\":-1000000,\"maximum\":1000000,"
+     "\"description\":\"higher runs first (default 0)\"}"
      "}}"},
     {"task_status", "The status of a task (queued, running, succeeded, failed, cancelled, "
                     "skipped) with its server, attempts, error and progress.",
@@ -102,10 +103,7 @@ static int task_id(const cJSON *args, int64_t *id)
         }
         return -1;
     }
-    if (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble != floor(v->valuedouble))
-        return -1;
-    *id = (int64_t)v->valuedouble;
-    return 0;
+    return cJSON_IsNumber(v) && util_whole_in(v->valuedouble, 1, INT64_MAX, id) ? 0 : -1;
 }
 
 static const char *arg_str(const cJSON *args, const char *key)
@@ -178,8 +176,13 @@ static cJSON *submit(struct serve *s, const cJSON *args)
             return serve_tool_error("submit_task: caps must be a list of at most 32 strings");
         caplist[ncaps++] = c->valuestring;
     }
+    int64_t pr = 0;
+    if (prio && !cJSON_IsNull(prio) &&
+        (!cJSON_IsNumber(prio) || !util_whole_in(prio->valuedouble, -1000000, 1000000, &pr)))
+        return serve_tool_error("submit_task: priority must be an integer from -1000000 to "
+                                "1000000");
     struct jobq_spec spec = {.batch = "serve"};
-    spec.priority = cJSON_IsNumber(prio) ? (int)prio->valuedouble : 0;
+    spec.priority = (int)pr;
     cJSON *r = NULL;
     if (tool) {
         const char *bare = tool;

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -339,13 +340,25 @@ int util_set_nonblock(int fd)
     return 0;
 }
 
+int util_whole_in(double d, int64_t lo, int64_t hi, int64_t *out)
+{
+    /* compared as doubles first: every int64_t bound converts to one */
+    if (!(d >= (double)lo && d <= (double)hi) || d != floor(d))
+        return 0;
+    int64_t v = d >= 9223372036854775807.0 ? INT64_MAX : (int64_t)d;
+    if (v < lo || v > hi)
+        return 0;
+    *out = v;
+    return 1;
+}
+
 int util_parse_duration_ms(const char *s, int64_t *ms)
 {
     if (!s || !*s)
         return -1;
     char *end;
     double v = strtod(s, &end);
-    if (end == s || v < 0)
+    if (end == s || !(v >= 0))   /* NaN too: strtod reads "nan" */
         return -1;
     double mult = 1000;
     if (*end == '\0' || strcmp(end, "s") == 0)
@@ -359,7 +372,7 @@ int util_parse_duration_ms(const char *s, int64_t *ms)
     else
         return -1;
     double r = v * mult;
-    if (r > 9.2e15)
+    if (!(r <= 9.2e15))
         return -1;
     *ms = (int64_t)r;
     return 0;

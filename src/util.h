@@ -92,4 +92,8 @@ int util_set_nonblock(int fd);
 /* Parse a duration: a number of seconds ("30", "1.5") or a number with a
  * unit: ms, s, m, h ("1500ms", "300s", "5m"). Returns 0 and *ms, or -1. */
 int util_parse_duration_ms(const char *s, int64_t *ms);
+/* 1 and *out = d when d is a whole number within [lo, hi], else 0 (NaN
+ * never is). For numbers read from JSON: converting a double outside the
+ * target type's range is undefined behaviour in C. */
+int util_whole_in(double d, int64_t lo, int64_t hi, int64_t *out);
 #endif

@@ -312,6 +312,11 @@ static const struct resp_case resp_cases[] = {
      "{'choices':[{'message':{'content':[{'type':'text','text':'a'},{'type':'text','text':'b'}]},"
      " 'finish_reason':'stop'}]}",
      0, 0, "ab", "[]", LLM_STOP_END, "stop", -1, -1, NULL, NULL, NULL},
+    /* counts no int64_t holds (converting them was undefined): as if none came */
+    {"openai absurd usage", LLM_DIALECT_OPENAI,
+     "{'choices':[{'message':{'content':'x'},'finish_reason':'stop'}],"
+     " 'usage':{'prompt_tokens':1e30,'completion_tokens':1.5e19}}",
+     0, 0, "x", "[]", LLM_STOP_END, "stop", -1, -1, NULL, NULL, NULL},
     {"anthropic text", LLM_DIALECT_ANTHROPIC,
      "{'id':'msg_01','type':'message','role':'assistant','model':'claude-sonnet-4-5',"
      " 'content':[{'type':'text','text':'Hi! '},{'type':'text','text':'Done.'}],"
@@ -484,6 +489,13 @@ struct stream_case {
     "data: {'id':'chatcmpl-9','object':'chat.completion.chunk','model':'gpt-4o'," x "}\n\n"
 
 static const struct stream_case stream_cases[] = {
+    {"openai tool call index past any int: as if it had none", LLM_DIALECT_OPENAI,
+     OAI("'choices':[{'index':0,'delta':{'tool_calls':[{'index':1e30,'id':'call_X',"
+         "'type':'function','function':{'name':'f','arguments':'{}'}}]},'finish_reason':null}]")
+     OAI("'choices':[{'index':0,'delta':{},'finish_reason':'tool_calls'}]")
+     "data: [DONE]\n\n",
+     0, 0, "", "[{'id':'call_X','name':'f','arguments':{}}]", LLM_STOP_TOOL_USE, "tool_calls",
+     -1, -1, "gpt-4o", "chatcmpl-9", NULL},
     {"openai text, usage chunk, [DONE]", LLM_DIALECT_OPENAI,
      OAI("'choices':[{'index':0,'delta':{'role':'assistant','content':''},'finish_reason':null}]")
      OAI("'choices':[{'index':0,'delta':{'content':'Hel'},'finish_reason':null}],'usage':null")

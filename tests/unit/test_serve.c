@@ -258,6 +258,10 @@ static void test_task_tools(void **state)
         {"{}", "needs a tool"},
         {"{\"tool\":\"nosuch.tool\"}", "no server named"},
         {"{\"tool\":\"fs__read_text_file\",\"arguments\":[]}", "must be an object"},
+        /* a double outside int's range made the conversion undefined */
+        {"{\"tool\":\"fs.get_file_info\",\"priority\":1e30}", "priority must be an integer"},
+        {"{\"tool\":\"fs.get_file_info\",\"priority\":2.5}", "priority must be an integer"},
+        {"{\"tool\":\"fs.get_file_info\",\"priority\":\"high\"}", "priority must be"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         q = xasprintf("{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"tools/call\",\"params\":"
@@ -275,6 +279,9 @@ static void test_task_tools(void **state)
     put(&f, "{\"jsonrpc\":\"2.0\",\"id\":21,\"method\":\"tools/call\",\"params\":"
             "{\"name\":\"cancel_task\",\"arguments\":{\"task_id\":999999}}}");
     assert_true(is_error(answer(&f, 21)));
+    put(&f, "{\"jsonrpc\":\"2.0\",\"id\":22,\"method\":\"tools/call\",\"params\":"
+            "{\"name\":\"task_status\",\"arguments\":{\"task_id\":1e300}}}");
+    assert_true(is_error(answer(&f, 22)));
     fix_close(&f);
 }
 

@@ -1,11 +1,13 @@
 /* test_util.c — buffer helpers that other modules' tests only reach
- * indirectly: buf_keep_lines (the bounded logs of servers and transports). */
+ * indirectly: buf_keep_lines (the bounded logs of servers and transports), and
+ * util_whole_in (numbers from JSON to integers) and util_parse_duration_ms. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -58,12 +60,64 @@ static void test_keep_lines_no_newline(void **state)
     buf_fini(&b);
 }
 
+/* Numbers read from JSON become integers only when whole and in range:
+ * outside it the C conversion is undefined (UBSan stops the ASan build). */
+static void test_whole_in(void **state)
+{
+    (void)state;
+    int64_t v = 7;
+    assert_int_equal(util_whole_in(42.0, 0, 100, &v), 1);
+    assert_int_equal(v, 42);
+    assert_int_equal(util_whole_in(-3.0, -5, 5, &v), 1);
+    assert_int_equal(v, -3);
+    v = 7;
+    assert_int_equal(util_whole_in(1.5, 0, 100, &v), 0);
+    assert_int_equal(util_whole_in(101.0, 0, 100, &v), 0);
+    assert_int_equal(util_whole_in(-1.0, 0, 100, &v), 0);
+    assert_int_equal(util_whole_in(1e30, 0, INT64_MAX, &v), 0);
+    assert_int_equal(util_whole_in(-1e30, INT64_MIN, INT64_MAX, &v), 0);
+    assert_int_equal(util_whole_in(NAN, INT64_MIN, INT64_MAX, &v), 0);
+    assert_int_equal(util_whole_in(INFINITY, 0, INT64_MAX, &v), 0);
+    assert_int_equal(v, 7);   /* untouched when refused */
+    /* the edges of int64_t: 2^63 is not representable, -2^63 is */
+    assert_int_equal(util_whole_in(-9223372036854775808.0, INT64_MIN, INT64_MAX, &v), 1);
+    assert_true(v == INT64_MIN);
+    assert_int_equal(util_whole_in(9223372036854775808.0, INT64_MIN, INT64_MAX - 1, &v), 0);
+    assert_int_equal(util_whole_in(9007199254740992.0, 0, INT64_C(1) << 53, &v), 1);
+    assert_true(v == INT64_C(1) << 53);
+}
+
+/* Durations from config and batch files ("30s", "2m"); strtod also
+ * reads "nan" and "inf", which are no durations. */
+static void test_parse_duration(void **state)
+{
+    (void)state;
+    int64_t ms = -7;
+    assert_int_equal(util_parse_duration_ms("30s", &ms), 0);
+    assert_true(ms == 30000);
+    assert_int_equal(util_parse_duration_ms("1.5m", &ms), 0);
+    assert_true(ms == 90000);
+    assert_int_equal(util_parse_duration_ms("250ms", &ms), 0);
+    assert_true(ms == 250);
+    assert_int_equal(util_parse_duration_ms("2", &ms), 0);
+    assert_true(ms == 2000);
+    ms = -7;
+    static const char *const bad[] = {"", "-1s", "5x", "NAN", "nan", "nanms", "inf", "INFINITY",
+                                      "1e300h", "s"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        if (util_parse_duration_ms(bad[i], &ms) != -1)
+            fail_msg("'%s' read as a duration", bad[i]);
+    assert_true(ms == -7);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_keep_lines_under),
         cmocka_unit_test(test_keep_lines_cuts_at_line),
         cmocka_unit_test(test_keep_lines_no_newline),
+        cmocka_unit_test(test_whole_in),
+        cmocka_unit_test(test_parse_duration),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
