@@ -3,6 +3,7 @@
 #   make run        install what is missing, build, open the TUI
 #   make test       install what is missing, build, run every test
 #   make asan       the tests under AddressSanitizer + UBSan
+#   make fuzz       the parsers under libFuzzer (FUZZ_SECONDS each, default 60)
 #   make bench      benchmarks (bench/README.md)
 #   make install PREFIX=/usr/local
 # Quiet unless V=1.
@@ -59,8 +60,14 @@ UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FIXTURE_SRC := $(wildcard tests/fixtures/*.c)
 FIXTURE_BIN := $(FIXTURE_SRC:tests/fixtures/%.c=$(BUILD)/fixtures/%)
+# Fuzz harnesses: linked with replay.c they replay tests/fuzz/corpus/ in
+# `make test`; linked with libFuzzer (clang) `make fuzz` runs them.
+FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_LF    := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/libfuzzer/%)
+FUZZ_SECONDS ?= 60
 
-.PHONY: all run test unit e2e asan bench install clean deps-test help
+.PHONY: all run test unit e2e asan fuzz fuzz-run bench install clean deps-test help
 all: $(BIN)
 
 $(BUILD)/%.o: %.c
@@ -103,18 +110,37 @@ $(BUILD)/fixtures/%: tests/fixtures/%.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(OPT) $(WARN) -D_GNU_SOURCE -o $@ $<
 
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c tests/fuzz/fuzz.h $(LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $< tests/fuzz/replay.c $(LIB) $(LDLIBS_ALL)
+
+$(BUILD)/libfuzzer/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $< (libFuzzer)")
+	$(Q)$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer -o $@ $< $(LIB) $(LDLIBS_ALL)
+
 deps-test:
 	@sh scripts/deps.sh test
 
 run: $(BIN)
 	./$(BIN) $(ARGS)
 
-test: deps-test $(BIN) $(UNIT_BIN) $(FIXTURE_BIN)
+test: deps-test $(BIN) $(UNIT_BIN) $(FIXTURE_BIN) $(FUZZ_BIN)
 	@BUILD=$(BUILD) sh tests/run.sh
 
 asan:
 	$(MAKE) BUILD=build-asan OPT="-O1 -g -fno-omit-frame-pointer" \
 	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined" test
+
+fuzz:
+	@sh scripts/deps.sh fuzz
+	$(MAKE) BUILD=build-fuzz CC=clang OPT="-O1 -g -fno-omit-frame-pointer" \
+	    SAN="-fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=undefined" \
+	    CFLAGS="-Wno-missing-field-initializers -Wno-format-nonliteral" fuzz-run
+
+fuzz-run: $(FUZZ_LF)
+	@BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz/run.sh $(FUZZ)
 
 bench: $(BIN)
 	@sh bench/run.sh
@@ -133,9 +159,9 @@ install: $(BIN)
 	@if [ -f mcpdeck.1 ]; then install -m 644 mcpdeck.1 $(DESTDIR)$(PREFIX)/share/man/man1/; fi
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 help:
-	@sed -n '2,8p' Makefile
+	@sed -n '2,9p' Makefile
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Install what the build and the tests need on Debian, only when missing.
-# Usage: scripts/deps.sh [build|test]
+# Usage: scripts/deps.sh [build|test|fuzz]
 #   build: compiler, pkg-config and the -dev libraries
+#   fuzz:  build + clang (libFuzzer) and cmocka
 #   test:  build + cmocka, tmux, zsh and fish (completion tests), node/npm
 #          and the npm MCP servers (npm ci)
 set -eu
@@ -20,6 +21,10 @@ if [ "$what" = test ]; then
     for p in libcmocka-dev tmux sqlite3 git libxml2-utils prometheus zsh fish; do want "$p"; done
     command -v node >/dev/null 2>&1 || want nodejs
     command -v npm >/dev/null 2>&1 || want npm
+fi
+if [ "$what" = fuzz ]; then
+    want clang
+    want libcmocka-dev
 fi
 
 if [ -n "$need_pkgs" ]; then

@@ -42,6 +42,13 @@ for t in "$BUILD"/tests/test_*; do
     case "$t" in *"$filter"*) ;; *) continue ;; esac
     run_one "unit/$(basename "$t")" "$t"
 done
+# The fuzz harnesses replay every input kept for them (tests/fuzz/).
+for t in "$BUILD"/fuzz/fuzz_*; do
+    [ -x "$t" ] || continue
+    case "$t" in *"$filter"*) ;; *) continue ;; esac
+    name=$(basename "$t")
+    run_one "fuzz/$name" "$t" "tests/fuzz/corpus/${name#fuzz_}"
+done
 for t in tests/e2e/*.sh; do
     case $(basename "$t") in lib*.sh) continue ;; esac
     [ -f "$t" ] || continue

@@ -20,34 +20,10 @@
 
 #include "jsonmem.h"
 #include "jsonr.h"
+#include "jsonr_ref.h"
 #include "sanitize.h"
 
-/* === The reference and the comparison === */
-
-/* cJSON's parse of the whole buffer: its own parse, then only its
- * whitespace (any byte up to 0x20) may follow. cJSON reads the text from
- * a NUL-terminated copy (it may look one byte past a key); jsonr gets an
- * exact-size copy so AddressSanitizer sees any read past len. */
-static cJSON *reference(const char *s, size_t len)
-{
-    char *copy = malloc(len + 1);
-    assert_non_null(copy);
-    memcpy(copy, s, len);
-    copy[len] = '\0';
-    const char *end = NULL;
-    cJSON *t = cJSON_ParseWithLengthOpts(copy, len, &end, 0);
-    if (t) {
-        for (const char *p = end; p < copy + len; p++) {
-            if ((unsigned char)*p > ' ') {
-                cJSON_Delete(t);
-                t = NULL;
-                break;
-            }
-        }
-    }
-    free(copy);
-    return t;
-}
+/* === The reference and the comparison (jsonr_ref.h) === */
 
 static cJSON *under_test(const char *s, size_t len)
 {
@@ -57,40 +33,6 @@ static cJSON *under_test(const char *s, size_t len)
     cJSON *t = jsonr_parse(copy, len);
     free(copy);
     return t;
-}
-
-static int same_cstr(const char *a, const char *b)
-{
-    return (!a && !b) || (a && b && strcmp(a, b) == 0);
-}
-
-/* NULL when a and b agree in every field cJSON's parser sets, else which
- * field first differs. */
-static const char *tree_diff(const cJSON *a, const cJSON *b)
-{
-    if (a->type != b->type)
-        return "type";
-    if (!same_cstr(a->string, b->string))
-        return "string (key)";
-    if (!same_cstr(a->valuestring, b->valuestring))
-        return "valuestring";
-    if (memcmp(&a->valuedouble, &b->valuedouble, sizeof a->valuedouble) != 0)
-        return "valuedouble";
-    if (a->valueint != b->valueint)
-        return "valueint";
-    const cJSON *ca = a->child, *cb = b->child, *pa = NULL, *pb = NULL;
-    for (; ca && cb; pa = ca, pb = cb, ca = ca->next, cb = cb->next) {
-        if (pa && (ca->prev != pa || cb->prev != pb))
-            return "prev link";
-        const char *d = tree_diff(ca, cb);
-        if (d)
-            return d;
-    }
-    if (ca || cb)
-        return "child count";
-    if (a->child && (a->child->prev != pa || b->child->prev != pb))
-        return "first child's prev (the last child)";
-    return NULL;
 }
 
 /* The text, escaped, for a failure message. */
@@ -130,7 +72,7 @@ static void expect_tree(const cJSON *want, const cJSON *got, const char *how, co
         fail_msg("cJSON %s, jsonr%s %s: \"%s\"", want ? "accepts" : "refuses", how,
                  got ? "accepts" : "refuses", shown(s, len));
     if (want) {
-        const char *d = tree_diff(want, got);
+        const char *d = jsonr_tree_diff(want, got);
         if (!d && (got->next || got->prev || got->string))
             d = "root links";
         if (d)
@@ -143,7 +85,7 @@ static void expect_tree(const cJSON *want, const cJSON *got, const char *how, co
  * when they disagree. */
 static int check_same(const char *s, size_t len)
 {
-    cJSON *want = reference(s, len);
+    cJSON *want = jsonr_reference(s, len);
     cJSON *got = under_test(s, len);
     expect_tree(want, got, "", s, len);
     cJSON_Delete(got);

@@ -1,0 +1,31 @@
+/* fuzz.h — the one entry point every harness in tests/fuzz/ defines.
+ *
+ * Each fuzz_*.c feeds one parser that reads text mcpdeck does not control
+ * (a server's messages and schemas, an event stream, a provider's answer,
+ * a config or batch file) and checks what must hold for any input: no
+ * crash, no leak, no undefined behaviour, and where two paths must agree
+ * (one chunk or many, two JSON parsers) that they do — abort() otherwise.
+ *
+ * `make fuzz` links them with libFuzzer (clang) and runs each for a while;
+ * `make test` links them with replay.c and runs them over the inputs kept
+ * in tests/fuzz/corpus/NAME/ (seeds, and every input that once failed). */
+#ifndef MCPDECK_FUZZ_H
+#define MCPDECK_FUZZ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Abort with a message when cond is false (the fuzzer records the input). */
+#define FUZZ_CHECK(cond, ...)                                                      \
+    do {                                                                           \
+        if (!(cond)) {                                                             \
+            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond); \
+            fprintf(stderr, __VA_ARGS__);                                          \
+            fputc('\n', stderr);                                                   \
+            abort();                                                               \
+        }                                                                          \
+    } while (0)
+
+#endif
