@@ -110,15 +110,19 @@ $(BUILD)/fixtures/%: tests/fixtures/%.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(OPT) $(WARN) -D_GNU_SOURCE -o $@ $<
 
+# The elicitation form's harness draws: it links the ui/ objects too.
+$(BUILD)/fuzz/fuzz_elicit $(BUILD)/libfuzzer/fuzz_elicit: FUZZ_UI_OBJ = $(UI_OBJ)
+$(BUILD)/fuzz/fuzz_elicit $(BUILD)/libfuzzer/fuzz_elicit: $(UI_OBJ)
+
 $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c tests/fuzz/fuzz.h $(LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $< tests/fuzz/replay.c $(LIB) $(LDLIBS_ALL)
+	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $< tests/fuzz/replay.c $(FUZZ_UI_OBJ) $(LIB) $(LDLIBS_ALL)
 
 $(BUILD)/libfuzzer/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $< (libFuzzer)")
-	$(Q)$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer -o $@ $< $(LIB) $(LDLIBS_ALL)
+	$(Q)$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer -o $@ $< $(FUZZ_UI_OBJ) $(LIB) $(LDLIBS_ALL)
 
 deps-test:
 	@sh scripts/deps.sh test
