@@ -10,6 +10,7 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -252,8 +253,9 @@ static int parse_answer(struct embedder *e, const struct buf *b, size_t n, float
         int j = 0;
         cJSON *x;
         cJSON_ArrayForEach(x, emb) {
-            if (!cJSON_IsNumber(x)) {
-                *errmsg = xasprintf("%s: embedding %zu has a non-number", e->url, i);
+            if (!cJSON_IsNumber(x) || fabs(x->valuedouble) > FLT_MAX) {
+                *errmsg = xasprintf("%s: embedding %zu has a %s", e->url, i,
+                                    cJSON_IsNumber(x) ? "value no float holds" : "non-number");
                 goto fail;
             }
             row[j++] = (float)x->valuedouble;

@@ -344,7 +344,9 @@ static void handle_response(struct jsonrpc_peer *p, const struct members *m)
         garbage(p, "response with a non-numeric id we never sent", "");
         return;
     }
-    size_t i = pending_find(p, (int64_t)id->valuedouble);
+    /* our ids are whole and positive: 1.5 must not answer request 1 */
+    int64_t n;
+    size_t i = util_whole_in(id->valuedouble, 1, INT64_MAX, &n) ? pending_find(p, n) : (size_t)-1;
     if (i == (size_t)-1) {
         char *t = cJSON_PrintUnformatted(id);
         garbage(p, "response for unknown id ", t ? t : "?");

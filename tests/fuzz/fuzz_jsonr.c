@@ -1,7 +1,8 @@
 /* fuzz_jsonr.c — jsonr, the parser of every JSON-RPC message a server
  * sends, builds the tree libcjson builds for any bytes (jsonr_ref.h), on
- * the heap and in an arena, and the tree prints back to text that parses
- * to the same tree. */
+ * the heap and in an arena; jsonw, the printer of every message mcpdeck
+ * sends, prints that tree exactly as cJSON_PrintUnformatted does; and the
+ * text parses back. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "../unit/jsonr_ref.h"
 #include "fuzz.h"
 #include "jsonr.h"
+#include "jsonw.h"
 
 static void same(const cJSON *want, const cJSON *got, const char *how)
 {
@@ -36,12 +38,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (got) {
         char *text = cJSON_PrintUnformatted(got);
+        char *ours = jsonw_print(got);
         if (text) {
+            FUZZ_CHECK(ours && strcmp(text, ours) == 0, "jsonw printed\n%s\ncJSON printed\n%s",
+                       ours ? ours : "(nothing)", text);
             cJSON *again = jsonr_parse(text, strlen(text));
             FUZZ_CHECK(again != NULL, "its own printed text does not parse: %s", text);
             cJSON_Delete(again);
             free(text);
         }
+        free(ours);
     }
     cJSON_Delete(want);
     cJSON_Delete(got);

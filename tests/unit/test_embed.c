@@ -351,6 +351,8 @@ static void test_openai_errors(void **state)
         {"auth", "HTTP 401", 1},
         {"ragged", "embedding of 3 dimensions, expected 4", 1},
         {"short", "4 embeddings for 5 texts", 1},
+        {"huge", "embedding 1 has a value no float holds", 1},
+        {"farindex", "bad or repeated index", 1},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct embedder *e = embed_openai_new(si.base, "EMBED_TEST_NO_SUCH_KEY", cases[i].model, 8);

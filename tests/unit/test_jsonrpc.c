@@ -282,6 +282,22 @@ static void test_peer_error_and_unknown_id(void **state)
     assert_non_null(strstr(p->a.garbage, "unknown id 999"));
     jsonrpc_receive(p->a.self, "not json at all", 15);
     assert_non_null(strstr(p->a.garbage, "not JSON"));
+    /* ids that are no whole number we sent answer nothing: 1.5 is not
+     * request 1, and 5e23 fits no integer (converting it was undefined) */
+    struct answer w = {0};
+    int64_t iw = jsonrpc_call(p->a.self, "add", cJSON_Parse("{\"a\":1,\"b\":2}"), 0, on_answer, &w);
+    char m[128];
+    snprintf(m, sizeof m, "{\"jsonrpc\":\"2.0\",\"id\":%lld.5,\"result\":{}}", (long long)iw);
+    jsonrpc_receive(p->a.self, m, strlen(m));
+    assert_int_equal(w.called, 0);
+    assert_non_null(strstr(p->a.garbage, "unknown id"));
+    const char *huge = "{\"jsonrpc\":\"2.0\",\"id\":5e23,\"result\":{}}";
+    jsonrpc_receive(p->a.self, huge, strlen(huge));
+    assert_int_equal(w.called, 0);
+    assert_int_equal(jsonrpc_pending(p->a.self), 1);
+    pump(&p->a, &p->b);
+    assert_int_equal(w.called, 1);
+    assert_true(w.sum == 3);
 }
 
 /* How a received message's members are read: in any order, the first of
