@@ -107,6 +107,12 @@ int main(int argc, char **argv)
 {
     const char *name = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
     int bad = 0;
+    /* absolute first: a harness may change the current directory */
+    for (int i = 1; i < argc; i++) {
+        char *abs = realpath(argv[i], NULL);
+        if (abs)
+            argv[i] = abs;   /* kept to the end */
+    }
     for (int i = 1; i < argc; i++) {
         struct stat st;
         long ran;

@@ -17,16 +17,17 @@ mkdir -p "$BUILD/fuzz-failed"
 for name in $names; do
     bin="$BUILD/libfuzzer/fuzz_$name"
     [ -x "$bin" ] || { echo "no harness $bin" >&2; failed=$((failed + 1)); continue; }
-    work="$BUILD/fuzz-corpus/$name"
+    # absolute paths: a harness may change the current directory
+    work="$top/$BUILD/fuzz-corpus/$name"
     mkdir -p "$work"
-    seeds="tests/fuzz/corpus/$name"
+    seeds="$top/tests/fuzz/corpus/$name"
     dict=""
-    [ -f "tests/fuzz/$name.dict" ] && dict="-dict=tests/fuzz/$name.dict"
+    [ -f "tests/fuzz/$name.dict" ] && dict="-dict=$top/tests/fuzz/$name.dict"
     log="$BUILD/fuzz-$name.log"
     # leak checks on; 10 s per input is a hang; 2 GB is runaway memory
     "$bin" "$work" "$seeds" $dict -max_total_time="$secs" -timeout=10 \
         -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
-        -artifact_prefix="$BUILD/fuzz-failed/$name-" >"$log" 2>&1
+        -artifact_prefix="$top/$BUILD/fuzz-failed/$name-" >"$log" 2>&1
     rc=$?
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
     if [ "$rc" -eq 0 ]; then
