@@ -20,9 +20,9 @@
  * regcomp (\d \w \s and their negations, (?:), lazy quantifiers, \uXXXX).
  * A pattern that cannot be translated or that regcomp rejects (lookaround,
  * back references, \p{...}) is skipped and treated as matching, so an
- * unusual pattern never makes a valid value fail; so is one whose nested
- * counted repetitions would make regcomp build over 20,000 nodes
- * ("(a{1000}){1000}" would take gigabytes).
+ * unusual pattern never makes a valid value fail; so is one that would
+ * make regcomp build over about 4,000 nodes, counted repetitions
+ * multiplying ("(a{1000}){1000}" would take gigabytes).
  *
  * Recursion is bounded: instances nested deeper than 64 levels, and more
  * than 64 $refs followed without descending into the instance (a $ref

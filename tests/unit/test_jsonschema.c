@@ -272,6 +272,7 @@ static void test_patterns(void **state)
         {"^a\\\\x00", "zzz", true},   /* NUL cannot be in a POSIX pattern */
         /* regcomp would copy these into millions of nodes (gigabytes) */
         {"^(a{1000}){1000}$", "b", true},
+        {"^a{5000}$", "b", true},
         {"^(((((((((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+$", "b", true},
         {"^((x{30}){30}){30}$", "b", true},
         /* stacked quantifiers: an ECMAScript syntax error, and regcomp's
