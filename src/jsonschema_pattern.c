@@ -355,16 +355,17 @@ static bool ere_too_big(const char *p)
             /* "x{n,m}" holds m copies of x, "x{n,}" n + 1, "x+" two */
             double copies = 2;
             if (*p == '{') {
+                /* only digits here (quantifier_len); doubles cannot overflow */
                 char *end;
-                long lo = strtol(p + 1, &end, 10), hi = lo + 1;
+                double lo = strtod(p + 1, &end), hi = lo + 1;
                 if (*end == ',' && isdigit((unsigned char)end[1]))
-                    hi = strtol(end + 1, &end, 10);
+                    hi = strtod(end + 1, &end);
                 else if (*end != ',')
                     hi = lo;
                 while (*end && *end != '}')
                     end++;
                 p = end;
-                copies = (double)(hi > lo ? hi : lo);
+                copies = hi > lo ? hi : lo;
             }
             p += *p ? 1 : 0;
             sum[depth] += last * (copies - 1) + 1;

@@ -273,6 +273,8 @@ static void test_patterns(void **state)
         /* regcomp would copy these into millions of nodes (gigabytes) */
         {"^(a{1000}){1000}$", "b", true},
         {"^a{5000}$", "b", true},
+        {"^a{9223372036854775807,}$", "b", true},
+        {"^a{1,99999999999999999999999}$", "b", true},
         {"^(((((((((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+$", "b", true},
         {"^((x{30}){30}){30}$", "b", true},
         /* stacked quantifiers: an ECMAScript syntax error, and regcomp's
