@@ -228,7 +228,8 @@ static int parse_answer(struct embedder *e, const struct buf *b, size_t n, float
         cJSON *idx = cJSON_GetObjectItemCaseSensitive(item, "index");
         cJSON *emb = cJSON_GetObjectItemCaseSensitive(item, "embedding");
         int64_t at = (int64_t)pos;
-        int bad_index = cJSON_IsNumber(idx) && !util_whole_in(idx->valuedouble, 0, (int64_t)n - 1, &at);
+        int bad_index =
+            cJSON_IsNumber(idx) && !util_whole_in(idx->valuedouble, 0, (int64_t)n - 1, &at);
         size_t i = (size_t)at;
         pos++;
         if (bad_index || i >= n || seen[i]) {

@@ -342,10 +342,11 @@ int util_set_nonblock(int fd)
 
 int util_whole_in(double d, int64_t lo, int64_t hi, int64_t *out)
 {
-    /* compared as doubles first: every int64_t bound converts to one */
-    if (!(d >= (double)lo && d <= (double)hi) || d != floor(d))
+    /* 2^63 is the first double no int64_t holds ((double)INT64_MAX is
+     * 2^63 too, so the bounds are checked again once converted) */
+    if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0) || d != floor(d))
         return 0;
-    int64_t v = d >= 9223372036854775807.0 ? INT64_MAX : (int64_t)d;
+    int64_t v = (int64_t)d;
     if (v < lo || v > hi)
         return 0;
     *out = v;
