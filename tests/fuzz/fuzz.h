@@ -14,6 +14,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -27,5 +30,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
             abort();                                                               \
         }                                                                          \
     } while (0)
+
+/* A malloc'd copy of p[0..n) holding exactly those bytes (and a NUL after
+ * them when nul), so AddressSanitizer sees any read past the end, as a
+ * transport or file would hand them over. Aborts when memory runs out. */
+static inline char *fuzz_copy(const void *p, size_t n, int nul)
+{
+    char *c = malloc(n + (nul ? 1 : 0) + (n == 0 && !nul));
+    if (!c)
+        abort();
+    if (n)
+        memcpy(c, p, n);
+    if (nul)
+        c[n] = '\0';
+    return c;
+}
 
 #endif

@@ -179,12 +179,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     buf_putc(&msg, p[i]);
                 }
             }
-            /* an exact-size copy, as a transport hands it over */
-            char *exact = malloc(msg.len ? msg.len : 1);
-            if (!exact)
-                abort();
-            if (msg.len)
-                memcpy(exact, msg.data, msg.len);
+            char *exact = fuzz_copy(msg.data, msg.len, 0);
             s.t.up->on_message(s.t.owner, exact, msg.len);
             free(exact);
             buf_fini(&msg);

@@ -45,11 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int rows = 1 + data[0] % 60, cols = 1 + data[1] % 200;
     const char *text = (const char *)data + 2;
     size_t len = size - 2;
-    char *copy = malloc(len + 1);
-    if (!copy)
-        abort();
-    memcpy(copy, text, len);
-    copy[len] = '\0';
+    char *copy = fuzz_copy(text, len, 1);
     const char *end = NULL;
     cJSON *params = cJSON_ParseWithLengthOpts(copy, len, &end, 0);
     if (!params) {

@@ -36,10 +36,7 @@ static void frame(const char *text, size_t len, size_t step, struct buf *all)
     buf_init(all);
     for (size_t at = 0; at < len;) {
         size_t n = len - at < step ? len - at : step;
-        char *chunk = malloc(n);
-        if (!chunk)
-            abort();
-        memcpy(chunk, text + at, n);
+        char *chunk = fuzz_copy(text + at, n, 0);
         jsonrpc_lines_feed(&f, chunk, n, on_line, all);
         free(chunk);
         at += n;

@@ -67,11 +67,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t tlen = tab ? (size_t)(tab - (body + at)) : end - at;
         char *type = strndup(body + at, tlen);
         size_t dstart = tab ? (size_t)(tab - body) + 1 : end;
-        char *ev = malloc(end - dstart + 1);
-        if (!type || !ev)
+        char *ev = fuzz_copy(body + dstart, end - dstart, 1);
+        if (!type)
             abort();
-        memcpy(ev, body + dstart, end - dstart);
-        ev[end - dstart] = '\0';
         char *e = NULL;
         int rc = llm_stream_event(s, tlen ? type : "message", ev, end - dstart, &e);
         FUZZ_CHECK(rc == 0 || e != NULL, "a refused event without a message");

@@ -13,11 +13,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *text = malloc(size + 1);
-    if (!text)
-        abort();
-    memcpy(text, data, size);
-    text[size] = '\0';
+    char *text = fuzz_copy(data, size, 1);
     const char *end = NULL;
     cJSON *schema = cJSON_ParseWithLengthOpts(text, size, &end, 0);
     if (!schema) {

@@ -82,10 +82,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
-        char *line = malloc(len ? len : 1);
-        if (!line)
-            abort();
-        memcpy(line, p, len);
+        char *line = fuzz_copy(p, len, 0);
         serve_session_receive(ss, line, len);
         free(line);
         loop_run_once(l, 0);

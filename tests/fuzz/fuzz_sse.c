@@ -40,11 +40,7 @@ static void parse(const char *text, size_t len, unsigned cuts, struct seen *out,
     size_t at = 0, step = cuts ? cuts : len;
     while (at < len) {
         size_t n = len - at < step ? len - at : step;
-        /* an exact-size copy of the chunk, so a read past it shows */
-        char *chunk = malloc(n);
-        if (!chunk)
-            abort();
-        memcpy(chunk, text + at, n);
+        char *chunk = fuzz_copy(text + at, n, 0);
         sse_feed(&p, chunk, n, on_event, out);
         free(chunk);
         at += n;
