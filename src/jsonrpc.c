@@ -166,10 +166,11 @@ static struct buf *scratch(struct jsonrpc_peer *p)
     return &p->scratch;
 }
 
-static int send_buf(struct jsonrpc_peer *p, struct buf *b)
+static int send_buf(struct jsonrpc_peer *p, struct buf *b, const char *method, int64_t id)
 {
+    struct jsonrpc_sent what = {method, id};
     buf_putc(b, '}');
-    return p->ops->send(p->ctx, b->data, b->len);
+    return p->ops->send(p->ctx, b->data, b->len, &what);
 }
 
 static void put_id(struct buf *b, const cJSON *id)
@@ -201,7 +202,7 @@ static int send_request(struct jsonrpc_peer *p, int64_t id, const char *method,
         BUF_LIT(b, ",\"params\":");
         buf_append(b, text, len);
     }
-    return send_buf(p, b);
+    return send_buf(p, b, method, id);
 }
 
 static int64_t call(struct jsonrpc_peer *p, const char *method, cJSON *params,
@@ -285,7 +286,7 @@ int jsonrpc_respond(struct jsonrpc_peer *p, const cJSON *id, cJSON *result)
     BUF_LIT(b, ",\"result\":");
     int rc = result ? jsonw_value(b, result) : (BUF_LIT(b, "{}"), 0);
     cJSON_Delete(result);
-    return rc < 0 ? -1 : send_buf(p, b);
+    return rc < 0 ? -1 : send_buf(p, b, NULL, -1);
 }
 
 int jsonrpc_respond_error(struct jsonrpc_peer *p, const cJSON *id, int code,
@@ -299,7 +300,7 @@ int jsonrpc_respond_error(struct jsonrpc_peer *p, const cJSON *id, int code,
     BUF_LIT(b, ",\"message\":");
     jsonw_string(b, message ? message : "");
     buf_putc(b, '}');
-    return send_buf(p, b);
+    return send_buf(p, b, NULL, -1);
 }
 
 static void garbage(struct jsonrpc_peer *p, const char *why, const char *detail)

@@ -72,9 +72,16 @@ struct jsonrpc_peer;
 typedef void (*jsonrpc_response_cb)(void *payload, const cJSON *result,
                                     const struct jsonrpc_error *err);
 
+/* What a message being sent is, so a transport that needs to know (HTTP
+ * ties a request to its response stream) does not parse it again. */
+struct jsonrpc_sent {
+    const char *method;      /* a request's or notification's; NULL for a response */
+    int64_t id;              /* a request's id; -1 for notifications and responses */
+};
+
 struct jsonrpc_peer_ops {
     /* Send one complete JSON message (no trailing newline). 0 or -1. */
-    int (*send)(void *ctx, const char *json, size_t len);
+    int (*send)(void *ctx, const char *json, size_t len, const struct jsonrpc_sent *what);
     /* An incoming request; answer later with jsonrpc_respond*(id). */
     void (*on_request)(void *ctx, const char *method, const cJSON *params, const cJSON *id);
     /* An incoming notification. */

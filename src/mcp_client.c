@@ -153,10 +153,10 @@ static const struct mcp_transport_upcalls upcalls = {up_message, up_oversize, up
 
 /* === JSON-RPC peer callbacks === */
 
-static int peer_send(void *ctx, const char *json, size_t len)
+static int peer_send(void *ctx, const char *json, size_t len, const struct jsonrpc_sent *what)
 {
     struct mcp_client *c = ctx;
-    return c->t->ops->send(c->t, json, len);
+    return c->t->ops->send(c->t, json, len, what);
 }
 
 static void peer_request(void *ctx, const char *method, const cJSON *params, const cJSON *id)

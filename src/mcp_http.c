@@ -53,7 +53,8 @@ struct http_t {
      * stream is open (or refused): a server that sends requests on it
      * must not answer a tools/call before it can reach us. */
     int holding;
-    struct buf held;              /* POST bodies, each followed by a NUL */
+    struct buf held;              /* POST bodies, each after its request id (an
+                                     int64_t, -1: none) and before a NUL */
     uint64_t release_timer;
     struct stream *first_get;
     /* Requests whose POST stream ended before the answer: it is expected
@@ -258,7 +259,7 @@ static void stream_unlink(struct http_t *t, struct stream *s)
 /* === requests === */
 
 static struct stream *start(struct http_t *t, const char *method, const char *body,
-                            size_t len, const char *last_event_id);
+                            size_t len, int64_t id, int initialize, const char *last_event_id);
 
 static void release_cb(struct loop *l, uint64_t id, void *payload)
 {
@@ -268,9 +269,12 @@ static void release_cb(struct loop *l, uint64_t id, void *payload)
     t->first_get = NULL;
     struct buf held = t->held;
     buf_init(&t->held);
-    for (size_t off = 0; off < held.len && t->alive;) {
+    for (size_t off = 0; off + sizeof(int64_t) < held.len && t->alive;) {
+        int64_t req;
+        memcpy(&req, held.data + off, sizeof req);
+        off += sizeof req;
         size_t n = strlen(held.data + off);
-        start(t, "POST", held.data + off, n, NULL);
+        start(t, "POST", held.data + off, n, req, 0, NULL);
         off += n + 1;
     }
     buf_fini(&held);
@@ -296,7 +300,7 @@ static void resume_cb(struct loop *l, uint64_t id, void *payload)
         return;
     char *lei = t->resume_id;
     t->resume_id = NULL;
-    start(t, "GET", NULL, 0, lei);
+    start(t, "GET", NULL, 0, -1, 0, lei);
     free(lei);
 }
 
@@ -515,8 +519,10 @@ out:
     stream_free(s);
 }
 
+/* A POST of body, the request id (-1: none, a notification or response)
+ * and whether it is initialize as the client said; or a GET. */
 static struct stream *start(struct http_t *t, const char *method, const char *body,
-                            size_t len, const char *last_event_id)
+                            size_t len, int64_t id, int initialize, const char *last_event_id)
 {
     struct stream *s = xcalloc(1, sizeof *s);
     s->t = t;
@@ -524,16 +530,10 @@ static struct stream *start(struct http_t *t, const char *method, const char *bo
     s->id = -1;
     buf_init(&s->body);
     sse_init(&s->parser, t->base.max_message);
-    if (body) {
-        cJSON *m = jsonr_parse(body, len);
-        const cJSON *id = cJSON_GetObjectItemCaseSensitive(m, "id");
-        const cJSON *meth = cJSON_GetObjectItemCaseSensitive(m, "method");
-        if (cJSON_IsNumber(id) && cJSON_IsString(meth)) {
-            s->has_id = 1;
-            s->id = id->valuedouble;
-            s->is_initialize = strcmp(meth->valuestring, "initialize") == 0;
-        }
-        cJSON_Delete(m);
+    if (body && id >= 0) {
+        s->has_id = 1;
+        s->id = (double)id;
+        s->is_initialize = initialize;
     }
     const char *hdr[64];
     char *own[8];
@@ -588,21 +588,25 @@ static int http_t_start(struct mcp_transport *base, char **errmsg)
     return 0;
 }
 
-static int http_t_send(struct mcp_transport *base, const char *json, size_t len)
+static int http_t_send(struct mcp_transport *base, const char *json, size_t len,
+                       const struct jsonrpc_sent *what)
 {
     struct http_t *t = (struct http_t *)base;
     if (!t->alive)
         return -1;
+    int64_t id = what && what->method ? what->id : -1;
     if (t->holding) {
+        /* each held: its request id, the body, a NUL */
+        buf_append(&t->held, &id, sizeof id);
         buf_append(&t->held, json, len);
         buf_putc(&t->held, '\0');
         return 0;
     }
-    start(t, "POST", json, len, NULL);
+    const char *method = what ? what->method : NULL;
+    start(t, "POST", json, len, id, method && strcmp(method, "initialize") == 0, NULL);
     /* once initialized, listen for what the server starts on its own */
-    if (len > 20 && memmem(json, len, "\"notifications/initialized\"", 27) &&
-        !t->get_unsupported) {
-        t->first_get = start(t, "GET", NULL, 0, NULL);
+    if (method && strcmp(method, "notifications/initialized") == 0 && !t->get_unsupported) {
+        t->first_get = start(t, "GET", NULL, 0, -1, 0, NULL);
         t->holding = 1;
         /* a server that never answers the GET must not stall us */
         t->release_timer = loop_timer_add(t->base.loop, 2000, release_cb, t);

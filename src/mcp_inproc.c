@@ -203,7 +203,8 @@ static void tools_call(struct inproc_t *t, const cJSON *id, const cJSON *params)
         loop_work(t->base.loop, call_work, call_done, c);
 }
 
-static int inproc_send(struct mcp_transport *base, const char *json, size_t len)
+static int inproc_send(struct mcp_transport *base, const char *json, size_t len,
+                       const struct jsonrpc_sent *what)
 {
     struct inproc_t *t = (struct inproc_t *)base;
     if (!t->alive)

@@ -258,7 +258,8 @@ static int stdio_start(struct mcp_transport *t, char **errmsg)
     return 0;
 }
 
-static int stdio_send(struct mcp_transport *t, const char *json, size_t len)
+static int stdio_send(struct mcp_transport *t, const char *json, size_t len,
+                      const struct jsonrpc_sent *what)
 {
     struct stdio_t *s = (struct stdio_t *)t;
     if (s->closed)

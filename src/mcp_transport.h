@@ -11,6 +11,7 @@
 
 struct loop;
 struct mcp_transport;
+struct jsonrpc_sent;
 struct config_server;
 struct builtin_server;
 struct memory;
@@ -27,7 +28,9 @@ struct mcp_transport_upcalls {
 struct mcp_transport_ops {
     const char *kind;                         /* "stdio", "http", "builtin" */
     int (*start)(struct mcp_transport *t, char **errmsg);
-    int (*send)(struct mcp_transport *t, const char *json, size_t len);
+    /* what: the message's method and request id (see jsonrpc.h). */
+    int (*send)(struct mcp_transport *t, const char *json, size_t len,
+                const struct jsonrpc_sent *what);
     /* The server's captured stderr/log (most recent bytes), or "". */
     const char *(*log)(struct mcp_transport *t);
     void (*free)(struct mcp_transport *t);    /* closes; no upcalls after */

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "fuzz.h"
+#include "jsonrpc.h"
 #include "loop.h"
 #include "mcp_client.h"
 #include "mcp_transport.h"
@@ -37,14 +38,23 @@ static int t_start(struct mcp_transport *t, char **errmsg)
     return 0;
 }
 
-static int t_send(struct mcp_transport *t, const char *json, size_t len)
+static int t_send(struct mcp_transport *t, const char *json, size_t len,
+                  const struct jsonrpc_sent *what)
 {
     struct script *s = (struct script *)t;
     cJSON *m = cJSON_ParseWithLength(json, len);
     FUZZ_CHECK(m != NULL, "the client sent something that is not JSON: %.*s", (int)len, json);
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(m, "id");
-    if (cJSON_IsNumber(id) && cJSON_GetObjectItemCaseSensitive(m, "method"))
-        s->last_id = (long long)id->valuedouble;
+    const cJSON *method = cJSON_GetObjectItemCaseSensitive(m, "method");
+    FUZZ_CHECK(what && !what->method == !method &&
+                   (!method || strcmp(what->method, method->valuestring) == 0),
+               "sent as method %s: %.*s", what && what->method ? what->method : "(none)",
+               (int)len, json);
+    if (cJSON_IsNumber(id) && method) {
+        FUZZ_CHECK(what->id == (int64_t)id->valuedouble, "sent as id %lld: %.*s",
+                   (long long)what->id, (int)len, json);
+        s->last_id = (long long)what->id;
+    }
     if (getenv("FUZZ_SHOW"))
         fprintf(stderr, "sent: %.*s\n", (int)len, json);
     cJSON_Delete(m);

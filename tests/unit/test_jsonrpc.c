@@ -137,9 +137,23 @@ struct wire {
     char garbage[256];
 };
 
-static int w_send(void *ctx, const char *json, size_t len)
+static int w_send(void *ctx, const char *json, size_t len, const struct jsonrpc_sent *what)
 {
     struct wire *w = ctx;
+    /* what says what the message is: its method and request id */
+    cJSON *m = cJSON_ParseWithLength(json, len);
+    assert_non_null(m);
+    const cJSON *method = cJSON_GetObjectItem(m, "method"), *id = cJSON_GetObjectItem(m, "id");
+    assert_non_null(what);
+    if (method) {
+        assert_non_null(what->method);
+        assert_string_equal(what->method, method->valuestring);
+        assert_true(what->id == (id ? (int64_t)id->valuedouble : -1));
+    } else {
+        assert_null(what->method);
+        assert_true(what->id == -1);
+    }
+    cJSON_Delete(m);
     if (w->fail_send)
         return -1;
     w->sent[w->nsent++] = xstrndup(json, len);
