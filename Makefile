@@ -110,9 +110,10 @@ $(BUILD)/fixtures/%: tests/fixtures/%.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(OPT) $(WARN) -D_GNU_SOURCE -o $@ $<
 
-# The elicitation form's harness draws: it links the ui/ objects too.
-$(BUILD)/fuzz/fuzz_elicit $(BUILD)/libfuzzer/fuzz_elicit: FUZZ_UI_OBJ = $(UI_OBJ)
-$(BUILD)/fuzz/fuzz_elicit $(BUILD)/libfuzzer/fuzz_elicit: $(UI_OBJ)
+# The harnesses that draw link the ui/ objects too.
+FUZZ_UI := $(foreach h,fuzz_elicit fuzz_text,$(BUILD)/fuzz/$(h) $(BUILD)/libfuzzer/$(h))
+$(FUZZ_UI): FUZZ_UI_OBJ = $(UI_OBJ)
+$(FUZZ_UI): $(UI_OBJ)
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c tests/fuzz/fuzz.h $(LIB)
 	@mkdir -p $(dir $@)

@@ -15,8 +15,8 @@
 #include "fuzz.h"
 #include "ui.h"
 
-static const int special[] = {KEY_UP,        KEY_DOWN, KEY_LEFT, KEY_RIGHT,
-                              KEY_BACKSPACE, KEY_DC,   KEY_HOME, KEY_END};
+static const int special[] = {UK_UP,        UK_DOWN, UK_LEFT, UK_RIGHT,
+                              UK_BACKSPACE, UK_DC,   UK_HOME, UK_END};
 
 static void draw(struct elicit_form *f, int rows, int cols)
 {
