@@ -439,6 +439,9 @@ void textedit_draw(WINDOW *w, struct textedit *te, int y, int x, int height, int
     }
     wattrset(w, A_NORMAL);
     *cy = y + (int)(ci - te->top);
-    *cx = x + cols_between(te, r[ci].start, te->cur);
+    /* a cursor between a character and its combining mark on a full row
+     * would be past the edge: on the character's cell instead */
+    int col = cols_between(te, r[ci].start, te->cur);
+    *cx = x + (col < width ? col : width - 1);
     free(r);
 }

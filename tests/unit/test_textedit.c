@@ -230,6 +230,14 @@ static void test_draw(void **state)
     assert_string_equal(line_at(w, 3, 2, 10), "");
     assert_int_equal(cy, 3);                       /* it fills the row: the next one */
     assert_int_equal(cx, 2);
+    /* the cursor between a character and its combining mark, on a row the
+     * pair fills: inside the box, on the character's cell */
+    textedit_set(&te, "\xc3\xbf\xdc\x91");           /* U+00FF U+0711 */
+    textedit_key(&te, UK_LEFT);
+    assert_int_equal(te.cur, 1);
+    textedit_draw(w, &te, 1, 2, 3, 1, A_NORMAL, &cy, &cx);
+    assert_int_equal(cy, 1);
+    assert_int_equal(cx, 2);
     textedit_fini(&te);
 
     /* one line scrolls sideways: the end stays in view */
