@@ -12,6 +12,7 @@
 #ifndef MCPDECK_FUZZ_H
 #define MCPDECK_FUZZ_H
 
+#include <locale.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -30,6 +31,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
             abort();                                                               \
         }                                                                          \
     } while (0)
+
+/* For the harnesses that draw (they include curses first): one screen of
+ * rows x cols for the whole run, writing to /dev/null, in a UTF-8 locale
+ * so text is measured as the TUI measures it. */
+#ifdef NCURSES_VERSION
+static inline void fuzz_screen(const char *rows, const char *cols)
+{
+    static SCREEN *scr;
+    if (scr)
+        return;
+    setlocale(LC_ALL, "C.UTF-8");
+    FILE *out = fopen("/dev/null", "w"), *in = fopen("/dev/null", "r");
+    setenv("LINES", rows, 1);
+    setenv("COLUMNS", cols, 1);
+    scr = newterm("xterm", out, in);
+    if (!scr)
+        abort();
+    set_term(scr);
+}
+#endif
 
 /* A malloc'd copy of p[0..n) holding exactly those bytes (and a NUL after
  * them when nul), so AddressSanitizer sees any read past the end, as a

@@ -12,8 +12,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "ui.h"   /* curses first: fuzz.h then has fuzz_screen */
 #include "fuzz.h"
-#include "ui.h"
 
 static const int special[] = {UK_UP,        UK_DOWN, UK_LEFT, UK_RIGHT,
                               UK_BACKSPACE, UK_DC,   UK_HOME, UK_END};
@@ -30,16 +30,7 @@ static void draw(struct elicit_form *f, int rows, int cols)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static SCREEN *scr;
-    if (!scr) {
-        FILE *out = fopen("/dev/null", "w"), *in = fopen("/dev/null", "r");
-        setenv("LINES", "200", 1);
-        setenv("COLUMNS", "300", 1);
-        scr = newterm("xterm", out, in);
-        if (!scr)
-            abort();
-        set_term(scr);
-    }
+    fuzz_screen("200", "300");
     if (size < 2)
         return 0;
     int rows = 1 + data[0] % 60, cols = 1 + data[1] % 200;

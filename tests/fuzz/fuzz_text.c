@@ -11,11 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <locale.h>
 #include <wctype.h>
 
+#include "ui.h"   /* curses first: fuzz.h then has fuzz_screen */
 #include "fuzz.h"
-#include "ui.h"
 
 static const int special[] = {UK_UP,   UK_DOWN,      UK_LEFT, UK_RIGHT, UK_HOME,  UK_END,
                               UK_BACKSPACE, UK_DC,   UK_ENTER, UK_PPAGE, UK_NPAGE, UK_BTAB};
@@ -34,17 +33,7 @@ static void check_field(const struct textedit *te)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static SCREEN *scr;
-    if (!scr) {
-        setlocale(LC_ALL, "C.UTF-8");
-        FILE *out = fopen("/dev/null", "w"), *in = fopen("/dev/null", "r");
-        setenv("LINES", "40", 1);
-        setenv("COLUMNS", "160", 1);
-        scr = newterm("xterm", out, in);
-        if (!scr)
-            abort();
-        set_term(scr);
-    }
+    fuzz_screen("40", "160");
     if (size < 2)
         return 0;
     int cols = data[0] % 130;
