@@ -31,18 +31,20 @@ int engine_check_args(struct engine *e, const char *server, const char *tool,
     return -1;
 }
 
-/* What a server answered, as callers may show it: secrets redacted, in a
- * copy (*copy, to free) only when there is something to redact. */
-static const cJSON *answer_redacted(const cJSON *result, const char *error, cJSON **copy,
-                                    char **err)
+/* Hand cb what a server answered as callers may show it: secrets
+ * redacted, in a copy only when there is something to redact. */
+static void answer_redacted(engine_call_cb cb, void *payload, const cJSON *result,
+                            const char *error)
 {
-    *copy = NULL;
-    *err = error ? redact_string(error) : NULL;
-    if (!result || !redact_json_needed(result))
-        return result;
-    *copy = cJSON_Duplicate(result, 1);
-    redact_json(*copy);
-    return *copy;
+    char *err = error ? redact_string(error) : NULL;
+    cJSON *copy = NULL;
+    if (result && redact_json_needed(result)) {
+        copy = cJSON_Duplicate(result, 1);
+        redact_json(copy);
+    }
+    cb(payload, copy ? copy : result, err);
+    cJSON_Delete(copy);
+    free(err);
 }
 
 static void direct_progress(void *payload, double progress, double total, const char *message)
@@ -81,12 +83,7 @@ static void direct_answer(void *payload, const cJSON *result, const char *error)
         d->srv->errors++;
         e->errors++;
     }
-    cJSON *copy;
-    char *err;
-    const cJSON *clean = answer_redacted(result, error, &copy, &err);
-    d->cb(d->payload, clean, err);
-    cJSON_Delete(copy);
-    free(err);
+    answer_redacted(d->cb, d->payload, result, error);
     free(d);
 }
 
@@ -183,12 +180,7 @@ struct request_call {
 static void request_answer(void *payload, const cJSON *result, const char *error)
 {
     struct request_call *q = payload;
-    cJSON *copy;
-    char *err;
-    const cJSON *clean = answer_redacted(result, error, &copy, &err);
-    q->cb(q->payload, clean, err);
-    cJSON_Delete(copy);
-    free(err);
+    answer_redacted(q->cb, q->payload, result, error);
     free(q);
 }
 
