@@ -649,7 +649,17 @@ char *redact_string(const char *s)
 
 /* === JSON === */
 
-/* Make item a string node holding text (its key is kept). */
+/* Make item a string node holding copy (from cJSON's allocator; taken;
+ * its key is kept). */
+static void json_take_string(cJSON *item, char *copy)
+{
+    if (!(item->type & cJSON_IsReference) && item->valuestring)
+        cJSON_free(item->valuestring);
+    item->valuestring = copy;
+    item->type = cJSON_String | (item->type & cJSON_StringIsConst);
+}
+
+/* The same with a copy of text. */
 static void json_set_string(cJSON *item, const char *text)
 {
     size_t n = strlen(text);
@@ -657,29 +667,34 @@ static void json_set_string(cJSON *item, const char *text)
     if (!copy)
         abort();
     memcpy(copy, text, n + 1);
-    if (!(item->type & cJSON_IsReference) && item->valuestring)
-        cJSON_free(item->valuestring);
-    item->valuestring = copy;
-    item->type = cJSON_String | (item->type & cJSON_StringIsConst);
+    json_take_string(item, copy);
 }
 
 static int redact_value(cJSON *item, int member);
+
+/* s redacted in memory from cJSON's allocator, or NULL when nothing in s
+ * is a secret. */
+static char *redacted_or_null(const char *s)
+{
+    size_t len = strlen(s), outlen;
+    char *r = redact_text(s, len, &outlen);
+    char *copy = NULL;
+    if (outlen != len || memcmp(r, s, len) != 0) {
+        if (!(copy = cJSON_malloc(outlen + 1)))
+            abort();
+        memcpy(copy, r, outlen + 1);
+    }
+    free(r);
+    return copy;
+}
 
 /* A member's name goes through redact_text too: a document keyed by its
  * tokens must not keep them in its keys. */
 static int redact_name(cJSON *item)
 {
-    size_t len = strlen(item->string), outlen;
-    char *r = redact_text(item->string, len, &outlen);
-    if (outlen == len && memcmp(r, item->string, len) == 0) {
-        free(r);
-        return 0;
-    }
-    char *copy = cJSON_malloc(outlen + 1);
+    char *copy = redacted_or_null(item->string);
     if (!copy)
-        abort();
-    memcpy(copy, r, outlen + 1);
-    free(r);
+        return 0;
     if (!(item->type & cJSON_StringIsConst))
         cJSON_free(item->string);
     item->string = copy;
@@ -704,15 +719,11 @@ static int redact_value(cJSON *item, int member)
         return 1;
     }
     if (cJSON_IsString(item)) {
-        if (!item->valuestring)
+        char *copy = item->valuestring ? redacted_or_null(item->valuestring) : NULL;
+        if (!copy)
             return 0;
-        size_t len = strlen(item->valuestring), outlen;
-        char *r = redact_text(item->valuestring, len, &outlen);
-        int changed = outlen != len || memcmp(r, item->valuestring, len) != 0;
-        if (changed)
-            json_set_string(item, r);
-        free(r);
-        return changed;
+        json_take_string(item, copy);
+        return 1;
     }
     int n = 0;
     if (cJSON_IsObject(item) || cJSON_IsArray(item))
