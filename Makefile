@@ -115,15 +115,19 @@ FUZZ_UI := $(foreach h,fuzz_elicit fuzz_text,$(BUILD)/fuzz/$(h) $(BUILD)/libfuzz
 $(FUZZ_UI): FUZZ_UI_OBJ = $(UI_OBJ)
 $(FUZZ_UI): $(UI_OBJ)
 
-$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/replay.c tests/fuzz/fuzz.h $(LIB)
-	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(CFLAGS_ALL) -o $@ $< tests/fuzz/replay.c $(FUZZ_UI_OBJ) $(LIB) $(LDLIBS_ALL)
+# The harness objects come from the %.o rule (so their headers are tracked).
+FUZZ_OBJ := $(FUZZ_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/fuzz/replay.o
+.SECONDARY: $(FUZZ_OBJ)
 
-$(BUILD)/libfuzzer/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(LIB)
+$(BUILD)/fuzz/%: $(BUILD)/tests/fuzz/%.o $(BUILD)/tests/fuzz/replay.o $(LIB)
 	@mkdir -p $(dir $@)
-	@$(if $(Q),echo "  CC      $< (libFuzzer)")
-	$(Q)$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer -o $@ $< $(FUZZ_UI_OBJ) $(LIB) $(LDLIBS_ALL)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) -o $@ $< $(BUILD)/tests/fuzz/replay.o $(FUZZ_UI_OBJ) $(LIB) $(LDLIBS_ALL)
+
+$(BUILD)/libfuzzer/%: $(BUILD)/tests/fuzz/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@ (libFuzzer)")
+	$(Q)$(CC) -fsanitize=fuzzer -o $@ $< $(FUZZ_UI_OBJ) $(LIB) $(LDLIBS_ALL)
 
 deps-test:
 	@sh scripts/deps.sh test

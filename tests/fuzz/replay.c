@@ -42,14 +42,10 @@ static int run_file(const char *path)
     if (!data)
         return -1;
     fprintf(stderr, "input: %s\n", path);
-    /* An exact-size copy, so a read past the input's end is caught. */
-    unsigned char *exact = malloc(len ? len : 1);
-    if (exact)
-        memcpy(exact, data, len);
+    /* an exact-size copy, so a read past the input's end is caught */
+    char *exact = fuzz_copy(data, len, 0);
     free(data);
-    if (!exact)
-        return -1;
-    LLVMFuzzerTestOneInput(exact, len);
+    LLVMFuzzerTestOneInput((const uint8_t *)exact, len);
     free(exact);
     return 0;
 }
