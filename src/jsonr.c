@@ -38,40 +38,10 @@ static const uint64_t ONES = 0x0101010101010101u, HIGHS = 0x8080808080808080u;
  * cJSON's allocator, block by block. */
 static __thread struct jsonr_arena *arena;
 
-enum { ARENA_FIRST_BLOCK = 16384, ARENA_HEADER = 16 };
-
-/* n bytes (a multiple of 8) from a new heap block twice the size of the
- * last (and big enough): the space left in the arena was too small. */
-static void *arena_grow(struct jsonr_arena *a, size_t n)
-{
-    size_t size = a->block_size ? a->block_size * 2 : ARENA_FIRST_BLOCK;
-    while (size - ARENA_HEADER < n) {
-        if (size > SIZE_MAX / 2)
-            return NULL;
-        size *= 2;
-    }
-    unsigned char *b = malloc(size);
-    if (!b)
-        return NULL;
-    *(void **)b = a->blocks;
-    a->blocks = b;
-    a->block_size = size;
-    a->next = b + ARENA_HEADER + n;
-    a->end = b + size;
-    return b + ARENA_HEADER;
-}
-
 static inline void *take(size_t n)
 {
     struct jsonr_arena *a = arena;
-    if (!a)
-        return cJSON_malloc(n);
-    n = (n + 7) & ~(size_t)7;
-    if ((size_t)(a->end - a->next) < n)
-        return arena_grow(a, n);
-    void *p = a->next;
-    a->next += n;
-    return p;
+    return a ? arena_alloc(&a->mem, n) : cJSON_malloc(n);
 }
 
 /* Give back what a refused text had built: nothing to do in an arena,
@@ -582,12 +552,7 @@ cJSON *jsonr_parse(const char *s, size_t len)
 
 void jsonr_arena_init(struct jsonr_arena *a, void *space, size_t size)
 {
-    uintptr_t at = ((uintptr_t)space + 7) & ~(uintptr_t)7;
-    size_t skip = (size_t)(at - (uintptr_t)space);
-    a->next = (unsigned char *)at;
-    a->end = a->next + (size > skip ? size - skip : 0);
-    a->blocks = NULL;
-    a->block_size = 0;
+    arena_init(&a->mem, space, size);
     a->heap_tree = NULL;
 }
 
@@ -608,12 +573,7 @@ cJSON *jsonr_parse_in(struct jsonr_arena *a, const char *s, size_t len)
 
 void jsonr_arena_fini(struct jsonr_arena *a)
 {
-    while (a->blocks) {
-        void *b = a->blocks;
-        a->blocks = *(void **)b;
-        free(b);
-    }
+    arena_fini(&a->mem);
     cJSON_Delete(a->heap_tree);
     a->heap_tree = NULL;
-    a->next = a->end = NULL;
 }

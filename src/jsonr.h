@@ -24,6 +24,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "util.h"
+
 /* Parse len bytes at s (need not be NUL-terminated). Returns a tree to
  * free with cJSON_Delete, or NULL when the text is not exactly one JSON
  * value (surrounding whitespace allowed), is nested deeper than
@@ -40,9 +42,7 @@ cJSON *jsonr_parse(const char *s, size_t len);
  * of anything needed later. Under AddressSanitizer the tree is parsed on
  * the heap instead (and freed at fini) so misuse shows. */
 struct jsonr_arena {
-    unsigned char *next, *end;   /* free space */
-    void *blocks;                /* heap blocks, each linked to the one before */
-    size_t block_size;           /* the last heap block's size */
+    struct arena mem;
     cJSON *heap_tree;            /* under AddressSanitizer: the heap-parsed tree */
 };
 

@@ -177,6 +177,60 @@ char *buf_detach(struct buf *b)
     return p;
 }
 
+/* === arena === */
+
+enum { ARENA_FIRST_BLOCK = 16384, ARENA_HEADER = 16 };
+
+void arena_init(struct arena *a, void *space, size_t size)
+{
+    uintptr_t at = ((uintptr_t)space + 7) & ~(uintptr_t)7;
+    size_t skip = (size_t)(at - (uintptr_t)space);
+    a->next = space ? (unsigned char *)at : NULL;
+    a->end = a->next ? a->next + (size > skip ? size - skip : 0) : NULL;
+    a->blocks = NULL;
+    a->block_size = 0;
+}
+
+/* n bytes (rounded up to 8) from a new heap block twice the size of the
+ * last, or bigger: the space left was too small. */
+void *arena_grow(struct arena *a, size_t n)
+{
+    if (n > SIZE_MAX / 4)
+        return NULL;
+    n = (n + 7) & ~(size_t)7;
+    size_t size = a->block_size ? a->block_size * 2 : ARENA_FIRST_BLOCK;
+    while (size - ARENA_HEADER < n)
+        size *= 2;
+    unsigned char *b = malloc(size);
+    if (!b)
+        return NULL;
+    *(void **)b = a->blocks;
+    a->blocks = b;
+    a->block_size = size;
+    a->next = b + ARENA_HEADER + n;
+    a->end = b + size;
+    return b + ARENA_HEADER;
+}
+
+void *arena_xalloc(struct arena *a, size_t n)
+{
+    void *p = arena_alloc(a, n);
+    if (!p)
+        oom();
+    return p;
+}
+
+void arena_fini(struct arena *a)
+{
+    while (a->blocks) {
+        void *b = a->blocks;
+        a->blocks = *(void **)b;
+        free(b);
+    }
+    a->next = a->end = NULL;
+    a->block_size = 0;
+}
+
 /* === clocks === */
 
 int64_t util_now_us(void)

@@ -58,6 +58,33 @@ static inline void buf_putc(struct buf *b, char c)
     b->data[b->len] = '\0';
 }
 
+/* An arena: many small allocations carved from big blocks (the first
+ * from caller-given space, then heap blocks each twice the last), all
+ * freed at once by arena_fini; no header, rounding or free per piece. */
+struct arena {
+    unsigned char *next, *end;   /* free space */
+    void *blocks;                /* heap blocks, each linked to the one before */
+    size_t block_size;           /* the last heap block's size */
+};
+
+/* space (any alignment) serves the first allocations; may be NULL with size 0. */
+void arena_init(struct arena *a, void *space, size_t size);
+void *arena_grow(struct arena *a, size_t n);   /* arena_alloc's slow path */
+void arena_fini(struct arena *a);              /* frees the heap blocks */
+void *arena_xalloc(struct arena *a, size_t n); /* arena_alloc; aborts as xmalloc does */
+
+/* n bytes aligned to 8, or NULL when memory ran out. Inline: a parser
+ * takes one per node. */
+static inline void *arena_alloc(struct arena *a, size_t n)
+{
+    size_t r = (n + 7) & ~(size_t)7;
+    if (r < n || (size_t)(a->end - a->next) < r)
+        return arena_grow(a, n);
+    void *p = a->next;
+    a->next += r;
+    return p;
+}
+
 void buf_printf(struct buf *b, const char *fmt, ...) PRINTF_LIKE(2, 3);
 void buf_consume(struct buf *b, size_t n);   /* drop n bytes from the front */
 /* A log of lines kept under max bytes: once past it, the oldest lines go

@@ -23,36 +23,11 @@
 #include <string.h>
 #include <yaml.h>
 
-static struct ydoc_node *node_new(enum ydoc_kind k, const yaml_mark_t *m)
-{
-    struct ydoc_node *n = xcalloc(1, sizeof *n);
-    n->kind = k;
-    n->line = (int)m->line + 1;
-    n->col = (int)m->column + 1;
-    return n;
-}
-
-static void node_free(struct ydoc_node *n)
-{
-    if (!n)
-        return;
-    free(n->str);
-    for (size_t i = 0; i < n->nitems; i++)
-        node_free(n->items[i]);
-    free(n->items);
-    for (size_t i = 0; i < n->npairs; i++) {
-        node_free(n->pairs[i].key);
-        node_free(n->pairs[i].value);
-    }
-    free(n->pairs);
-    free(n);
-}
-
 void ydoc_free(struct ydoc *d)
 {
     if (!d)
         return;
-    node_free(d->root);
+    arena_fini(&d->mem);
     free(d->name);
     free(d);
 }
@@ -116,7 +91,56 @@ struct parse {
     const char *text;            /* what libyaml reads, for error hints */
     size_t len;
     char *err;
+    /* The tree goes into the document's arena: a 300,000-task batch is
+     * over a million nodes, and a malloc each cost more in headers and
+     * rounding than the nodes themselves. Children wait on one stack
+     * until their container ends, then move into an array of the exact
+     * size (a map's as key, value, key, value...). */
+    struct arena *mem;
+    struct ydoc_node **stack;
+    size_t nstack, capstack;
 };
+
+static struct ydoc_node *node_new(struct parse *ps, enum ydoc_kind k, const yaml_mark_t *m)
+{
+    struct ydoc_node *n = arena_xalloc(ps->mem, sizeof *n);
+    memset(n, 0, sizeof *n);
+    n->kind = k;
+    n->line = (int)m->line + 1;
+    n->col = (int)m->column + 1;
+    return n;
+}
+
+static void push(struct parse *ps, struct ydoc_node *n)
+{
+    if (ps->nstack == ps->capstack) {
+        ps->capstack = ps->capstack ? ps->capstack * 2 : 64;
+        ps->stack = xrealloc(ps->stack, ps->capstack * sizeof *ps->stack);
+    }
+    ps->stack[ps->nstack++] = n;
+}
+
+/* Move the children above base on the stack into container n. */
+static void adopt(struct parse *ps, struct ydoc_node *n, size_t base)
+{
+    struct ydoc_node **c = ps->stack + base;
+    size_t k = ps->nstack - base;
+    ps->nstack = base;
+    if (k == 0)
+        return;
+    if (n->kind == YDOC_SEQ) {
+        n->items = arena_xalloc(ps->mem, k * sizeof *n->items);
+        memcpy(n->items, c, k * sizeof *n->items);
+        n->nitems = k;
+        return;
+    }
+    n->npairs = k / 2;
+    n->pairs = arena_xalloc(ps->mem, n->npairs * sizeof *n->pairs);
+    for (size_t i = 0; i < n->npairs; i++) {
+        n->pairs[i].key = c[2 * i];
+        n->pairs[i].value = c[2 * i + 1];
+    }
+}
 
 /* Whether the indentation of line (0-based) in text contains a tab. */
 static int indent_has_tab(const char *text, size_t len, size_t line)
@@ -189,9 +213,11 @@ static struct ydoc_node *build(struct parse *ps, yaml_event_t *ev, int depth)
         int as_string = check_tag(ps, ev, ev->data.scalar.tag);
         if (as_string < 0)
             return NULL;
-        struct ydoc_node *n = node_new(YDOC_SCALAR, &ev->start_mark);
+        struct ydoc_node *n = node_new(ps, YDOC_SCALAR, &ev->start_mark);
         n->len = ev->data.scalar.length;
-        n->str = xstrndup((const char *)ev->data.scalar.value, n->len);
+        n->str = arena_xalloc(ps->mem, n->len + 1);
+        memcpy(n->str, ev->data.scalar.value, n->len);
+        n->str[n->len] = '\0';
         n->quoted = as_string || ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
         return n;
     }
@@ -216,13 +242,15 @@ static struct ydoc_node *build(struct parse *ps, yaml_event_t *ev, int depth)
                             anchor);
             return NULL;
         }
-        struct ydoc_node *n = node_new(is_map ? YDOC_MAP : YDOC_SEQ, &ev->start_mark);
+        struct ydoc_node *n = node_new(ps, is_map ? YDOC_MAP : YDOC_SEQ, &ev->start_mark);
+        size_t base = ps->nstack;
         for (;;) {
             yaml_event_t e;
             if (next_event(ps, &e) < 0)
                 goto fail;
             if (e.type == YAML_SEQUENCE_END_EVENT || e.type == YAML_MAPPING_END_EVENT) {
                 yaml_event_delete(&e);
+                adopt(ps, n, base);
                 return n;
             }
             struct ydoc_node *child = build(ps, &e, depth + 1);
@@ -230,42 +258,33 @@ static struct ydoc_node *build(struct parse *ps, yaml_event_t *ev, int depth)
             if (!child)
                 goto fail;
             if (!is_map) {
-                n->items = xrealloc(n->items, (n->nitems + 1) * sizeof *n->items);
-                n->items[n->nitems++] = child;
+                push(ps, child);
                 continue;
             }
             if (child->kind != YDOC_SCALAR) {
                 ps->err = errat(ps->name, child->line, child->col,
                                 "a mapping key must be a plain value, not a %s",
                                 ydoc_kind_name(child->kind));
-                node_free(child);
                 goto fail;
             }
-            for (size_t i = 0; i < n->npairs; i++)
-                if (strcmp(n->pairs[i].key->str, child->str) == 0) {
+            for (size_t i = base; i < ps->nstack; i += 2)
+                if (strcmp(ps->stack[i]->str, child->str) == 0) {
                     ps->err = errat(ps->name, child->line, child->col,
                                     "duplicate key '%s' (first at line %d)", child->str,
-                                    n->pairs[i].key->line);
-                    node_free(child);
+                                    ps->stack[i]->line);
                     goto fail;
                 }
-            if (next_event(ps, &e) < 0) {
-                node_free(child);
+            if (next_event(ps, &e) < 0)
                 goto fail;
-            }
             struct ydoc_node *val = build(ps, &e, depth + 1);
             yaml_event_delete(&e);
-            if (!val) {
-                node_free(child);
+            if (!val)
                 goto fail;
-            }
-            n->pairs = xrealloc(n->pairs, (n->npairs + 1) * sizeof *n->pairs);
-            n->pairs[n->npairs].key = child;
-            n->pairs[n->npairs].value = val;
-            n->npairs++;
+            push(ps, child);
+            push(ps, val);
         }
     fail:
-        node_free(n);
+        ps->nstack = base;
         return NULL;
     }
     default:
@@ -525,6 +544,8 @@ static int ydoc_load_prepared(const char *name, const char *text, size_t len, ch
     yaml_parser_set_input_string(&ps.p, (const unsigned char *)ps.text, len);
     struct ydoc *d = xcalloc(1, sizeof *d);
     d->name = xstrdup(name);
+    arena_init(&d->mem, NULL, 0);
+    ps.mem = &d->mem;
     yaml_event_t ev;
     int docs = 0;
     for (;;) {
@@ -552,16 +573,16 @@ static int ydoc_load_prepared(const char *name, const char *text, size_t len, ch
         yaml_event_delete(&ev);
     }
     /* An empty plain scalar as the whole document means an empty file. */
-    if (d->root && d->root->kind == YDOC_SCALAR && !d->root->quoted && d->root->len == 0) {
-        node_free(d->root);
+    if (d->root && d->root->kind == YDOC_SCALAR && !d->root->quoted && d->root->len == 0)
         d->root = NULL;
-    }
     yaml_parser_delete(&ps.p);
+    free(ps.stack);
     free(prepared);
     *out = d;
     return 0;
 fail:
     yaml_parser_delete(&ps.p);
+    free(ps.stack);
     free(prepared);
     ydoc_free(d);
     *errmsg = ps.err ? ps.err : xasprintf("%s: cannot parse", name);

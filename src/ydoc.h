@@ -9,6 +9,8 @@
 #include <cjson/cJSON.h>
 #include <stddef.h>
 
+#include "util.h"
+
 enum ydoc_kind { YDOC_SCALAR, YDOC_MAP, YDOC_SEQ };
 
 struct ydoc_pair;
@@ -17,9 +19,9 @@ struct ydoc_node {
     enum ydoc_kind kind;
     int line, col;               /* 1-based position of the node's start */
     /* YDOC_SCALAR */
+    int quoted;                  /* 1 if single/double quoted or block */
     char *str;                   /* NUL-terminated value */
     size_t len;
-    int quoted;                  /* 1 if single/double quoted or block */
     /* YDOC_SEQ */
     struct ydoc_node **items;
     size_t nitems;
@@ -36,6 +38,7 @@ struct ydoc_pair {
 struct ydoc {
     char *name;                  /* file name used in messages */
     struct ydoc_node *root;      /* NULL for an empty document */
+    struct arena mem;            /* every node, string and array of the tree */
 };
 
 /* Files larger than this are refused unread (a config or batch file

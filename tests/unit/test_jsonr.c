@@ -621,7 +621,7 @@ static void test_arena_allocates_nothing_per_node(void **state)
     if (!MCPDECK_ASAN) {
         assert_int_equal(live_blocks, 0);
         /* all of it in the space given: no heap block */
-        assert_null(a.blocks);
+        assert_null(a.mem.blocks);
         assert_true((void *)t >= (void *)space && (void *)t < (void *)(space + 256));
     }
     jsonr_arena_fini(&a);
@@ -644,11 +644,11 @@ static void test_arena_allocates_nothing_per_node(void **state)
     assert_int_equal(cJSON_GetArraySize(t), (int)((n - 1 + 13) / 14) + 1);
     if (!MCPDECK_ASAN) {
         assert_int_equal(live_blocks, 0);
-        assert_non_null(a.blocks);
-        assert_true(a.block_size > 16384);
+        assert_non_null(a.mem.blocks);
+        assert_true(a.mem.block_size > 16384);
     }
     jsonr_arena_fini(&a);
-    assert_null(a.blocks);
+    assert_null(a.mem.blocks);
     assert_int_equal(live_blocks, 0);
     free(big);
     cJSON_InitHooks(NULL);

@@ -1,6 +1,7 @@
-/* test_util.c — buffer helpers that other modules' tests only reach
- * indirectly: buf_keep_lines (the bounded logs of servers and transports), and
- * util_whole_in (numbers from JSON to integers) and util_parse_duration_ms. */
+/* test_util.c — helpers that other modules' tests only reach indirectly:
+ * buf_keep_lines (the bounded logs of servers and transports), the arena
+ * (JSON and YAML trees), util_whole_in (numbers from JSON to integers)
+ * and util_parse_duration_ms. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -110,12 +111,53 @@ static void test_parse_duration(void **state)
     assert_true(ms == -7);
 }
 
+/* Pieces are aligned, distinct and kept until fini: first from the space
+ * given (whatever its alignment), then from heap blocks; a piece bigger
+ * than any block gets a block of its own; a size no block can hold is
+ * NULL and leaves the arena usable. */
+static void test_arena(void **state)
+{
+    (void)state;
+    static unsigned char space[101];
+    struct arena a;
+    arena_init(&a, space + 1, 100);
+    enum { N = 5000 };
+    unsigned char *p[N];
+    size_t size[N];
+    for (int i = 0; i < N; i++) {
+        size[i] = i == 2000 ? (size_t)1 << 20 : (size_t)(i % 37) + 1;
+        p[i] = arena_alloc(&a, size[i]);
+        assert_non_null(p[i]);
+        assert_int_equal((uintptr_t)p[i] % 8, 0);
+        memset(p[i], i & 0xff, size[i]);
+        if (i == 0)
+            assert_true(p[i] > space && p[i] < space + sizeof space);
+        if (i == 100)   /* 100 bytes hold a few pieces, not a hundred */
+            assert_non_null(a.blocks);
+    }
+    assert_null(arena_alloc(&a, SIZE_MAX));
+    assert_null(arena_alloc(&a, SIZE_MAX - 3));
+    assert_non_null(arena_xalloc(&a, 8));
+    for (int i = 0; i < N; i++)
+        for (size_t k = 0; k < size[i]; k++)
+            if (p[i][k] != (i & 0xff))
+                fail_msg("piece %d byte %zu was overwritten", i, k);
+    arena_fini(&a);
+    assert_null(a.blocks);
+    /* no space given: the first piece takes a block */
+    arena_init(&a, NULL, 0);
+    assert_non_null(arena_alloc(&a, 1));
+    assert_non_null(a.blocks);
+    arena_fini(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_keep_lines_under),
         cmocka_unit_test(test_keep_lines_cuts_at_line),
         cmocka_unit_test(test_keep_lines_no_newline),
+        cmocka_unit_test(test_arena),
         cmocka_unit_test(test_whole_in),
         cmocka_unit_test(test_parse_duration),
     };

@@ -321,6 +321,54 @@ static void test_refusals(void **state)
                                      "a quoted scalar");
 }
 
+/* Children wait on one stack shared by every level until their container
+ * ends: each container gets exactly its own, in order, however the
+ * levels interleave; a key repeated in an inner map is still found. */
+static void test_tree_shapes(void **state)
+{
+    (void)state;
+    struct ydoc *d = load_ok("s.yaml", "[[1, 2], [3], [], {a: [4, [5]], b: {}, c: x}, {}]");
+    char *txt = to_json_text(d->root);
+    assert_string_equal(txt, "[[1,2],[3],[],{\"a\":[4,[5]],\"b\":{},\"c\":\"x\"},{}]");
+    cJSON_free(txt);
+    const struct ydoc_node *r = d->root;
+    assert_int_equal(r->nitems, 5);
+    assert_null(r->items[2]->items);
+    assert_int_equal(r->items[3]->npairs, 3);
+    assert_null(r->items[4]->pairs);
+    assert_string_equal(r->items[3]->pairs[2].key->str, "c");
+    assert_int_equal(r->items[3]->pairs[2].key->len, 1);
+    assert_pos(r->items[3]->pairs[0].value->items[1], 1, 27);
+    ydoc_free(d);
+    expect_error("y", "a: {x: 1}\nb:\n  x: 2\n  y: [x, x]\n  x: 3\n",
+                 "y:5:3: duplicate key 'x' (first at line 3)");
+
+    /* a long sequence of small maps, as a big batch file is */
+    enum { N = 20000 };
+    struct buf b;
+    buf_init(&b);
+    buf_puts(&b, "tasks:\n");
+    for (int i = 0; i < N; i++)
+        buf_printf(&b, "  - {tool: t%d, args: {path: p%d, n: [%d]}}\n", i, i, i);
+    d = load_ok("big.yaml", b.data);
+    const struct ydoc_node *tasks = ydoc_map_get(d->root, "tasks");
+    assert_non_null(tasks);
+    assert_int_equal(tasks->nitems, N);
+    for (int i = 0; i < N; i += 997) {
+        const struct ydoc_node *t = tasks->items[i];
+        assert_pos(t, i + 2, 5);
+        char want[64];
+        snprintf(want, sizeof want, "t%d", i);
+        assert_string_equal(ydoc_map_get(t, "tool")->str, want);
+        const struct ydoc_node *args = ydoc_map_get(t, "args");
+        snprintf(want, sizeof want, "p%d", i);
+        assert_string_equal(ydoc_map_get(args, "path")->str, want);
+        assert_int_equal(atoi(ydoc_map_get(args, "n")->items[0]->str), i);
+    }
+    ydoc_free(d);
+    buf_fini(&b);
+}
+
 static void test_nesting_limit(void **state)
 {
     struct buf b;
@@ -391,6 +439,7 @@ int main(void)
         cmocka_unit_test(test_json_tabs_and_surrogates),
         cmocka_unit_test(test_json_strict),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_tree_shapes),
         cmocka_unit_test(test_nesting_limit),
         cmocka_unit_test(test_load_file_errors),
         cmocka_unit_test(test_map_get_errorf_kind_names),
