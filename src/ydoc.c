@@ -18,6 +18,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,6 +190,64 @@ static int check_tag(struct parse *ps, const yaml_event_t *ev, const yaml_char_t
     return -1;
 }
 
+/* The keys of one mapping so far, to find a repeated one: compared one by
+ * one while there are few, then through a hash table (open addressing,
+ * at most half full), so a mapping of a million keys is not a trillion
+ * compares. Keys are equal as C strings, as cJSON will hold them. */
+struct keyset {
+    struct ydoc_node **slot;
+    size_t cap;
+};
+
+enum { KEYSET_LINEAR = 32 };
+
+static size_t key_hash(const char *s)
+{
+    uint64_t h = 14695981039346656037u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211u;
+    return (size_t)(h ^ (h >> 29));
+}
+
+/* The slot for key: where it is, or the empty one where it would go. */
+static struct ydoc_node **key_slot(const struct keyset *ks, const char *key)
+{
+    size_t i = key_hash(key) & (ks->cap - 1);
+    while (ks->slot[i] && strcmp(ks->slot[i]->str, key) != 0)
+        i = (i + 1) & (ks->cap - 1);
+    return &ks->slot[i];
+}
+
+static void keyset_grow(struct keyset *ks, struct ydoc_node *const *pairs, size_t n)
+{
+    free(ks->slot);
+    ks->cap = ks->cap ? ks->cap * 2 : 4 * KEYSET_LINEAR;
+    ks->slot = xcalloc(ks->cap, sizeof *ks->slot);
+    for (size_t i = 0; i < n; i++)
+        *key_slot(ks, pairs[2 * i]->str) = pairs[2 * i];
+}
+
+/* The earlier key of the mapping equal to key, or NULL when there is
+ * none (then key counts as seen). pairs: the n pairs so far as they wait
+ * on the stack, key, value, key, value... */
+static struct ydoc_node *key_seen(struct keyset *ks, struct ydoc_node *const *pairs, size_t n,
+                                  struct ydoc_node *key)
+{
+    if (n < KEYSET_LINEAR) {
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(pairs[2 * i]->str, key->str) == 0)
+                return pairs[2 * i];
+        return NULL;
+    }
+    if ((n + 1) * 2 > ks->cap)
+        keyset_grow(ks, pairs, n);
+    struct ydoc_node **at = key_slot(ks, key->str);
+    if (*at)
+        return *at;
+    *at = key;
+    return NULL;
+}
+
 /* Build the node that starts with ev (already read). */
 static struct ydoc_node *build(struct parse *ps, yaml_event_t *ev, int depth)
 {
@@ -244,6 +303,7 @@ static struct ydoc_node *build(struct parse *ps, yaml_event_t *ev, int depth)
         }
         struct ydoc_node *n = node_new(ps, is_map ? YDOC_MAP : YDOC_SEQ, &ev->start_mark);
         size_t base = ps->nstack;
+        struct keyset keys = {NULL, 0};
         for (;;) {
             yaml_event_t e;
             if (next_event(ps, &e) < 0)
@@ -251,6 +311,7 @@ static struct ydoc_node *build(struct parse *ps, yaml_event_t *ev, int depth)
             if (e.type == YAML_SEQUENCE_END_EVENT || e.type == YAML_MAPPING_END_EVENT) {
                 yaml_event_delete(&e);
                 adopt(ps, n, base);
+                free(keys.slot);
                 return n;
             }
             struct ydoc_node *child = build(ps, &e, depth + 1);
@@ -267,13 +328,14 @@ static struct ydoc_node *build(struct parse *ps, yaml_event_t *ev, int depth)
                                 ydoc_kind_name(child->kind));
                 goto fail;
             }
-            for (size_t i = base; i < ps->nstack; i += 2)
-                if (strcmp(ps->stack[i]->str, child->str) == 0) {
-                    ps->err = errat(ps->name, child->line, child->col,
-                                    "duplicate key '%s' (first at line %d)", child->str,
-                                    ps->stack[i]->line);
-                    goto fail;
-                }
+            const struct ydoc_node *first =
+                key_seen(&keys, ps->stack + base, (ps->nstack - base) / 2, child);
+            if (first) {
+                ps->err = errat(ps->name, child->line, child->col,
+                                "duplicate key '%s' (first at line %d)", child->str,
+                                first->line);
+                goto fail;
+            }
             if (next_event(ps, &e) < 0)
                 goto fail;
             struct ydoc_node *val = build(ps, &e, depth + 1);
@@ -285,6 +347,7 @@ static struct ydoc_node *build(struct parse *ps, yaml_event_t *ev, int depth)
         }
     fail:
         ps->nstack = base;
+        free(keys.slot);
         return NULL;
     }
     default:

@@ -369,6 +369,46 @@ static void test_tree_shapes(void **state)
     buf_fini(&b);
 }
 
+/* A repeated key is found however many keys the mapping has (past the
+ * first few they are looked up in a table), and named at its second place
+ * with the line of its first. */
+static void test_many_keys(void **state)
+{
+    (void)state;
+    enum { N = 50000 };
+    int repeat[] = {3, 31, 32, 33, 500, N - 1};
+    for (size_t r = 0; r <= ARRAY_LEN(repeat); r++) {
+        struct buf b;
+        buf_init(&b);
+        buf_puts(&b, "top: 1\nm:\n");
+        for (int i = 0; i < N; i++)
+            buf_printf(&b, "  key%d: %d\n", i, i);
+        if (r < ARRAY_LEN(repeat))
+            buf_printf(&b, "  key%d: again\n", repeat[r]);
+        buf_puts(&b, "end: 2\n");
+        struct ydoc *d = NULL;
+        char *err = NULL;
+        int rc = ydoc_load_string("k.yaml", b.data, b.len, &d, &err);
+        if (r == ARRAY_LEN(repeat)) {
+            if (rc != 0)
+                fail_msg("no key repeats, yet: %s", err);
+            const struct ydoc_node *m = ydoc_map_get(d->root, "m");
+            assert_int_equal(m->npairs, N);
+            assert_string_equal(m->pairs[N - 1].key->str, "key49999");
+            assert_non_null(ydoc_map_get(d->root, "end"));
+            ydoc_free(d);
+        } else {
+            assert_int_equal(rc, -1);
+            char want[128];
+            snprintf(want, sizeof want, "k.yaml:%d:3: duplicate key 'key%d' (first at line %d)",
+                     N + 3, repeat[r], repeat[r] + 3);
+            assert_string_equal(err, want);
+            free(err);
+        }
+        buf_fini(&b);
+    }
+}
+
 static void test_nesting_limit(void **state)
 {
     struct buf b;
@@ -440,6 +480,7 @@ int main(void)
         cmocka_unit_test(test_json_strict),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_tree_shapes),
+        cmocka_unit_test(test_many_keys),
         cmocka_unit_test(test_nesting_limit),
         cmocka_unit_test(test_load_file_errors),
         cmocka_unit_test(test_map_get_errorf_kind_names),
