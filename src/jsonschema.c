@@ -580,16 +580,9 @@ static int check_array(struct ctx *c, const struct kw *k, const cJSON *v, const 
         }
     }
 
-    if (cJSON_IsTrue(k->unique)) {
-        i = 0;
-        for (const cJSON *x = v->child; x; x = x->next, i++) {
-            int j = i + 1;
-            for (const cJSON *y = x->next; y; y = y->next, j++) {
-                if (jsonschema_json_equal(x, y))
-                    return fail(c, ip, "items %d and %d are equal, expected unique items", i, j);
-            }
-        }
-    }
+    int j;
+    if (cJSON_IsTrue(k->unique) && jsonschema_first_repeat(v, &i, &j))
+        return fail(c, ip, "items %d and %d are equal, expected unique items", i, j);
     return 0;
 }
 

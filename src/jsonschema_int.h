@@ -29,6 +29,9 @@ char *jsonschema_render_value(const cJSON *v);
 char *jsonschema_render_json(const cJSON *v);
 bool jsonschema_is_integral(double d);
 bool jsonschema_json_equal(const cJSON *a, const cJSON *b);
+/* The first pair of equal items of array arr as a nested loop finds it
+ * (smallest i, then smallest j): true with *i and *j set, or false. */
+bool jsonschema_first_repeat(const cJSON *arr, int *i, int *j);
 size_t jsonschema_utf8_length(const char *s);
 
 #endif

@@ -387,6 +387,96 @@ static void test_arrays(void **state)
     RUN(cases);
 }
 
+/* An object of n members k0..k(n-1), value i*10+seed, written from the
+ * last member to the first when reversed; member k1 is -0 or 0. */
+static void put_object(struct buf *b, int n, int seed, bool reversed)
+{
+    buf_putc(b, '{');
+    for (int m = 0; m < n; m++) {
+        int k = reversed ? n - 1 - m : m;
+        if (k == 1)
+            buf_printf(b, "%s\"k1\":%s", m ? "," : "", reversed ? "-0" : "0");
+        else
+            buf_printf(b, "%s\"k%d\":%d%s", m ? "," : "", k, k * 10 + seed,
+                       reversed ? ".0" : "");
+    }
+    buf_putc(b, '}');
+}
+
+static void expect_text(const char *schema, const char *instance, const char *want)
+{
+    char *err = NULL;
+    int rc = validate_text(schema, instance, &err);
+    if (want && (rc != -1 || !err || strcmp(err, want) != 0))
+        fail_msg("want %s, got rc %d: %s", want, rc, err ? err : "(no message)");
+    if (!want && (rc != 0 || err))
+        fail_msg("want valid, got rc %d: %s", rc, err ? err : "(no message)");
+    free(err);
+}
+
+/* uniqueItems and const over big values (a server's answer may hold
+ * millions of items): the pair named is the one a nested loop names
+ * first, equal values are found whatever their members' order or how
+ * their numbers are written, and nothing else counts as equal. */
+static void test_unique_many(void **state)
+{
+    (void)state;
+    const char *unique = "{\"uniqueItems\":true}";
+    enum { N = 20000 };
+    struct buf b;
+    for (int variant = 0; variant < 3; variant++) {
+        buf_init(&b);
+        buf_putc(&b, '[');
+        for (int i = 0; i < N; i++) {
+            int v = i;
+            if (variant == 1 && i == 8000)
+                v = 7000;
+            if (variant == 1 && i == N - 1)
+                v = 5000;
+            if (variant == 2 && (i == 100 || i == 200))
+                v = 3;
+            buf_printf(&b, "%s%d%s", i ? "," : "", v, i % 2 ? ".0" : "");
+        }
+        buf_putc(&b, ']');
+        expect_text(unique, b.data,
+                    variant == 0 ? NULL
+                    : variant == 1 ? "args: items 5000 and 19999 are equal, expected unique items"
+                                   : "args: items 3 and 100 are equal, expected unique items");
+        buf_fini(&b);
+    }
+    /* 40 objects of 20 members, then the 8th again, its members reversed */
+    for (int same = 0; same < 2; same++) {
+        buf_init(&b);
+        buf_putc(&b, '[');
+        for (int i = 0; i < 40; i++) {
+            put_object(&b, 20, i, false);
+            buf_putc(&b, ',');
+        }
+        put_object(&b, 20, same ? 7 : 40, true);
+        buf_putc(&b, ']');
+        expect_text(unique, b.data,
+                    same ? "args: items 7 and 40 are equal, expected unique items" : NULL);
+        buf_fini(&b);
+    }
+    struct buf c;
+    buf_init(&b);
+    buf_init(&c);
+    buf_puts(&b, "{\"const\":");
+    put_object(&b, 20, 1, false);
+    buf_putc(&b, '}');
+    put_object(&c, 20, 1, true);
+    expect_text(b.data, c.data, NULL);
+    buf_fini(&c);
+    buf_init(&c);
+    put_object(&c, 20, 2, true);
+    char *err = NULL;
+    assert_int_equal(validate_text(b.data, c.data, &err), -1);
+    assert_non_null(strstr(err, "args: must be {"));
+    free(err);
+    buf_fini(&b);
+    buf_fini(&c);
+}
+
 static void test_objects(void **state)
 {
     static const struct tcase cases[] = {
@@ -1064,6 +1154,7 @@ int main(void)
         cmocka_unit_test(test_patterns),
         cmocka_unit_test(test_many_patterns),
         cmocka_unit_test(test_arrays),
+        cmocka_unit_test(test_unique_many),
         cmocka_unit_test(test_objects),
         cmocka_unit_test(test_nested_paths),
         cmocka_unit_test(test_combinators),
