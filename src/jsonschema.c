@@ -27,6 +27,12 @@ enum {
     MAX_FRAMES = 512,    /* schema nesting, whatever the cause */
     MAX_STEPS = 500000,  /* schemas visited: {"anyOf":[{"$ref":"#"},{"$ref":"#"}]} */
     RE_CACHE = 16,       /* compiled patterns kept per validation */
+    /* Work besides visiting schemas: members looked up by name (cJSON
+     * scans them), enum values compared, $ref targets looked for,
+     * patterns tried. A server's schema and its answer are both untrusted:
+     * a 10,000-name 'required' over a 10,000-member object is 10^8. */
+    MAX_WORK = 20000000,
+    REGCOMP_WORK = 1000, /* a pattern compiled again: the cache was full */
     LIST_MAX = 200,      /* characters of a value list in a message */
 };
 
@@ -74,6 +80,7 @@ struct ctx {
     int frames;
     int refs;
     long steps;
+    long long work;
     int nre;
     struct re_entry re[RE_CACHE];
 };
@@ -263,11 +270,13 @@ static int pattern_match(struct ctx *c, const cJSON *node, const char *pattern, 
         e->node = node;
         e->ok = jsonschema_pattern_compile(pattern, &e->re);
     }
+    c->work++;
     if (e) {
         if (!e->ok)
             return -1;
         return regexec(&e->re, s, 0, NULL, 0) == 0;
     }
+    c->work += REGCOMP_WORK;
     if (!jsonschema_pattern_compile(pattern, &tmp))
         return -1;
     rc = regexec(&tmp, s, 0, NULL, 0) == 0;
@@ -406,6 +415,16 @@ static int check_type(struct ctx *c, const cJSON *t, const cJSON *v, const struc
     return (want & have) ? 0 : type_fail(c, v, ip, want);
 }
 
+/* Add units to the work done; fails the validation once past MAX_WORK. */
+static int spend(struct ctx *c, long long units, const struct seg *ip, const struct seg *sp)
+{
+    c->work += units;
+    if (c->work <= MAX_WORK)
+        return 0;
+    return schema_fail(c, ip, sp, "validation needs more than %d lookups and comparisons "
+                       "(a schema and a value both this big?)", MAX_WORK);
+}
+
 static int check_enum(struct ctx *c, const cJSON *e, const cJSON *v, const struct seg *ip,
                       const struct seg *sp)
 {
@@ -414,6 +433,8 @@ static int check_enum(struct ctx *c, const cJSON *e, const cJSON *v, const struc
 
     if (!cJSON_IsArray(e))
         return schema_fail(c, ip, sp, "'enum' must be an array");
+    if (spend(c, cJSON_GetArraySize(e), ip, sp) < 0)
+        return -1;
     for (const cJSON *x = e->child; x; x = x->next) {
         if (jsonschema_json_equal(x, v))
             return 0;
@@ -514,7 +535,10 @@ static int check_string(struct ctx *c, const struct kw *k, const cJSON *v, const
     if (k->pattern) {
         if (!cJSON_IsString(k->pattern))
             return schema_fail(c, ip, sp, "'pattern' must be a string");
-        if (pattern_match(c, k->pattern, k->pattern->valuestring, v->valuestring) == 0) {
+        int hit = pattern_match(c, k->pattern, k->pattern->valuestring, v->valuestring);
+        if (spend(c, 0, ip, sp) < 0)
+            return -1;
+        if (hit == 0) {
             if (c->quiet)
                 return note(c, ip, 0, false);
             char *shown = jsonschema_render_value(v);
@@ -642,10 +666,18 @@ static int check_object(struct ctx *c, const struct kw *k, const cJSON *v, const
         return schema_fail(c, ip, sp, "'properties' must be an object");
     if (k->pattern_props && !cJSON_IsObject(k->pattern_props))
         return schema_fail(c, ip, sp, "'patternProperties' must be an object");
+    /* each lookup by name scans the object it looks in */
+    long long props = k->props ? cJSON_GetArraySize(k->props) : 0;
+    long long req = cJSON_IsArray(k->required) ? cJSON_GetArraySize(k->required) : 0;
+    if (spend(c, (k->add_props ? (long long)n * props : 0) + (req + props) * n, ip, sp) < 0)
+        return -1;
     if (k->add_props) {
         struct seg as = seg_key(sp, "additionalProperties");
         for (const cJSON *m = v->child; m; m = m->next) {
-            if (key_declared(c, k, m->string))
+            bool declared = key_declared(c, k, m->string);
+            if (spend(c, 0, ip, sp) < 0)   /* the patterns key_declared tried */
+                return -1;
+            if (declared)
                 continue;
             if (cJSON_IsFalse(k->add_props))
                 return unknown_property(c, k, m->string, ip);
@@ -680,7 +712,10 @@ static int check_object(struct ctx *c, const struct kw *k, const cJSON *v, const
         for (const cJSON *m = v->child; m; m = m->next) {
             for (const cJSON *p = k->pattern_props->child; p; p = p->next) {
                 struct seg ms = seg_key(ip, m->string), pss = seg_key(&pps, p->string);
-                if (pattern_match(c, p, p->string, m->string) != 1)
+                int hit = pattern_match(c, p, p->string, m->string);
+                if (spend(c, 0, ip, sp) < 0)
+                    return -1;
+                if (hit != 1)
                     continue;
                 if (check_child(c, p, m, &ms, &pss) < 0)
                     return -1;
@@ -795,7 +830,10 @@ static int check_ref(struct ctx *c, const cJSON *ref, const cJSON *v, const stru
     if (c->refs >= MAX_REFS)
         return schema_fail(c, ip, sp, "more than %d nested $refs without progress "
                            "(a $ref loop at '%s'?)", MAX_REFS, ref->valuestring);
-    target = jsonschema_ref_resolve(c->root, ref->valuestring);
+    long long work = 0;
+    target = jsonschema_ref_resolve(c->root, ref->valuestring, &work);
+    if (spend(c, work, ip, sp) < 0)
+        return -1;
     if (!target)
         return schema_fail(c, ip, sp, "cannot resolve $ref '%s'", ref->valuestring);
     rs = (struct seg){.key = ref->valuestring, .abs = true};
@@ -922,12 +960,12 @@ int jsonschema_validate(const cJSON *schema, const cJSON *instance, const char *
 }
 
 /* The schema s points at through $refs (at most MAX_REFS), or s. */
-static const cJSON *follow_refs(const cJSON *root, const cJSON *s)
+static const cJSON *follow_refs(const cJSON *root, const cJSON *s, long long *work)
 {
     for (int i = 0; i < MAX_REFS && cJSON_IsObject(s); i++) {
         const cJSON *ref = cJSON_GetObjectItemCaseSensitive(s, "$ref");
         const cJSON *to;
-        if (!cJSON_IsString(ref) || !(to = jsonschema_ref_resolve(root, ref->valuestring)))
+        if (!cJSON_IsString(ref) || !(to = jsonschema_ref_resolve(root, ref->valuestring, work)))
             break;
         s = to;
     }
@@ -938,27 +976,31 @@ int jsonschema_apply_defaults(const cJSON *schema, cJSON *instance)
 {
     const cJSON *s, *props;
     int added = 0;
+    long long work = 0;
 
     if (!cJSON_IsObject(schema) || !cJSON_IsObject(instance))
         return 0;
     s = schema;
     if (!cJSON_GetObjectItemCaseSensitive(s, "properties"))
-        s = follow_refs(schema, s);
+        s = follow_refs(schema, s, &work);
     props = cJSON_GetObjectItemCaseSensitive(s, "properties");
     if (!cJSON_IsObject(props))
         return 0;
-    for (const cJSON *p = props->child; p; p = p->next) {
+    long long have = cJSON_GetArraySize(instance);
+    for (const cJSON *p = props->child; p && work <= MAX_WORK; p = p->next) {
         const cJSON *def;
         cJSON *copy;
+        work += have;
         if (!p->string || cJSON_GetObjectItemCaseSensitive(instance, p->string))
             continue;
         def = cJSON_GetObjectItemCaseSensitive(p, "default");
         if (!def && cJSON_IsObject(p))
-            def = cJSON_GetObjectItemCaseSensitive(follow_refs(schema, p), "default");
+            def = cJSON_GetObjectItemCaseSensitive(follow_refs(schema, p, &work), "default");
         if (!def || !(copy = cJSON_Duplicate(def, 1)))
             continue;
         cJSON_AddItemToObject(instance, p->string, copy);
         added++;
+        have++;
     }
     return added;
 }

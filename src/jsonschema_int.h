@@ -16,8 +16,9 @@ int jsonschema_pattern_compile(const char *pattern, regex_t *re);
 /* The value of a hex digit, or -1. */
 int jsonschema_hexval(int ch);
 
-/* The schema a "$ref" names inside root, or NULL. */
-const cJSON *jsonschema_ref_resolve(const cJSON *root, const char *ref);
+/* The schema a local $ref points at, or NULL; adds to *work the nodes
+ * and members it went through (a lookup scans every member). */
+const cJSON *jsonschema_ref_resolve(const cJSON *root, const char *ref, long long *work);
 
 /* jsonschema_values.c */
 bool jsonschema_key_is_plain(const char *k);

@@ -26,11 +26,13 @@ static bool id_matches(const cJSON *root, const char *uri, size_t len)
     return n == len && memcmp(id->valuestring, uri, len) == 0;
 }
 
-static const cJSON *find_anchor(const cJSON *s, const char *name, int depth)
+static const cJSON *find_anchor(const cJSON *s, const char *name, int depth, long long *work)
 {
+    *work += 1;
     if (depth > ANCHOR_DEPTH_MAX || !(cJSON_IsObject(s) || cJSON_IsArray(s)))
         return NULL;
     if (cJSON_IsObject(s)) {
+        *work += 2LL * cJSON_GetArraySize(s);
         const cJSON *a = cJSON_GetObjectItemCaseSensitive(s, "$anchor");
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(s, "$id");
         if (cJSON_IsString(a) && strcmp(a->valuestring, name) == 0)
@@ -40,7 +42,7 @@ static const cJSON *find_anchor(const cJSON *s, const char *name, int depth)
             return s;
     }
     for (const cJSON *e = s->child; e; e = e->next) {
-        const cJSON *hit = find_anchor(e, name, depth + 1);
+        const cJSON *hit = find_anchor(e, name, depth + 1, work);
         if (hit)
             return hit;
     }
@@ -79,8 +81,7 @@ static bool decode_token(const char *p, const char *end, char *tok, size_t size)
     return true;
 }
 
-/* The schema a local $ref points at, or NULL. */
-const cJSON *jsonschema_ref_resolve(const cJSON *root, const char *ref)
+const cJSON *jsonschema_ref_resolve(const cJSON *root, const char *ref, long long *work)
 {
     const char *hash = strchr(ref, '#');
     const cJSON *cur = root;
@@ -94,7 +95,7 @@ const cJSON *jsonschema_ref_resolve(const cJSON *root, const char *ref)
     if (*p && *p != '/') {
         if (!decode_token(p, p + strlen(p), tok, sizeof tok))
             return NULL;
-        return find_anchor(root, tok, 0);
+        return find_anchor(root, tok, 0, work);
     }
     while (*p == '/') {
         const char *end = strchr(p + 1, '/');
@@ -103,6 +104,7 @@ const cJSON *jsonschema_ref_resolve(const cJSON *root, const char *ref)
         if (!decode_token(p + 1, end, tok, sizeof tok))
             return NULL;
         p = end;
+        *work += 1 + cJSON_GetArraySize(cur);
         if (cJSON_IsObject(cur)) {
             cur = cJSON_GetObjectItemCaseSensitive(cur, tok);
         } else if (cJSON_IsArray(cur)) {

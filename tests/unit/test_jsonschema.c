@@ -477,6 +477,83 @@ static void test_unique_many(void **state)
     buf_fini(&c);
 }
 
+/* text of {"<kw>": ...} builders for the work bound */
+static void put_names(struct buf *b, const char *prefix, int n, bool as_object)
+{
+    buf_putc(b, as_object ? '{' : '[');
+    for (int i = 0; i < n; i++)
+        buf_printf(b, "%s\"%s%d\"%s", i ? "," : "", prefix, i, as_object ? ":true" : "");
+    buf_putc(b, as_object ? '}' : ']');
+}
+
+/* Work is bounded whatever a server's schema and answer hold: lookups by
+ * name, enum comparisons and $ref searches count, and past the bound the
+ * validation fails saying so; the same shapes at a usual size pass. */
+static void test_work_bounded(void **state)
+{
+    (void)state;
+    const char *over = "validation needs more than 20000000 lookups and comparisons";
+    for (int big = 0; big < 2; big++) {
+        int n = big ? 5000 : 1000;
+        struct buf sch[4], inst;
+        for (int i = 0; i < 4; i++)
+            buf_init(&sch[i]);
+        buf_init(&inst);
+        buf_puts(&sch[0], "{\"required\":");
+        put_names(&sch[0], "k", n, false);
+        buf_puts(&sch[1], "{\"additionalProperties\":false,\"properties\":");
+        put_names(&sch[1], "k", n, true);
+        buf_puts(&sch[2], "{\"items\":{\"enum\":");
+        put_names(&sch[2], "k", n, false);
+        buf_putc(&sch[2], '}');
+        buf_printf(&sch[3], "{\"items\":{\"$ref\":\"#/$defs/k%d\"},\"$defs\":", n - 1);
+        put_names(&sch[3], "k", n, true);
+        put_names(&inst, "k", n, true);
+        struct buf arr;
+        buf_init(&arr);
+        buf_putc(&arr, '[');
+        for (int i = 0; i < n; i++)
+            buf_printf(&arr, "%s\"k%d\"", i ? "," : "", n - 1);
+        buf_putc(&arr, ']');
+        for (int i = 0; i < 4; i++) {
+            buf_putc(&sch[i], '}');
+            char *err = NULL;
+            int rc = validate_text(sch[i].data, i < 2 ? inst.data : arr.data, &err);
+            if (big) {
+                assert_int_equal(rc, -1);
+                if (!err || !strstr(err, over))
+                    fail_msg("schema %d: %s", i, err ? err : "(no message)");
+            } else if (rc != 0) {
+                fail_msg("schema %d at %d: %s", i, n, err ? err : "(no message)");
+            }
+            free(err);
+            buf_fini(&sch[i]);
+        }
+        buf_fini(&inst);
+        buf_fini(&arr);
+    }
+    /* defaults: all of a usual form, and a bounded part of a huge one */
+    for (int n = 100; n <= 100000; n *= 1000) {
+        struct buf b;
+        buf_init(&b);
+        buf_puts(&b, "{\"properties\":{");
+        for (int i = 0; i < n; i++)
+            buf_printf(&b, "%s\"p%d\":{\"default\":%d}", i ? "," : "", i, i);
+        buf_puts(&b, "}}");
+        cJSON *schema = parse(b.data), *v = cJSON_CreateObject();
+        int added = jsonschema_apply_defaults(schema, v);
+        if (n == 100)
+            assert_int_equal(added, n);
+        else
+            assert_true(added > 1000 && added < n);
+        assert_int_equal(cJSON_GetArraySize(v), added);
+        assert_int_equal(cJSON_GetObjectItem(v, "p7")->valueint, 7);
+        cJSON_Delete(schema);
+        cJSON_Delete(v);
+        buf_fini(&b);
+    }
+}
+
 static void test_objects(void **state)
 {
     static const struct tcase cases[] = {
@@ -1155,6 +1232,7 @@ int main(void)
         cmocka_unit_test(test_many_patterns),
         cmocka_unit_test(test_arrays),
         cmocka_unit_test(test_unique_many),
+        cmocka_unit_test(test_work_bounded),
         cmocka_unit_test(test_objects),
         cmocka_unit_test(test_nested_paths),
         cmocka_unit_test(test_combinators),
