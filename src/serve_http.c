@@ -50,6 +50,10 @@
 #define HTTP_PATH "/mcp"
 #define HTTP_DEFAULT_LISTEN "127.0.0.1:8808"
 #define HTTP_MAX_BODY (16u << 20)
+/* Messages in one JSON-RPC batch (2025-03-26 clients send batches): each
+ * answer is matched to its POST by id, and a 16 MiB body holds hundreds
+ * of thousands of pings. */
+#define SERVE_HTTP_MAX_BATCH 1000
 #define HTTP_WAIT_MAX_MS 30000
 #define HTTP_KEEPALIVE_MS 20000    /* a comment on idle GET streams (finds dead peers) */
 #define HTTP_SESSION_IDLE_MS (60 * 60 * 1000)   /* a session nobody used for this long ends */
@@ -141,6 +145,15 @@ static enum MHD_Result handle_post(struct hreq *r)
         cJSON_Delete(doc);
         return reply_error(c, MHD_HTTP_BAD_REQUEST, -32700,
                            "Parse error: the body is not JSON-RPC");
+    }
+    int size = cJSON_IsArray(doc) ? cJSON_GetArraySize(doc) : 1;
+    if (size > SERVE_HTTP_MAX_BATCH) {
+        cJSON_Delete(doc);
+        char *msg = xasprintf("Invalid Request: a batch of %d messages (at most %d)", size,
+                              SERVE_HTTP_MAX_BATCH);
+        enum MHD_Result rc = reply_error(c, MHD_HTTP_BAD_REQUEST, -32600, msg);
+        free(msg);
+        return rc;
     }
     struct post_scan ps = {NULL, 0, 0, cJSON_IsArray(doc)};
     if (ps.batch) {

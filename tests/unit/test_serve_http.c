@@ -286,6 +286,31 @@ static void test_session_rules(void **state)
         {"POST", h, ping, 404, "Session not found"},
         {"DELETE", h, NULL, 404, "Session not found"},
     };
+    /* a batch of 1,000 is answered whole; one more is refused unread */
+    for (int n = 1000; n <= 1001; n++) {
+        struct buf b;
+        buf_init(&b);
+        for (int i = 0; i < n; i++)
+            buf_printf(&b, "%c{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"ping\"}",
+                       i ? ',' : '[', 100 + i);
+        buf_putc(&b, ']');
+        struct resp r;
+        http(&f, "POST", h, b.data, &r);
+        if (n == 1000) {
+            assert_int_equal(r.status, 200);
+            int answers = 0;
+            for (const char *p = r.body; (p = strstr(p, "\"result\":{}")); p++)
+                answers++;
+            assert_int_equal(answers, n);
+            assert_non_null(strstr(r.body, "\"id\":1099,"));
+        } else {
+            assert_int_equal(r.status, 400);
+            assert_non_null(strstr(r.body, "-32600"));
+            assert_non_null(strstr(r.body, "a batch of 1001 messages (at most 1000)"));
+        }
+        resp_fini(&r);
+        buf_fini(&b);
+    }
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         struct resp r;
         http(&f, cases[i].method, cases[i].hdrs, cases[i].body, &r);
