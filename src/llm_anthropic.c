@@ -239,6 +239,10 @@ int llm_anthropic_response(const char *body, size_t len, struct llm_result *out,
         } else if (is_type(b, "tool_use")) {
             const char *name = llm_wire_str(b, "name");
             const cJSON *input = cJSON_GetObjectItemCaseSensitive(b, "input");
+            if (cJSON_GetArraySize(out->tool_calls) == LLM_MAX_TOOL_CALLS) {
+                llm_wire_too_many_calls(errmsg);
+                goto fail;
+            }
             if (!name || !*name) {
                 llm_wire_fail(errmsg, "a tool_use block in the answer has no name");
                 goto fail;
@@ -270,6 +274,7 @@ fail:
 
 /* === streams === */
 
+/* -1: the block was started already; -2: a call past LLM_MAX_TOOL_CALLS */
 static int block_start(struct llm_stream *s, long index, const cJSON *block)
 {
     if (is_type(block, "text")) {
@@ -280,6 +285,8 @@ static int block_start(struct llm_stream *s, long index, const cJSON *block)
         if (llm_stream_call_find(s, index))
             return -1;
         struct llm_stream_call *c = llm_stream_call_add(s, index);
+        if (!c)
+            return -2;
         llm_stream_set(&c->id, llm_wire_str(block, "id"));
         llm_stream_set(&c->name, llm_wire_str(block, "name"));
         const cJSON *input = cJSON_GetObjectItemCaseSensitive(block, "input");
@@ -361,6 +368,11 @@ int llm_anthropic_stream_event(struct llm_stream *s, const char *type, const cha
     }
     /* ping, content_block_stop and event types added later need nothing */
     cJSON_Delete(root);
+    if (rc == -2) {
+        char *msg = NULL;
+        llm_wire_too_many_calls(&msg);
+        return llm_stream_fail(s, msg, errmsg);
+    }
     if (rc < 0)
         return llm_stream_fail(
             s, xasprintf("malformed stream: content block %ld is not a started tool_use", index),

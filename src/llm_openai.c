@@ -135,6 +135,10 @@ static cJSON *tool_calls(const cJSON *list, char **errmsg)
     cJSON_ArrayForEach(c, (cJSON_IsArray(list) ? list : NULL)) {
         const cJSON *fn = cJSON_GetObjectItemCaseSensitive(c, "function");
         const char *name = llm_wire_str(fn, "name");
+        if (i == LLM_MAX_TOOL_CALLS) {
+            llm_wire_too_many_calls(errmsg);
+            goto fail;
+        }
         if (!name || !*name) {
             llm_wire_fail(errmsg, "tool call %d in the answer has no name", i);
             goto fail;
@@ -222,8 +226,9 @@ fail:
 /* === streams === */
 
 /* One entry of a chunk's delta.tool_calls: find its call by index (or,
- * from servers that send no index, by a new id), and add the pieces. */
-static void stream_tool_call(struct llm_stream *s, const cJSON *tc)
+ * from servers that send no index, by a new id), and add the pieces.
+ * -1 when it would be a call past LLM_MAX_TOOL_CALLS. */
+static int stream_tool_call(struct llm_stream *s, const cJSON *tc)
 {
     const cJSON *idx = cJSON_GetObjectItemCaseSensitive(tc, "index");
     const char *id = llm_wire_str(tc, "id");
@@ -241,6 +246,8 @@ static void stream_tool_call(struct llm_stream *s, const cJSON *tc)
         else
             c = last;
     }
+    if (!c)
+        return -1;
     llm_stream_set(&c->id, id);
     llm_stream_set(&c->name, llm_wire_str(fn, "name"));
     const cJSON *a = cJSON_GetObjectItemCaseSensitive(fn, "arguments");
@@ -252,6 +259,7 @@ static void stream_tool_call(struct llm_stream *s, const cJSON *tc)
             buf_puts(&c->args, t);
         cJSON_free(t);
     }
+    return 0;
 }
 
 int llm_openai_stream_event(struct llm_stream *s, const char *type, const char *data,
@@ -303,8 +311,14 @@ int llm_openai_stream_event(struct llm_stream *s, const char *type, const char *
         if (text)
             llm_stream_text(s, text, strlen(text));
         const cJSON *tc;
-        cJSON_ArrayForEach(tc, cJSON_GetObjectItemCaseSensitive(delta, "tool_calls"))
-            stream_tool_call(s, tc);
+        cJSON_ArrayForEach(tc, cJSON_GetObjectItemCaseSensitive(delta, "tool_calls")) {
+            if (stream_tool_call(s, tc) < 0) {
+                cJSON_Delete(root);
+                char *msg = NULL;
+                llm_wire_too_many_calls(&msg);
+                return llm_stream_fail(s, msg, errmsg);
+            }
+        }
         const char *reason = llm_wire_str(choice, "finish_reason");
         if (reason && *reason) {
             llm_stream_set(&s->stop_raw, reason);

@@ -363,6 +363,12 @@ void llm_stream_text(struct llm_stream *s, const char *text, size_t len)
         s->cb(s->payload, text, len);
 }
 
+int llm_wire_too_many_calls(char **errmsg)
+{
+    return llm_wire_fail(errmsg, "the answer asks for more than %d tool calls",
+                         LLM_MAX_TOOL_CALLS);
+}
+
 struct llm_stream_call *llm_stream_call_find(struct llm_stream *s, long key)
 {
     for (size_t i = 0; i < s->ncalls; i++)
@@ -373,6 +379,8 @@ struct llm_stream_call *llm_stream_call_find(struct llm_stream *s, long key)
 
 struct llm_stream_call *llm_stream_call_add(struct llm_stream *s, long key)
 {
+    if (s->ncalls == LLM_MAX_TOOL_CALLS)
+        return NULL;
     if (s->ncalls == s->cap) {
         s->cap = s->cap ? s->cap * 2 : 4;
         s->calls = xrealloc(s->calls, s->cap * sizeof *s->calls);

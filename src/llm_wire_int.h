@@ -31,7 +31,15 @@ struct llm_stream {
     char *model, *id;
 };
 
+/* Tool calls one answer may ask for: each becomes a tool call the agent
+ * runs at once, and a stream looks calls up by index. More is refused
+ * (llm_wire_too_many_calls). */
+#define LLM_MAX_TOOL_CALLS 128
+
 /* === llm_wire.c: helpers === */
+
+/* "the answer asks for more than 128 tool calls" into *errmsg; -1. */
+int llm_wire_too_many_calls(char **errmsg);
 
 /* Set *errmsg (when errmsg is not NULL) to a formatted message. Returns -1. */
 int llm_wire_fail(char **errmsg, const char *fmt, ...) PRINTF_LIKE(2, 3);
@@ -75,7 +83,8 @@ int llm_stream_fail(struct llm_stream *s, char *msg, char **errmsg);
 void llm_stream_text(struct llm_stream *s, const char *text, size_t len);
 /* The call with this key, or NULL. */
 struct llm_stream_call *llm_stream_call_find(struct llm_stream *s, long key);
-/* A new call with this key, appended. */
+/* A new call with this key, appended; NULL when there are
+ * LLM_MAX_TOOL_CALLS already. */
 struct llm_stream_call *llm_stream_call_add(struct llm_stream *s, long key);
 /* Replace *slot with a copy of v when v is a non-empty string. */
 void llm_stream_set(char **slot, const char *v);

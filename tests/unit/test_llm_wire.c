@@ -792,12 +792,81 @@ static void test_stream_error_sticks(void **state)
     llm_stream_free(s);
 }
 
+/* An answer may ask for at most 128 tool calls, whole or streamed, in
+ * either dialect; one more fails the answer, saying so. */
+static void test_tool_call_limit(void **state)
+{
+    (void)state;
+    const char *want = "the answer asks for more than 128 tool calls";
+    for (int n = 128; n <= 129; n++) {
+        for (int d = 0; d < 2; d++) {
+            enum llm_dialect dl = d ? LLM_DIALECT_ANTHROPIC : LLM_DIALECT_OPENAI;
+            struct buf b;
+            buf_init(&b);
+            buf_puts(&b, d ? "{\"type\":\"message\",\"content\":["
+                           : "{\"choices\":[{\"message\":{\"role\":\"assistant\","
+                             "\"tool_calls\":[");
+            for (int i = 0; i < n; i++)
+                buf_printf(&b, d ? "%s{\"type\":\"tool_use\",\"id\":\"t%d\",\"name\":\"x\","
+                                   "\"input\":{}}"
+                                 : "%s{\"id\":\"t%d\",\"type\":\"function\",\"function\":"
+                                   "{\"name\":\"x\",\"arguments\":\"{}\"}}",
+                           i ? "," : "", i);
+            buf_puts(&b, d ? "],\"stop_reason\":\"tool_use\"}"
+                           : "]},\"finish_reason\":\"tool_calls\"}]}");
+            struct llm_result r;
+            char *err = NULL;
+            int rc = llm_wire_response(dl, b.data, b.len, &r, &err);
+            if (n == 128) {
+                if (rc != 0)
+                    fail_msg("dialect %d, 128 calls: %s", d, err);
+                assert_int_equal(cJSON_GetArraySize(r.tool_calls), 128);
+                llm_result_fini(&r);
+            } else {
+                assert_int_equal(rc, -1);
+                assert_string_equal(err, want);
+                free(err);
+            }
+            buf_fini(&b);
+
+            /* streamed: a call a chunk (OpenAI), a block an event (Anthropic) */
+            struct llm_stream *s = llm_stream_new(dl, NULL, NULL);
+            int failed = 0;
+            err = NULL;
+            for (int i = 0; i < n && !failed; i++) {
+                buf_init(&b);
+                if (d)
+                    buf_printf(&b, "{\"type\":\"content_block_start\",\"index\":%d,"
+                                   "\"content_block\":{\"type\":\"tool_use\",\"id\":\"t%d\","
+                                   "\"name\":\"x\",\"input\":{}}}", i, i);
+                else
+                    buf_printf(&b, "{\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":"
+                                   "[{\"index\":%d,\"id\":\"t%d\",\"function\":{\"name\":"
+                                   "\"x\",\"arguments\":\"{}\"}}]}}]}", i, i);
+                failed = llm_stream_event(s, d ? "content_block_start" : "message", b.data, b.len,
+                                          &err) < 0;
+                buf_fini(&b);
+            }
+            if (n == 128) {
+                if (failed)
+                    fail_msg("dialect %d, 128 streamed calls: %s", d, err);
+            } else {
+                assert_true(failed);
+                assert_string_equal(err, want);
+                free(err);
+            }
+            llm_stream_free(s);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_paths),
         cmocka_unit_test(test_requests),
         cmocka_unit_test(test_responses),
+        cmocka_unit_test(test_tool_call_limit),
         cmocka_unit_test(test_malformed_offset),
         cmocka_unit_test(test_error_bodies),
         cmocka_unit_test(test_streams),
