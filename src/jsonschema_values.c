@@ -196,14 +196,6 @@ static uint64_t mix(uint64_t h)
     return h ^ (h >> 31);
 }
 
-static uint64_t str_hash(const char *s)
-{
-    uint64_t h = 14695981039346656037u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211u;
-    return h;
-}
-
 /* Equal values (as above) hash alike: numbers by value (-0 as 0), objects
  * whatever the order of their members. (Objects that write a key twice
  * are the exception: equality there is not what JSON defines anyway.) */
@@ -217,7 +209,7 @@ static uint64_t json_hash(const cJSON *v)
     }
     uint64_t h = (uint64_t)(v->type & 0xFF);
     if (cJSON_IsString(v) || cJSON_IsRaw(v))
-        return mix(h ^ str_hash(v->valuestring));
+        return mix(h ^ util_hash_str(v->valuestring));
     if (cJSON_IsArray(v)) {
         for (const cJSON *x = v->child; x; x = x->next)
             h = mix(h + json_hash(x));
@@ -226,7 +218,7 @@ static uint64_t json_hash(const cJSON *v)
     if (cJSON_IsObject(v)) {
         uint64_t sum = 0;
         for (const cJSON *x = v->child; x; x = x->next)
-            sum += mix(str_hash(x->string) ^ json_hash(x));
+            sum += mix(util_hash_str(x->string) ^ json_hash(x));
         return mix(h ^ sum);
     }
     return h;

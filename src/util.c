@@ -231,6 +231,14 @@ void arena_fini(struct arena *a)
     a->block_size = 0;
 }
 
+uint64_t util_hash_str(const char *s)
+{
+    uint64_t h = 14695981039346656037u;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211u;
+    return h;
+}
+
 /* === clocks === */
 
 int64_t util_now_us(void)

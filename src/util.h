@@ -92,6 +92,10 @@ void buf_consume(struct buf *b, size_t n);   /* drop n bytes from the front */
 void buf_keep_lines(struct buf *b, size_t max);
 char *buf_detach(struct buf *b);             /* caller owns; b is reset */
 
+/* FNV-1a of a C string: for hash tables of names, not against an
+ * adversary who picks the names. */
+uint64_t util_hash_str(const char *s);
+
 int64_t util_now_ms(void);   /* monotonic milliseconds */
 int64_t util_now_us(void);   /* monotonic microseconds */
 int64_t util_wall_ms(void);  /* Unix time in milliseconds */

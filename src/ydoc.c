@@ -203,9 +203,7 @@ enum { KEYSET_LINEAR = 32 };
 
 static size_t key_hash(const char *s)
 {
-    uint64_t h = 14695981039346656037u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211u;
+    uint64_t h = util_hash_str(s);
     return (size_t)(h ^ (h >> 29));
 }
 
