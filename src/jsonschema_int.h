@@ -1,4 +1,4 @@
-/* jsonschema_int.h — shared by jsonschema.c and jsonschema_pattern.c only. */
+/* jsonschema_int.h — shared by the jsonschema*.c files only. */
 #ifndef MCPDECK_JSONSCHEMA_INT_H
 #define MCPDECK_JSONSCHEMA_INT_H
 
@@ -8,6 +8,15 @@
 #include <stddef.h>
 
 #include "util.h"
+
+enum {
+    MAX_REFS = 64,       /* $refs followed without descending */
+    /* Work besides visiting schemas: members looked up by name (cJSON
+     * scans them), enum values compared, $ref targets looked for,
+     * patterns tried. A server's schema and its answer are both untrusted:
+     * a 10,000-name 'required' over a 10,000-member object is 10^8. */
+    MAX_WORK = 20000000,
+};
 
 /* Compile an ECMAScript pattern as POSIX ERE. 0, or -1 when it has no
  * faithful translation or regcomp refuses it (re is then not set). */
