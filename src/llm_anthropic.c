@@ -231,6 +231,7 @@ int llm_anthropic_response(const char *body, size_t len, struct llm_result *out,
         goto fail;
     }
     out->tool_calls = cJSON_CreateArray();
+    int ncalls = 0;
     const cJSON *b;
     cJSON_ArrayForEach(b, content) {
         if (is_type(b, "text")) {
@@ -239,7 +240,7 @@ int llm_anthropic_response(const char *body, size_t len, struct llm_result *out,
         } else if (is_type(b, "tool_use")) {
             const char *name = llm_wire_str(b, "name");
             const cJSON *input = cJSON_GetObjectItemCaseSensitive(b, "input");
-            if (cJSON_GetArraySize(out->tool_calls) == LLM_MAX_TOOL_CALLS) {
+            if (ncalls++ == LLM_MAX_TOOL_CALLS) {
                 llm_wire_too_many_calls(errmsg);
                 goto fail;
             }
