@@ -67,4 +67,22 @@ static inline char *fuzz_copy(const void *p, size_t n, int nul)
     return c;
 }
 
+/* For the harnesses that read JSON (they include cJSON first): the first
+ * JSON value in p[0..n), parsed from a fuzz_copy left in *copy (the caller
+ * frees it) with *rest at the text after the value; NULL, and nothing
+ * left to free, when it does not start with one. */
+#ifdef cJSON__h
+static inline cJSON *fuzz_first_json(const void *p, size_t n, char **copy, const char **rest)
+{
+    *copy = fuzz_copy(p, n, 1);
+    *rest = NULL;
+    cJSON *v = cJSON_ParseWithLengthOpts(*copy, n, rest, 0);
+    if (!v) {
+        free(*copy);
+        *copy = NULL;
+    }
+    return v;
+}
+#endif
+
 #endif

@@ -36,13 +36,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int rows = 1 + data[0] % 60, cols = 1 + data[1] % 200;
     const char *text = (const char *)data + 2;
     size_t len = size - 2;
-    char *copy = fuzz_copy(text, len, 1);
-    const char *end = NULL;
-    cJSON *params = cJSON_ParseWithLengthOpts(copy, len, &end, 0);
-    if (!params) {
-        free(copy);
+    char *copy;
+    const char *end;
+    cJSON *params = fuzz_first_json(text, len, &copy, &end);
+    if (!params)
         return 0;
-    }
     const cJSON *msg = cJSON_GetObjectItemCaseSensitive(params, "message");
     const cJSON *schema = cJSON_GetObjectItemCaseSensitive(params, "requestedSchema");
     int64_t job = 7;

@@ -8,18 +8,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "fuzz.h"
 #include "jsonschema.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *text = fuzz_copy(data, size, 1);
-    const char *end = NULL;
-    cJSON *schema = cJSON_ParseWithLengthOpts(text, size, &end, 0);
-    if (!schema) {
-        free(text);
+    char *text;
+    const char *end;
+    cJSON *schema = fuzz_first_json(data, size, &text, &end);
+    if (!schema)
         return 0;
-    }
     cJSON *instance = cJSON_Parse(end);
     if (!instance)
         instance = cJSON_CreateNull();
